@@ -1,0 +1,110 @@
+"""Configuration: a ``provider`` per store selects the adapter; the rest is its options.
+
+Sources, strongest first: explicit values (a dict, or ``HybridStore.from_config``
+arguments), then ``HYBRIDMEM_…`` environment variables (nested with ``__``, for
+example ``HYBRIDMEM_GRAPH__PROVIDER=neo4j``), then a TOML file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ValidationError as PydanticValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from hybridmem.errors import ConfigurationError
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("HYBRIDMEM_DATA_DIR", "") or Path.home() / ".hybridmem")
+
+
+class StoreConfig(BaseModel):
+    """One store: ``provider`` plus adapter-specific options (validated by the adapter)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    provider: str
+
+    @field_validator("provider")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.strip().lower()
+
+    def options(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class HybridMemConfig(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="HYBRIDMEM_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    graph: StoreConfig = StoreConfig(provider="kuzu")
+    vector: StoreConfig = StoreConfig(provider="kuzu")
+    #: Memories per round trip in delete_all: bounds client memory and transaction size.
+    batch_size: int = Field(default=1000, ge=1, le=100_000)
+    #: Finish pending journal operations when the store opens.
+    recover_on_open: bool = True
+
+    @classmethod
+    def load(cls, source: HybridMemConfig | Mapping[str, Any] | str | Path | None) -> HybridMemConfig:
+        """A config object as is; a dict or TOML path merged over the environment."""
+        if isinstance(source, HybridMemConfig):
+            return source
+        try:
+            if source is None:
+                return cls()
+            if isinstance(source, Mapping):
+                return cls(**dict(source))
+            path = Path(source)
+            if not path.is_file():
+                raise ConfigurationError(f"config file not found: {path}")
+            return _from_toml(cls, path)
+        except PydanticValidationError as exc:
+            raise ConfigurationError(_describe(exc)) from None
+
+
+def _from_toml(cls: type[HybridMemConfig], path: Path) -> HybridMemConfig:
+    class FromFile(cls):  # type: ignore[valid-type,misc]
+        model_config = SettingsConfigDict(toml_file=path)
+
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    try:
+        loaded = FromFile()
+    except ValueError as exc:
+        if isinstance(exc, PydanticValidationError):
+            raise
+        raise ConfigurationError(f"cannot read {path}: {exc}") from None
+    return cls.model_construct(**{name: getattr(loaded, name) for name in cls.model_fields})
+
+
+def _describe(exc: PydanticValidationError) -> str:
+    problems = []
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"]) or "config"
+        problems.append(f"{key}: {error['msg']}")
+    return "invalid configuration: " + "; ".join(problems)

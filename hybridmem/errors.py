@@ -1,0 +1,64 @@
+"""The error tree every adapter translates its driver errors into.
+
+Callers catch these and never a driver's own exceptions, so that swapping an
+adapter by configuration cannot change what a caller has to handle.
+"""
+
+from __future__ import annotations
+
+
+class HybridMemError(Exception):
+    """Base of every error hybridmem raises on purpose."""
+
+
+class ConfigurationError(HybridMemError):
+    """The configuration is invalid or names an adapter that is not installed."""
+
+
+class ValidationError(HybridMemError, ValueError):
+    """An argument is invalid. Subclasses ValueError so plain callers can catch that."""
+
+
+class InvalidScopeError(ValidationError):
+    """A scope id (user_id, agent_id or run_id) is invalid; the message names it."""
+
+    def __init__(self, parameter: str, reason: str) -> None:
+        super().__init__(f"invalid {parameter}: {reason}")
+        self.parameter = parameter
+        self.reason = reason
+
+
+class MissingScopeError(ValidationError):
+    """No scope id was given where at least one is required."""
+
+
+class StoreError(HybridMemError):
+    """A store failed in a way that is not the caller's fault."""
+
+    def __init__(self, store: str, address: str, detail: str) -> None:
+        super().__init__(f"{store} at {address}: {detail}")
+        self.store = store
+        self.address = address
+        self.detail = detail
+
+
+class StoreUnavailableError(StoreError):
+    """A store cannot be reached. The journaled operation stays pending for recover()."""
+
+    def __init__(self, store: str, address: str, detail: str = "unavailable") -> None:
+        super().__init__(store, address, f"unavailable ({detail})")
+
+
+class DimensionMismatchError(ValidationError):
+    """An embedding's length differs from the dimension the vector store holds."""
+
+
+class NotFoundError(HybridMemError, KeyError):
+    """The named record does not exist."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "not found"
+
+
+class OperationPendingError(HybridMemError):
+    """Journaled operations are pending; run recover() before this call."""

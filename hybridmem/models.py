@@ -1,0 +1,194 @@
+"""Records that cross the public API and the ports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Scope(BaseModel):
+    """The (user_id, agent_id, run_id) triple. As a filter, given parts AND together."""
+
+    model_config = ConfigDict(frozen=True)
+
+    user_id: str | None = None
+    agent_id: str | None = None
+    run_id: str | None = None
+
+    def parts(self) -> dict[str, str]:
+        """The given parts only, in a fixed order."""
+        return {
+            name: value
+            for name, value in (
+                ("user_id", self.user_id),
+                ("agent_id", self.agent_id),
+                ("run_id", self.run_id),
+            )
+            if value is not None
+        }
+
+    def is_empty(self) -> bool:
+        return not self.parts()
+
+    def matches(self, record: Scope) -> bool:
+        """True when every part of this filter equals the record's part (exact, case-sensitive)."""
+        return all(getattr(record, name) == value for name, value in self.parts().items())
+
+    def narrowest(self) -> tuple[str, str]:
+        """The part a scope lookup should start from: runs are usually smallest, users largest."""
+        for name in ("run_id", "agent_id", "user_id"):
+            value = getattr(self, name)
+            if value is not None:
+                return name, value
+        raise ValueError("empty scope has no narrowest part")
+
+
+class Memory(BaseModel):
+    id: str
+    text: str
+    embedding: list[float]
+    user_id: str | None = None
+    agent_id: str | None = None
+    run_id: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    hash: str
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def scope(self) -> Scope:
+        return Scope(user_id=self.user_id, agent_id=self.agent_id, run_id=self.run_id)
+
+
+class SearchHit(BaseModel):
+    memory: Memory
+    #: Cosine similarity, higher is closer (1.0 is the same direction).
+    score: float
+
+
+class Entity(BaseModel):
+    id: str
+    name: str
+    type: str
+    #: The namespace: the user_id of the memories that mention it (None when they have none).
+    user_id: str | None = None
+
+
+class Relation(BaseModel):
+    id: str
+    type: str
+    source: str
+    target: str
+    source_id: str
+    target_id: str
+    memory_id: str
+    user_id: str | None = None
+    agent_id: str | None = None
+    run_id: str | None = None
+    created_at: datetime
+
+
+HistoryKind = Literal["ADD", "UPDATE", "DELETE", "DELETE_ALL", "RESET"]
+
+
+class HistoryEvent(BaseModel):
+    id: int
+    kind: HistoryKind
+    memory_id: str | None
+    operation_id: str
+    #: None once the memory is erased: history proves erasure without the erased data.
+    old_text: str | None = None
+    new_text: str | None = None
+    hash: str | None = None
+    user_id: str | None = None
+    agent_id: str | None = None
+    run_id: str | None = None
+    counts: dict[str, int] | None = None
+    erased_by: str | None = None
+    created_at: datetime
+
+
+class _ItemAccess(BaseModel):
+    """Results read like the well-known memory API's dicts: ``result["message"]``."""
+
+    def __getitem__(self, key: str) -> Any:
+        try:
+            return getattr(self, key)
+        except AttributeError:
+            raise KeyError(key) from None
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key in type(self).model_fields
+
+    def keys(self) -> Iterator[str]:
+        return iter(type(self).model_fields)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return getattr(self, key, default)
+
+
+class DeleteResult(_ItemAccess):
+    message: str
+    operation_id: str
+    scope: Scope
+    dry_run: bool = False
+    #: Distinct memories removed: ids that had a vector, a memory node, or both.
+    memories: int = 0
+    vectors: int = 0
+    memory_nodes: int = 0
+    relations: int = 0
+    orphan_entities: int = 0
+    elapsed_seconds: float = 0.0
+
+
+class DeleteProgress(BaseModel):
+    """Handed to the ``progress`` callback after every batch."""
+
+    operation_id: str
+    phase: Literal["counting", "deleting", "cleanup", "done"]
+    done: int
+    total: int
+
+
+class OrphanCounts(BaseModel):
+    orphan_entities: int = 0
+    dangling_relations: int = 0
+    orphan_vectors: int = 0
+    orphan_memory_nodes: int = 0
+
+    def total(self) -> int:
+        return (
+            self.orphan_entities
+            + self.dangling_relations
+            + self.orphan_vectors
+            + self.orphan_memory_nodes
+        )
+
+
+class ReconcileReport(_ItemAccess):
+    found: OrphanCounts
+    removed: OrphanCounts
+    fixed: bool
+
+
+class RecoveredOperation(BaseModel):
+    operation_id: str
+    kind: str
+    outcome: Literal["completed", "rolled_back"]
+
+
+class OperationInfo(BaseModel):
+    id: str
+    kind: str
+    state: Literal["pending", "done"]
+    user_id: str | None = None
+    agent_id: str | None = None
+    run_id: str | None = None
+    memory_id: str | None = None
+    counts: dict[str, int] = Field(default_factory=dict)
+    error: str | None = None
+    created_at: datetime
+    updated_at: datetime

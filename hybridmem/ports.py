@@ -1,0 +1,199 @@
+"""The two ports every adapter implements. The docstrings are the contract.
+
+Rules that hold for every method of both ports:
+
+* Every value reaches the backend as a query parameter. Labels, relationship
+  types, collection and property names are fixed in the adapter's code and are
+  never built from a value that came from a caller.
+* Scope matching is exact and case-sensitive: ``*``, ``%``, quotes and the like
+  are ordinary characters. A ``Scope`` filter matches a record when every part
+  it gives equals the record's part; absent parts do not constrain.
+* Driver errors never escape: an unreachable backend raises
+  ``StoreUnavailableError`` naming the store and its address; anything else the
+  backend rejects raises ``StoreError``.
+* Writes are idempotent: writing the same record twice leaves one record, and
+  deleting a missing id is a no-op that counts zero. Journal replay relies on it.
+* Cost follows the size of the arguments or the scope, not of the store,
+  except for the ``reconcile_*``/``iter_*`` and ``stats`` methods, which may scan.
+* Methods may be called from several threads; an adapter serialises what its
+  backend cannot run concurrently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from hybridmem.models import Scope
+from hybridmem.records import (
+    EntityRecord,
+    GraphDeleteCounts,
+    MemoryNode,
+    RelationRecord,
+    VectorRecord,
+)
+
+
+@runtime_checkable
+class GraphStore(Protocol):
+    """Memory nodes, entities, MENTIONS and RELATES edges.
+
+    Shape: ``(Memory)-[:MENTIONS]->(Entity)`` and
+    ``(Entity)-[:RELATES {id, type, memory_id, user_id, agent_id, run_id,
+    created_at}]->(Entity)``. Every RELATES edge is written in the same
+    transaction as the memory node named by its ``memory_id``, and the memory
+    MENTIONS both of its endpoints (the core puts relation endpoints into
+    ``entities``), so "the entities a memory touched" is "the entities it
+    MENTIONS".
+    """
+
+    #: Human name for errors, for example ``"Neo4j graph store"``.
+    name: str
+    #: Where it lives, for errors: a URI or a path.
+    address: str
+
+    def add_memory(
+        self,
+        node: MemoryNode,
+        entities: Sequence[EntityRecord],
+        relations: Sequence[RelationRecord],
+    ) -> None:
+        """Write a memory node, MERGE its entities by id, MENTIONS to each entity, and
+        its RELATES edges (merged by relation id), all in one transaction: either all
+        of it is visible afterwards or none of it is."""
+        ...
+
+    def get_memory_node(self, memory_id: str) -> MemoryNode | None:
+        """The memory node with that id, or None."""
+        ...
+
+    def touch_memory(self, memory_id: str, updated_at: datetime) -> bool:
+        """Set ``updated_at`` on the memory node; False when it does not exist."""
+        ...
+
+    def scope_memory_ids(self, scope: Scope, limit: int) -> list[str]:
+        """Up to ``limit`` ids of memory nodes matching ``scope`` (any order).
+
+        Must be an index or primary-key lookup on the scope, never a label scan."""
+        ...
+
+    def existing_memory_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` have a memory node."""
+        ...
+
+    def delete_memories(self, ids: Sequence[str]) -> GraphDeleteCounts:
+        """Delete these memory nodes with their MENTIONS, every RELATES edge whose
+        ``memory_id`` is one of ``ids``, and then every entity those memories or
+        relations touched that is left with no MENTIONS and no RELATES edge.
+        Only touched entities are checked; never a scan of all entities.
+        Missing ids count zero. Counts are what was actually removed."""
+        ...
+
+    def count_scope(self, scope: Scope) -> GraphDeleteCounts:
+        """What ``delete_memories`` of every memory matching ``scope`` would remove,
+        without removing it: memory nodes, RELATES edges asserted by them, and
+        touched entities that no memory outside the scope would still reach."""
+        ...
+
+    def entities(self, user_id: str | None = None) -> list[EntityRecord]:
+        """Entities in the namespace ``user_id``; every entity when it is None."""
+        ...
+
+    def relations(self, scope: Scope | None = None) -> list[tuple[RelationRecord, str, str]]:
+        """RELATES edges matching ``scope`` (all when None), with source and target
+        entity names."""
+        ...
+
+    def iter_memory_ids(self, batch_size: int) -> Iterator[list[str]]:
+        """Every memory node id, in batches (reconcile's scan)."""
+        ...
+
+    def reconcile_entities(self, fix: bool) -> int:
+        """Count (and with ``fix`` delete) entities with no MENTIONS and no RELATES."""
+        ...
+
+    def reconcile_relations(self, fix: bool, protected: Sequence[str]) -> int:
+        """Count (and with ``fix`` delete) RELATES edges whose memory_id has no memory
+        node, except those whose memory_id is in ``protected`` (adds in flight)."""
+        ...
+
+    def stats(self) -> dict[str, int]:
+        """Whole-store counts: ``memory_nodes``, ``entities``, ``relations``."""
+        ...
+
+    def reset(self) -> None:
+        """Remove everything this store holds (schema may stay)."""
+        ...
+
+    def close(self) -> None:
+        """Release connections and file locks; safe to call twice."""
+        ...
+
+
+@runtime_checkable
+class VectorStore(Protocol):
+    """Vector records: id, embedding, text, scope, metadata, hash, timestamps.
+
+    Scope properties must match exactly: ids that differ only by case, spaces,
+    punctuation or unicode normalisation are different scopes.
+    """
+
+    name: str
+    address: str
+
+    def upsert(self, records: Sequence[VectorRecord]) -> None:
+        """Insert or replace by id. Every per-record failure raises; a partial batch
+        is never reported as success. Embeddings of a dimension other than the
+        store's raise ``DimensionMismatchError``."""
+        ...
+
+    def get(self, ids: Sequence[str]) -> list[VectorRecord]:
+        """The records with these ids that exist, in no particular order."""
+        ...
+
+    def existing_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` have a vector record."""
+        ...
+
+    def delete(self, ids: Sequence[str]) -> int:
+        """Delete by ids in one bulk server-side call (or a few); returns how many
+        existed and were deleted."""
+        ...
+
+    def delete_scope(self, scope: Scope, batch_size: int) -> int:
+        """Delete every record matching ``scope`` by a server-side filter, in batches
+        of at most ``batch_size``, until none matches; returns how many were deleted."""
+        ...
+
+    def count_scope(self, scope: Scope) -> int:
+        """How many records match ``scope`` (server-side count)."""
+        ...
+
+    def list_scope(self, scope: Scope, limit: int | None) -> list[VectorRecord]:
+        """Records matching ``scope``, newest first, at most ``limit`` (all when None)."""
+        ...
+
+    def search(
+        self, embedding: Sequence[float], scope: Scope, limit: int
+    ) -> list[tuple[VectorRecord, float]]:
+        """The ``limit`` records matching ``scope`` closest to ``embedding``, best
+        first, each with its cosine similarity. Only records matching the scope;
+        filtering happens in the store, before the limit."""
+        ...
+
+    def iter_ids(self, batch_size: int) -> Iterator[list[str]]:
+        """Every record id, in batches (reconcile's scan)."""
+        ...
+
+    def count(self) -> int:
+        """Whole-store count."""
+        ...
+
+    def reset(self) -> None:
+        """Remove every record."""
+        ...
+
+    def close(self) -> None:
+        """Release connections and file locks; safe to call twice."""
+        ...
