@@ -61,7 +61,9 @@ class HybridMemConfig(BaseSettings):
     recover_on_open: bool = True
 
     @classmethod
-    def load(cls, source: HybridMemConfig | Mapping[str, Any] | str | Path | None) -> HybridMemConfig:
+    def load(
+        cls, source: HybridMemConfig | Mapping[str, Any] | str | Path | None
+    ) -> HybridMemConfig:
         """A config object as is; a dict or TOML path merged over the environment."""
         if isinstance(source, HybridMemConfig):
             return source

@@ -29,6 +29,7 @@ from hybridmem.models import Scope
 from hybridmem.records import (
     EntityRecord,
     GraphDeleteCounts,
+    MemoryGraph,
     MemoryNode,
     RelationRecord,
     VectorRecord,
@@ -53,15 +54,11 @@ class GraphStore(Protocol):
     #: Where it lives, for errors: a URI or a path.
     address: str
 
-    def add_memory(
-        self,
-        node: MemoryNode,
-        entities: Sequence[EntityRecord],
-        relations: Sequence[RelationRecord],
-    ) -> None:
-        """Write a memory node, MERGE its entities by id, MENTIONS to each entity, and
-        its RELATES edges (merged by relation id), all in one transaction: either all
-        of it is visible afterwards or none of it is."""
+    def add_memories(self, memories: Sequence[MemoryGraph]) -> None:
+        """Write each memory node, MERGE its entities by id, a MENTIONS edge to each
+        of them, and its RELATES edges (merged by relation id), all in one
+        transaction: afterwards either all of the batch is visible or none of it.
+        Entities are created with the namespace ``node.user_id``."""
         ...
 
     def get_memory_node(self, memory_id: str) -> MemoryNode | None:

@@ -75,6 +75,16 @@ class MemoryNode:
 
 
 @dataclass(frozen=True)
+class MemoryGraph:
+    """Everything one memory writes into the graph: its node, the entities it
+    mentions (relation endpoints included) and the relations it asserts."""
+
+    node: MemoryNode
+    entities: tuple[EntityRecord, ...] = ()
+    relations: tuple[RelationRecord, ...] = ()
+
+
+@dataclass(frozen=True)
 class VectorRecord:
     """The vector side of a memory."""
 

@@ -57,8 +57,7 @@ def load_plugin(provider: str) -> AdapterPlugin:
     if ep is None:
         installed = ", ".join(sorted(eps)) or "none"
         raise ConfigurationError(
-            f"unknown provider {provider!r}; installed: {installed}; "
-            f"install hybridmem-{provider}"
+            f"unknown provider {provider!r}; installed: {installed}; install hybridmem-{provider}"
         )
     try:
         plugin = ep.load()

@@ -1,0 +1,57 @@
+"""hybridmem's embedded default: a Kuzu graph store and a Kuzu-backed vector store.
+
+Each lives in its own database file under the data directory, so the vector
+side can be swapped for a server without touching the graph file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+from pydantic import ValidationError as PydanticValidationError
+
+from hybridmem.errors import ConfigurationError
+from hybridmem.registry import AdapterPlugin
+from hybridmem_kuzu.graph import KuzuGraphStore
+from hybridmem_kuzu.vector import KuzuVectorStore
+
+__all__ = ["KuzuGraphStore", "KuzuOptions", "KuzuVectorStore", "plugin"]
+
+
+class KuzuOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    #: A database path; relative paths are under the data directory.
+    path: Path | None = None
+    engine: Literal["kuzu", "ladybug"] = "kuzu"
+
+
+def _options(role: str, options: Mapping[str, Any]) -> KuzuOptions:
+    try:
+        return KuzuOptions(**dict(options))
+    except PydanticValidationError as exc:
+        problems = "; ".join(
+            f"{role}.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigurationError(f"invalid kuzu options: {problems}") from None
+
+
+def _path(option: Path | None, data_dir: Path, default: str) -> Path:
+    path = option or Path(default)
+    return path if path.is_absolute() else data_dir / path
+
+
+def _graph(options: Mapping[str, Any], data_dir: Path) -> KuzuGraphStore:
+    opts = _options("graph", options)
+    return KuzuGraphStore(_path(opts.path, data_dir, "graph.kuzu"), opts.engine)
+
+
+def _vector(options: Mapping[str, Any], data_dir: Path) -> KuzuVectorStore:
+    opts = _options("vector", options)
+    return KuzuVectorStore(_path(opts.path, data_dir, "vectors.kuzu"), opts.engine)
+
+
+plugin = AdapterPlugin(provider="kuzu", distribution="hybridmem-kuzu", graph=_graph, vector=_vector)

@@ -1,0 +1,59 @@
+"""Scope lookups through primary-key-indexed scope nodes.
+
+Kuzu has no secondary indexes: ``WHERE m.user_id = $u`` scans the whole node
+table. So each memory links to one scope node per given part, keyed by the
+part's kind and value; a scope lookup starts at that primary key and reads the
+adjacency list, so its cost follows the scope's size, not the store's.
+"""
+
+from __future__ import annotations
+
+from hybridmem.models import Scope
+
+_PREFIX = {"user_id": "u", "agent_id": "a", "run_id": "r"}
+
+# Fixed fragments, chosen by which parts are present; values stay parameters.
+_CONDITION = {
+    "user_id": "{var}.user_id = $user_id",
+    "agent_id": "{var}.agent_id = $agent_id",
+    "run_id": "{var}.run_id = $run_id",
+}
+
+
+def scope_key(part: str, value: str) -> str:
+    # \x1f cannot occur in a valid id, so "u\x1fa" never collides with another part.
+    return f"{_PREFIX[part]}\x1f{value}"
+
+
+def scope_keys(scope: Scope) -> list[str]:
+    return [scope_key(part, value) for part, value in scope.parts().items()]
+
+
+def scope_match(
+    scope: Scope, var: str, label: str, scope_label: str, link: str
+) -> tuple[str, dict[str, str]]:
+    """A MATCH … WHERE clause selecting ``var:label`` nodes in ``scope``, and its parameters."""
+    part, value = scope.narrowest()
+    conditions = [_CONDITION[name].format(var=var) for name in scope.parts() if name != part]
+    clause = f"MATCH (s:{scope_label} {{key: $scope_key}})<-[:{link}]-({var}:{label})"
+    if conditions:
+        clause += " WHERE " + " AND ".join(conditions)
+    params = {name: v for name, v in scope.parts().items() if name != part}
+    params["scope_key"] = scope_key(part, value)
+    return clause, params
+
+
+def outside_scope(scope: Scope, var: str) -> str:
+    """A predicate true when ``var`` (a node or rel with scope properties) is not in scope.
+
+    coalesce: a record lacking a part the filter gives is outside the scope,
+    and a bare ``NULL = $x`` would make the whole predicate NULL instead.
+    """
+    inside = " AND ".join(
+        f"coalesce({_CONDITION[name].format(var=var)}, false)" for name in scope.parts()
+    )
+    return f"NOT ({inside})"
+
+
+def scope_params(scope: Scope) -> dict[str, str]:
+    return dict(scope.parts())

@@ -1,0 +1,322 @@
+"""KuzuGraphStore: the graph port on an embedded Kuzu database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from hybridmem.models import Scope
+from hybridmem.records import (
+    EntityRecord,
+    GraphDeleteCounts,
+    MemoryGraph,
+    MemoryNode,
+    RelationRecord,
+)
+from hybridmem_kuzu._database import KuzuDatabase
+from hybridmem_kuzu._scope import outside_scope, scope_keys, scope_match, scope_params
+from hybridmem_kuzu._time import from_text, to_text
+
+_SCHEMA = (
+    "CREATE NODE TABLE IF NOT EXISTS Memory(id STRING PRIMARY KEY, user_id STRING,"
+    " agent_id STRING, run_id STRING, created_at STRING, updated_at STRING)",
+    "CREATE NODE TABLE IF NOT EXISTS Entity(id STRING PRIMARY KEY, name STRING, type STRING,"
+    " user_id STRING)",
+    "CREATE NODE TABLE IF NOT EXISTS Scope(key STRING PRIMARY KEY)",
+    "CREATE REL TABLE IF NOT EXISTS IN_SCOPE(FROM Memory TO Scope)",
+    "CREATE REL TABLE IF NOT EXISTS MENTIONS(FROM Memory TO Entity)",
+    "CREATE REL TABLE IF NOT EXISTS RELATES(FROM Entity TO Entity, id STRING, type STRING,"
+    " memory_id STRING, user_id STRING, agent_id STRING, run_id STRING, created_at STRING)",
+)
+
+_MEMORY_FIELDS = "m.id, m.user_id, m.agent_id, m.run_id, m.created_at, m.updated_at"
+_RELATION_FIELDS = (
+    "r.id, r.type, a.id, b.id, r.memory_id, r.user_id, r.agent_id, r.run_id, r.created_at,"
+    " a.name, b.name"
+)
+
+
+def _memory_node(row: Sequence[Any]) -> MemoryNode:
+    return MemoryNode(
+        id=row[0],
+        user_id=row[1],
+        agent_id=row[2],
+        run_id=row[3],
+        created_at=from_text(row[4]),
+        updated_at=from_text(row[5]),
+    )
+
+
+def _relation(row: Sequence[Any]) -> tuple[RelationRecord, str, str]:
+    record = RelationRecord(
+        id=row[0],
+        type=row[1],
+        source_id=row[2],
+        target_id=row[3],
+        memory_id=row[4],
+        user_id=row[5],
+        agent_id=row[6],
+        run_id=row[7],
+        created_at=from_text(row[8]),
+    )
+    return record, row[9], row[10]
+
+
+class KuzuGraphStore:
+    name = "Kuzu graph store"
+
+    def __init__(self, path: Path, engine: str = "kuzu") -> None:
+        self.address = str(path)
+        self._db = KuzuDatabase(path, self.name, engine)
+        for statement in _SCHEMA:
+            self._db.rows(statement)
+
+    # -- writes -----------------------------------------------------------------
+
+    def add_memories(self, memories: Sequence[MemoryGraph]) -> None:
+        if not memories:
+            return
+        nodes, links, entities, mentions, relations = [], [], [], [], []
+        for item in memories:
+            node = item.node
+            nodes.append(
+                {
+                    "id": node.id,
+                    "user_id": node.user_id,
+                    "agent_id": node.agent_id,
+                    "run_id": node.run_id,
+                    "created_at": to_text(node.created_at),
+                    "updated_at": to_text(node.updated_at),
+                }
+            )
+            links.extend({"id": node.id, "key": key} for key in scope_keys(node.scope))
+            for entity in item.entities:
+                entities.append(
+                    {"id": entity.id, "name": entity.name, "type": entity.type, "ns": node.user_id}
+                )
+                mentions.append({"m": node.id, "e": entity.id})
+            relations.extend(
+                {
+                    "id": r.id,
+                    "type": r.type,
+                    "source": r.source_id,
+                    "target": r.target_id,
+                    "memory_id": r.memory_id,
+                    "user_id": r.user_id,
+                    "agent_id": r.agent_id,
+                    "run_id": r.run_id,
+                    "created_at": to_text(r.created_at),
+                }
+                for r in item.relations
+            )
+        with self._db.transaction():
+            self._db.rows(
+                "UNWIND $nodes AS x MERGE (m:Memory {id: x.id}) ON CREATE SET"
+                " m.user_id = x.user_id, m.agent_id = x.agent_id, m.run_id = x.run_id,"
+                " m.created_at = x.created_at, m.updated_at = x.updated_at",
+                {"nodes": nodes},
+            )
+            self._db.rows("UNWIND $links AS x MERGE (s:Scope {key: x.key})", {"links": links})
+            self._db.rows(
+                "UNWIND $links AS x MATCH (m:Memory {id: x.id}), (s:Scope {key: x.key})"
+                " MERGE (m)-[:IN_SCOPE]->(s)",
+                {"links": links},
+            )
+            if entities:
+                self._db.rows(
+                    "UNWIND $entities AS x MERGE (e:Entity {id: x.id})"
+                    " ON CREATE SET e.name = x.name, e.type = x.type, e.user_id = x.ns",
+                    {"entities": entities},
+                )
+                self._db.rows(
+                    "UNWIND $mentions AS x MATCH (m:Memory {id: x.m}), (e:Entity {id: x.e})"
+                    " MERGE (m)-[:MENTIONS]->(e)",
+                    {"mentions": mentions},
+                )
+            if relations:
+                self._db.rows(
+                    "UNWIND $relations AS x"
+                    " MATCH (a:Entity {id: x.source}), (b:Entity {id: x.target})"
+                    " MERGE (a)-[r:RELATES {id: x.id}]->(b)"
+                    " ON CREATE SET r.type = x.type, r.memory_id = x.memory_id,"
+                    " r.user_id = x.user_id, r.agent_id = x.agent_id, r.run_id = x.run_id,"
+                    " r.created_at = x.created_at",
+                    {"relations": relations},
+                )
+
+    def touch_memory(self, memory_id: str, updated_at: datetime) -> bool:
+        rows = self._db.rows(
+            "MATCH (m:Memory {id: $id}) SET m.updated_at = $t RETURN m.id",
+            {"id": memory_id, "t": to_text(updated_at)},
+        )
+        return bool(rows)
+
+    def delete_memories(self, ids: Sequence[str]) -> GraphDeleteCounts:
+        if not ids:
+            return GraphDeleteCounts()
+        params = {"ids": list(ids)}
+        with self._db.transaction():
+            touched = [
+                row[0]
+                for row in self._db.rows(
+                    "UNWIND $ids AS i MATCH (m:Memory {id: i})-[:MENTIONS]->(e:Entity)"
+                    " RETURN DISTINCT e.id",
+                    params,
+                )
+            ]
+            keys = [
+                row[0]
+                for row in self._db.rows(
+                    "UNWIND $ids AS i MATCH (m:Memory {id: i})-[:IN_SCOPE]->(s:Scope)"
+                    " RETURN DISTINCT s.key",
+                    params,
+                )
+            ]
+            # A relation's source is always mentioned by its memory (the core adds
+            # relation endpoints to the mentions), so this reaches every one of them.
+            relations = self._db.scalar(
+                "UNWIND $ids AS i MATCH (m:Memory {id: i})-[:MENTIONS]->(:Entity)"
+                "-[r:RELATES]->(:Entity) WHERE r.memory_id = i DELETE r RETURN count(*)",
+                params,
+            )
+            nodes = self._db.scalar(
+                "UNWIND $ids AS i MATCH (m:Memory {id: i}) DETACH DELETE m RETURN count(*)",
+                params,
+            )
+            orphans = self._delete_orphans(touched)
+            # Scope nodes carry the ids themselves (personal data): drop the empty ones.
+            self._db.rows(
+                "UNWIND $keys AS k MATCH (s:Scope {key: k})"
+                " WHERE NOT EXISTS { MATCH (s)<-[:IN_SCOPE]-(:Memory) } DELETE s",
+                {"keys": keys},
+            )
+        return GraphDeleteCounts(memory_nodes=nodes, relations=relations, orphan_entities=orphans)
+
+    def _delete_orphans(self, candidates: list[str]) -> int:
+        if not candidates:
+            return 0
+        return self._db.scalar(
+            "UNWIND $ids AS i MATCH (e:Entity {id: i})"
+            " WHERE NOT EXISTS { MATCH (e)<-[:MENTIONS]-(:Memory) }"
+            " AND NOT EXISTS { MATCH (e)-[:RELATES]-(:Entity) }"
+            " DETACH DELETE e RETURN count(*)",
+            {"ids": candidates},
+        )
+
+    # -- reads ------------------------------------------------------------------
+
+    def get_memory_node(self, memory_id: str) -> MemoryNode | None:
+        rows = self._db.rows(
+            f"MATCH (m:Memory {{id: $id}}) RETURN {_MEMORY_FIELDS}", {"id": memory_id}
+        )
+        return _memory_node(rows[0]) if rows else None
+
+    def scope_memory_ids(self, scope: Scope, limit: int) -> list[str]:
+        clause, params = scope_match(scope, "m", "Memory", "Scope", "IN_SCOPE")
+        rows = self._db.rows(f"{clause} RETURN m.id LIMIT $limit", {**params, "limit": limit})
+        return [row[0] for row in rows]
+
+    def existing_memory_ids(self, ids: Sequence[str]) -> set[str]:
+        rows = self._db.rows(
+            "UNWIND $ids AS i MATCH (m:Memory {id: i}) RETURN m.id", {"ids": list(ids)}
+        )
+        return {row[0] for row in rows}
+
+    def count_scope(self, scope: Scope) -> GraphDeleteCounts:
+        clause, params = scope_match(scope, "m", "Memory", "Scope", "IN_SCOPE")
+        nodes = self._db.scalar(f"{clause} RETURN count(m)", params)
+        relations = self._db.scalar(
+            f"{clause} MATCH (m)-[:MENTIONS]->(:Entity)-[r:RELATES]->(:Entity)"
+            " WHERE r.memory_id = m.id RETURN count(r)",
+            params,
+        )
+        orphans = self._db.scalar(
+            f"{clause} MATCH (m)-[:MENTIONS]->(e:Entity) WITH DISTINCT e"
+            f" WHERE NOT EXISTS {{ MATCH (e)<-[:MENTIONS]-(o:Memory)"
+            f" WHERE {outside_scope(scope, 'o')} }}"
+            f" AND NOT EXISTS {{ MATCH (e)-[x:RELATES]-(:Entity)"
+            f" WHERE {outside_scope(scope, 'x')} }}"
+            " RETURN count(e)",
+            {**params, **scope_params(scope)},
+        )
+        return GraphDeleteCounts(memory_nodes=nodes, relations=relations, orphan_entities=orphans)
+
+    def entities(self, user_id: str | None = None) -> list[EntityRecord]:
+        if user_id is None:
+            rows = self._db.rows("MATCH (e:Entity) RETURN e.id, e.name, e.type, e.user_id")
+        else:
+            rows = self._db.rows(
+                "MATCH (e:Entity) WHERE e.user_id = $u RETURN e.id, e.name, e.type, e.user_id",
+                {"u": user_id},
+            )
+        return [EntityRecord(id=r[0], name=r[1], type=r[2], user_id=r[3]) for r in rows]
+
+    def relations(self, scope: Scope | None = None) -> list[tuple[RelationRecord, str, str]]:
+        if scope is None or scope.is_empty():
+            rows = self._db.rows(
+                f"MATCH (a:Entity)-[r:RELATES]->(b:Entity) RETURN {_RELATION_FIELDS}"
+            )
+        else:
+            clause, params = scope_match(scope, "m", "Memory", "Scope", "IN_SCOPE")
+            rows = self._db.rows(
+                f"{clause} MATCH (m)-[:MENTIONS]->(a:Entity)-[r:RELATES]->(b:Entity)"
+                f" WHERE r.memory_id = m.id RETURN {_RELATION_FIELDS}",
+                params,
+            )
+        return [_relation(row) for row in rows]
+
+    # -- whole-store scans (reconcile, stats) -------------------------------------
+
+    def iter_memory_ids(self, batch_size: int) -> Iterator[list[str]]:
+        last = ""
+        while True:
+            rows = self._db.rows(
+                "MATCH (m:Memory) WHERE m.id > $last RETURN m.id ORDER BY m.id LIMIT $n",
+                {"last": last, "n": batch_size},
+            )
+            if not rows:
+                return
+            batch = [row[0] for row in rows]
+            yield batch
+            last = batch[-1]
+
+    def reconcile_entities(self, fix: bool) -> int:
+        where = (
+            "MATCH (e:Entity) WHERE NOT EXISTS { MATCH (e)<-[:MENTIONS]-(:Memory) }"
+            " AND NOT EXISTS { MATCH (e)-[:RELATES]-(:Entity) }"
+        )
+        if fix:
+            return self._db.scalar(f"{where} DETACH DELETE e RETURN count(*)")
+        return self._db.scalar(f"{where} RETURN count(e)")
+
+    def reconcile_relations(self, fix: bool, protected: Sequence[str]) -> int:
+        where = (
+            "MATCH (:Entity)-[r:RELATES]->(:Entity)"
+            " WHERE NOT EXISTS { MATCH (m:Memory) WHERE m.id = r.memory_id }"
+            " AND NOT list_contains($protected, r.memory_id)"
+        )
+        params = {"protected": list(protected) or [""]}
+        if fix:
+            count = self._db.scalar(f"{where} DELETE r RETURN count(*)", params)
+            self._db.rows(
+                "MATCH (s:Scope) WHERE NOT EXISTS { MATCH (s)<-[:IN_SCOPE]-(:Memory) } DELETE s"
+            )
+            return count
+        return self._db.scalar(f"{where} RETURN count(r)", params)
+
+    def stats(self) -> dict[str, int]:
+        return {
+            "memory_nodes": self._db.scalar("MATCH (m:Memory) RETURN count(m)"),
+            "entities": self._db.scalar("MATCH (e:Entity) RETURN count(e)"),
+            "relations": self._db.scalar("MATCH ()-[r:RELATES]->() RETURN count(r)"),
+        }
+
+    def reset(self) -> None:
+        with self._db.transaction():
+            for label in ("Memory", "Entity", "Scope"):
+                self._db.rows(f"MATCH (n:{label}) DETACH DELETE n")
+
+    def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,246 @@
+"""KuzuVectorStore: the vector port on a second, separate Kuzu database file.
+
+Search is exact: the scope's records are found through their scope node (a
+primary-key lookup) and ranked by cosine similarity inside Kuzu. Every search
+carries a scope, so the work follows the scope's size, and filtering happens
+before the limit, which an approximate index with post-filtering cannot promise.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from hybridmem.errors import DimensionMismatchError
+from hybridmem.models import Scope
+from hybridmem.records import VectorRecord
+from hybridmem_kuzu._database import KuzuDatabase
+from hybridmem_kuzu._scope import scope_keys, scope_match
+from hybridmem_kuzu._time import from_text, to_text
+
+_META = "CREATE NODE TABLE IF NOT EXISTS VMeta(key STRING PRIMARY KEY, value STRING)"
+_FIELDS = (
+    "v.id, v.embedding, v.text, v.hash, v.user_id, v.agent_id, v.run_id,"
+    " v.created_at, v.updated_at, v.metadata"
+)
+
+
+def _record(row: Sequence[Any]) -> VectorRecord:
+    return VectorRecord(
+        id=row[0],
+        embedding=[float(x) for x in row[1]],
+        text=row[2],
+        hash=row[3],
+        user_id=row[4],
+        agent_id=row[5],
+        run_id=row[6],
+        created_at=from_text(row[7]),
+        updated_at=from_text(row[8]),
+        metadata=json.loads(row[9]),
+    )
+
+
+class KuzuVectorStore:
+    name = "Kuzu vector store"
+
+    def __init__(self, path: Path, engine: str = "kuzu") -> None:
+        self.address = str(path)
+        self._db = KuzuDatabase(path, self.name, engine)
+        self._db.rows(_META)
+        rows = self._db.rows("MATCH (x:VMeta {key: 'dimension'}) RETURN x.value")
+        # The vector column is a fixed-size array, so its table is created on the
+        # first write, when the dimension is known.
+        self._dimension: int | None = int(rows[0][0]) if rows else None
+
+    def _create_tables(self, dimension: int) -> None:
+        with self._db.transaction():
+            self._db.rows(
+                "CREATE NODE TABLE IF NOT EXISTS Vec(id STRING PRIMARY KEY, user_id STRING,"
+                " agent_id STRING, run_id STRING, text STRING, hash STRING, metadata STRING,"
+                f" created_at STRING, updated_at STRING, embedding FLOAT[{int(dimension)}])"
+            )
+            self._db.rows("CREATE NODE TABLE IF NOT EXISTS VScope(key STRING PRIMARY KEY)")
+            self._db.rows("CREATE REL TABLE IF NOT EXISTS VIN_SCOPE(FROM Vec TO VScope)")
+            self._db.rows(
+                "MERGE (x:VMeta {key: 'dimension'}) SET x.value = $d", {"d": str(dimension)}
+            )
+        self._dimension = dimension
+
+    @property
+    def _array(self) -> str:
+        # An int we stored ourselves, never a caller's value.
+        return f"FLOAT[{int(self._dimension or 0)}]"
+
+    def _check_dimension(self, embedding: Sequence[float]) -> None:
+        if self._dimension is not None and len(embedding) != self._dimension:
+            raise DimensionMismatchError(
+                f"embedding has {len(embedding)} dimensions; this store holds {self._dimension}"
+            )
+
+    # -- writes -----------------------------------------------------------------
+
+    def upsert(self, records: Sequence[VectorRecord]) -> None:
+        if not records:
+            return
+        if self._dimension is None:
+            self._create_tables(len(records[0].embedding))
+        for record in records:
+            self._check_dimension(record.embedding)
+        rows = [
+            {
+                "id": r.id,
+                "user_id": r.user_id,
+                "agent_id": r.agent_id,
+                "run_id": r.run_id,
+                "text": r.text,
+                "hash": r.hash,
+                "metadata": json.dumps(r.metadata),
+                "created_at": to_text(r.created_at),
+                "updated_at": to_text(r.updated_at),
+                "embedding": list(r.embedding),
+            }
+            for r in records
+        ]
+        links = [{"id": r.id, "key": key} for r in records for key in scope_keys(r.scope)]
+        with self._db.transaction():
+            self._db.rows(
+                "UNWIND $rows AS x MERGE (v:Vec {id: x.id}) SET v.user_id = x.user_id,"
+                " v.agent_id = x.agent_id, v.run_id = x.run_id, v.text = x.text,"
+                " v.hash = x.hash, v.metadata = x.metadata, v.created_at = x.created_at,"
+                f" v.updated_at = x.updated_at, v.embedding = CAST(x.embedding AS {self._array})",
+                {"rows": rows},
+            )
+            self._db.rows("UNWIND $links AS x MERGE (s:VScope {key: x.key})", {"links": links})
+            self._db.rows(
+                "UNWIND $links AS x MATCH (v:Vec {id: x.id}), (s:VScope {key: x.key})"
+                " MERGE (v)-[:VIN_SCOPE]->(s)",
+                {"links": links},
+            )
+
+    def _delete_ids(self, ids: list[str]) -> int:
+        keys = [
+            row[0]
+            for row in self._db.rows(
+                "UNWIND $ids AS i MATCH (v:Vec {id: i})-[:VIN_SCOPE]->(s:VScope)"
+                " RETURN DISTINCT s.key",
+                {"ids": ids},
+            )
+        ]
+        count = self._db.scalar(
+            "UNWIND $ids AS i MATCH (v:Vec {id: i}) DETACH DELETE v RETURN count(*)", {"ids": ids}
+        )
+        # Scope nodes are keyed by the ids themselves: erase the empty ones too.
+        self._db.rows(
+            "UNWIND $keys AS k MATCH (s:VScope {key: k})"
+            " WHERE NOT EXISTS { MATCH (s)<-[:VIN_SCOPE]-(:Vec) } DELETE s",
+            {"keys": keys},
+        )
+        return count
+
+    def delete(self, ids: Sequence[str]) -> int:
+        if not ids or self._dimension is None:
+            return 0
+        with self._db.transaction():
+            return self._delete_ids(list(ids))
+
+    def delete_scope(self, scope: Scope, batch_size: int) -> int:
+        if self._dimension is None:
+            return 0
+        clause, params = scope_match(scope, "v", "Vec", "VScope", "VIN_SCOPE")
+        total = 0
+        while True:
+            with self._db.transaction():
+                ids = [
+                    row[0]
+                    for row in self._db.rows(
+                        f"{clause} RETURN v.id LIMIT $n", {**params, "n": batch_size}
+                    )
+                ]
+                if not ids:
+                    return total
+                total += self._delete_ids(ids)
+
+    # -- reads ------------------------------------------------------------------
+
+    def get(self, ids: Sequence[str]) -> list[VectorRecord]:
+        if not ids or self._dimension is None:
+            return []
+        rows = self._db.rows(
+            f"UNWIND $ids AS i MATCH (v:Vec {{id: i}}) RETURN {_FIELDS}", {"ids": list(ids)}
+        )
+        return [_record(row) for row in rows]
+
+    def existing_ids(self, ids: Sequence[str]) -> set[str]:
+        if not ids or self._dimension is None:
+            return set()
+        rows = self._db.rows(
+            "UNWIND $ids AS i MATCH (v:Vec {id: i}) RETURN v.id", {"ids": list(ids)}
+        )
+        return {row[0] for row in rows}
+
+    def count_scope(self, scope: Scope) -> int:
+        if self._dimension is None:
+            return 0
+        clause, params = scope_match(scope, "v", "Vec", "VScope", "VIN_SCOPE")
+        return self._db.scalar(f"{clause} RETURN count(v)", params)
+
+    def list_scope(self, scope: Scope, limit: int | None) -> list[VectorRecord]:
+        if self._dimension is None:
+            return []
+        clause, params = scope_match(scope, "v", "Vec", "VScope", "VIN_SCOPE")
+        query = f"{clause} RETURN {_FIELDS} ORDER BY v.created_at DESC, v.id"
+        if limit is not None:
+            query += " LIMIT $limit"
+            params = {**params, "limit": limit}
+        return [_record(row) for row in self._db.rows(query, params)]
+
+    def search(
+        self, embedding: Sequence[float], scope: Scope, limit: int
+    ) -> list[tuple[VectorRecord, float]]:
+        if self._dimension is None:
+            return []
+        self._check_dimension(embedding)
+        clause, params = scope_match(scope, "v", "Vec", "VScope", "VIN_SCOPE")
+        rows = self._db.rows(
+            f"{clause} WITH v, array_cosine_similarity(v.embedding, CAST($q AS {self._array}))"
+            f" AS score RETURN {_FIELDS}, score ORDER BY score DESC, v.id LIMIT $limit",
+            {**params, "q": list(embedding), "limit": limit},
+        )
+        return [(_record(row), float(row[10])) for row in rows]
+
+    # -- whole-store scans --------------------------------------------------------
+
+    def iter_ids(self, batch_size: int) -> Iterator[list[str]]:
+        if self._dimension is None:
+            return
+        last = ""
+        while True:
+            rows = self._db.rows(
+                "MATCH (v:Vec) WHERE v.id > $last RETURN v.id ORDER BY v.id LIMIT $n",
+                {"last": last, "n": batch_size},
+            )
+            if not rows:
+                return
+            batch = [row[0] for row in rows]
+            yield batch
+            last = batch[-1]
+
+    def count(self) -> int:
+        if self._dimension is None:
+            return 0
+        return self._db.scalar("MATCH (v:Vec) RETURN count(v)")
+
+    def reset(self) -> None:
+        if self._dimension is None:
+            return
+        with self._db.transaction():
+            self._db.rows("DROP TABLE VIN_SCOPE")
+            self._db.rows("DROP TABLE VScope")
+            self._db.rows("DROP TABLE Vec")
+            self._db.rows("MATCH (x:VMeta {key: 'dimension'}) DELETE x")
+        self._dimension = None
+
+    def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,51 @@
+"""hybridmem: a graph-plus-vector hybrid store for AI-agent memory backends."""
+
+from hybridmem.async_store import AsyncHybridStore
+from hybridmem.config import HybridMemConfig
+from hybridmem.errors import (
+    ConfigurationError,
+    DimensionMismatchError,
+    HybridMemError,
+    InvalidScopeError,
+    MissingScopeError,
+    NotFoundError,
+    StoreError,
+    StoreUnavailableError,
+    ValidationError,
+)
+from hybridmem.models import (
+    DeleteProgress,
+    DeleteResult,
+    Entity,
+    HistoryEvent,
+    Memory,
+    ReconcileReport,
+    Relation,
+    Scope,
+    SearchHit,
+)
+from hybridmem.store import HybridStore
+
+__all__ = [
+    "AsyncHybridStore",
+    "ConfigurationError",
+    "DeleteProgress",
+    "DeleteResult",
+    "DimensionMismatchError",
+    "Entity",
+    "HistoryEvent",
+    "HybridMemConfig",
+    "HybridMemError",
+    "HybridStore",
+    "InvalidScopeError",
+    "Memory",
+    "MissingScopeError",
+    "NotFoundError",
+    "ReconcileReport",
+    "Relation",
+    "Scope",
+    "SearchHit",
+    "StoreError",
+    "StoreUnavailableError",
+    "ValidationError",
+]

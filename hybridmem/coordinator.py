@@ -1,0 +1,321 @@
+"""Executes mutating operations against both stores, journaled, resumable.
+
+Every mutation: journal ``begin`` → store steps (each followed by a fault
+point) → journal ``finish`` with its history, atomically. A failure leaves the
+operation pending; ``recover()`` completes deletions and rolls back adds, and
+the store steps are idempotent, so repeating any of them is safe.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+
+from hybridmem.errors import HybridMemError
+from hybridmem.faults import FaultHook
+from hybridmem.journal import HistoryEntry, Journal, PendingOperation, now
+from hybridmem.models import (
+    DeleteProgress,
+    DeleteResult,
+    OrphanCounts,
+    ReconcileReport,
+    RecoveredOperation,
+    Scope,
+)
+from hybridmem.plan import DELETE_MESSAGE, DeletionPlan, DeletionTally, preview
+from hybridmem.ports import GraphStore, VectorStore
+from hybridmem.records import MemoryGraph, VectorRecord, text_hash
+
+ProgressCallback = Callable[[DeleteProgress], None]
+
+
+class Coordinator:
+    def __init__(
+        self,
+        graph: GraphStore,
+        vector: VectorStore,
+        journal: Journal,
+        *,
+        batch_size: int,
+        fault: FaultHook,
+    ) -> None:
+        self.graph = graph
+        self.vector = vector
+        self.journal = journal
+        self.batch_size = batch_size
+        self._fault = fault
+        # Operations running in this process: recover() must not roll them back.
+        self._in_flight: set[str] = set()
+        self._in_flight_lock = threading.Lock()
+
+    @contextmanager
+    def _operation(self, op_id: str) -> Iterator[None]:
+        with self._in_flight_lock:
+            self._in_flight.add(op_id)
+        try:
+            yield
+        except HybridMemError as exc:
+            self.journal.fail(op_id, str(exc))
+            raise
+        finally:
+            with self._in_flight_lock:
+                self._in_flight.discard(op_id)
+
+    # -- add / update / delete ----------------------------------------------------
+
+    def add(self, record: VectorRecord, graph: MemoryGraph) -> None:
+        op_id = self.journal.begin("add", scope=record.scope, memory_id=record.id)
+        with self._operation(op_id):
+            self._fault("add.journaled")
+            try:
+                self.vector.upsert([record])
+                self._fault("add.vector_written")
+                self.graph.add_memories([graph])
+                self._fault("add.graph_written")
+            except HybridMemError:
+                # Undo now if the stores let us; otherwise recover() will.
+                self._try_roll_back_add(op_id, record.id)
+                raise
+            self.journal.finish(
+                op_id,
+                events=[
+                    HistoryEntry(
+                        "ADD", record.id, record.scope, new_text=record.text, hash=record.hash
+                    )
+                ],
+            )
+
+    def _try_roll_back_add(self, op_id: str, memory_id: str) -> None:
+        try:
+            self._roll_back_add(op_id, memory_id)
+        except HybridMemError:
+            pass
+
+    def _roll_back_add(self, op_id: str, memory_id: str) -> None:
+        self.vector.delete([memory_id])
+        self.graph.delete_memories([memory_id])
+        self.journal.finish(op_id, {"rolled_back": 1})
+
+    def update(self, old: VectorRecord, new: VectorRecord) -> None:
+        payload = {
+            "old_text": old.text,
+            "text": new.text,
+            "embedding": new.embedding,
+            "metadata": new.metadata,
+            "updated_at": new.updated_at.isoformat(),
+        }
+        op_id = self.journal.begin("update", scope=old.scope, memory_id=old.id, payload=payload)
+        with self._operation(op_id):
+            self._fault("update.journaled")
+            self._apply_update(op_id, old.text, new)
+
+    def _apply_update(self, op_id: str, old_text: str, new: VectorRecord) -> None:
+        self.vector.upsert([new])
+        self._fault("update.vector_written")
+        self.graph.touch_memory(new.id, new.updated_at)
+        self._fault("update.graph_written")
+        self.journal.finish(
+            op_id,
+            events=[
+                HistoryEntry(
+                    "UPDATE", new.id, new.scope, old_text=old_text, new_text=new.text, hash=new.hash
+                )
+            ],
+        )
+
+    def delete(self, memory_id: str, scope: Scope) -> DeleteResult:
+        started = time.monotonic()
+        op_id = self.journal.begin("delete", scope=scope, memory_id=memory_id)
+        with self._operation(op_id):
+            self._fault("delete.journaled")
+            return self._run_delete(op_id, memory_id, scope, started)
+
+    def _run_delete(self, op_id: str, memory_id: str, scope: Scope, started: float) -> DeleteResult:
+        plan = DeletionPlan(op_id, scope, 1)
+        vectors = self.vector.delete([memory_id])
+        self._fault("delete.vector_deleted")
+        counts = self.graph.delete_memories([memory_id])
+        self._fault("delete.graph_deleted")
+        plan.tally.add_batch(vectors, counts)
+        if counts.memory_nodes == 0 and vectors:
+            # Only the vector was left (an orphan): it is still one memory erased.
+            plan.tally.memories = vectors
+        self.journal.finish(
+            op_id,
+            plan.tally.counts(),
+            events=[HistoryEntry("DELETE", memory_id, scope)],
+            erase_ids=[memory_id],
+        )
+        return plan.result(time.monotonic() - started, message=DELETE_MESSAGE)
+
+    # -- delete_all -----------------------------------------------------------------
+
+    def preview(self, scope: Scope) -> DeleteResult:
+        started = time.monotonic()
+        return preview(
+            "dry-run",
+            scope,
+            self.vector.count_scope(scope),
+            self.graph.count_scope(scope),
+            time.monotonic() - started,
+        )
+
+    def delete_all(self, scope: Scope, progress: ProgressCallback | None) -> DeleteResult:
+        op_id = self.journal.begin("delete_all", scope=scope)
+        with self._operation(op_id):
+            self._fault("delete_all.journaled")
+            return self._run_delete_all(op_id, scope, DeletionTally(), progress)
+
+    def _run_delete_all(
+        self,
+        op_id: str,
+        scope: Scope,
+        tally: DeletionTally,
+        progress: ProgressCallback | None,
+    ) -> DeleteResult:
+        started = time.monotonic()
+        report = progress or (lambda _: None)
+        plan = DeletionPlan(op_id, scope, self.batch_size, tally=tally)
+        plan.total = tally.memories + self.vector.count_scope(scope)
+        self._fault("delete_all.counted")
+        report(plan.progress("counting"))
+        while True:
+            ids = self.graph.scope_memory_ids(scope, self.batch_size)
+            if not ids:
+                break
+            plan.next_batch_guard(ids)
+            self._fault("delete_all.batch_fetched")
+            vectors = self.vector.delete(ids)
+            self._fault("delete_all.vectors_deleted")
+            counts = self.graph.delete_memories(ids)
+            self._fault("delete_all.graph_deleted")
+            plan.tally.add_batch(vectors, counts)
+            self.journal.checkpoint(
+                op_id,
+                plan.tally.counts(),
+                events=[HistoryEntry("DELETE", memory_id, scope) for memory_id in ids],
+                erase_ids=ids,
+            )
+            self._fault("delete_all.batch_journaled")
+            report(plan.progress("deleting"))
+        plan.tally.add_swept_vectors(self.vector.delete_scope(scope, self.batch_size))
+        self._fault("delete_all.vectors_swept")
+        report(plan.progress("cleanup"))
+        counts = plan.tally.counts()
+        self.journal.finish(
+            op_id,
+            counts,
+            events=[HistoryEntry("DELETE_ALL", None, scope, counts=_public(counts))],
+            erase_scope=scope,
+        )
+        report(plan.progress("done"))
+        return plan.result(time.monotonic() - started)
+
+    # -- reset ------------------------------------------------------------------------
+
+    def reset(self) -> dict[str, int]:
+        op_id = self.journal.begin("reset")
+        with self._operation(op_id):
+            self._fault("reset.journaled")
+            return self._run_reset(op_id)
+
+    def _run_reset(self, op_id: str) -> dict[str, int]:
+        counts = {"vectors": self.vector.count(), **self.graph.stats()}
+        self.vector.reset()
+        self._fault("reset.vector_reset")
+        self.graph.reset()
+        self._fault("reset.graph_reset")
+        self.journal.finish(
+            op_id,
+            counts,
+            events=[HistoryEntry("RESET", None, Scope(), counts=counts)],
+            erase_everything=True,
+        )
+        return counts
+
+    # -- reconcile and recover ----------------------------------------------------------
+
+    def reconcile(self, fix: bool) -> ReconcileReport:
+        op_id = self.journal.begin("reconcile") if fix else None
+        protected = self.journal.pending_memory_ids("add")
+        found = OrphanCounts()
+        removed = OrphanCounts()
+        # Vectors without nodes, then nodes without vectors; entities last, because
+        # removing orphan memory nodes can orphan their entities.
+        for batch in self.vector.iter_ids(self.batch_size):
+            missing = sorted(set(batch) - self.graph.existing_memory_ids(batch) - protected)
+            found.orphan_vectors += len(missing)
+            if fix and missing:
+                removed.orphan_vectors += self.vector.delete(missing)
+        for batch in self.graph.iter_memory_ids(self.batch_size):
+            missing = sorted(set(batch) - self.vector.existing_ids(batch) - protected)
+            found.orphan_memory_nodes += len(missing)
+            if fix and missing:
+                counts = self.graph.delete_memories(missing)
+                removed.orphan_memory_nodes += counts.memory_nodes
+                removed.orphan_entities += counts.orphan_entities
+                if op_id is not None:
+                    self.journal.checkpoint(op_id, {}, erase_ids=missing)
+        found.dangling_relations = self.graph.reconcile_relations(False, sorted(protected))
+        if fix:
+            removed.dangling_relations = self.graph.reconcile_relations(True, sorted(protected))
+        found.orphan_entities = self.graph.reconcile_entities(False) + removed.orphan_entities
+        if fix:
+            removed.orphan_entities += self.graph.reconcile_entities(True)
+        if op_id is not None:
+            self.journal.finish(op_id, removed.model_dump())
+        return ReconcileReport(found=found, removed=removed, fixed=fix)
+
+    def recover(self) -> list[RecoveredOperation]:
+        finished: list[RecoveredOperation] = []
+        for op in self.journal.pending():
+            with self._in_flight_lock:
+                if op.id in self._in_flight:
+                    continue
+            finished.append(self._recover_one(op))
+        return finished
+
+    def _recover_one(self, op: PendingOperation) -> RecoveredOperation:
+        with self._operation(op.id):
+            if op.kind == "add" and op.memory_id is not None:
+                self._roll_back_add(op.id, op.memory_id)
+                return RecoveredOperation(operation_id=op.id, kind=op.kind, outcome="rolled_back")
+            if op.kind == "update" and op.memory_id is not None:
+                self._complete_update(op, op.memory_id)
+            elif op.kind == "delete" and op.memory_id is not None:
+                self._run_delete(op.id, op.memory_id, op.scope, time.monotonic())
+            elif op.kind == "delete_all":
+                self._run_delete_all(op.id, op.scope, DeletionTally.from_counts(op.counts), None)
+            elif op.kind == "reset":
+                self._run_reset(op.id)
+            elif op.kind == "reconcile":
+                self.reconcile(True)
+                self.journal.finish(op.id)
+            else:
+                self.journal.finish(op.id, {"unknown_kind": 1})
+        return RecoveredOperation(operation_id=op.id, kind=op.kind, outcome="completed")
+
+    def _complete_update(self, op: PendingOperation, memory_id: str) -> None:
+        current = self.vector.get([memory_id])
+        if not current or self.graph.get_memory_node(memory_id) is None:
+            # Deleted since (or never whole): nothing to bring up to date.
+            self.journal.finish(op.id, {"skipped": 1})
+            return
+        payload = op.payload
+        new = replace(
+            current[0],
+            text=payload["text"],
+            hash=text_hash(payload["text"]),
+            embedding=list(payload["embedding"]),
+            metadata=dict(payload["metadata"]),
+            updated_at=datetime.fromisoformat(payload.get("updated_at") or now().isoformat()),
+        )
+        self._apply_update(op.id, payload.get("old_text", ""), new)
+
+
+def _public(counts: dict[str, int]) -> dict[str, int]:
+    return {name: value for name, value in counts.items() if name != "batches"}

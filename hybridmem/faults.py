@@ -1,0 +1,62 @@
+"""Named points between store steps, where tests inject a failure or a SIGKILL.
+
+The coordinator calls ``reach(point)`` at every step boundary. In production the
+hook is a no-op. Tests pass a hook that raises, or set
+``HYBRIDMEM_FAULT_KILL_AT=point[:n]`` in a child process to be killed with
+SIGKILL the n-th time (default first) it reaches that point.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable
+
+FaultHook = Callable[[str], None]
+
+#: Every point the coordinator reaches, in the order an operation reaches them.
+FAULT_POINTS: dict[str, tuple[str, ...]] = {
+    "add": ("add.journaled", "add.vector_written", "add.graph_written"),
+    "update": ("update.journaled", "update.vector_written", "update.graph_written"),
+    "delete": ("delete.journaled", "delete.vector_deleted", "delete.graph_deleted"),
+    "delete_all": (
+        "delete_all.journaled",
+        "delete_all.counted",
+        "delete_all.batch_fetched",
+        "delete_all.vectors_deleted",
+        "delete_all.graph_deleted",
+        "delete_all.batch_journaled",
+        "delete_all.vectors_swept",
+    ),
+    "reset": ("reset.journaled", "reset.vector_reset", "reset.graph_reset"),
+}
+
+
+class InjectedFault(RuntimeError):
+    """Raised by test hooks; never by the library itself."""
+
+
+def _no_fault(point: str) -> None:
+    return None
+
+
+def kill_hook_from_environment() -> FaultHook | None:
+    spec = os.environ.get("HYBRIDMEM_FAULT_KILL_AT")
+    if not spec:
+        return None
+    point, _, nth = spec.partition(":")
+    target = int(nth or "1")
+    seen = 0
+
+    def hook(reached: str) -> None:
+        nonlocal seen
+        if reached == point:
+            seen += 1
+            if seen == target:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    return hook
+
+
+def resolve(hook: FaultHook | None) -> FaultHook:
+    return hook or kill_hook_from_environment() or _no_fault

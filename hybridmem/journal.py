@@ -1,0 +1,364 @@
+"""The journal of mutating operations and the history of memories, in one SQLite file.
+
+An operation is written here (state ``pending``) before it touches a store and
+marked ``done`` only after both stores are done, so a crash at any point leaves
+it pending for ``recover()``. WAL mode with synchronous=FULL: a ``begin`` that
+returned is on disk before the first store is touched.
+
+History keeps one event per memory added, updated or deleted and one per
+delete_all/reset. Erasing a memory nulls its texts here too and records the
+erasing operation: proof of erasure without the erased data.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from hybridmem.models import HistoryEvent, HistoryKind, OperationInfo, Scope
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS operations (
+    id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    state TEXT NOT NULL,
+    user_id TEXT, agent_id TEXT, run_id TEXT,
+    memory_id TEXT,
+    payload TEXT,
+    counts TEXT NOT NULL DEFAULT '{}',
+    error TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS operations_pending ON operations(state, seq);
+CREATE TABLE IF NOT EXISTS history (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    memory_id TEXT,
+    operation_id TEXT NOT NULL,
+    old_text TEXT, new_text TEXT,
+    hash TEXT,
+    user_id TEXT, agent_id TEXT, run_id TEXT,
+    counts TEXT,
+    erased_by TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS history_memory ON history(memory_id);
+CREATE INDEX IF NOT EXISTS history_user ON history(user_id);
+CREATE INDEX IF NOT EXISTS history_agent ON history(agent_id);
+CREATE INDEX IF NOT EXISTS history_run ON history(run_id);
+"""
+
+# Fixed fragments per scope part; values are always bound parameters.
+_SCOPE_CONDITION = {
+    "user_id": "user_id = :user_id",
+    "agent_id": "agent_id = :agent_id",
+    "run_id": "run_id = :run_id",
+}
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class PendingOperation:
+    id: str
+    kind: str
+    scope: Scope
+    memory_id: str | None
+    payload: dict[str, Any]
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """A history event to record; ``memory_id`` is None for delete_all/reset."""
+
+    kind: HistoryKind
+    memory_id: str | None
+    scope: Scope
+    old_text: str | None = None
+    new_text: str | None = None
+    hash: str | None = None
+    counts: dict[str, int] | None = None
+
+
+class Journal:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA busy_timeout=10000")
+        self._db.executescript(_SCHEMA)
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # -- operations ---------------------------------------------------------------
+
+    def begin(
+        self,
+        kind: str,
+        *,
+        scope: Scope | None = None,
+        memory_id: str | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> str:
+        op_id = str(uuid.uuid4())
+        stamp = now().isoformat()
+        parts = (scope or Scope()).parts()
+        with self._tx() as db:
+            seq = db.execute("SELECT coalesce(max(seq), 0) + 1 FROM operations").fetchone()[0]
+            db.execute(
+                "INSERT INTO operations (id, seq, kind, state, user_id, agent_id, run_id,"
+                " memory_id, payload, created_at, updated_at)"
+                " VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    op_id,
+                    seq,
+                    kind,
+                    parts.get("user_id"),
+                    parts.get("agent_id"),
+                    parts.get("run_id"),
+                    memory_id,
+                    json.dumps(payload) if payload is not None else None,
+                    stamp,
+                    stamp,
+                ),
+            )
+        return op_id
+
+    def fail(self, op_id: str, error: str) -> None:
+        """Note why an operation stopped; it stays pending for recover()."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE operations SET error = ?, updated_at = ? WHERE id = ?",
+                (error[:2000], now().isoformat(), op_id),
+            )
+
+    def checkpoint(
+        self,
+        op_id: str,
+        counts: dict[str, int],
+        *,
+        events: Sequence[HistoryEntry] = (),
+        erase_ids: Sequence[str] = (),
+    ) -> None:
+        """Record progress of a long operation with the history of what it finished."""
+        with self._tx() as db:
+            self._write_history(db, op_id, events)
+            self._erase(db, op_id, erase_ids)
+            db.execute(
+                "UPDATE operations SET counts = ?, updated_at = ? WHERE id = ?",
+                (json.dumps(counts), now().isoformat(), op_id),
+            )
+
+    def finish(
+        self,
+        op_id: str,
+        counts: dict[str, int] | None = None,
+        *,
+        events: Sequence[HistoryEntry] = (),
+        erase_ids: Sequence[str] = (),
+        erase_scope: Scope | None = None,
+        erase_everything: bool = False,
+    ) -> None:
+        """Mark done, drop the payload (it may hold text), and write history — atomically."""
+        with self._tx() as db:
+            self._write_history(db, op_id, events)
+            self._erase(db, op_id, erase_ids)
+            if erase_scope is not None and not erase_scope.is_empty():
+                parts = erase_scope.parts()
+                where = " AND ".join(_SCOPE_CONDITION[name] for name in parts)
+                db.execute(
+                    "UPDATE history SET old_text = NULL, new_text = NULL,"  # noqa: S608
+                    f" erased_by = coalesce(erased_by, :op) WHERE {where}"
+                    " AND memory_id IS NOT NULL",
+                    {**parts, "op": op_id},
+                )
+            if erase_everything:
+                db.execute(
+                    "UPDATE history SET old_text = NULL, new_text = NULL,"
+                    " erased_by = coalesce(erased_by, ?) WHERE memory_id IS NOT NULL",
+                    (op_id,),
+                )
+                db.execute("UPDATE operations SET payload = NULL WHERE id != ?", (op_id,))
+            db.execute(
+                "UPDATE operations SET state = 'done', payload = NULL, error = NULL,"
+                " counts = coalesce(?, counts), updated_at = ? WHERE id = ?",
+                (json.dumps(counts) if counts is not None else None, now().isoformat(), op_id),
+            )
+
+    def pending(self) -> list[PendingOperation]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, kind, user_id, agent_id, run_id, memory_id, payload, counts"
+                " FROM operations WHERE state = 'pending' ORDER BY seq"
+            ).fetchall()
+        return [
+            PendingOperation(
+                id=row[0],
+                kind=row[1],
+                scope=Scope(user_id=row[2], agent_id=row[3], run_id=row[4]),
+                memory_id=row[5],
+                payload=json.loads(row[6]) if row[6] else {},
+                counts=json.loads(row[7]),
+            )
+            for row in rows
+        ]
+
+    def pending_memory_ids(self, kind: str = "add") -> set[str]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT memory_id FROM operations WHERE state = 'pending' AND kind = ?"
+                " AND memory_id IS NOT NULL",
+                (kind,),
+            ).fetchall()
+        return {row[0] for row in rows}
+
+    def operation(self, op_id: str) -> OperationInfo | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id, kind, state, user_id, agent_id, run_id, memory_id, counts, error,"
+                " created_at, updated_at FROM operations WHERE id = ?",
+                (op_id,),
+            ).fetchone()
+        if row is None:
+            return None
+        return OperationInfo(
+            id=row[0],
+            kind=row[1],
+            state=row[2],
+            user_id=row[3],
+            agent_id=row[4],
+            run_id=row[5],
+            memory_id=row[6],
+            counts=json.loads(row[7]),
+            error=row[8],
+            created_at=datetime.fromisoformat(row[9]),
+            updated_at=datetime.fromisoformat(row[10]),
+        )
+
+    # -- history ------------------------------------------------------------------
+
+    def _write_history(
+        self, db: sqlite3.Connection, op_id: str, events: Sequence[HistoryEntry]
+    ) -> None:
+        if not events:
+            return
+        stamp = now().isoformat()
+        db.executemany(
+            "INSERT INTO history (kind, memory_id, operation_id, old_text, new_text, hash,"
+            " user_id, agent_id, run_id, counts, created_at)"
+            " VALUES (?, ?, ?, ?, ?,"
+            " coalesce(?, (SELECT h.hash FROM history h WHERE h.memory_id = ?"
+            "  AND h.hash IS NOT NULL ORDER BY h.id DESC LIMIT 1)),"
+            " ?, ?, ?, ?, ?)",
+            [
+                (
+                    e.kind,
+                    e.memory_id,
+                    op_id,
+                    e.old_text,
+                    e.new_text,
+                    e.hash,
+                    e.memory_id,
+                    e.scope.user_id,
+                    e.scope.agent_id,
+                    e.scope.run_id,
+                    json.dumps(e.counts) if e.counts is not None else None,
+                    stamp,
+                )
+                for e in events
+            ],
+        )
+
+    @staticmethod
+    def _erase(db: sqlite3.Connection, op_id: str, memory_ids: Sequence[str]) -> None:
+        if not memory_ids:
+            return
+        db.executemany(
+            "UPDATE history SET old_text = NULL, new_text = NULL,"
+            " erased_by = coalesce(erased_by, ?) WHERE memory_id = ?",
+            [(op_id, memory_id) for memory_id in memory_ids],
+        )
+
+    def history(self, memory_id: str) -> list[HistoryEvent]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, kind, memory_id, operation_id, old_text, new_text, hash, user_id,"
+                " agent_id, run_id, counts, erased_by, created_at FROM history"
+                " WHERE memory_id = ? ORDER BY id",
+                (memory_id,),
+            ).fetchall()
+        return [_event(row) for row in rows]
+
+    def operation_events(self, kind: HistoryKind | None = None) -> list[HistoryEvent]:
+        """delete_all and reset events (those without a memory id), oldest first."""
+        query = (
+            "SELECT id, kind, memory_id, operation_id, old_text, new_text, hash, user_id,"
+            " agent_id, run_id, counts, erased_by, created_at FROM history"
+            " WHERE memory_id IS NULL"
+        )
+        params: tuple[str, ...] = ()
+        if kind is not None:
+            query += " AND kind = ?"
+            params = (kind,)
+        with self._lock:
+            rows = self._db.execute(query + " ORDER BY id", params).fetchall()
+        return [_event(row) for row in rows]
+
+    def texts_mentioning(self, memory_ids: Sequence[str]) -> int:
+        """How many history rows of these memories still hold text (for tests and audits)."""
+        with self._lock:
+            return sum(
+                self._db.execute(
+                    "SELECT count(*) FROM history WHERE memory_id = ?"
+                    " AND (old_text IS NOT NULL OR new_text IS NOT NULL)",
+                    (memory_id,),
+                ).fetchone()[0]
+                for memory_id in memory_ids
+            )
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def _event(row: Sequence[Any]) -> HistoryEvent:
+    return HistoryEvent(
+        id=row[0],
+        kind=row[1],
+        memory_id=row[2],
+        operation_id=row[3],
+        old_text=row[4],
+        new_text=row[5],
+        hash=row[6],
+        user_id=row[7],
+        agent_id=row[8],
+        run_id=row[9],
+        counts=json.loads(row[10]) if row[10] else None,
+        erased_by=row[11],
+        created_at=datetime.fromisoformat(row[12]),
+    )

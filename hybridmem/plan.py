@@ -1,0 +1,128 @@
+"""The deletion plan: what a scoped erasure does, in which order, and how it counts.
+
+Pure: no I/O. The coordinator (``hybridmem.coordinator``) executes it against
+the stores and the journal; this module decides ordering, batching, guards,
+progress and the result, so all of that is unit-testable without a store.
+
+Order, per batch of at most ``batch_size`` memory ids taken from the graph:
+vectors first (so a half-finished erasure is already invisible to search),
+then the memory nodes with their relations and the entities left orphaned,
+then the journal checkpoint with the batch's history. After the last batch a
+sweep removes vectors of the scope that had no memory node (orphans left by an
+earlier crash or outside interference), and the journal marks the operation
+done. Every step is idempotent, so resuming from any point repeats at most one
+batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+
+from hybridmem.errors import StoreError
+from hybridmem.models import DeleteProgress, DeleteResult, Scope
+from hybridmem.records import GraphDeleteCounts
+
+DELETE_ALL_MESSAGE = "Memories deleted successfully!"
+DELETE_MESSAGE = "Memory deleted successfully!"
+
+
+@dataclass
+class DeletionTally:
+    """Running counts of one erasure; survives a crash through journal checkpoints."""
+
+    memories: int = 0
+    vectors: int = 0
+    memory_nodes: int = 0
+    relations: int = 0
+    orphan_entities: int = 0
+    batches: int = 0
+
+    @classmethod
+    def from_counts(cls, counts: dict[str, int]) -> DeletionTally:
+        known = {name: int(counts.get(name, 0)) for name in cls.__dataclass_fields__}
+        return cls(**known)
+
+    def counts(self) -> dict[str, int]:
+        return asdict(self)
+
+    def add_batch(self, vectors: int, graph: GraphDeleteCounts) -> None:
+        # Batch ids come from memory nodes, so each removed node is one memory,
+        # whether or not its vector still existed.
+        self.memories += graph.memory_nodes
+        self.vectors += vectors
+        self.memory_nodes += graph.memory_nodes
+        self.relations += graph.relations
+        self.orphan_entities += graph.orphan_entities
+        self.batches += 1
+
+    def add_swept_vectors(self, vectors: int) -> None:
+        # Vectors without a node: each is a memory that only the vector store still held.
+        self.memories += vectors
+        self.vectors += vectors
+
+
+@dataclass
+class DeletionPlan:
+    operation_id: str
+    scope: Scope
+    batch_size: int
+    tally: DeletionTally = field(default_factory=DeletionTally)
+    total: int = 0
+    _last_batch: frozenset[str] = frozenset()
+
+    def next_batch_guard(self, ids: Sequence[str]) -> None:
+        """Refuse to loop forever on a store that reports ids it then fails to delete."""
+        batch = frozenset(ids)
+        if batch and batch == self._last_batch:
+            raise StoreError(
+                "graph store",
+                "-",
+                f"the same {len(batch)} memory ids were returned after being deleted",
+            )
+        self._last_batch = batch
+
+    def progress(self, phase: str) -> DeleteProgress:
+        done = self.tally.memories
+        total = max(self.total, done)
+        if phase == "done":
+            total = done
+        return DeleteProgress(
+            operation_id=self.operation_id,
+            phase=phase,  # type: ignore[arg-type]
+            done=done,
+            total=total,
+        )
+
+    def result(self, elapsed_seconds: float, *, message: str = DELETE_ALL_MESSAGE) -> DeleteResult:
+        t = self.tally
+        return DeleteResult(
+            message=message,
+            operation_id=self.operation_id,
+            scope=self.scope,
+            memories=t.memories,
+            vectors=t.vectors,
+            memory_nodes=t.memory_nodes,
+            relations=t.relations,
+            orphan_entities=t.orphan_entities,
+            elapsed_seconds=round(elapsed_seconds, 6),
+        )
+
+
+def preview(
+    operation_id: str, scope: Scope, vectors: int, graph: GraphDeleteCounts, elapsed: float
+) -> DeleteResult:
+    """The dry-run result. ``memories`` is the larger of the two stores' counts:
+    exact whenever they agree, which they do unless a crash left orphans."""
+    return DeleteResult(
+        message=DELETE_ALL_MESSAGE,
+        operation_id=operation_id,
+        scope=scope,
+        dry_run=True,
+        memories=max(vectors, graph.memory_nodes),
+        vectors=vectors,
+        memory_nodes=graph.memory_nodes,
+        relations=graph.relations,
+        orphan_entities=graph.orphan_entities,
+        elapsed_seconds=round(elapsed, 6),
+    )

@@ -1,0 +1,413 @@
+"""HybridStore: the public, synchronous API over a graph store and a vector store."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from hybridmem.config import HybridMemConfig
+from hybridmem.coordinator import Coordinator, ProgressCallback
+from hybridmem.errors import NotFoundError, ValidationError
+from hybridmem.faults import FaultHook, resolve
+from hybridmem.journal import Journal, now
+from hybridmem.models import (
+    DeleteResult,
+    Entity,
+    HistoryEvent,
+    Memory,
+    OperationInfo,
+    ReconcileReport,
+    RecoveredOperation,
+    Relation,
+    SearchHit,
+)
+from hybridmem.ports import GraphStore, VectorStore
+from hybridmem.records import (
+    EntityRecord,
+    MemoryGraph,
+    MemoryNode,
+    RelationRecord,
+    VectorRecord,
+    entity_id,
+    normalise_name,
+    relation_id,
+    text_hash,
+)
+from hybridmem.registry import create_store
+from hybridmem.validation import (
+    NO_FILTER_MESSAGE,
+    check_embedding,
+    check_id,
+    check_limit,
+    check_memory_id,
+    check_metadata,
+    check_name,
+    check_text,
+    scope_from,
+)
+
+ConfigSource = HybridMemConfig | Mapping[str, Any] | str | Path | None
+
+
+def _memory(record: VectorRecord) -> Memory:
+    return Memory(
+        id=record.id,
+        text=record.text,
+        embedding=record.embedding,
+        user_id=record.user_id,
+        agent_id=record.agent_id,
+        run_id=record.run_id,
+        metadata=record.metadata,
+        hash=record.hash,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+    )
+
+
+class HybridStore:
+    """A memory store whose every write and erasure spans a graph and a vector store.
+
+    Build it with ``HybridStore.embedded(path)``, ``HybridStore.from_config(...)``
+    or ``HybridStore()`` (the embedded default in ``~/.hybridmem`` or
+    ``$HYBRIDMEM_DATA_DIR``). Thread-safe; use it as a context manager or call
+    ``close()``.
+    """
+
+    def __init__(
+        self,
+        config: ConfigSource = None,
+        *,
+        graph: GraphStore | None = None,
+        vector: VectorStore | None = None,
+        journal_path: Path | None = None,
+        fault_hook: FaultHook | None = None,
+    ) -> None:
+        self.config = HybridMemConfig.load(config)
+        data_dir = self.config.data_dir
+        opened: list[GraphStore | VectorStore] = []
+        try:
+            if graph is None:
+                graph = create_store(
+                    "graph", self.config.graph.provider, self.config.graph.options(), data_dir
+                )
+                opened.append(graph)
+            if vector is None:
+                vector = create_store(
+                    "vector", self.config.vector.provider, self.config.vector.options(), data_dir
+                )
+                opened.append(vector)
+        except BaseException:
+            for store in opened:
+                store.close()
+            raise
+        assert graph is not None and vector is not None
+        self.graph: GraphStore = graph
+        self.vector: VectorStore = vector
+        self.journal = Journal(journal_path or data_dir / "journal.sqlite3")
+        self._coordinator = Coordinator(
+            graph,
+            vector,
+            self.journal,
+            batch_size=self.config.batch_size,
+            fault=resolve(fault_hook),
+        )
+        self._closed = False
+        if self.config.recover_on_open:
+            self.recover()
+
+    @classmethod
+    def embedded(cls, data_dir: str | Path, **settings: Any) -> HybridStore:
+        """The embedded default pair (Kuzu graph + Kuzu vector files) in ``data_dir``."""
+        return cls(
+            {
+                "data_dir": Path(data_dir),
+                "graph": {"provider": "kuzu"},
+                "vector": {"provider": "kuzu"},
+                **settings,
+            }
+        )
+
+    @classmethod
+    def from_config(cls, config: ConfigSource, **kwargs: Any) -> HybridStore:
+        """From a ``HybridMemConfig``, a dict, or a path to a TOML file."""
+        return cls(config, **kwargs)
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for closer in (self.vector.close, self.graph.close, self.journal.close):
+            closer()
+
+    def __enter__(self) -> HybridStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- writes --------------------------------------------------------------------
+
+    def add(
+        self,
+        text: str,
+        *,
+        embedding: Sequence[float],
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        entities: Sequence[Mapping[str, str]] | None = None,
+        relations: Sequence[Mapping[str, str]] | None = None,
+    ) -> Memory:
+        """Write a memory to both stores; entities de-duplicate within the user's namespace."""
+        scope = scope_from(user_id, agent_id, run_id)
+        text = check_text(text)
+        vector_values = _checked_vector(embedding)
+        meta = check_metadata(metadata)
+        memory_id = str(uuid.uuid4())
+        stamp = now()
+        entity_records, relation_records = _graph_parts(
+            memory_id, scope.user_id, scope, entities or (), relations or (), stamp
+        )
+        record = VectorRecord(
+            id=memory_id,
+            embedding=vector_values,
+            text=text,
+            hash=text_hash(text),
+            user_id=scope.user_id,
+            agent_id=scope.agent_id,
+            run_id=scope.run_id,
+            created_at=stamp,
+            updated_at=stamp,
+            metadata=meta,
+        )
+        node = MemoryNode(memory_id, scope.user_id, scope.agent_id, scope.run_id, stamp, stamp)
+        self._coordinator.add(
+            record, MemoryGraph(node, tuple(entity_records), tuple(relation_records))
+        )
+        return _memory(record)
+
+    def update(
+        self,
+        memory_id: str,
+        *,
+        text: str | None = None,
+        embedding: Sequence[float] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> Memory:
+        memory_id = check_memory_id(memory_id)
+        if text is None and embedding is None and metadata is None:
+            raise ValidationError("update needs at least one of text, embedding or metadata")
+        found = self.vector.get([memory_id])
+        if not found:
+            raise NotFoundError(f"memory {memory_id} not found")
+        old = found[0]
+        new_text = check_text(text) if text is not None else old.text
+        new = VectorRecord(
+            id=old.id,
+            embedding=_checked_vector(embedding) if embedding is not None else old.embedding,
+            text=new_text,
+            hash=text_hash(new_text),
+            user_id=old.user_id,
+            agent_id=old.agent_id,
+            run_id=old.run_id,
+            created_at=old.created_at,
+            updated_at=now(),
+            metadata=check_metadata(metadata) if metadata is not None else old.metadata,
+        )
+        self._coordinator.update(old, new)
+        return _memory(new)
+
+    def delete(self, memory_id: str) -> DeleteResult:
+        """Erase one memory from both stores (and its text from history). Idempotent."""
+        memory_id = check_memory_id(memory_id)
+        node = self.graph.get_memory_node(memory_id)
+        if node is not None:
+            scope = node.scope
+        else:
+            found = self.vector.get([memory_id])
+            scope = found[0].scope if found else scope_from(required_message=None)
+        return self._coordinator.delete(memory_id, scope)
+
+    def delete_all(
+        self,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        dry_run: bool = False,
+        progress: ProgressCallback | None = None,
+    ) -> DeleteResult:
+        """Erase everything the scope owns from both stores, in one resumable pass.
+
+        Raises ValueError (with the well-known message) when no filter is given.
+        The result reads like a dict: ``result["message"]`` is
+        ``"Memories deleted successfully!"``; it also carries the operation id and
+        the counts. ``dry_run=True`` counts and touches nothing.
+        """
+        scope = scope_from(user_id, agent_id, run_id, required_message=NO_FILTER_MESSAGE)
+        if dry_run:
+            return self._coordinator.preview(scope)
+        return self._coordinator.delete_all(scope, progress)
+
+    def reset(self) -> dict[str, int]:
+        """Wipe both stores and every text in history. Returns what was there."""
+        return self._coordinator.reset()
+
+    def reconcile(self, *, fix: bool = False) -> ReconcileReport:
+        """Scan both stores for every kind of orphan; with ``fix``, remove them."""
+        return self._coordinator.reconcile(fix)
+
+    def recover(self) -> list[RecoveredOperation]:
+        """Finish pending deletions and roll back pending adds left by a crash."""
+        return self._coordinator.recover()
+
+    # -- reads -----------------------------------------------------------------------
+
+    def get(self, memory_id: str) -> Memory | None:
+        found = self.vector.get([check_memory_id(memory_id)])
+        return _memory(found[0]) if found else None
+
+    def get_all(
+        self,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        limit: int | None = None,
+    ) -> list[Memory]:
+        scope = scope_from(user_id, agent_id, run_id)
+        if limit is not None:
+            check_limit(limit)
+        return [_memory(r) for r in self.vector.list_scope(scope, limit)]
+
+    def search(
+        self,
+        embedding: Sequence[float],
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        limit: int = 10,
+    ) -> list[SearchHit]:
+        scope = scope_from(user_id, agent_id, run_id)
+        hits = self.vector.search(_checked_vector(embedding), scope, check_limit(limit))
+        return [SearchHit(memory=_memory(record), score=score) for record, score in hits]
+
+    def entities(self, *, user_id: str | None = None) -> list[Entity]:
+        if user_id is not None:
+            check_id("user_id", user_id)
+        return [
+            Entity(id=e.id, name=e.name, type=e.type, user_id=e.user_id)
+            for e in self.graph.entities(user_id)
+        ]
+
+    def relations(
+        self,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> list[Relation]:
+        scope = scope_from(user_id, agent_id, run_id, required_message=None)
+        return [
+            Relation(
+                id=r.id,
+                type=r.type,
+                source=source,
+                target=target,
+                source_id=r.source_id,
+                target_id=r.target_id,
+                memory_id=r.memory_id,
+                user_id=r.user_id,
+                agent_id=r.agent_id,
+                run_id=r.run_id,
+                created_at=r.created_at,
+            )
+            for r, source, target in self.graph.relations(None if scope.is_empty() else scope)
+        ]
+
+    def history(self, memory_id: str) -> list[HistoryEvent]:
+        return self.journal.history(check_memory_id(memory_id))
+
+    def operation(self, operation_id: str) -> OperationInfo | None:
+        """The journal's record of an operation (state, scope, counts)."""
+        return self.journal.operation(operation_id)
+
+    def stats(self) -> dict[str, int]:
+        return {
+            "vectors": self.vector.count(),
+            **self.graph.stats(),
+            "pending_operations": len(self.journal.pending()),
+        }
+
+
+def _checked_vector(embedding: object) -> list[float]:
+    values = check_embedding(embedding)
+    if not any(values):
+        # Cosine similarity is undefined for a zero vector.
+        raise ValidationError("invalid embedding: must not be all zeros")
+    return values
+
+
+def _graph_parts(
+    memory_id: str,
+    namespace: str | None,
+    scope: Any,
+    entities: Sequence[Mapping[str, str]],
+    relations: Sequence[Mapping[str, str]],
+    stamp: Any,
+) -> tuple[list[EntityRecord], list[RelationRecord]]:
+    """Entity and relation records with their ids decided; relation endpoints become
+    mentions, creating an entity when the relation names one not listed."""
+    by_name: dict[str, EntityRecord] = {}
+    ordered: dict[str, EntityRecord] = {}
+    if isinstance(entities, (str, bytes)) or not isinstance(entities, Sequence):
+        raise ValidationError("invalid entities: must be a list of {'name': …, 'type': …}")
+    for index, item in enumerate(entities):
+        if not isinstance(item, Mapping):
+            raise ValidationError(f"invalid entities[{index}]: must be a dict with name and type")
+        name = check_name(f"entities[{index}].name", item.get("name"))
+        type_ = check_name(f"entities[{index}].type", item.get("type", "entity"))
+        record = EntityRecord(entity_id(namespace, name, type_), name, type_, namespace)
+        ordered.setdefault(record.id, record)
+        by_name.setdefault(normalise_name(name), record)
+    if isinstance(relations, (str, bytes)) or not isinstance(relations, Sequence):
+        raise ValidationError("invalid relations: must be a list of {'source', 'target', 'type'}")
+    relation_records: list[RelationRecord] = []
+    for index, item in enumerate(relations):
+        if not isinstance(item, Mapping):
+            raise ValidationError(f"invalid relations[{index}]: must be a dict")
+        ends = []
+        for side in ("source", "target"):
+            name = check_name(f"relations[{index}].{side}", item.get(side))
+            found = by_name.get(normalise_name(name))
+            if found is None:
+                found = EntityRecord(entity_id(namespace, name, "entity"), name, "entity", namespace)
+                by_name[normalise_name(name)] = found
+                ordered.setdefault(found.id, found)
+            ends.append(found)
+        relation_records.append(
+            RelationRecord(
+                id=relation_id(memory_id, index),
+                type=check_name(f"relations[{index}].type", item.get("type")),
+                source_id=ends[0].id,
+                target_id=ends[1].id,
+                memory_id=memory_id,
+                user_id=scope.user_id,
+                agent_id=scope.agent_id,
+                run_id=scope.run_id,
+                created_at=stamp,
+            )
+        )
+    return list(ordered.values()), relation_records
