@@ -31,6 +31,13 @@ _SCHEMA = (
     " memory_id STRING, user_id STRING, agent_id STRING, run_id STRING, created_at STRING)",
 )
 
+# Kuzu 0.11.3 keeps backward adjacency entries to nodes deleted before a crash
+# (seen after SIGKILL + WAL replay): EXISTS still finds the edge, but the
+# neighbour's primary key reads NULL. Only a neighbour with an id is real.
+_UNMENTIONED = "NOT EXISTS { MATCH (e)<-[:MENTIONS]-(x:Memory) WHERE x.id IS NOT NULL }"
+_UNRELATED = "NOT EXISTS { MATCH (e)-[:RELATES]-(y:Entity) WHERE y.id IS NOT NULL }"
+_EMPTY_SCOPE = "NOT EXISTS { MATCH (s)<-[:IN_SCOPE]-(x:Memory) WHERE x.id IS NOT NULL }"
+
 _MEMORY_FIELDS = "m.id, m.user_id, m.agent_id, m.run_id, m.created_at, m.updated_at"
 _RELATION_FIELDS = (
     "r.id, r.type, a.id, b.id, r.memory_id, r.user_id, r.agent_id, r.run_id, r.created_at,"
@@ -189,7 +196,7 @@ class KuzuGraphStore:
             # Scope nodes carry the ids themselves (personal data): drop the empty ones.
             self._db.rows(
                 "UNWIND $keys AS k MATCH (s:Scope {key: k})"
-                " WHERE NOT EXISTS { MATCH (s)<-[:IN_SCOPE]-(:Memory) } DELETE s",
+                f" WHERE {_EMPTY_SCOPE} DETACH DELETE s",
                 {"keys": keys},
             )
         return GraphDeleteCounts(memory_nodes=nodes, relations=relations, orphan_entities=orphans)
@@ -199,8 +206,7 @@ class KuzuGraphStore:
             return 0
         return self._db.scalar(
             "UNWIND $ids AS i MATCH (e:Entity {id: i})"
-            " WHERE NOT EXISTS { MATCH (e)<-[:MENTIONS]-(:Memory) }"
-            " AND NOT EXISTS { MATCH (e)-[:RELATES]-(:Entity) }"
+            f" WHERE {_UNMENTIONED} AND {_UNRELATED}"
             " DETACH DELETE e RETURN count(*)",
             {"ids": candidates},
         )
@@ -235,7 +241,7 @@ class KuzuGraphStore:
         orphans = self._db.scalar(
             f"{clause} MATCH (m)-[:MENTIONS]->(e:Entity) WITH DISTINCT e"
             f" WHERE NOT EXISTS {{ MATCH (e)<-[:MENTIONS]-(o:Memory)"
-            f" WHERE {outside_scope(scope, 'o')} }}"
+            f" WHERE o.id IS NOT NULL AND {outside_scope(scope, 'o')} }}"
             f" AND NOT EXISTS {{ MATCH (e)-[x:RELATES]-(:Entity)"
             f" WHERE {outside_scope(scope, 'x')} }}"
             " RETURN count(e)",
@@ -284,8 +290,7 @@ class KuzuGraphStore:
 
     def reconcile_entities(self, fix: bool) -> int:
         where = (
-            "MATCH (e:Entity) WHERE NOT EXISTS { MATCH (e)<-[:MENTIONS]-(:Memory) }"
-            " AND NOT EXISTS { MATCH (e)-[:RELATES]-(:Entity) }"
+            f"MATCH (e:Entity) WHERE {_UNMENTIONED} AND {_UNRELATED}"
         )
         if fix:
             return self._db.scalar(f"{where} DETACH DELETE e RETURN count(*)")
@@ -301,7 +306,7 @@ class KuzuGraphStore:
         if fix:
             count = self._db.scalar(f"{where} DELETE r RETURN count(*)", params)
             self._db.rows(
-                "MATCH (s:Scope) WHERE NOT EXISTS { MATCH (s)<-[:IN_SCOPE]-(:Memory) } DELETE s"
+                f"MATCH (s:Scope) WHERE {_EMPTY_SCOPE} DETACH DELETE s"
             )
             return count
         return self._db.scalar(f"{where} RETURN count(r)", params)

@@ -134,7 +134,8 @@ class KuzuVectorStore:
         # Scope nodes are keyed by the ids themselves: erase the empty ones too.
         self._db.rows(
             "UNWIND $keys AS k MATCH (s:VScope {key: k})"
-            " WHERE NOT EXISTS { MATCH (s)<-[:VIN_SCOPE]-(:Vec) } DELETE s",
+            " WHERE NOT EXISTS { MATCH (s)<-[:VIN_SCOPE]-(x:Vec) WHERE x.id IS NOT NULL }"
+            " DETACH DELETE s",
             {"keys": keys},
         )
         return count

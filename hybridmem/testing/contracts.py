@@ -1,0 +1,319 @@
+"""Contract tests for the GraphStore and VectorStore ports.
+
+Subclass a contract and override its fixture (``graph_store`` / ``vector_store``)
+to yield a fresh, empty store. A contract test may not be silently dodged: a
+subclass that overrides one must mark it ``pytest.mark.xfail(reason=...)``, or
+the class fails at import. Each test's docstring ends with a Troubleshooting
+hint for adapter authors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from hybridmem.errors import DimensionMismatchError, StoreError
+from hybridmem.models import Scope
+from hybridmem.ports import GraphStore, VectorStore
+from hybridmem.testing.builders import (
+    embedding,
+    memory_graph,
+    memory_id,
+    vector_record,
+)
+
+ALICE = Scope(user_id="alice")
+ALICE_A1 = Scope(user_id="alice", agent_id="a1")
+ALICE_A2 = Scope(user_id="alice", agent_id="a2")
+ALICE_A1_R1 = Scope(user_id="alice", agent_id="a1", run_id="r1")
+BOB = Scope(user_id="bob")
+# Ids a sloppy adapter would treat as patterns, tokens or query text.
+TRICKY = ("Alice", "alice smith", "alice*", "%", "a'lice", 'a"lice', "}) MATCH (n) DETACH DELETE n //")
+
+
+class _NoSilentDodge:
+    """Fails any subclass that overrides a contract test without an explicit xfail."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for base in cls.__mro__[1:]:
+            if not issubclass(base, _NoSilentDodge) or base is _NoSilentDodge:
+                continue
+            for name, contract in vars(base).items():
+                if not name.startswith("test_"):
+                    continue
+                override = getattr(cls, name)
+                if override is contract:
+                    continue
+                marks = getattr(override, "pytestmark", [])
+                if not any(m.name == "xfail" and m.kwargs.get("reason") for m in marks):
+                    raise TypeError(
+                        f"{cls.__name__}.{name} overrides a contract test; mark it "
+                        "@pytest.mark.xfail(reason=...) to declare the capability unsupported"
+                    )
+
+
+class GraphStoreContract(_NoSilentDodge):
+    @pytest.fixture
+    def graph_store(self) -> Iterator[GraphStore]:
+        raise NotImplementedError("override the graph_store fixture")
+
+    def test_is_a_graph_store(self, graph_store: GraphStore) -> None:
+        """Troubleshooting: implement every method of hybridmem.ports.GraphStore."""
+        assert isinstance(graph_store, GraphStore)
+        assert graph_store.name and graph_store.address
+
+    def test_add_and_read_back(self, graph_store: GraphStore) -> None:
+        """Troubleshooting: add_memories must write node, entities, MENTIONS and RELATES."""
+        graph_store.add_memories(
+            [memory_graph("m1", ALICE_A1, (("Alice", "person"), ("Paris", "city")),
+                          (("Alice", "Paris", "lives_in"),))]
+        )
+        node = graph_store.get_memory_node(memory_id("m1"))
+        assert node is not None and node.scope == ALICE_A1
+        assert sorted(e.name for e in graph_store.entities("alice")) == ["Alice", "Paris"]
+        [(relation, source, target)] = graph_store.relations(ALICE)
+        assert (relation.type, source, target) == ("lives_in", "Alice", "Paris")
+        assert relation.memory_id == memory_id("m1") and relation.agent_id == "a1"
+        assert graph_store.stats() == {"memory_nodes": 1, "entities": 2, "relations": 1}
+
+    def test_writing_twice_leaves_one_record(self, graph_store: GraphStore) -> None:
+        """Troubleshooting: MERGE by id (memory, entity, relation id) instead of CREATE."""
+        item = memory_graph("m1", ALICE, (("A", "t"), ("B", "t")), (("A", "B", "r"),))
+        graph_store.add_memories([item])
+        graph_store.add_memories([item])
+        assert graph_store.stats() == {"memory_nodes": 1, "entities": 2, "relations": 1}
+
+    def test_entities_are_shared_within_a_user_only(self, graph_store: GraphStore) -> None:
+        """Troubleshooting: entity ids come from the core; MERGE on id only."""
+        graph_store.add_memories(
+            [
+                memory_graph("m1", ALICE_A1, (("Paris", "city"),)),
+                memory_graph("m2", ALICE_A2, (("Paris", "city"),)),
+                memory_graph("m3", BOB, (("Paris", "city"),)),
+            ]
+        )
+        assert len(graph_store.entities("alice")) == 1
+        assert len(graph_store.entities("bob")) == 1
+        assert len(graph_store.entities()) == 2
+
+    def test_scope_lookup_is_exact(self, graph_store: GraphStore) -> None:
+        """Troubleshooting: compare scope properties with =, never LIKE, regex or tokens."""
+        graph_store.add_memories(
+            [memory_graph(f"t{i}", Scope(user_id=v)) for i, v in enumerate(TRICKY)]
+            + [memory_graph("plain", Scope(user_id="alice"))]
+        )
+        for i, value in enumerate(TRICKY):
+            assert graph_store.scope_memory_ids(Scope(user_id=value), 100) == [memory_id(f"t{i}")]
+        assert graph_store.scope_memory_ids(ALICE, 100) == [memory_id("plain")]
+
+    def test_scope_parts_and_together(self, graph_store: GraphStore) -> None:
+        """Troubleshooting: absent parts must not constrain; given parts AND together."""
+        graph_store.add_memories(
+            [
+                memory_graph("m1", ALICE_A1_R1),
+                memory_graph("m2", ALICE_A1),
+                memory_graph("m3", ALICE_A2),
+                memory_graph("m4", Scope(agent_id="a1")),
+            ]
+        )
+        ids = {
+            label: memory_id(label) for label in ("m1", "m2", "m3", "m4")
+        }
+        assert set(graph_store.scope_memory_ids(ALICE_A1, 10)) == {ids["m1"], ids["m2"]}
+        assert set(graph_store.scope_memory_ids(Scope(agent_id="a1"), 10)) == {
+            ids["m1"], ids["m2"], ids["m4"]
+        }
+        assert graph_store.scope_memory_ids(Scope(run_id="r1"), 10) == [ids["m1"]]
+        assert len(graph_store.scope_memory_ids(ALICE, 2)) == 2
+
+    def test_delete_removes_relations_and_only_orphaned_entities(
+        self, graph_store: GraphStore
+    ) -> None:
+        """Troubleshooting: delete RELATES by memory_id, then check only touched entities."""
+        graph_store.add_memories(
+            [
+                memory_graph("m1", ALICE_A1, (("Alice", "person"), ("Paris", "city")),
+                             (("Alice", "Paris", "lives_in"),)),
+                memory_graph("m2", ALICE_A2, (("Paris", "city"), ("Tea", "drink")),
+                             (("Paris", "Tea", "serves"),)),
+            ]
+        )
+        counts = graph_store.delete_memories([memory_id("m1")])
+        assert (counts.memory_nodes, counts.relations, counts.orphan_entities) == (1, 1, 1)
+        assert sorted(e.name for e in graph_store.entities("alice")) == ["Paris", "Tea"]
+        assert [r.type for r, _, _ in graph_store.relations()] == ["serves"]
+        assert graph_store.get_memory_node(memory_id("m1")) is None
+
+    def test_entity_kept_while_another_memory_relates_it(self, graph_store: GraphStore) -> None:
+        """Troubleshooting: an entity with a RELATES edge is not an orphan."""
+        graph_store.add_memories(
+            [
+                memory_graph("m1", ALICE, (("Bob", "person"),)),
+                memory_graph("m2", ALICE, (("Carol", "person"), ("Bob", "person")),
+                             (("Carol", "Bob", "knows"),)),
+            ]
+        )
+        graph_store.delete_memories([memory_id("m1")])
+        assert sorted(e.name for e in graph_store.entities("alice")) == ["Bob", "Carol"]
+
+    def test_deleting_missing_ids_is_a_no_op(self, graph_store: GraphStore) -> None:
+        """Troubleshooting: journal replay deletes ids twice; it must count zero, not fail."""
+        graph_store.add_memories([memory_graph("m1", ALICE)])
+        assert graph_store.delete_memories([memory_id("nope")]).memory_nodes == 0
+        first = graph_store.delete_memories([memory_id("m1")])
+        again = graph_store.delete_memories([memory_id("m1")])
+        assert first.memory_nodes == 1 and again.memory_nodes == 0
+        assert graph_store.delete_memories([]).memory_nodes == 0
+
+    def test_count_scope_predicts_delete(self, graph_store: GraphStore) -> None:
+        """Troubleshooting: count_scope must not write; orphans are entities no memory
+        outside the scope would still reach."""
+        graph_store.add_memories(
+            [
+                memory_graph("m1", ALICE_A1, (("A", "t"), ("B", "t")), (("A", "B", "r"),)),
+                memory_graph("m2", ALICE_A1, (("B", "t"), ("C", "t"))),
+                memory_graph("m3", ALICE_A2, (("C", "t"),)),
+            ]
+        )
+        predicted = graph_store.count_scope(ALICE_A1)
+        assert graph_store.stats()["memory_nodes"] == 3
+        assert (predicted.memory_nodes, predicted.relations, predicted.orphan_entities) == (2, 1, 2)
+        ids = graph_store.scope_memory_ids(ALICE_A1, 100)
+        assert graph_store.delete_memories(ids) == predicted
+
+    def test_reconcile_finds_and_fixes_orphans(self, graph_store: GraphStore) -> None:
+        """Troubleshooting: reconcile_* may scan; protected ids must be skipped."""
+        graph_store.add_memories([memory_graph("m1", ALICE, (("A", "t"), ("B", "t")),
+                                               (("A", "B", "r"),))])
+        assert graph_store.reconcile_entities(False) == 0
+        assert graph_store.reconcile_relations(False, []) == 0
+        ids = [i for batch in graph_store.iter_memory_ids(1) for i in batch]
+        assert ids == [memory_id("m1")]
+
+    def test_touch_memory(self, graph_store: GraphStore) -> None:
+        """Troubleshooting: touch_memory returns False for a missing id."""
+        graph_store.add_memories([memory_graph("m1", ALICE)])
+        from hybridmem.testing.builders import BASE_TIME
+
+        later = BASE_TIME.replace(year=2027)
+        assert graph_store.touch_memory(memory_id("m1"), later) is True
+        node = graph_store.get_memory_node(memory_id("m1"))
+        assert node is not None and node.updated_at == later
+        assert graph_store.touch_memory(memory_id("missing"), later) is False
+        assert graph_store.existing_memory_ids([memory_id("m1"), memory_id("x")]) == {
+            memory_id("m1")
+        }
+
+    def test_reset_empties(self, graph_store: GraphStore) -> None:
+        """Troubleshooting: reset removes every node and edge this store wrote."""
+        graph_store.add_memories([memory_graph("m1", ALICE, (("A", "t"),))])
+        graph_store.reset()
+        assert graph_store.stats() == {"memory_nodes": 0, "entities": 0, "relations": 0}
+
+
+class VectorStoreContract(_NoSilentDodge):
+    @pytest.fixture
+    def vector_store(self) -> Iterator[VectorStore]:
+        raise NotImplementedError("override the vector_store fixture")
+
+    def test_is_a_vector_store(self, vector_store: VectorStore) -> None:
+        """Troubleshooting: implement every method of hybridmem.ports.VectorStore."""
+        assert isinstance(vector_store, VectorStore)
+        assert vector_store.name and vector_store.address
+
+    def test_upsert_and_get_round_trip(self, vector_store: VectorStore) -> None:
+        """Troubleshooting: store text, scope, metadata, hash and timestamps unchanged."""
+        record = vector_record("m1", ALICE_A1_R1, text="Ünïcode text — with 'quotes'")
+        vector_store.upsert([record])
+        [got] = vector_store.get([record.id])
+        assert (got.id, got.text, got.hash, got.metadata) == (
+            record.id, record.text, record.hash, record.metadata
+        )
+        assert got.scope == ALICE_A1_R1
+        assert got.created_at == record.created_at
+        assert got.embedding == pytest.approx(record.embedding, rel=1e-5)
+
+    def test_upsert_twice_leaves_one_record(self, vector_store: VectorStore) -> None:
+        """Troubleshooting: upsert replaces by id."""
+        vector_store.upsert([vector_record("m1", ALICE, text="first")])
+        vector_store.upsert([vector_record("m1", ALICE, text="second")])
+        assert vector_store.count() == 1
+        assert vector_store.get([memory_id("m1")])[0].text == "second"
+
+    def test_dimension_mismatch_is_rejected(self, vector_store: VectorStore) -> None:
+        """Troubleshooting: raise DimensionMismatchError before writing anything."""
+        vector_store.upsert([vector_record("m1", ALICE)])
+        bad = vector_record("m2", ALICE)
+        from dataclasses import replace
+
+        with pytest.raises(DimensionMismatchError):
+            vector_store.upsert([replace(bad, embedding=[1.0, 2.0])])
+        assert vector_store.count() == 1
+
+    def test_delete_by_ids_counts_and_is_idempotent(self, vector_store: VectorStore) -> None:
+        """Troubleshooting: deleting a missing id counts zero."""
+        vector_store.upsert([vector_record(f"m{i}", ALICE) for i in range(3)])
+        assert vector_store.delete([memory_id("m0"), memory_id("m1"), memory_id("zz")]) == 2
+        assert vector_store.delete([memory_id("m0")]) == 0
+        assert vector_store.delete([]) == 0
+        assert vector_store.existing_ids([memory_id("m1"), memory_id("m2")]) == {memory_id("m2")}
+
+    def test_scope_matching_is_exact(self, vector_store: VectorStore) -> None:
+        """Troubleshooting: exact, case-sensitive matching — for Weaviate use FIELD
+        tokenization on scope properties."""
+        vector_store.upsert(
+            [vector_record(f"t{i}", Scope(user_id=v)) for i, v in enumerate(TRICKY)]
+            + [vector_record("plain", ALICE)]
+        )
+        for i, value in enumerate(TRICKY):
+            assert vector_store.count_scope(Scope(user_id=value)) == 1
+            [hit] = vector_store.search(embedding("q"), Scope(user_id=value), 10)
+            assert hit[0].id == memory_id(f"t{i}")
+        assert vector_store.delete_scope(Scope(user_id="Alice"), 10) == 1
+        assert vector_store.count_scope(ALICE) == 1
+        assert vector_store.count() == len(TRICKY)
+
+    def test_delete_scope_in_small_batches_removes_all(self, vector_store: VectorStore) -> None:
+        """Troubleshooting: loop until nothing matches; never stop after one batch."""
+        vector_store.upsert([vector_record(f"a{i}", ALICE_A1) for i in range(25)])
+        vector_store.upsert([vector_record(f"b{i}", ALICE_A2) for i in range(5)])
+        assert vector_store.delete_scope(ALICE_A1, 7) == 25
+        assert vector_store.count_scope(ALICE_A1) == 0
+        assert vector_store.count_scope(ALICE) == 5
+        assert vector_store.delete_scope(ALICE_A1, 7) == 0
+
+    def test_search_filters_before_limit(self, vector_store: VectorStore) -> None:
+        """Troubleshooting: apply the scope filter inside the query (pre-filtering);
+        post-filtering a global top-k loses hits."""
+        vector_store.upsert([vector_record(f"b{i}", BOB) for i in range(30)])
+        vector_store.upsert([vector_record("a0", ALICE), vector_record("a1", ALICE)])
+        hits = vector_store.search(embedding("b3"), ALICE, 5)
+        assert {r.id for r, _ in hits} == {memory_id("a0"), memory_id("a1")}
+        best, score = vector_store.search(embedding("b3"), BOB, 1)[0]
+        assert best.id == memory_id("b3") and score == pytest.approx(1.0, abs=1e-3)
+
+    def test_list_scope_newest_first_with_limit(self, vector_store: VectorStore) -> None:
+        """Troubleshooting: order by created_at descending."""
+        vector_store.upsert([vector_record(f"m{i}", ALICE, offset_seconds=i) for i in range(5)])
+        listed = vector_store.list_scope(ALICE, 3)
+        assert [r.id for r in listed] == [memory_id(f"m{i}") for i in (4, 3, 2)]
+        assert len(vector_store.list_scope(ALICE, None)) == 5
+
+    def test_iter_ids_and_reset(self, vector_store: VectorStore) -> None:
+        """Troubleshooting: iter_ids must visit every record exactly once."""
+        vector_store.upsert([vector_record(f"m{i}", ALICE) for i in range(7)])
+        seen = [i for batch in vector_store.iter_ids(3) for i in batch]
+        assert sorted(seen) == sorted(memory_id(f"m{i}") for i in range(7))
+        vector_store.reset()
+        assert vector_store.count() == 0
+
+    def test_errors_are_hybridmem_errors(self, vector_store: VectorStore) -> None:
+        """Troubleshooting: translate driver errors into hybridmem.errors."""
+        with pytest.raises((StoreError, DimensionMismatchError, ValueError)):
+            vector_store.upsert([vector_record("m1", ALICE)])
+            from dataclasses import replace
+
+            vector_store.upsert([replace(vector_record("m2", ALICE), embedding=[1.0])])

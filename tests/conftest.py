@@ -1,0 +1,89 @@
+"""Shared fixtures: every coordinator test runs on each adapter pair.
+
+Pairs: the embedded default (kuzu+kuzu) and the server pairs, whose servers come
+from env vars, Docker (compose/) or the native launchers (tests/servers/).
+``HYBRIDMEM_TEST_PAIRS`` (comma-separated) narrows the set, e.g. for a laptop
+without Java: ``HYBRIDMEM_TEST_PAIRS=kuzu+kuzu``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hybridmem import HybridStore
+
+# The server fixtures live beside this file; each registers only if present.
+pytest_plugins = [
+    f"tests.servers.{name}"
+    for name in ("neo4j", "weaviate")
+    if (Path(__file__).parent / "servers" / f"{name}.py").exists()
+]
+
+ALL_PAIRS = ("kuzu+kuzu", "neo4j+kuzu", "kuzu+weaviate", "neo4j+weaviate")
+
+
+def selected_pairs() -> list[str]:
+    wanted = os.environ.get("HYBRIDMEM_TEST_PAIRS", "")
+    pairs = [p.strip() for p in wanted.split(",") if p.strip()] or list(ALL_PAIRS)
+    unknown = set(pairs) - set(ALL_PAIRS)
+    if unknown:
+        raise pytest.UsageError(f"unknown pairs in HYBRIDMEM_TEST_PAIRS: {sorted(unknown)}")
+    return pairs
+
+
+def _marks(pair: str) -> list[pytest.MarkDecorator]:
+    marks = []
+    if "neo4j" in pair:
+        marks.append(pytest.mark.neo4j)
+    if "weaviate" in pair:
+        marks.append(pytest.mark.weaviate)
+    return marks
+
+
+PairConfig = Callable[[Path], dict[str, Any]]
+
+
+@pytest.fixture(params=[pytest.param(p, marks=_marks(p), id=p) for p in selected_pairs()])
+def pair_config(request: pytest.FixtureRequest) -> Iterator[PairConfig]:
+    """A function: data_dir -> config dict for this pair, with empty server stores."""
+    graph_name, vector_name = request.param.split("+")
+    collection = "T" + re.sub(r"[^A-Za-z0-9]", "", request.node.name)[:50] + str(os.getpid())
+    graph: dict[str, Any] = {"provider": "kuzu"}
+    vector: dict[str, Any] = {"provider": "kuzu"}
+    if graph_name == "neo4j":
+        graph = request.getfixturevalue("neo4j_server").graph_config()
+    if vector_name == "weaviate":
+        vector = request.getfixturevalue("weaviate_server").vector_config(collection)
+
+    def config(data_dir: Path) -> dict[str, Any]:
+        return {"data_dir": str(data_dir), "graph": dict(graph), "vector": dict(vector)}
+
+    # Server stores outlive a test: start each test from empty ones.
+    if graph_name != "kuzu" or vector_name != "kuzu":
+        scratch = Path(request.getfixturevalue("tmp_path_factory").mktemp("reset"))
+        with HybridStore(config(scratch)) as store:
+            store.reset()
+    yield config
+    if vector_name == "weaviate":
+        scratch = Path(request.getfixturevalue("tmp_path_factory").mktemp("cleanup"))
+        with HybridStore(config(scratch)) as store:
+            store.vector.reset()
+
+
+@pytest.fixture
+def store(pair_config: PairConfig, tmp_path: Path) -> Iterator[HybridStore]:
+    with HybridStore(pair_config(tmp_path / "data")) as opened:
+        yield opened
+
+
+@pytest.fixture
+def embedded(tmp_path: Path) -> Iterator[HybridStore]:
+    """The embedded default only, for tests about the facade rather than adapters."""
+    with HybridStore.embedded(tmp_path / "data") as opened:
+        yield opened

@@ -1,0 +1,46 @@
+"""What "the contract holds" means, checked against both stores directly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hybridmem import HybridStore, Scope
+from hybridmem.records import normalise_name
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    vector_ids: frozenset[str]
+    node_ids: frozenset[str]
+    entities: frozenset[tuple[str | None, str, str]]
+    relation_ids: frozenset[str]
+
+
+def snapshot(store: HybridStore) -> Snapshot:
+    return Snapshot(
+        vector_ids=frozenset(i for b in store.vector.iter_ids(500) for i in b),
+        node_ids=frozenset(i for b in store.graph.iter_memory_ids(500) for i in b),
+        entities=frozenset(
+            (e.user_id, normalise_name(e.name), e.type) for e in store.graph.entities()
+        ),
+        relation_ids=frozenset(r.id for r, _, _ in store.graph.relations()),
+    )
+
+
+def assert_no_half_memory_or_orphan(store: HybridStore) -> None:
+    snap = snapshot(store)
+    assert snap.vector_ids == snap.node_ids, (
+        f"half-memories: vectors only {sorted(snap.vector_ids - snap.node_ids)},"
+        f" nodes only {sorted(snap.node_ids - snap.vector_ids)}"
+    )
+    found = store.reconcile().found
+    assert found.total() == 0, f"orphans left: {found}"
+    assert not store.journal.pending(), "operations left pending"
+
+
+def assert_scope_empty(store: HybridStore, scope: Scope) -> None:
+    parts = scope.parts()
+    assert store.vector.count_scope(scope) == 0
+    assert store.graph.scope_memory_ids(scope, 1) == []
+    assert store.get_all(**parts) == []
+    assert store.relations(**parts) == []

@@ -1,0 +1,144 @@
+"""A failure at every step boundary, as an exception and as SIGKILL; then recover().
+
+After recovery the contract holds: the deleted scope is empty, nothing outside
+it is lost, no half-memory, no orphan entity, no dangling relation.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hybridmem import HybridStore, Scope
+from hybridmem.faults import FAULT_POINTS, InjectedFault
+from hybridmem.testing.builders import embedding
+from tests.conftest import PairConfig
+from tests.integration.checks import assert_no_half_memory_or_orphan, assert_scope_empty, snapshot
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _seed(store: HybridStore) -> dict[str, str]:
+    ids = {}
+    for i in range(7):
+        ids[f"v{i}"] = store.add(
+            f"victim {i}", embedding=embedding(f"v{i}"), user_id="victim", agent_id=f"a{i % 2}",
+            entities=[{"name": f"E{i % 3}", "type": "t"}, {"name": "Paris", "type": "city"}],
+            relations=[{"source": f"E{i % 3}", "target": "Paris", "type": "near"}],
+        ).id
+    for i in range(3):
+        ids[f"k{i}"] = store.add(
+            f"keeper {i}", embedding=embedding(f"k{i}"), user_id="keeper",
+            entities=[{"name": "Paris", "type": "city"}],
+        ).id
+    return ids
+
+
+def _run(store: HybridStore, kind: str, ids: dict[str, str]) -> None:
+    if kind == "add":
+        store.add("new", embedding=embedding("new"), user_id="victim",
+                  entities=[{"name": "New", "type": "t"}],
+                  relations=[{"source": "New", "target": "Paris", "type": "near"}])
+    elif kind == "update":
+        store.update(ids["v0"], text="updated text")
+    elif kind == "delete":
+        store.delete(ids["v0"])
+    elif kind == "delete_all":
+        store.delete_all(user_id="victim")
+    elif kind == "reset":
+        store.reset()
+
+
+def _check_after_recovery(store: HybridStore, kind: str, ids: dict[str, str],
+                          keepers_before: set[str]) -> None:
+    assert_no_half_memory_or_orphan(store)
+    remaining = snapshot(store).vector_ids
+    if kind == "reset":
+        assert remaining == set()
+        return
+    assert {ids[f"k{i}"] for i in range(3)} <= remaining, "a memory outside the scope was lost"
+    assert keepers_before <= remaining
+    if kind == "delete_all":
+        assert_scope_empty(store, Scope(user_id="victim"))
+        assert all(e.user_id != "victim" for e in store.entities())
+    if kind == "delete":
+        assert ids["v0"] not in remaining
+        assert all(e.new_text is None for e in store.history(ids["v0"]))
+    if kind == "update":
+        memory = store.get(ids["v0"])
+        assert memory is not None and memory.text == "updated text"
+
+
+ALL_POINTS = [(kind, point) for kind, points in FAULT_POINTS.items() for point in points]
+
+
+@pytest.mark.parametrize(("kind", "point"), ALL_POINTS, ids=[p for _, p in ALL_POINTS])
+def test_exception_at_every_step_then_recover(
+    pair_config: PairConfig, tmp_path: Path, kind: str, point: str
+) -> None:
+    armed = False
+
+    def hook(reached: str) -> None:
+        if armed and reached == point:
+            raise InjectedFault(point)
+
+    config: dict[str, Any] = {**pair_config(tmp_path / "d"), "batch_size": 3}
+    with HybridStore(config, fault_hook=hook) as store:
+        ids = _seed(store)
+        keepers = {ids[f"k{i}"] for i in range(3)}
+        armed = True
+        with pytest.raises(InjectedFault):
+            _run(store, kind, ids)
+        assert store.journal.pending(), "the interrupted operation must stay pending"
+        armed = False
+        recovered = store.recover()
+        assert [r.kind for r in recovered] == [kind]
+        _check_after_recovery(store, kind, ids, keepers)
+
+
+KILL_POINTS = [
+    ("add", "add.journaled", 1),
+    ("add", "add.vector_written", 1),
+    ("add", "add.graph_written", 1),
+    ("update", "update.vector_written", 1),
+    ("delete", "delete.vector_deleted", 1),
+    ("delete_all", "delete_all.counted", 1),
+    ("delete_all", "delete_all.vectors_deleted", 1),
+    ("delete_all", "delete_all.vectors_deleted", 2),
+    ("delete_all", "delete_all.graph_deleted", 2),
+    ("delete_all", "delete_all.batch_journaled", 3),
+    ("delete_all", "delete_all.vectors_swept", 1),
+    ("reset", "reset.vector_reset", 1),
+]
+
+
+@pytest.mark.parametrize(("kind", "point", "nth"), KILL_POINTS,
+                         ids=[f"{p}#{n}" for _, p, n in KILL_POINTS])
+def test_sigkill_then_reopen_recovers(
+    pair_config: PairConfig, tmp_path: Path, kind: str, point: str, nth: int
+) -> None:
+    config: dict[str, Any] = {**pair_config(tmp_path / "d"), "batch_size": 3}
+    with HybridStore(config) as store:
+        ids = _seed(store)
+    keepers = {ids[f"k{i}"] for i in range(3)}
+    operation = {"kind": kind, "user_id": "victim", "memory_id": ids["v0"]}
+    child = subprocess.run(
+        [sys.executable, "-m", "tests.integration.crash_child", json.dumps(config),
+         json.dumps(operation)],
+        cwd=ROOT,
+        env={**os.environ, "HYBRIDMEM_FAULT_KILL_AT": f"{point}:{nth}"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert child.returncode == -signal.SIGKILL, child.stderr[-2000:]
+    # Opening the store again finishes what the killed process left pending.
+    with HybridStore(config) as reopened:
+        _check_after_recovery(reopened, kind, ids, keepers)

@@ -1,0 +1,120 @@
+"""delete_all per DESIGN.md, on every adapter pair."""
+
+from __future__ import annotations
+
+import pytest
+
+from hybridmem import DeleteProgress, HybridStore, Scope
+from hybridmem.testing.builders import embedding
+from tests.integration.checks import assert_no_half_memory_or_orphan, assert_scope_empty, snapshot
+
+
+def _seed(store: HybridStore) -> dict[str, str]:
+    ids = {}
+    ids["a1"] = store.add(
+        "Alice lives in Paris", embedding=embedding("a1"), user_id="alice", agent_id="a1",
+        entities=[{"name": "Alice", "type": "person"}, {"name": "Paris", "type": "city"}],
+        relations=[{"source": "Alice", "target": "Paris", "type": "lives_in"}],
+    ).id
+    ids["a1r"] = store.add(
+        "Alice visited Rome in run r1", embedding=embedding("a1r"), user_id="alice",
+        agent_id="a1", run_id="r1",
+        entities=[{"name": "Alice", "type": "person"}],
+        relations=[{"source": "Alice", "target": "Rome", "type": "visited"}],
+    ).id
+    ids["a2"] = store.add(
+        "alice drinks tea in Paris", embedding=embedding("a2"), user_id="alice", agent_id="a2",
+        entities=[{"name": "Paris", "type": "city"}, {"name": "Tea", "type": "drink"}],
+    ).id
+    ids["bob"] = store.add(
+        "Bob lives in Paris", embedding=embedding("bob"), user_id="bob",
+        entities=[{"name": "Paris", "type": "city"}],
+        relations=[{"source": "Bob", "target": "Paris", "type": "lives_in"}],
+    ).id
+    ids["Alice"] = store.add("case twin", embedding=embedding("A"), user_id="Alice").id
+    return ids
+
+
+def test_delete_all_erases_scope_and_keeps_everything_else(store: HybridStore) -> None:
+    ids = _seed(store)
+    before = snapshot(store)
+    events: list[DeleteProgress] = []
+    result = store.delete_all(user_id="alice", agent_id="a1", progress=events.append)
+
+    assert result["message"] == "Memories deleted successfully!"
+    assert (result.memories, result.vectors, result.memory_nodes) == (2, 2, 2)
+    assert result.relations == 2
+    # Rome was reached only by a1's relation; Alice only by a1's memories.
+    assert result.orphan_entities == 2
+    assert result.operation_id and result.elapsed_seconds >= 0
+    assert_scope_empty(store, Scope(user_id="alice", agent_id="a1"))
+    after = snapshot(store)
+    assert after.vector_ids == before.vector_ids - {ids["a1"], ids["a1r"]}
+    assert {name for _, name, _ in after.entities} == {"paris", "tea", "bob"}
+    assert store.get(ids["a2"]) is not None and store.get(ids["Alice"]) is not None
+    assert events[-1].phase == "done" and events[-1].done == events[-1].total == 2
+    assert_no_half_memory_or_orphan(store)
+
+    history = store.history(ids["a1"])
+    assert [e.kind for e in history] == ["ADD", "DELETE"]
+    assert all(e.new_text is None and e.old_text is None for e in history)
+    assert history[0].hash and history[0].erased_by == result.operation_id
+    assert store.history(ids["a2"])[0].new_text == "alice drinks tea in Paris"
+
+
+def test_dry_run_counts_and_touches_nothing(store: HybridStore) -> None:
+    _seed(store)
+    before = snapshot(store)
+    preview = store.delete_all(user_id="alice", dry_run=True)
+    assert preview.dry_run and preview["message"] == "Memories deleted successfully!"
+    assert snapshot(store) == before
+    real = store.delete_all(user_id="alice")
+    for key in ("memories", "vectors", "memory_nodes", "relations", "orphan_entities"):
+        assert preview[key] == real[key], key
+
+
+def test_empty_scope_and_repeat_are_safe(store: HybridStore) -> None:
+    _seed(store)
+    before = snapshot(store)
+    nothing = store.delete_all(user_id="nobody")
+    assert nothing["message"] == "Memories deleted successfully!" and nothing.memories == 0
+    first = store.delete_all(run_id="r1")
+    again = store.delete_all(run_id="r1")
+    assert first.memories == 1 and again.memories == 0 and again.relations == 0
+    assert len(snapshot(store).vector_ids) == len(before.vector_ids) - 1
+
+
+@pytest.mark.parametrize("literal", ["*", "%", "alice*", "ali%", "'", '" OR 1=1 --', "Alice"])
+def test_patterns_are_literal(store: HybridStore, literal: str) -> None:
+    _seed(store)
+    before = snapshot(store)
+    result = store.delete_all(user_id=literal)
+    expected = 1 if literal == "Alice" else 0
+    assert result.memories == expected
+    assert len(snapshot(store).vector_ids) == len(before.vector_ids) - expected
+
+
+def test_orphans_inside_scope_are_removed(store: HybridStore) -> None:
+    """A crash can leave a vector without node or the reverse; delete_all removes both."""
+    ids = _seed(store)
+    store.graph.delete_memories([ids["a1"]])  # vector of a1 is now an orphan
+    store.vector.delete([ids["a2"]])  # node of a2 is now an orphan
+    result = store.delete_all(user_id="alice")
+    assert result.memories == 3 and result.vectors == 2 and result.memory_nodes == 2
+    assert_scope_empty(store, Scope(user_id="alice"))
+    assert store.get(ids["bob"]) is not None
+    assert_no_half_memory_or_orphan(store)
+
+
+def test_batches_stream_through_large_scope(store: HybridStore) -> None:
+    with HybridStore({**store.config.model_dump(), "batch_size": 7, "data_dir": store.config.data_dir / "b"},
+                     graph=store.graph, vector=store.vector) as small:
+        for i in range(30):
+            small.add(f"m{i}", embedding=embedding(f"m{i}"), user_id="big",
+                      entities=[{"name": f"E{i % 4}", "type": "t"}])
+        small.add("other", embedding=embedding("o"), user_id="small")
+        seen: list[int] = []
+        result = small.delete_all(user_id="big", progress=lambda p: seen.append(p.done))
+        assert result.memories == 30 and result.orphan_entities == 4
+        assert seen[-1] == 30 and len(seen) >= 5  # counting, >=5 batches, cleanup, done
+        assert small.stats()["vectors"] == 1

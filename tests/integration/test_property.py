@@ -1,0 +1,146 @@
+"""Random add / update / delete / delete_all sequences against a plain reference model.
+
+After every step: nothing of a deleted scope in either store, nothing outside
+it lost, no orphan entity, no dangling relation, no half-memory.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
+
+from hybridmem import HybridStore, Scope
+from hybridmem.records import normalise_name
+from hybridmem.testing.builders import embedding
+from tests.conftest import PairConfig
+from tests.integration.checks import snapshot
+
+USERS = ("u1", "U1", "u2")
+AGENTS = (None, "a1", "a2")
+RUNS = (None, "r1")
+NAMES = ("Paris", "paris", "Tea", "Bob", "Rome")
+EXAMPLES = int(os.environ.get("HYBRIDMEM_PROPERTY_EXAMPLES", "20"))
+
+
+@dataclass
+class Model:
+    """The reference: what should exist, computed without any store."""
+
+    memories: dict[str, Scope] = field(default_factory=dict)
+    mentions: dict[str, set[tuple[str | None, str, str]]] = field(default_factory=dict)
+    relation_ids: dict[str, set[str]] = field(default_factory=dict)
+
+    def entities(self) -> set[tuple[str | None, str, str]]:
+        return set().union(*self.mentions.values()) if self.mentions else set()
+
+    def drop(self, memory_id: str) -> None:
+        self.memories.pop(memory_id, None)
+        self.mentions.pop(memory_id, None)
+        self.relation_ids.pop(memory_id, None)
+
+
+def make_machine(pair_config: PairConfig, root: Path) -> type[RuleBasedStateMachine]:
+    counter = itertools.count()
+
+    class DeletionContract(RuleBasedStateMachine):
+        memories = Bundle("memories")
+
+        @initialize()
+        def open_store(self) -> None:
+            self.store = HybridStore({**pair_config(root / str(next(counter))), "batch_size": 3})
+            self.store.reset()
+            self.model = Model()
+            self.last_deleted: Scope | None = None
+
+        def teardown(self) -> None:
+            self.store.close()
+
+        @rule(
+            target=memories,
+            user=st.sampled_from(USERS),
+            agent=st.sampled_from(AGENTS),
+            run=st.sampled_from(RUNS),
+            names=st.lists(st.sampled_from(NAMES), max_size=3),
+            relate=st.booleans(),
+        )
+        def add(self, user: str, agent: str | None, run: str | None, names: list[str],
+                relate: bool) -> str:
+            relations = []
+            if relate and len(names) >= 2:
+                relations = [{"source": names[0], "target": names[-1], "type": "near"}]
+            memory = self.store.add(
+                f"{user} {agent} {run} {names}",
+                embedding=embedding(f"{user}{agent}{run}{names}"),
+                user_id=user, agent_id=agent, run_id=run,
+                entities=[{"name": n, "type": "place"} for n in names],
+                relations=relations,
+            )
+            self.model.memories[memory.id] = memory.scope
+            self.model.mentions[memory.id] = {(user, normalise_name(n), "place") for n in names}
+            self.model.relation_ids[memory.id] = {r.id for r in self.store.relations(user_id=user)
+                                                  if r.memory_id == memory.id}
+            assert len(self.model.relation_ids[memory.id]) == len(relations)
+            self.last_deleted = None
+            return memory.id
+
+        @rule(memory_id=memories, text=st.text(max_size=20))
+        def update(self, memory_id: str, text: str) -> None:
+            if memory_id in self.model.memories:
+                assert self.store.update(memory_id, text=text).text == text
+
+        @rule(memory_id=memories)
+        def delete(self, memory_id: str) -> None:
+            result = self.store.delete(memory_id)
+            assert result.memories == (1 if memory_id in self.model.memories else 0)
+            self.model.drop(memory_id)
+            self.last_deleted = None
+
+        @rule(
+            user=st.sampled_from((None, *USERS)),
+            agent=st.sampled_from(AGENTS),
+            run=st.sampled_from(RUNS),
+        )
+        def delete_all(self, user: str | None, agent: str | None, run: str | None) -> None:
+            scope = Scope(user_id=user, agent_id=agent, run_id=run)
+            if scope.is_empty():
+                return
+            doomed = [m for m, s in self.model.memories.items() if scope.matches(s)]
+            result = self.store.delete_all(**scope.parts())
+            assert result.memories == len(doomed)
+            for memory_id in doomed:
+                self.model.drop(memory_id)
+            self.last_deleted = scope
+
+        @invariant()
+        def stores_match_the_model(self) -> None:
+            if not hasattr(self, "store"):
+                return
+            snap = snapshot(self.store)
+            expected = set(self.model.memories)
+            assert snap.vector_ids == expected, "vector store differs from the model"
+            assert snap.node_ids == expected, "graph memory nodes differ from the model"
+            assert snap.entities == self.model.entities(), "orphan or lost entity"
+            assert snap.relation_ids == set().union(*self.model.relation_ids.values(), set())
+            if self.last_deleted is not None:
+                parts = self.last_deleted.parts()
+                assert self.store.get_all(**parts) == []
+                assert self.store.relations(**parts) == []
+
+    return DeletionContract
+
+
+def test_random_sequences_keep_the_contract(pair_config: PairConfig, tmp_path: Path) -> None:
+    machine = make_machine(pair_config, tmp_path)
+    machine.TestCase.settings = settings(
+        max_examples=EXAMPLES,
+        stateful_step_count=15,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    machine.TestCase().runTest()
