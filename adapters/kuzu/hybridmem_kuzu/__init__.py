@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from hybridmem.errors import ConfigurationError
@@ -27,6 +27,11 @@ class KuzuOptions(BaseModel):
     #: A database path; relative paths are under the data directory.
     path: Path | None = None
     engine: Literal["kuzu", "ladybug"] = "kuzu"
+    #: How a batch reaches its rows: "auto" (cheaper of primary-key lookups and one
+    #: scan), or forced "lookup" / "scan".
+    batch_plan: Literal["auto", "lookup", "scan"] = "auto"
+    #: Kuzu's page cache for this file.
+    buffer_pool_mb: int = Field(default=256, ge=16)
 
 
 def _options(role: str, options: Mapping[str, Any]) -> KuzuOptions:
@@ -46,12 +51,14 @@ def _path(option: Path | None, data_dir: Path, default: str) -> Path:
 
 def _graph(options: Mapping[str, Any], data_dir: Path) -> KuzuGraphStore:
     opts = _options("graph", options)
-    return KuzuGraphStore(_path(opts.path, data_dir, "graph.kuzu"), opts.engine)
+    path = _path(opts.path, data_dir, "graph.kuzu")
+    return KuzuGraphStore(path, opts.engine, opts.batch_plan, opts.buffer_pool_mb)
 
 
 def _vector(options: Mapping[str, Any], data_dir: Path) -> KuzuVectorStore:
     opts = _options("vector", options)
-    return KuzuVectorStore(_path(opts.path, data_dir, "vectors.kuzu"), opts.engine)
+    path = _path(opts.path, data_dir, "vectors.kuzu")
+    return KuzuVectorStore(path, opts.engine, opts.batch_plan, opts.buffer_pool_mb)
 
 
 plugin = AdapterPlugin(provider="kuzu", distribution="hybridmem-kuzu", graph=_graph, vector=_vector)

@@ -34,9 +34,19 @@ _SCHEMA = (
 # Kuzu 0.11.3 keeps backward adjacency entries to nodes deleted before a crash
 # (seen after SIGKILL + WAL replay): EXISTS still finds the edge, but the
 # neighbour's primary key reads NULL. Only a neighbour with an id is real.
-_UNMENTIONED = "NOT EXISTS { MATCH (e)<-[:MENTIONS]-(x:Memory) WHERE x.id IS NOT NULL }"
+_UNMENTIONED = "NOT EXISTS { MATCH (e)<-[:MENTIONS]-(mm:Memory) WHERE mm.id IS NOT NULL }"
 _UNRELATED = "NOT EXISTS { MATCH (e)-[:RELATES]-(y:Entity) WHERE y.id IS NOT NULL }"
-_EMPTY_SCOPE = "NOT EXISTS { MATCH (s)<-[:IN_SCOPE]-(x:Memory) WHERE x.id IS NOT NULL }"
+_EMPTY_SCOPE = "NOT EXISTS { MATCH (s)<-[:IN_SCOPE]-(mm:Memory) WHERE mm.id IS NOT NULL }"
+# The same tests for one candidate, as probes that stop at the first neighbour.
+_ENTITY_IN_USE = (
+    "MATCH (e:Entity {id: $key})<-[:MENTIONS]-(mm:Memory) WHERE mm.id IS NOT NULL"
+    " RETURN mm.id LIMIT 1",
+    "MATCH (e:Entity {id: $key})-[:RELATES]-(y:Entity) WHERE y.id IS NOT NULL RETURN y.id LIMIT 1",
+)
+_SCOPE_IN_USE = (
+    "MATCH (s:Scope {key: $key})<-[:IN_SCOPE]-(mm:Memory) WHERE mm.id IS NOT NULL"
+    " RETURN mm.id LIMIT 1",
+)
 
 _MEMORY_FIELDS = "m.id, m.user_id, m.agent_id, m.run_id, m.created_at, m.updated_at"
 _RELATION_FIELDS = (
@@ -74,9 +84,15 @@ def _relation(row: Sequence[Any]) -> tuple[RelationRecord, str, str]:
 class KuzuGraphStore:
     name = "Kuzu graph store"
 
-    def __init__(self, path: Path, engine: str = "kuzu") -> None:
+    def __init__(
+        self,
+        path: Path,
+        engine: str = "kuzu",
+        batch_plan: str = "auto",
+        buffer_pool_mb: int = 256,
+    ) -> None:
         self.address = str(path)
-        self._db = KuzuDatabase(path, self.name, engine)
+        self._db = KuzuDatabase(path, self.name, engine, batch_plan, buffer_pool_mb)
         for statement in _SCHEMA:
             self._db.rows(statement)
 
@@ -118,40 +134,45 @@ class KuzuGraphStore:
                 }
                 for r in item.relations
             )
-        with self._db.transaction():
-            self._db.rows(
-                "UNWIND $nodes AS x MERGE (m:Memory {id: x.id}) ON CREATE SET"
+        db = self._db
+        with db.transaction():
+            db.each(
+                "MERGE (m:Memory {id: x.id}) ON CREATE SET"
                 " m.user_id = x.user_id, m.agent_id = x.agent_id, m.run_id = x.run_id,"
                 " m.created_at = x.created_at, m.updated_at = x.updated_at",
-                {"nodes": nodes},
+                nodes,
+                "Memory",
             )
-            self._db.rows("UNWIND $links AS x MERGE (s:Scope {key: x.key})", {"links": links})
-            self._db.rows(
-                "UNWIND $links AS x MATCH (m:Memory {id: x.id}), (s:Scope {key: x.key})"
-                " MERGE (m)-[:IN_SCOPE]->(s)",
-                {"links": links},
+            db.each("MERGE (s:Scope {key: x.key})", links, "Scope")
+            db.each(
+                "MATCH (m:Memory {id: x.id}), (s:Scope {key: x.key}) MERGE (m)-[:IN_SCOPE]->(s)",
+                links,
+                "Memory",
             )
-            if entities:
-                self._db.rows(
-                    "UNWIND $entities AS x MERGE (e:Entity {id: x.id})"
-                    " ON CREATE SET e.name = x.name, e.type = x.type, e.user_id = x.ns",
-                    {"entities": entities},
-                )
-                self._db.rows(
-                    "UNWIND $mentions AS x MATCH (m:Memory {id: x.m}), (e:Entity {id: x.e})"
-                    " MERGE (m)-[:MENTIONS]->(e)",
-                    {"mentions": mentions},
-                )
-            if relations:
-                self._db.rows(
-                    "UNWIND $relations AS x"
-                    " MATCH (a:Entity {id: x.source}), (b:Entity {id: x.target})"
-                    " MERGE (a)-[r:RELATES {id: x.id}]->(b)"
-                    " ON CREATE SET r.type = x.type, r.memory_id = x.memory_id,"
-                    " r.user_id = x.user_id, r.agent_id = x.agent_id, r.run_id = x.run_id,"
-                    " r.created_at = x.created_at",
-                    {"relations": relations},
-                )
+            db.each(
+                "MERGE (e:Entity {id: x.id})"
+                " ON CREATE SET e.name = x.name, e.type = x.type, e.user_id = x.ns",
+                entities,
+                "Entity",
+            )
+            db.each(
+                "MATCH (m:Memory {id: x.m}), (e:Entity {id: x.e}) MERGE (m)-[:MENTIONS]->(e)",
+                mentions,
+                "Entity",
+            )
+            db.each(
+                "MATCH (a:Entity {id: x.source}), (b:Entity {id: x.target})"
+                " MERGE (a)-[r:RELATES {id: x.id}]->(b)"
+                " ON CREATE SET r.type = x.type, r.memory_id = x.memory_id,"
+                " r.user_id = x.user_id, r.agent_id = x.agent_id, r.run_id = x.run_id,"
+                " r.created_at = x.created_at",
+                relations,
+                "Entity",
+            )
+        # Estimates only steer the query plan; merges of existing ids overcount a little.
+        db.adjust("Memory", len(nodes))
+        db.adjust("Entity", len({e["id"] for e in entities}))
+        db.adjust("Scope", len({link["key"] for link in links}))
 
     def touch_memory(self, memory_id: str, updated_at: datetime) -> bool:
         rows = self._db.rows(
@@ -163,52 +184,59 @@ class KuzuGraphStore:
     def delete_memories(self, ids: Sequence[str]) -> GraphDeleteCounts:
         if not ids:
             return GraphDeleteCounts()
-        params = {"ids": list(ids)}
-        with self._db.transaction():
-            touched = [
-                row[0]
-                for row in self._db.rows(
-                    "UNWIND $ids AS i MATCH (m:Memory {id: i})-[:MENTIONS]->(e:Entity)"
-                    " RETURN DISTINCT e.id",
-                    params,
-                )
-            ]
-            keys = [
-                row[0]
-                for row in self._db.rows(
-                    "UNWIND $ids AS i MATCH (m:Memory {id: i})-[:IN_SCOPE]->(s:Scope)"
-                    " RETURN DISTINCT s.key",
-                    params,
-                )
-            ]
+        rows = [{"id": i} for i in dict.fromkeys(ids)]
+        db = self._db
+        with db.transaction():
+            touched = sorted(
+                {
+                    row[0]
+                    for row in db.each(
+                        "MATCH (m:Memory {id: x.id})-[:MENTIONS]->(e:Entity) RETURN e.id",
+                        rows,
+                        "Memory",
+                    )
+                }
+            )
+            keys = sorted(
+                {
+                    row[0]
+                    for row in db.each(
+                        "MATCH (m:Memory {id: x.id})-[:IN_SCOPE]->(s:Scope) RETURN s.key",
+                        rows,
+                        "Memory",
+                    )
+                }
+            )
             # A relation's source is always mentioned by its memory (the core adds
             # relation endpoints to the mentions), so this reaches every one of them.
-            relations = self._db.scalar(
-                "UNWIND $ids AS i MATCH (m:Memory {id: i})-[:MENTIONS]->(:Entity)"
-                "-[r:RELATES]->(:Entity) WHERE r.memory_id = i DELETE r RETURN count(*)",
-                params,
+            relations = db.each_count(
+                "MATCH (m:Memory {id: x.id})-[:MENTIONS]->(:Entity)-[r:RELATES]->(:Entity)"
+                " WHERE r.memory_id = m.id DELETE r RETURN count(*)",
+                rows,
+                "Memory",
             )
-            nodes = self._db.scalar(
-                "UNWIND $ids AS i MATCH (m:Memory {id: i}) DETACH DELETE m RETURN count(*)",
-                params,
+            nodes = db.each_count(
+                "MATCH (m:Memory {id: x.id}) DETACH DELETE m RETURN count(*)", rows, "Memory"
             )
             orphans = self._delete_orphans(touched)
             # Scope nodes carry the ids themselves (personal data): drop the empty ones.
-            self._db.rows(
-                "UNWIND $keys AS k MATCH (s:Scope {key: k})"
-                f" WHERE {_EMPTY_SCOPE} DETACH DELETE s",
-                {"keys": keys},
+            emptied = db.each_count(
+                "MATCH (s:Scope {key: x.key}) DETACH DELETE s RETURN count(*)",
+                [{"key": k} for k in db.unused(_SCOPE_IN_USE, keys)],
+                "Scope",
             )
+        db.adjust("Memory", -nodes)
+        db.adjust("Entity", -orphans)
+        db.adjust("Scope", -emptied)
         return GraphDeleteCounts(memory_nodes=nodes, relations=relations, orphan_entities=orphans)
 
     def _delete_orphans(self, candidates: list[str]) -> int:
         if not candidates:
             return 0
-        return self._db.scalar(
-            "UNWIND $ids AS i MATCH (e:Entity {id: i})"
-            f" WHERE {_UNMENTIONED} AND {_UNRELATED}"
-            " DETACH DELETE e RETURN count(*)",
-            {"ids": candidates},
+        return self._db.each_count(
+            "MATCH (e:Entity {id: x.id}) DETACH DELETE e RETURN count(*)",
+            [{"id": c} for c in self._db.unused(_ENTITY_IN_USE, candidates)],
+            "Entity",
         )
 
     # -- reads ------------------------------------------------------------------
@@ -225,8 +253,8 @@ class KuzuGraphStore:
         return [row[0] for row in rows]
 
     def existing_memory_ids(self, ids: Sequence[str]) -> set[str]:
-        rows = self._db.rows(
-            "UNWIND $ids AS i MATCH (m:Memory {id: i}) RETURN m.id", {"ids": list(ids)}
+        rows = self._db.each(
+            "MATCH (m:Memory {id: x.id}) RETURN m.id", [{"id": i} for i in ids], "Memory"
         )
         return {row[0] for row in rows}
 
@@ -242,8 +270,8 @@ class KuzuGraphStore:
             f"{clause} MATCH (m)-[:MENTIONS]->(e:Entity) WITH DISTINCT e"
             f" WHERE NOT EXISTS {{ MATCH (e)<-[:MENTIONS]-(o:Memory)"
             f" WHERE o.id IS NOT NULL AND {outside_scope(scope, 'o')} }}"
-            f" AND NOT EXISTS {{ MATCH (e)-[x:RELATES]-(:Entity)"
-            f" WHERE {outside_scope(scope, 'x')} }}"
+            f" AND NOT EXISTS {{ MATCH (e)-[rr:RELATES]-(:Entity)"
+            f" WHERE {outside_scope(scope, 'rr')} }}"
             " RETURN count(e)",
             {**params, **scope_params(scope)},
         )
@@ -322,6 +350,7 @@ class KuzuGraphStore:
         with self._db.transaction():
             for label in ("Memory", "Entity", "Scope"):
                 self._db.rows(f"MATCH (n:{label}) DETACH DELETE n")
+        self._db.forget_estimates()
 
     def close(self) -> None:
         self._db.close()

@@ -21,6 +21,11 @@ from hybridmem_kuzu._scope import scope_keys, scope_match
 from hybridmem_kuzu._time import from_text, to_text
 
 _META = "CREATE NODE TABLE IF NOT EXISTS VMeta(key STRING PRIMARY KEY, value STRING)"
+# Stops at the first live member; skips stale edges Kuzu keeps after a crash.
+_SCOPE_IN_USE = (
+    "MATCH (s:VScope {key: $key})<-[:VIN_SCOPE]-(y:Vec) WHERE y.id IS NOT NULL"
+    " RETURN y.id LIMIT 1",
+)
 _FIELDS = (
     "v.id, v.embedding, v.text, v.hash, v.user_id, v.agent_id, v.run_id,"
     " v.created_at, v.updated_at, v.metadata"
@@ -45,9 +50,15 @@ def _record(row: Sequence[Any]) -> VectorRecord:
 class KuzuVectorStore:
     name = "Kuzu vector store"
 
-    def __init__(self, path: Path, engine: str = "kuzu") -> None:
+    def __init__(
+        self,
+        path: Path,
+        engine: str = "kuzu",
+        batch_plan: str = "auto",
+        buffer_pool_mb: int = 256,
+    ) -> None:
         self.address = str(path)
-        self._db = KuzuDatabase(path, self.name, engine)
+        self._db = KuzuDatabase(path, self.name, engine, batch_plan, buffer_pool_mb)
         self._db.rows(_META)
         rows = self._db.rows("MATCH (x:VMeta {key: 'dimension'}) RETURN x.value")
         # The vector column is a fixed-size array, so its table is created on the
@@ -104,40 +115,48 @@ class KuzuVectorStore:
             for r in records
         ]
         links = [{"id": r.id, "key": key} for r in records for key in scope_keys(r.scope)]
-        with self._db.transaction():
-            self._db.rows(
-                "UNWIND $rows AS x MERGE (v:Vec {id: x.id}) SET v.user_id = x.user_id,"
+        new = len(rows) - len(self.existing_ids([r.id for r in records]))
+        db = self._db
+        with db.transaction():
+            db.each(
+                "MERGE (v:Vec {id: x.id}) SET v.user_id = x.user_id,"
                 " v.agent_id = x.agent_id, v.run_id = x.run_id, v.text = x.text,"
                 " v.hash = x.hash, v.metadata = x.metadata, v.created_at = x.created_at,"
                 f" v.updated_at = x.updated_at, v.embedding = CAST(x.embedding AS {self._array})",
-                {"rows": rows},
+                rows,
+                "Vec",
             )
-            self._db.rows("UNWIND $links AS x MERGE (s:VScope {key: x.key})", {"links": links})
-            self._db.rows(
-                "UNWIND $links AS x MATCH (v:Vec {id: x.id}), (s:VScope {key: x.key})"
-                " MERGE (v)-[:VIN_SCOPE]->(s)",
-                {"links": links},
+            db.each("MERGE (s:VScope {key: x.key})", links, "VScope")
+            db.each(
+                "MATCH (v:Vec {id: x.id}), (s:VScope {key: x.key}) MERGE (v)-[:VIN_SCOPE]->(s)",
+                links,
+                "Vec",
             )
+        db.adjust("Vec", new)
+        db.adjust("VScope", len({link["key"] for link in links}))
 
     def _delete_ids(self, ids: list[str]) -> int:
-        keys = [
-            row[0]
-            for row in self._db.rows(
-                "UNWIND $ids AS i MATCH (v:Vec {id: i})-[:VIN_SCOPE]->(s:VScope)"
-                " RETURN DISTINCT s.key",
-                {"ids": ids},
-            )
-        ]
-        count = self._db.scalar(
-            "UNWIND $ids AS i MATCH (v:Vec {id: i}) DETACH DELETE v RETURN count(*)", {"ids": ids}
+        rows = [{"id": i} for i in dict.fromkeys(ids)]
+        db = self._db
+        keys = sorted(
+            {
+                row[0]
+                for row in db.each(
+                    "MATCH (v:Vec {id: x.id})-[:VIN_SCOPE]->(s:VScope) RETURN s.key", rows, "Vec"
+                )
+            }
+        )
+        count = db.each_count(
+            "MATCH (v:Vec {id: x.id}) DETACH DELETE v RETURN count(*)", rows, "Vec"
         )
         # Scope nodes are keyed by the ids themselves: erase the empty ones too.
-        self._db.rows(
-            "UNWIND $keys AS k MATCH (s:VScope {key: k})"
-            " WHERE NOT EXISTS { MATCH (s)<-[:VIN_SCOPE]-(x:Vec) WHERE x.id IS NOT NULL }"
-            " DETACH DELETE s",
-            {"keys": keys},
+        emptied = db.each_count(
+            "MATCH (s:VScope {key: x.key}) DETACH DELETE s RETURN count(*)",
+            [{"key": k} for k in db.unused(_SCOPE_IN_USE, keys)],
+            "VScope",
         )
+        db.adjust("Vec", -count)
+        db.adjust("VScope", -emptied)
         return count
 
     def delete(self, ids: Sequence[str]) -> int:
@@ -168,16 +187,16 @@ class KuzuVectorStore:
     def get(self, ids: Sequence[str]) -> list[VectorRecord]:
         if not ids or self._dimension is None:
             return []
-        rows = self._db.rows(
-            f"UNWIND $ids AS i MATCH (v:Vec {{id: i}}) RETURN {_FIELDS}", {"ids": list(ids)}
+        rows = self._db.each(
+            f"MATCH (v:Vec {{id: x.id}}) RETURN {_FIELDS}", [{"id": i} for i in ids], "Vec"
         )
         return [_record(row) for row in rows]
 
     def existing_ids(self, ids: Sequence[str]) -> set[str]:
         if not ids or self._dimension is None:
             return set()
-        rows = self._db.rows(
-            "UNWIND $ids AS i MATCH (v:Vec {id: i}) RETURN v.id", {"ids": list(ids)}
+        rows = self._db.each(
+            "MATCH (v:Vec {id: x.id}) RETURN v.id", [{"id": i} for i in ids], "Vec"
         )
         return {row[0] for row in rows}
 
@@ -242,6 +261,7 @@ class KuzuVectorStore:
             self._db.rows("DROP TABLE Vec")
             self._db.rows("MATCH (x:VMeta {key: 'dimension'}) DELETE x")
         self._dimension = None
+        self._db.forget_estimates()
 
     def close(self) -> None:
         self._db.close()

@@ -1,0 +1,204 @@
+"""delete_all of a scope against a per-memory delete loop, on the same store, same run.
+
+    python benchmarks/delete_scope.py                 # 100k memories, 1k scope, embedded pair
+    python benchmarks/delete_scope.py --memories 20000 --scope 1000 10000
+    python benchmarks/delete_scope.py --pairs kuzu+kuzu,neo4j+kuzu   # server pairs need servers
+
+The store is filled through the ports in bulk (the journal plays no part in
+building fixtures). Each scope size gets two identical scopes: one erased with
+delete_all, one with a loop of delete(memory_id) — the round-trip-per-memory
+pattern delete_all replaces. Ratios, not absolute seconds, are the result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from hybridmem import HybridStore, Scope  # noqa: E402
+from hybridmem.records import (  # noqa: E402
+    EntityRecord,
+    MemoryGraph,
+    MemoryNode,
+    RelationRecord,
+    VectorRecord,
+    entity_id,
+    relation_id,
+    text_hash,
+)
+
+DIMENSION = 32
+BULK = 2000
+
+
+def _vector(i: int) -> list[float]:
+    # Cheap, deterministic, never all zero.
+    return [((i * 2654435761 + k * 40503) % 1000) / 1000.0 + 0.001 for k in range(DIMENSION)]
+
+
+def fill(store: HybridStore, total: int, scopes: dict[str, int]) -> None:
+    """``total`` memories: the named scopes (user ids) get exactly their size,
+    the rest spread over 200 background users."""
+    owners: list[str] = []
+    for user, size in scopes.items():
+        owners.extend([user] * size)
+    rest = total - len(owners)
+    owners.extend(f"bg-{i % 200}" for i in range(rest))
+    stamp = datetime.now(UTC)
+    for start in range(0, len(owners), BULK):
+        vectors, graphs = [], []
+        for i in range(start, min(start + BULK, len(owners))):
+            user = owners[i]
+            mid = str(uuid.UUID(int=i + 1))
+            scope = Scope(user_id=user, agent_id=f"agent-{i % 3}")
+            text = f"memory {i} of {user}"
+            entities = (
+                EntityRecord(entity_id(user, f"topic-{i % 50}", "topic"), f"topic-{i % 50}", "topic", user),
+                EntityRecord(entity_id(user, f"person-{i % 20}", "person"), f"person-{i % 20}", "person", user),
+            )
+            relation = RelationRecord(
+                relation_id(mid, 0), "talks_about", entities[1].id, entities[0].id, mid,
+                user, scope.agent_id, None, stamp,
+            )
+            vectors.append(VectorRecord(mid, _vector(i), text, text_hash(text), user, scope.agent_id,
+                                        None, stamp, stamp, {}))
+            node = MemoryNode(mid, user, scope.agent_id, None, stamp, stamp)
+            graphs.append(MemoryGraph(node, entities, (relation,)))
+        store.vector.upsert(vectors)
+        store.graph.add_memories(graphs)
+
+
+class PeakRss:
+    """Samples this process's RSS while a block runs (ru_maxrss only ever grows)."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+
+    def _current(self) -> int:
+        with open(f"/proc/{os.getpid()}/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+    def __enter__(self) -> PeakRss:
+        self.base = self._current()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self._current())
+            time.sleep(0.01)
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._current())
+
+
+def timed(action: Callable[[], Any]) -> tuple[float, Any, PeakRss]:
+    with PeakRss() as rss:
+        started = time.perf_counter()
+        value = action()
+        elapsed = time.perf_counter() - started
+    return elapsed, value, rss
+
+
+def pair_config(pair: str, data_dir: Path) -> dict[str, Any]:
+    graph_name, vector_name = pair.split("+")
+    graph: dict[str, Any] = {"provider": "kuzu"}
+    vector: dict[str, Any] = {"provider": "kuzu"}
+    if graph_name == "neo4j":
+        graph = {
+            "provider": "neo4j",
+            "uri": os.environ.get("HYBRIDMEM_TEST_NEO4J_URI", "bolt://127.0.0.1:7687"),
+            "user": os.environ.get("HYBRIDMEM_TEST_NEO4J_USER", "neo4j"),
+            "password": os.environ.get("HYBRIDMEM_TEST_NEO4J_PASSWORD", "hybridmem-test"),
+        }
+    if vector_name == "weaviate":
+        vector = {
+            "provider": "weaviate",
+            "host": os.environ.get("HYBRIDMEM_TEST_WEAVIATE_HOST", "127.0.0.1"),
+            "http_port": int(os.environ.get("HYBRIDMEM_TEST_WEAVIATE_HTTP_PORT", "8080")),
+            "grpc_port": int(os.environ.get("HYBRIDMEM_TEST_WEAVIATE_GRPC_PORT", "50051")),
+            "collection": "BenchDeleteScope",
+        }
+    return {"data_dir": str(data_dir), "graph": graph, "vector": vector}
+
+
+def bench_pair(pair: str, total: int, sizes: list[int], root: Path) -> list[dict[str, Any]]:
+    scopes = {}
+    for size in sizes:
+        scopes[f"bulk-{size}"] = size
+        scopes[f"loop-{size}"] = size
+    rows = []
+    with HybridStore(pair_config(pair, root / pair)) as store:
+        store.reset()
+        started = time.perf_counter()
+        fill(store, total, scopes)
+        build = time.perf_counter() - started
+        print(f"[{pair}] built {total:,} memories in {build:.1f}s", flush=True)
+        for size in sizes:
+            bulk_s, result, bulk_rss = timed(lambda: store.delete_all(user_id=f"bulk-{size}"))
+            assert result.memories == size, result
+
+            def loop() -> int:
+                ids = [m.id for m in store.get_all(user_id=f"loop-{size}")]
+                for memory_id in ids:
+                    store.delete(memory_id)
+                return len(ids)
+
+            loop_s, deleted, loop_rss = timed(loop)
+            assert deleted == size
+            left = store.stats()
+            assert left["vectors"] == total - 2 * sum(s for s in sizes if s <= size), left
+            rows.append(
+                {
+                    "pair": pair,
+                    "scope": size,
+                    "delete_all_s": bulk_s,
+                    "loop_s": loop_s,
+                    "speedup": loop_s / bulk_s,
+                    "rss_delete_all_mb": (bulk_rss.peak - bulk_rss.base) / 2**20,
+                    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                }
+            )
+            print(f"[{pair}] scope {size}: delete_all {bulk_s:.3f}s, loop {loop_s:.2f}s", flush=True)
+        store.reset()
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--memories", type=int, default=100_000)
+    parser.add_argument("--scope", type=int, nargs="+", default=[1000])
+    parser.add_argument("--pairs", default="kuzu+kuzu")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="hybridmem-bench-") as tmp:
+        rows = []
+        for pair in args.pairs.split(","):
+            rows.extend(bench_pair(pair.strip(), args.memories, sorted(args.scope), Path(tmp)))
+    header = (f"{'pair':<16}{'scope':>8}{'delete_all s':>14}{'loop s':>10}{'speedup':>10}"
+              f"{'Δrss delete_all MB':>20}{'peak rss MB':>13}")
+    print(f"\ndelete a scope out of {args.memories:,} memories (same store, same run)")
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        print(f"{r['pair']:<16}{r['scope']:>8}{r['delete_all_s']:>14.3f}{r['loop_s']:>10.2f}"
+              f"{r['speedup']:>9.1f}x{r['rss_delete_all_mb']:>20.1f}{r['peak_rss_mb']:>13.0f}")
+
+
+if __name__ == "__main__":
+    main()
