@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
@@ -91,8 +92,15 @@ def make_machine(pair_config: PairConfig, root: Path) -> type[RuleBasedStateMach
 
         @rule(memory_id=memories, text=st.text(max_size=20))
         def update(self, memory_id: str, text: str) -> None:
-            if memory_id in self.model.memories:
-                assert self.store.update(memory_id, text=text).text == text
+            if memory_id not in self.model.memories:
+                return
+            if "\x00" in text:
+                before = self.store.get(memory_id)
+                with pytest.raises(ValueError, match="NUL"):
+                    self.store.update(memory_id, text=text)
+                assert self.store.get(memory_id) == before
+                return
+            assert self.store.update(memory_id, text=text).text == text
 
         @rule(memory_id=memories)
         def delete(self, memory_id: str) -> None:
