@@ -22,13 +22,14 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hybridmem import HybridStore, Scope  # noqa: E402
-from hybridmem.records import (  # noqa: E402
+from hybridmem import HybridStore, Scope
+from hybridmem.records import (
     EntityRecord,
     MemoryGraph,
     MemoryNode,
@@ -65,15 +66,41 @@ def fill(store: HybridStore, total: int, scopes: dict[str, int]) -> None:
             scope = Scope(user_id=user, agent_id=f"agent-{i % 3}")
             text = f"memory {i} of {user}"
             entities = (
-                EntityRecord(entity_id(user, f"topic-{i % 50}", "topic"), f"topic-{i % 50}", "topic", user),
-                EntityRecord(entity_id(user, f"person-{i % 20}", "person"), f"person-{i % 20}", "person", user),
+                EntityRecord(
+                    entity_id(user, f"topic-{i % 50}", "topic"), f"topic-{i % 50}", "topic", user
+                ),
+                EntityRecord(
+                    entity_id(user, f"person-{i % 20}", "person"),
+                    f"person-{i % 20}",
+                    "person",
+                    user,
+                ),
             )
             relation = RelationRecord(
-                relation_id(mid, 0), "talks_about", entities[1].id, entities[0].id, mid,
-                user, scope.agent_id, None, stamp,
+                relation_id(mid, 0),
+                "talks_about",
+                entities[1].id,
+                entities[0].id,
+                mid,
+                user,
+                scope.agent_id,
+                None,
+                stamp,
             )
-            vectors.append(VectorRecord(mid, _vector(i), text, text_hash(text), user, scope.agent_id,
-                                        None, stamp, stamp, {}))
+            vectors.append(
+                VectorRecord(
+                    mid,
+                    _vector(i),
+                    text,
+                    text_hash(text),
+                    user,
+                    scope.agent_id,
+                    None,
+                    stamp,
+                    stamp,
+                    {},
+                )
+            )
             node = MemoryNode(mid, user, scope.agent_id, None, stamp, stamp)
             graphs.append(MemoryGraph(node, entities, (relation,)))
         store.vector.upsert(vectors)
@@ -116,6 +143,14 @@ def timed(action: Callable[[], Any]) -> tuple[float, Any, PeakRss]:
     return elapsed, value, rss
 
 
+def delete_one_by_one(store: HybridStore, user_id: str) -> int:
+    """The round-trip-per-memory pattern delete_all replaces."""
+    ids = [m.id for m in store.get_all(user_id=user_id)]
+    for memory_id in ids:
+        store.delete(memory_id)
+    return len(ids)
+
+
 def pair_config(pair: str, data_dir: Path) -> dict[str, Any]:
     graph_name, vector_name = pair.split("+")
     graph: dict[str, Any] = {"provider": "kuzu"}
@@ -151,16 +186,11 @@ def bench_pair(pair: str, total: int, sizes: list[int], root: Path) -> list[dict
         build = time.perf_counter() - started
         print(f"[{pair}] built {total:,} memories in {build:.1f}s", flush=True)
         for size in sizes:
-            bulk_s, result, bulk_rss = timed(lambda: store.delete_all(user_id=f"bulk-{size}"))
+            bulk_user, loop_user = f"bulk-{size}", f"loop-{size}"
+            bulk_s, result, bulk_rss = timed(partial(store.delete_all, user_id=bulk_user))
             assert result.memories == size, result
 
-            def loop() -> int:
-                ids = [m.id for m in store.get_all(user_id=f"loop-{size}")]
-                for memory_id in ids:
-                    store.delete(memory_id)
-                return len(ids)
-
-            loop_s, deleted, loop_rss = timed(loop)
+            loop_s, deleted, _ = timed(partial(delete_one_by_one, store, loop_user))
             assert deleted == size
             left = store.stats()
             assert left["vectors"] == total - 2 * sum(s for s in sizes if s <= size), left
@@ -175,13 +205,17 @@ def bench_pair(pair: str, total: int, sizes: list[int], root: Path) -> list[dict
                     "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                 }
             )
-            print(f"[{pair}] scope {size}: delete_all {bulk_s:.3f}s, loop {loop_s:.2f}s", flush=True)
+            print(
+                f"[{pair}] scope {size}: delete_all {bulk_s:.3f}s, loop {loop_s:.2f}s", flush=True
+            )
         store.reset()
     return rows
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--memories", type=int, default=100_000)
     parser.add_argument("--scope", type=int, nargs="+", default=[1000])
     parser.add_argument("--pairs", default="kuzu+kuzu")
@@ -190,14 +224,18 @@ def main() -> None:
         rows = []
         for pair in args.pairs.split(","):
             rows.extend(bench_pair(pair.strip(), args.memories, sorted(args.scope), Path(tmp)))
-    header = (f"{'pair':<16}{'scope':>8}{'delete_all s':>14}{'loop s':>10}{'speedup':>10}"
-              f"{'Δrss delete_all MB':>20}{'peak rss MB':>13}")
+    header = (
+        f"{'pair':<16}{'scope':>8}{'delete_all s':>14}{'loop s':>10}{'speedup':>10}"
+        f"{'Δrss delete_all MB':>20}{'peak rss MB':>13}"
+    )
     print(f"\ndelete a scope out of {args.memories:,} memories (same store, same run)")
     print(header)
     print("-" * len(header))
     for r in rows:
-        print(f"{r['pair']:<16}{r['scope']:>8}{r['delete_all_s']:>14.3f}{r['loop_s']:>10.2f}"
-              f"{r['speedup']:>9.1f}x{r['rss_delete_all_mb']:>20.1f}{r['peak_rss_mb']:>13.0f}")
+        print(
+            f"{r['pair']:<16}{r['scope']:>8}{r['delete_all_s']:>14.3f}{r['loop_s']:>10.2f}"
+            f"{r['speedup']:>9.1f}x{r['rss_delete_all_mb']:>20.1f}{r['peak_rss_mb']:>13.0f}"
+        )
 
 
 if __name__ == "__main__":

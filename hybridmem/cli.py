@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,7 +18,9 @@ from hybridmem.errors import ConfigurationError, HybridMemError, StoreUnavailabl
 from hybridmem.models import DeleteProgress, DeleteResult
 from hybridmem.store import HybridStore
 
-app = typer.Typer(help="hybridmem: graph-plus-vector memory store for AI agents.", no_args_is_help=True)
+app = typer.Typer(
+    help="hybridmem: graph-plus-vector memory store for AI agents.", no_args_is_help=True
+)
 console = Console()
 
 #: Exit codes scripts can rely on.
@@ -79,8 +82,17 @@ def run_delete_all(
     store: HybridStore, scope: dict[str, str], *, show_progress: bool
 ) -> DeleteResult:
     """delete_all with a Rich progress bar driven by the progress callback."""
+
+    def erase(progress: Callable[[DeleteProgress], None] | None) -> DeleteResult:
+        return store.delete_all(
+            user_id=scope.get("user_id"),
+            agent_id=scope.get("agent_id"),
+            run_id=scope.get("run_id"),
+            progress=progress,
+        )
+
     if not show_progress:
-        return store.delete_all(**scope)
+        return erase(None)
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -94,7 +106,7 @@ def run_delete_all(
         def on_progress(event: DeleteProgress) -> None:
             bar.update(task, completed=event.done, total=event.total, description=event.phase)
 
-        return store.delete_all(**scope, progress=on_progress)
+        return erase(on_progress)
 
 
 @app.command("delete-all")
@@ -109,17 +121,23 @@ def delete_all(
 ) -> None:
     """Erase everything a scope owns from both stores."""
     scope = {
-        k: v for k, v in (("user_id", user_id), ("agent_id", agent_id), ("run_id", run_id)) if v is not None
+        k: v
+        for k, v in (("user_id", user_id), ("agent_id", agent_id), ("run_id", run_id))
+        if v is not None
     }
     with _open(config) as store:
         try:
-            preview = store.delete_all(**scope, dry_run=True)
+            preview = store.delete_all(
+                user_id=user_id, agent_id=agent_id, run_id=run_id, dry_run=True
+            )
             if dry_run:
                 _emit(preview, as_json)
                 return
             if not yes:
                 if not sys.stdin.isatty():
-                    console.print("[red]refusing to delete without --yes (no terminal to confirm)[/red]")
+                    console.print(
+                        "[red]refusing to delete without --yes (no terminal to confirm)[/red]"
+                    )
                     raise typer.Exit(EXIT_ABORTED)
                 console.print(_result_table(preview))
                 if not typer.confirm(f"Erase {preview.memories} memories of {scope}?"):
@@ -164,7 +182,10 @@ def reconcile(
         print(report.model_dump_json())
     else:
         console.print(
-            _counts_table("reconcile", {"found": report.found.model_dump(), "removed": report.removed.model_dump()})
+            _counts_table(
+                "reconcile",
+                {"found": report.found.model_dump(), "removed": report.removed.model_dump()},
+            )
         )
 
 
@@ -182,7 +203,8 @@ def recover(config: ConfigOption = None, as_json: JsonOption = False) -> None:
 @app.command()
 def demo(
     data_dir: Annotated[
-        Path | None, typer.Option("--data-dir", help="Where to put the demo stores (default: a temp dir)")
+        Path | None,
+        typer.Option("--data-dir", help="Where to put the demo stores (default: a temp dir)"),
     ] = None,
 ) -> None:
     """Load agent memories into the embedded default, erase one user, show what is left."""

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import datetime
 
 from hybridmem.errors import HybridMemError
 from hybridmem.faults import FaultHook
@@ -205,11 +205,11 @@ class Coordinator:
         plan.tally.add_swept_vectors(self.vector.delete_scope(scope, self.batch_size))
         self._fault("delete_all.vectors_swept")
         report(plan.progress("cleanup"))
-        counts = plan.tally.counts()
+        totals = plan.tally.counts()
         self.journal.finish(
             op_id,
-            counts,
-            events=[HistoryEntry("DELETE_ALL", None, scope, counts=_public(counts))],
+            totals,
+            events=[HistoryEntry("DELETE_ALL", None, scope, counts=_public(totals))],
             erase_scope=scope,
         )
         report(plan.progress("done"))

@@ -50,8 +50,10 @@ def run_demo(data_dir: Path, console: Console) -> None:
         console.print(_result_table(store.delete_all(user_id="alice", dry_run=True)))
         result = run_delete_all(store, {"user_id": "alice"}, show_progress=True)
         console.print(_result_table(result))
-        console.print(f"[green]{result['message']}[/green] operation {result.operation_id}"
-                      f" in {result.elapsed_seconds * 1000:.1f} ms")
+        console.print(
+            f"[green]{result['message']}[/green] operation {result.operation_id}"
+            f" in {result.elapsed_seconds * 1000:.1f} ms"
+        )
 
         console.rule("after")
         console.print(_counts_table("both stores, after", {"whole store": store.stats()}))

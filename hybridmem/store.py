@@ -393,7 +393,9 @@ def _graph_parts(
             name = check_name(f"relations[{index}].{side}", item.get(side))
             found = by_name.get(normalise_name(name))
             if found is None:
-                found = EntityRecord(entity_id(namespace, name, "entity"), name, "entity", namespace)
+                found = EntityRecord(
+                    entity_id(namespace, name, "entity"), name, "entity", namespace
+                )
                 by_name[normalise_name(name)] = found
                 ordered.setdefault(found.id, found)
             ends.append(found)

@@ -61,7 +61,9 @@ def memory_graph(
     (source name, target name, type) between them."""
     mid = memory_id(label)
     ns = scope.user_id
-    records = {name: EntityRecord(entity_id(ns, name, type_), name, type_, ns) for name, type_ in entities}
+    records = {
+        name: EntityRecord(entity_id(ns, name, type_), name, type_, ns) for name, type_ in entities
+    }
     rels = tuple(
         RelationRecord(
             id=relation_id(mid, index),

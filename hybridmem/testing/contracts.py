@@ -30,7 +30,15 @@ ALICE_A2 = Scope(user_id="alice", agent_id="a2")
 ALICE_A1_R1 = Scope(user_id="alice", agent_id="a1", run_id="r1")
 BOB = Scope(user_id="bob")
 # Ids a sloppy adapter would treat as patterns, tokens or query text.
-TRICKY = ("Alice", "alice smith", "alice*", "%", "a'lice", 'a"lice', "}) MATCH (n) DETACH DELETE n //")
+TRICKY = (
+    "Alice",
+    "alice smith",
+    "alice*",
+    "%",
+    "a'lice",
+    'a"lice',
+    "}) MATCH (n) DETACH DELETE n //",
+)
 
 
 class _NoSilentDodge:
@@ -68,8 +76,14 @@ class GraphStoreContract(_NoSilentDodge):
     def test_add_and_read_back(self, graph_store: GraphStore) -> None:
         """Troubleshooting: add_memories must write node, entities, MENTIONS and RELATES."""
         graph_store.add_memories(
-            [memory_graph("m1", ALICE_A1, (("Alice", "person"), ("Paris", "city")),
-                          (("Alice", "Paris", "lives_in"),))]
+            [
+                memory_graph(
+                    "m1",
+                    ALICE_A1,
+                    (("Alice", "person"), ("Paris", "city")),
+                    (("Alice", "Paris", "lives_in"),),
+                )
+            ]
         )
         node = graph_store.get_memory_node(memory_id("m1"))
         assert node is not None and node.scope == ALICE_A1
@@ -119,12 +133,12 @@ class GraphStoreContract(_NoSilentDodge):
                 memory_graph("m4", Scope(agent_id="a1")),
             ]
         )
-        ids = {
-            label: memory_id(label) for label in ("m1", "m2", "m3", "m4")
-        }
+        ids = {label: memory_id(label) for label in ("m1", "m2", "m3", "m4")}
         assert set(graph_store.scope_memory_ids(ALICE_A1, 10)) == {ids["m1"], ids["m2"]}
         assert set(graph_store.scope_memory_ids(Scope(agent_id="a1"), 10)) == {
-            ids["m1"], ids["m2"], ids["m4"]
+            ids["m1"],
+            ids["m2"],
+            ids["m4"],
         }
         assert graph_store.scope_memory_ids(Scope(run_id="r1"), 10) == [ids["m1"]]
         assert len(graph_store.scope_memory_ids(ALICE, 2)) == 2
@@ -135,10 +149,18 @@ class GraphStoreContract(_NoSilentDodge):
         """Troubleshooting: delete RELATES by memory_id, then check only touched entities."""
         graph_store.add_memories(
             [
-                memory_graph("m1", ALICE_A1, (("Alice", "person"), ("Paris", "city")),
-                             (("Alice", "Paris", "lives_in"),)),
-                memory_graph("m2", ALICE_A2, (("Paris", "city"), ("Tea", "drink")),
-                             (("Paris", "Tea", "serves"),)),
+                memory_graph(
+                    "m1",
+                    ALICE_A1,
+                    (("Alice", "person"), ("Paris", "city")),
+                    (("Alice", "Paris", "lives_in"),),
+                ),
+                memory_graph(
+                    "m2",
+                    ALICE_A2,
+                    (("Paris", "city"), ("Tea", "drink")),
+                    (("Paris", "Tea", "serves"),),
+                ),
             ]
         )
         counts = graph_store.delete_memories([memory_id("m1")])
@@ -152,8 +174,12 @@ class GraphStoreContract(_NoSilentDodge):
         graph_store.add_memories(
             [
                 memory_graph("m1", ALICE, (("Bob", "person"),)),
-                memory_graph("m2", ALICE, (("Carol", "person"), ("Bob", "person")),
-                             (("Carol", "Bob", "knows"),)),
+                memory_graph(
+                    "m2",
+                    ALICE,
+                    (("Carol", "person"), ("Bob", "person")),
+                    (("Carol", "Bob", "knows"),),
+                ),
             ]
         )
         graph_store.delete_memories([memory_id("m1")])
@@ -186,8 +212,9 @@ class GraphStoreContract(_NoSilentDodge):
 
     def test_reconcile_finds_and_fixes_orphans(self, graph_store: GraphStore) -> None:
         """Troubleshooting: reconcile_* may scan; protected ids must be skipped."""
-        graph_store.add_memories([memory_graph("m1", ALICE, (("A", "t"), ("B", "t")),
-                                               (("A", "B", "r"),))])
+        graph_store.add_memories(
+            [memory_graph("m1", ALICE, (("A", "t"), ("B", "t")), (("A", "B", "r"),))]
+        )
         assert graph_store.reconcile_entities(False) == 0
         assert graph_store.reconcile_relations(False, []) == 0
         ids = [i for batch in graph_store.iter_memory_ids(1) for i in batch]
@@ -230,7 +257,10 @@ class VectorStoreContract(_NoSilentDodge):
         vector_store.upsert([record])
         [got] = vector_store.get([record.id])
         assert (got.id, got.text, got.hash, got.metadata) == (
-            record.id, record.text, record.hash, record.metadata
+            record.id,
+            record.text,
+            record.hash,
+            record.metadata,
         )
         assert got.scope == ALICE_A1_R1
         assert got.created_at == record.created_at

@@ -4,9 +4,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hybridmem_kuzu import KuzuGraphStore, KuzuVectorStore
 
 from hybridmem.testing import GraphStoreContract, VectorStoreContract
-from hybridmem_kuzu import KuzuGraphStore, KuzuVectorStore
 
 # Both batch plans must satisfy the contract: small test tables would otherwise
 # only ever exercise the scan plan.
@@ -15,7 +15,9 @@ PLANS = ["auto", "lookup", "scan"]
 
 class TestKuzuGraphStore(GraphStoreContract):
     @pytest.fixture(params=PLANS)
-    def graph_store(self, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[KuzuGraphStore]:
+    def graph_store(
+        self, tmp_path: Path, request: pytest.FixtureRequest
+    ) -> Iterator[KuzuGraphStore]:
         store = KuzuGraphStore(tmp_path / "graph.kuzu", batch_plan=request.param)
         yield store
         store.close()
@@ -23,14 +25,16 @@ class TestKuzuGraphStore(GraphStoreContract):
 
 class TestKuzuVectorStore(VectorStoreContract):
     @pytest.fixture(params=PLANS)
-    def vector_store(self, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[KuzuVectorStore]:
+    def vector_store(
+        self, tmp_path: Path, request: pytest.FixtureRequest
+    ) -> Iterator[KuzuVectorStore]:
         store = KuzuVectorStore(tmp_path / "vectors.kuzu", batch_plan=request.param)
         yield store
         store.close()
 
 
 def test_ladybug_engine_is_offered(tmp_path: Path) -> None:
-    """The maintained fork is selected by config; without it installed the error says what to install."""
+    """The maintained fork is chosen by config; when missing, the error says what to install."""
     from hybridmem.errors import ConfigurationError
 
     try:

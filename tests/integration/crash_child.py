@@ -19,7 +19,9 @@ def main() -> None:
         kind = operation["kind"]
         if kind == "add":
             store.add(
-                "crash add", embedding=embedding("crash"), user_id=operation["user_id"],
+                "crash add",
+                embedding=embedding("crash"),
+                user_id=operation["user_id"],
                 entities=[{"name": "Crash", "type": "t"}, {"name": "Paris", "type": "city"}],
                 relations=[{"source": "Crash", "target": "Paris", "type": "near"}],
             )

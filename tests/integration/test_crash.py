@@ -29,13 +29,18 @@ def _seed(store: HybridStore) -> dict[str, str]:
     ids = {}
     for i in range(7):
         ids[f"v{i}"] = store.add(
-            f"victim {i}", embedding=embedding(f"v{i}"), user_id="victim", agent_id=f"a{i % 2}",
+            f"victim {i}",
+            embedding=embedding(f"v{i}"),
+            user_id="victim",
+            agent_id=f"a{i % 2}",
             entities=[{"name": f"E{i % 3}", "type": "t"}, {"name": "Paris", "type": "city"}],
             relations=[{"source": f"E{i % 3}", "target": "Paris", "type": "near"}],
         ).id
     for i in range(3):
         ids[f"k{i}"] = store.add(
-            f"keeper {i}", embedding=embedding(f"k{i}"), user_id="keeper",
+            f"keeper {i}",
+            embedding=embedding(f"k{i}"),
+            user_id="keeper",
             entities=[{"name": "Paris", "type": "city"}],
         ).id
     return ids
@@ -43,9 +48,13 @@ def _seed(store: HybridStore) -> dict[str, str]:
 
 def _run(store: HybridStore, kind: str, ids: dict[str, str]) -> None:
     if kind == "add":
-        store.add("new", embedding=embedding("new"), user_id="victim",
-                  entities=[{"name": "New", "type": "t"}],
-                  relations=[{"source": "New", "target": "Paris", "type": "near"}])
+        store.add(
+            "new",
+            embedding=embedding("new"),
+            user_id="victim",
+            entities=[{"name": "New", "type": "t"}],
+            relations=[{"source": "New", "target": "Paris", "type": "near"}],
+        )
     elif kind == "update":
         store.update(ids["v0"], text="updated text")
     elif kind == "delete":
@@ -56,8 +65,9 @@ def _run(store: HybridStore, kind: str, ids: dict[str, str]) -> None:
         store.reset()
 
 
-def _check_after_recovery(store: HybridStore, kind: str, ids: dict[str, str],
-                          keepers_before: set[str]) -> None:
+def _check_after_recovery(
+    store: HybridStore, kind: str, ids: dict[str, str], keepers_before: set[str]
+) -> None:
     assert_no_half_memory_or_orphan(store)
     remaining = snapshot(store).vector_ids
     if kind == "reset":
@@ -119,8 +129,9 @@ KILL_POINTS = [
 ]
 
 
-@pytest.mark.parametrize(("kind", "point", "nth"), KILL_POINTS,
-                         ids=[f"{p}#{n}" for _, p, n in KILL_POINTS])
+@pytest.mark.parametrize(
+    ("kind", "point", "nth"), KILL_POINTS, ids=[f"{p}#{n}" for _, p, n in KILL_POINTS]
+)
 def test_sigkill_then_reopen_recovers(
     pair_config: PairConfig, tmp_path: Path, kind: str, point: str, nth: int
 ) -> None:
@@ -130,8 +141,13 @@ def test_sigkill_then_reopen_recovers(
     keepers = {ids[f"k{i}"] for i in range(3)}
     operation = {"kind": kind, "user_id": "victim", "memory_id": ids["v0"]}
     child = subprocess.run(
-        [sys.executable, "-m", "tests.integration.crash_child", json.dumps(config),
-         json.dumps(operation)],
+        [
+            sys.executable,
+            "-m",
+            "tests.integration.crash_child",
+            json.dumps(config),
+            json.dumps(operation),
+        ],
         cwd=ROOT,
         env={**os.environ, "HYBRIDMEM_FAULT_KILL_AT": f"{point}:{nth}"},
         capture_output=True,

@@ -12,22 +12,33 @@ from tests.integration.checks import assert_no_half_memory_or_orphan, assert_sco
 def _seed(store: HybridStore) -> dict[str, str]:
     ids = {}
     ids["a1"] = store.add(
-        "Alice lives in Paris", embedding=embedding("a1"), user_id="alice", agent_id="a1",
+        "Alice lives in Paris",
+        embedding=embedding("a1"),
+        user_id="alice",
+        agent_id="a1",
         entities=[{"name": "Alice", "type": "person"}, {"name": "Paris", "type": "city"}],
         relations=[{"source": "Alice", "target": "Paris", "type": "lives_in"}],
     ).id
     ids["a1r"] = store.add(
-        "Alice visited Rome in run r1", embedding=embedding("a1r"), user_id="alice",
-        agent_id="a1", run_id="r1",
+        "Alice visited Rome in run r1",
+        embedding=embedding("a1r"),
+        user_id="alice",
+        agent_id="a1",
+        run_id="r1",
         entities=[{"name": "Alice", "type": "person"}],
         relations=[{"source": "Alice", "target": "Rome", "type": "visited"}],
     ).id
     ids["a2"] = store.add(
-        "alice drinks tea in Paris", embedding=embedding("a2"), user_id="alice", agent_id="a2",
+        "alice drinks tea in Paris",
+        embedding=embedding("a2"),
+        user_id="alice",
+        agent_id="a2",
         entities=[{"name": "Paris", "type": "city"}, {"name": "Tea", "type": "drink"}],
     ).id
     ids["bob"] = store.add(
-        "Bob lives in Paris", embedding=embedding("bob"), user_id="bob",
+        "Bob lives in Paris",
+        embedding=embedding("bob"),
+        user_id="bob",
         entities=[{"name": "Paris", "type": "city"}],
         relations=[{"source": "Bob", "target": "Paris", "type": "lives_in"}],
     ).id
@@ -107,11 +118,18 @@ def test_orphans_inside_scope_are_removed(store: HybridStore) -> None:
 
 
 def test_batches_stream_through_large_scope(store: HybridStore) -> None:
-    with HybridStore({**store.config.model_dump(), "batch_size": 7, "data_dir": store.config.data_dir / "b"},
-                     graph=store.graph, vector=store.vector) as small:
+    with HybridStore(
+        {**store.config.model_dump(), "batch_size": 7, "data_dir": store.config.data_dir / "b"},
+        graph=store.graph,
+        vector=store.vector,
+    ) as small:
         for i in range(30):
-            small.add(f"m{i}", embedding=embedding(f"m{i}"), user_id="big",
-                      entities=[{"name": f"E{i % 4}", "type": "t"}])
+            small.add(
+                f"m{i}",
+                embedding=embedding(f"m{i}"),
+                user_id="big",
+                entities=[{"name": f"E{i % 4}", "type": "t"}],
+            )
         small.add("other", embedding=embedding("o"), user_id="small")
         seen: list[int] = []
         result = small.delete_all(user_id="big", progress=lambda p: seen.append(p.done))

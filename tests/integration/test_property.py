@@ -70,22 +70,26 @@ def make_machine(pair_config: PairConfig, root: Path) -> type[RuleBasedStateMach
             names=st.lists(st.sampled_from(NAMES), max_size=3),
             relate=st.booleans(),
         )
-        def add(self, user: str, agent: str | None, run: str | None, names: list[str],
-                relate: bool) -> str:
+        def add(
+            self, user: str, agent: str | None, run: str | None, names: list[str], relate: bool
+        ) -> str:
             relations = []
             if relate and len(names) >= 2:
                 relations = [{"source": names[0], "target": names[-1], "type": "near"}]
             memory = self.store.add(
                 f"{user} {agent} {run} {names}",
                 embedding=embedding(f"{user}{agent}{run}{names}"),
-                user_id=user, agent_id=agent, run_id=run,
+                user_id=user,
+                agent_id=agent,
+                run_id=run,
                 entities=[{"name": n, "type": "place"} for n in names],
                 relations=relations,
             )
             self.model.memories[memory.id] = memory.scope
             self.model.mentions[memory.id] = {(user, normalise_name(n), "place") for n in names}
-            self.model.relation_ids[memory.id] = {r.id for r in self.store.relations(user_id=user)
-                                                  if r.memory_id == memory.id}
+            self.model.relation_ids[memory.id] = {
+                r.id for r in self.store.relations(user_id=user) if r.memory_id == memory.id
+            }
             assert len(self.model.relation_ids[memory.id]) == len(relations)
             self.last_deleted = None
             return memory.id

@@ -35,7 +35,9 @@ def test_same_methods_and_signatures() -> None:
 def test_async_results_match_sync(tmp_path: Path) -> None:
     async def scenario() -> tuple[object, object]:
         async with AsyncHybridStore.embedded(tmp_path / "a") as store:
-            await store.add("x", embedding=[1.0, 0.0], user_id="u", entities=[{"name": "E", "type": "t"}])
+            await store.add(
+                "x", embedding=[1.0, 0.0], user_id="u", entities=[{"name": "E", "type": "t"}]
+            )
             return await store.delete_all(user_id="u"), await store.delete_all(user_id="u")
 
     first, second = asyncio.run(scenario())

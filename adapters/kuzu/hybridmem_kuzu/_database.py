@@ -137,9 +137,7 @@ class KuzuDatabase:
             out.extend(self.rows(single, {**extra, **{k: row[k] for k in fields}}))
         return out
 
-    def each_count(
-        self, body: str, rows: Sequence[Mapping[str, Any]], table: str
-    ) -> int:
+    def each_count(self, body: str, rows: Sequence[Mapping[str, Any]], table: str) -> int:
         """``each`` for a body that ends in ``RETURN count(*)``: the total."""
         return sum(int(row[0]) for row in self.each(body, rows, table))
 

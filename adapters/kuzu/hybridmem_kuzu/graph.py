@@ -317,9 +317,7 @@ class KuzuGraphStore:
             last = batch[-1]
 
     def reconcile_entities(self, fix: bool) -> int:
-        where = (
-            f"MATCH (e:Entity) WHERE {_UNMENTIONED} AND {_UNRELATED}"
-        )
+        where = f"MATCH (e:Entity) WHERE {_UNMENTIONED} AND {_UNRELATED}"
         if fix:
             return self._db.scalar(f"{where} DETACH DELETE e RETURN count(*)")
         return self._db.scalar(f"{where} RETURN count(e)")
@@ -333,9 +331,7 @@ class KuzuGraphStore:
         params = {"protected": list(protected) or [""]}
         if fix:
             count = self._db.scalar(f"{where} DELETE r RETURN count(*)", params)
-            self._db.rows(
-                f"MATCH (s:Scope) WHERE {_EMPTY_SCOPE} DETACH DELETE s"
-            )
+            self._db.rows(f"MATCH (s:Scope) WHERE {_EMPTY_SCOPE} DETACH DELETE s")
             return count
         return self._db.scalar(f"{where} RETURN count(r)", params)
 

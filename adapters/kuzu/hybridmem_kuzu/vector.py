@@ -23,8 +23,7 @@ from hybridmem_kuzu._time import from_text, to_text
 _META = "CREATE NODE TABLE IF NOT EXISTS VMeta(key STRING PRIMARY KEY, value STRING)"
 # Stops at the first live member; skips stale edges Kuzu keeps after a crash.
 _SCOPE_IN_USE = (
-    "MATCH (s:VScope {key: $key})<-[:VIN_SCOPE]-(y:Vec) WHERE y.id IS NOT NULL"
-    " RETURN y.id LIMIT 1",
+    "MATCH (s:VScope {key: $key})<-[:VIN_SCOPE]-(y:Vec) WHERE y.id IS NOT NULL RETURN y.id LIMIT 1",
 )
 _FIELDS = (
     "v.id, v.embedding, v.text, v.hash, v.user_id, v.agent_id, v.run_id,"

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Create .venv and install hybridmem with its adapters (editable). Idempotent.
+#   bash scripts/bootstrap.sh            # core + embedded default (Kuzu)
+#   bash scripts/bootstrap.sh --all      # + every adapter in adapters/ and the test tools
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+packages=(-e . -e adapters/kuzu)
+if [ "${1:-}" = "--all" ]; then
+  packages=(-e ".[test]")
+  for adapter in adapters/*/; do
+    packages+=(-e "$adapter")
+  done
+fi
+.venv/bin/python -m pip install --quiet "${packages[@]}"
