@@ -33,6 +33,17 @@ class TestKuzuVectorStore(VectorStoreContract):
         store.close()
 
 
+class TestLadybugGraphStore(GraphStoreContract):
+    """The maintained fork (same API) runs the graph contract too; its vector
+    extension downloads at run time, which is why the vector side stays on Kuzu."""
+
+    @pytest.fixture
+    def graph_store(self, tmp_path: Path) -> Iterator[KuzuGraphStore]:
+        store = KuzuGraphStore(tmp_path / "graph.lbug", engine="ladybug")
+        yield store
+        store.close()
+
+
 def test_ladybug_engine_is_offered(tmp_path: Path) -> None:
     """The maintained fork is chosen by config; when missing, the error says what to install."""
     from hybridmem.errors import ConfigurationError
