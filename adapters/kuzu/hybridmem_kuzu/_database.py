@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import re
+import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -38,6 +39,14 @@ def load_engine(engine: str) -> ModuleType:
     if module is None:
         raise ConfigurationError(
             f"unknown Kuzu engine {engine!r}; choose one of {', '.join(sorted(ENGINES))}"
+        )
+    # Both register the same native types: loading the second one fails deep in
+    # pybind11, so say plainly what is wrong instead.
+    others = [name for key, name in ENGINES.items() if key != engine and name in sys.modules]
+    if others and module not in sys.modules:
+        raise ConfigurationError(
+            f"engine {engine!r} cannot be loaded: {others[0]!r} is already loaded in this "
+            "process, and the two cannot share one; use one engine per process"
         )
     try:
         return importlib.import_module(module)
@@ -137,9 +146,15 @@ class KuzuDatabase:
             out.extend(self.rows(single, {**extra, **{k: row[k] for k in fields}}))
         return out
 
-    def each_count(self, body: str, rows: Sequence[Mapping[str, Any]], table: str) -> int:
+    def each_count(
+        self,
+        body: str,
+        rows: Sequence[Mapping[str, Any]],
+        table: str,
+        params: Mapping[str, Any] | None = None,
+    ) -> int:
         """``each`` for a body that ends in ``RETURN count(*)``: the total."""
-        return sum(int(row[0]) for row in self.each(body, rows, table))
+        return sum(int(row[0]) for row in self.each(body, rows, table, params))
 
     def unused(self, probes: Sequence[str], keys: Sequence[str]) -> list[str]:
         """The keys for which every probe (a query over ``$key`` ending in LIMIT 1)

@@ -208,12 +208,16 @@ class KuzuGraphStore:
                 }
             )
             # A relation's source is always mentioned by its memory (the core adds
-            # relation endpoints to the mentions), so this reaches every one of them.
+            # relation endpoints to the mentions), so starting from the touched
+            # entities reaches every one of them. Reading r.memory_id along a
+            # Memory->Entity->Entity path is ~10x slower in Kuzu than this join.
             relations = db.each_count(
-                "MATCH (m:Memory {id: x.id})-[:MENTIONS]->(:Entity)-[r:RELATES]->(:Entity)"
-                " WHERE r.memory_id = m.id DELETE r RETURN count(*)",
-                rows,
-                "Memory",
+                "MATCH (a:Entity {id: x.id})-[r:RELATES]->(:Entity) WITH r"
+                " UNWIND $memory_ids AS doomed WITH r, doomed WHERE r.memory_id = doomed"
+                " DELETE r RETURN count(*)",
+                [{"id": e} for e in touched],
+                "Entity",
+                {"memory_ids": [row["id"] for row in rows]},
             )
             nodes = db.each_count(
                 "MATCH (m:Memory {id: x.id}) DETACH DELETE m RETURN count(*)", rows, "Memory"
