@@ -58,6 +58,11 @@ CREATE INDEX IF NOT EXISTS history_agent ON history(agent_id);
 CREATE INDEX IF NOT EXISTS history_run ON history(run_id);
 """
 
+_HISTORY_SELECT = (
+    "SELECT id, kind, memory_id, operation_id, old_text, new_text, hash, user_id,"
+    " agent_id, run_id, counts, erased_by, created_at FROM history"
+)
+
 # Fixed fragments per scope part; values are always bound parameters.
 _SCOPE_CONDITION = {
     "user_id": "user_id = :user_id",
@@ -307,20 +312,14 @@ class Journal:
     def history(self, memory_id: str) -> list[HistoryEvent]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT id, kind, memory_id, operation_id, old_text, new_text, hash, user_id,"
-                " agent_id, run_id, counts, erased_by, created_at FROM history"
-                " WHERE memory_id = ? ORDER BY id",
+                f"{_HISTORY_SELECT} WHERE memory_id = ? ORDER BY id",
                 (memory_id,),
             ).fetchall()
         return [_event(row) for row in rows]
 
     def operation_events(self, kind: HistoryKind | None = None) -> list[HistoryEvent]:
         """delete_all and reset events (those without a memory id), oldest first."""
-        query = (
-            "SELECT id, kind, memory_id, operation_id, old_text, new_text, hash, user_id,"
-            " agent_id, run_id, counts, erased_by, created_at FROM history"
-            " WHERE memory_id IS NULL"
-        )
+        query = f"{_HISTORY_SELECT} WHERE memory_id IS NULL"
         params: tuple[str, ...] = ()
         if kind is not None:
             query += " AND kind = ?"

@@ -156,6 +156,20 @@ class KuzuDatabase:
         """``each`` for a body that ends in ``RETURN count(*)``: the total."""
         return sum(int(row[0]) for row in self.each(body, rows, table, params))
 
+    def iter_ids(self, table: str, batch_size: int) -> Iterator[list[str]]:
+        """Every primary key of ``table`` (a fixed label), in keyset-paginated batches."""
+        last = ""
+        while True:
+            rows = self.rows(
+                f"MATCH (n:{table}) WHERE n.id > $last RETURN n.id ORDER BY n.id LIMIT $n",
+                {"last": last, "n": batch_size},
+            )
+            if not rows:
+                return
+            batch = [row[0] for row in rows]
+            yield batch
+            last = batch[-1]
+
     def unused(self, probes: Sequence[str], keys: Sequence[str]) -> list[str]:
         """The keys for which every probe (a query over ``$key`` ending in LIMIT 1)
         finds nothing. LIMIT 1 stops at the first neighbour; EXISTS reads them all."""

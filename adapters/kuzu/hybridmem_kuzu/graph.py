@@ -308,17 +308,7 @@ class KuzuGraphStore:
     # -- whole-store scans (reconcile, stats) -------------------------------------
 
     def iter_memory_ids(self, batch_size: int) -> Iterator[list[str]]:
-        last = ""
-        while True:
-            rows = self._db.rows(
-                "MATCH (m:Memory) WHERE m.id > $last RETURN m.id ORDER BY m.id LIMIT $n",
-                {"last": last, "n": batch_size},
-            )
-            if not rows:
-                return
-            batch = [row[0] for row in rows]
-            yield batch
-            last = batch[-1]
+        return self._db.iter_ids("Memory", batch_size)
 
     def reconcile_entities(self, fix: bool) -> int:
         where = f"MATCH (e:Entity) WHERE {_UNMENTIONED} AND {_UNRELATED}"

@@ -233,18 +233,8 @@ class KuzuVectorStore:
 
     def iter_ids(self, batch_size: int) -> Iterator[list[str]]:
         if self._dimension is None:
-            return
-        last = ""
-        while True:
-            rows = self._db.rows(
-                "MATCH (v:Vec) WHERE v.id > $last RETURN v.id ORDER BY v.id LIMIT $n",
-                {"last": last, "n": batch_size},
-            )
-            if not rows:
-                return
-            batch = [row[0] for row in rows]
-            yield batch
-            last = batch[-1]
+            return iter(())
+        return self._db.iter_ids("Vec", batch_size)
 
     def count(self) -> int:
         if self._dimension is None:
