@@ -8,8 +8,12 @@ from tests.integration.checks import assert_no_half_memory_or_orphan
 
 
 def test_reconcile_reports_then_fixes(store: HybridStore) -> None:
-    kept = store.add("kept", embedding=[1.0, 0.5, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6], user_id="u",
-                     entities=[{"name": "Kept", "type": "t"}])
+    kept = store.add(
+        "kept",
+        embedding=[1.0, 0.5, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6],
+        user_id="u",
+        entities=[{"name": "Kept", "type": "t"}],
+    )
     alice = Scope(user_id="alice")
     # A vector whose memory node never arrived, and a node whose vector is gone.
     store.vector.upsert([vector_record("lonely-vector", alice)])
