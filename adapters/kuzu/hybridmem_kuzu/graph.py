@@ -237,9 +237,24 @@ class KuzuGraphStore:
     def _delete_orphans(self, candidates: list[str]) -> int:
         if not candidates:
             return 0
+        rows = [{"id": c} for c in candidates]
+        # One query finds the candidates with no edge at all (the usual orphans);
+        # only those still showing an edge need a probe, because after a crash an
+        # edge may be a stale one.
+        bare = {
+            row[0]
+            for row in self._db.each(
+                "MATCH (e:Entity {id: x.id}) WHERE NOT EXISTS { MATCH (e)<-[:MENTIONS]-(:Memory) }"
+                " AND NOT EXISTS { MATCH (e)-[:RELATES]-(:Entity) } RETURN e.id",
+                rows,
+                "Entity",
+            )
+        }
+        rest = [c for c in candidates if c not in bare]
+        orphans = sorted(bare) + self._db.unused(_ENTITY_IN_USE, rest)
         return self._db.each_count(
             "MATCH (e:Entity {id: x.id}) DETACH DELETE e RETURN count(*)",
-            [{"id": c} for c in self._db.unused(_ENTITY_IN_USE, candidates)],
+            [{"id": c} for c in orphans],
             "Entity",
         )
 
