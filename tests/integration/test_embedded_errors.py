@@ -58,3 +58,16 @@ def test_config_from_toml_and_environment(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("HYBRIDMEM_GRAPH__PROVIDER", "nosuch")
     with pytest.raises(ConfigurationError, match="unknown provider 'nosuch'"):
         HybridStore.from_config(config)
+
+
+def test_erased_text_leaves_no_bytes_in_the_journal(tmp_path: Path) -> None:
+    secret = "alice-secret-zqxj-4711"
+    with HybridStore.embedded(tmp_path) as store:
+        for i in range(20):
+            store.add(f"bob {i}", embedding=[1.0, float(i)], user_id="bob")
+        memory = store.add(secret, embedding=[1.0, 0.5], user_id="alice")
+        store.update(memory.id, text=secret + " v2")
+        store.delete_all(user_id="alice")
+        assert all(e.old_text is None and e.new_text is None for e in store.history(memory.id))
+    for path in tmp_path.glob("journal.sqlite3*"):
+        assert secret.encode() not in path.read_bytes(), path
