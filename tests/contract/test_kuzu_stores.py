@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hybridmem_kuzu import KuzuGraphStore, KuzuVectorStore
 
 from hybridmem.testing import GraphStoreContract, VectorStoreContract
+from hybridmem_kuzu import KuzuGraphStore, KuzuVectorStore
 
 # Both batch plans must satisfy the contract: small test tables would otherwise
 # only ever exercise the scan plan.

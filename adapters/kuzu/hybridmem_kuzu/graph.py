@@ -101,7 +101,11 @@ class KuzuGraphStore:
     def add_memories(self, memories: Sequence[MemoryGraph]) -> None:
         if not memories:
             return
-        nodes, links, entities, mentions, relations = [], [], [], [], []
+        nodes: list[dict[str, Any]] = []
+        links: list[dict[str, Any]] = []
+        entities: list[dict[str, Any]] = []
+        mentions: list[dict[str, Any]] = []
+        relations: list[dict[str, Any]] = []
         for item in memories:
             node = item.node
             nodes.append(

@@ -210,10 +210,11 @@ class KuzuVectorStore:
             return []
         clause, params = scope_match(scope, "v", "Vec", "VScope", "VIN_SCOPE")
         query = f"{clause} RETURN {_FIELDS} ORDER BY v.created_at DESC, v.id"
+        bound: dict[str, object] = dict(params)
         if limit is not None:
             query += " LIMIT $limit"
-            params = {**params, "limit": limit}
-        return [_record(row) for row in self._db.rows(query, params)]
+            bound["limit"] = limit
+        return [_record(row) for row in self._db.rows(query, bound)]
 
     def search(
         self, embedding: Sequence[float], scope: Scope, limit: int

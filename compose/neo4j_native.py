@@ -1,0 +1,279 @@
+"""Run a real Neo4j 5.26 community server from Maven Central jars on Java 17.
+
+    python compose/neo4j_native.py fetch                       # jars into the cache (once)
+    python compose/neo4j_native.py start --state DIR --print-env   # prints export lines
+    python compose/neo4j_native.py stop --state DIR
+
+No Docker and no tarball: the server comes in through the ``org.neo4j:neo4j``
+artifact's runtime dependencies (``mvn dependency:copy-dependencies`` on a
+generated pom) and runs ``CommunityEntryPoint`` directly. Tests import
+``start()`` to run throwaway servers of their own (own home and port).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+VERSION = os.environ.get("HYBRIDMEM_NEO4J_VERSION", "5.26.31")
+PASSWORD = "hybridmem-test"
+CACHE = Path(os.environ.get("HYBRIDMEM_CACHE", Path.home() / ".cache" / "hybridmem"))
+
+_POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>hybridmem</groupId><artifactId>neo4j-runtime</artifactId><version>1</version>
+  <dependencies>
+    <dependency><groupId>org.neo4j</groupId><artifactId>neo4j</artifactId>
+      <version>{version}</version></dependency>
+  </dependencies>
+</project>
+"""
+
+# What the stock launcher adds; without them Netty and the page cache fail on 17.
+_JVM_FLAGS = [
+    "--add-opens=java.base/java.nio=ALL-UNNAMED",
+    "--add-opens=java.base/java.io=ALL-UNNAMED",
+    "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+    "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED",
+    "--add-opens=java.base/java.lang=ALL-UNNAMED",
+    "--add-exports=java.base/sun.nio.ch=ALL-UNNAMED",
+    "-Dio.netty.tryReflectionSetAccessible=true",
+    "-XX:+UseG1GC",
+]
+
+
+def lib_dir(version: str = VERSION) -> Path:
+    return CACHE / "neo4j" / version / "lib"
+
+
+def fetch(version: str = VERSION) -> Path:
+    """The server's jars, downloaded once per version."""
+    lib = lib_dir(version)
+    marker = lib / ".complete"
+    if marker.exists():
+        return lib
+    work = lib.parent / "pom"
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "pom.xml").write_text(_POM.format(version=version))
+    started = time.monotonic()
+    subprocess.run(
+        [
+            "mvn",
+            "-q",
+            "-B",
+            "-f",
+            str(work / "pom.xml"),
+            "dependency:copy-dependencies",
+            "-DincludeScope=runtime",
+            f"-DoutputDirectory={lib}",
+        ],
+        check=True,
+    )
+    size = sum(p.stat().st_size for p in lib.glob("*.jar"))
+    marker.write_text(json.dumps({"seconds": round(time.monotonic() - started, 1), "bytes": size}))
+    print(
+        f"neo4j {version}: fetched {size / 2**20:.0f} MB of jars in "
+        f"{time.monotonic() - started:.0f}s",
+        file=sys.stderr,
+    )
+    return lib
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Neo4jProcess:
+    home: Path
+    bolt_port: int
+    password: str
+    heap: str
+    pagecache: str
+    process: subprocess.Popen[bytes] | None = None
+    start_seconds: float = 0.0
+
+    @property
+    def uri(self) -> str:
+        return f"bolt://127.0.0.1:{self.bolt_port}"
+
+    def _write_config(self) -> None:
+        conf = self.home / "conf"
+        conf.mkdir(parents=True, exist_ok=True)
+        for sub in ("data", "logs", "plugins", "import", "run"):
+            (self.home / sub).mkdir(exist_ok=True)
+        (conf / "neo4j.conf").write_text(
+            "\n".join(
+                [
+                    "server.default_listen_address=127.0.0.1",
+                    "server.default_advertised_address=127.0.0.1",
+                    f"server.bolt.listen_address=127.0.0.1:{self.bolt_port}",
+                    "server.http.enabled=false",
+                    "server.https.enabled=false",
+                    f"server.memory.heap.initial_size={self.heap}",
+                    f"server.memory.heap.max_size={self.heap}",
+                    f"server.memory.pagecache.size={self.pagecache}",
+                    "dbms.security.auth_enabled=true",
+                    "db.tx_log.rotation.retention_policy=1 files",
+                    "dbms.usage_report.enabled=false",
+                ]
+            )
+            + "\n"
+        )
+
+    def _set_password(self, lib: Path) -> None:
+        # The same as `neo4j-admin dbms set-initial-password`, run from the jars.
+        if (self.home / "data" / "dbms" / "auth.ini").exists():
+            return
+        subprocess.run(
+            [
+                "java",
+                *_JVM_FLAGS,
+                "-cp",
+                f"{lib}/*",
+                f"-Dneo4j.home={self.home}",
+                "org.neo4j.server.startup.Neo4jAdminCommand",
+                "dbms",
+                "set-initial-password",
+                self.password,
+            ],
+            check=True,
+            env={**os.environ, "NEO4J_HOME": str(self.home), "NEO4J_CONF": str(self.home / "conf")},
+            capture_output=True,
+        )
+
+    def start(self, timeout: float = 240.0) -> Neo4jProcess:
+        lib = fetch()
+        self._write_config()
+        self._set_password(lib)
+        started = time.monotonic()
+        log = open(self.home / "logs" / "console.log", "ab")
+        self.process = subprocess.Popen(
+            [
+                "java",
+                *_JVM_FLAGS,
+                f"-Xmx{self.heap}",
+                "-cp",
+                f"{lib}/*",
+                "org.neo4j.server.CommunityEntryPoint",
+                f"--home-dir={self.home}",
+                f"--config-dir={self.home / 'conf'}",
+                "--console-mode",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "NEO4J_HOME": str(self.home)},
+            start_new_session=True,
+        )
+        self.wait_ready(timeout)
+        self.start_seconds = time.monotonic() - started
+        return self
+
+    def wait_ready(self, timeout: float) -> None:
+        from neo4j import GraphDatabase
+
+        deadline = time.monotonic() + timeout
+        last: Exception | None = None
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                tail = (self.home / "logs" / "console.log").read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"neo4j exited with {self.process.returncode}:\n{tail}")
+            try:
+                with GraphDatabase.driver(
+                    self.uri, auth=("neo4j", self.password), connection_timeout=2
+                ) as driver:
+                    driver.verify_connectivity()
+                    return
+            except Exception as exc:  # not up yet
+                last = exc
+                time.sleep(0.5)
+        raise TimeoutError(f"neo4j at {self.uri} not ready after {timeout}s: {last}")
+
+    def stop(self, timeout: float = 60.0) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def restart(self) -> Neo4jProcess:
+        self.stop()
+        return self.start()
+
+
+def start(
+    home: Path,
+    bolt_port: int | None = None,
+    *,
+    password: str = PASSWORD,
+    heap: str = "512m",
+    pagecache: str = "128m",
+) -> Neo4jProcess:
+    return Neo4jProcess(home, bolt_port or free_port(), password, heap, pagecache).start()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("command", choices=["fetch", "start", "stop"])
+    parser.add_argument("--state", type=Path, help="directory for the server's home and pid")
+    parser.add_argument("--bolt-port", type=int, default=None)
+    parser.add_argument(
+        "--print-env", action="store_true", help="print export lines for HYBRIDMEM_TEST_NEO4J_*"
+    )
+    args = parser.parse_args()
+    if args.command == "fetch":
+        print(fetch())
+        return
+    if args.state is None:
+        parser.error("--state is required")
+    home = args.state / "neo4j"
+    if args.command == "start":
+        server = start(home, args.bolt_port)
+        assert server.process is not None
+        (args.state / "neo4j.pid").write_text(str(server.process.pid))
+        print(
+            f"neo4j {VERSION} ready at {server.uri} in {server.start_seconds:.1f}s", file=sys.stderr
+        )
+        if args.print_env:
+            print(f"export HYBRIDMEM_TEST_NEO4J_URI={server.uri}")
+            print("export HYBRIDMEM_TEST_NEO4J_USER=neo4j")
+            print(f"export HYBRIDMEM_TEST_NEO4J_PASSWORD={PASSWORD}")
+        return
+    pid_file = args.state / "neo4j.pid"
+    if pid_file.exists():
+        pid = int(pid_file.read_text())
+        try:
+            os.kill(pid, signal.SIGTERM)
+            for _ in range(120):
+                os.kill(pid, 0)
+                time.sleep(0.5)
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        pid_file.unlink()
+    shutil.rmtree(home, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
