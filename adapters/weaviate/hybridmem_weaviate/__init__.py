@@ -1,0 +1,54 @@
+"""hybridmem vector store on Weaviate: ``[vector] provider = "weaviate"``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import ValidationError as PydanticValidationError
+
+from hybridmem.errors import ConfigurationError
+from hybridmem.registry import AdapterPlugin
+from hybridmem_weaviate.vector import WeaviateVectorStore
+
+__all__ = ["WeaviateOptions", "WeaviateVectorStore", "plugin"]
+
+
+class WeaviateOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = "127.0.0.1"
+    http_port: int = 8080
+    grpc_port: int = 50051
+    #: A Weaviate class name (capitalised), fixed by configuration.
+    collection: str = Field(default="HybridMemory", pattern=r"^[A-Z][A-Za-z0-9_]{0,99}$")
+    api_key: SecretStr | None = None
+    #: Deletes and writes at ALL: an erasure is acknowledged by every replica.
+    consistency_level: Literal["ONE", "QUORUM", "ALL"] = "ALL"
+    replication_factor: int = Field(default=1, ge=1)
+    timeout_seconds: float = Field(default=10.0, gt=0)
+
+
+def _vector(options: Mapping[str, Any], data_dir: Path) -> WeaviateVectorStore:
+    try:
+        opts = WeaviateOptions(**dict(options))
+    except PydanticValidationError as exc:
+        problems = "; ".join(
+            f"vector.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigurationError(f"invalid weaviate options: {problems}") from None
+    return WeaviateVectorStore(
+        opts.host,
+        opts.http_port,
+        opts.grpc_port,
+        opts.collection,
+        api_key=opts.api_key.get_secret_value() if opts.api_key else None,
+        consistency_level=opts.consistency_level,
+        replication_factor=opts.replication_factor,
+        timeout_seconds=opts.timeout_seconds,
+    )
+
+
+plugin = AdapterPlugin(provider="weaviate", distribution="hybridmem-weaviate", vector=_vector)

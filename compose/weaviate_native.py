@@ -1,0 +1,178 @@
+"""Run a real Weaviate server built from the Go module proxy: no Docker, no image.
+
+    python compose/weaviate_native.py build                      # go install, cached per version
+    python compose/weaviate_native.py start --state DIR --print-env
+    python compose/weaviate_native.py stop --state DIR
+
+Tests import ``start()`` for throwaway servers (own ports and data directory,
+e.g. a small QUERY_MAXIMUM_RESULTS, or one to kill mid-erasure).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+VERSION = os.environ.get("HYBRIDMEM_WEAVIATE_VERSION", "1.36.10")
+CACHE = Path(os.environ.get("HYBRIDMEM_CACHE", Path.home() / ".cache" / "hybridmem"))
+
+
+def binary(version: str = VERSION) -> Path:
+    return CACHE / "weaviate" / f"v{version}" / "bin" / "weaviate-server"
+
+
+def build(version: str = VERSION) -> Path:
+    """``go install`` from the module proxy (no cgo); the binary is cached per version."""
+    target = binary(version)
+    if target.exists():
+        print(f"weaviate v{version}: cached build at {target}", file=sys.stderr)
+        return target
+    started = time.monotonic()
+    subprocess.run(
+        ["go", "install", f"github.com/weaviate/weaviate/cmd/weaviate-server@v{version}"],
+        check=True,
+        env={**os.environ, "CGO_ENABLED": "0", "GOBIN": str(target.parent)},
+    )
+    print(f"weaviate v{version}: built in {time.monotonic() - started:.0f}s", file=sys.stderr)
+    return target
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class WeaviateProcess:
+    data_dir: Path
+    http_port: int = field(default_factory=free_port)
+    grpc_port: int = field(default_factory=free_port)
+    env_overrides: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[bytes] | None = None
+    start_seconds: float = 0.0
+    host: str = "127.0.0.1"
+
+    def start(self, timeout: float = 120.0) -> WeaviateProcess:
+        exe = build()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        gossip, data, raft, raft_rpc = free_port(), free_port(), free_port(), free_port()
+        env = {
+            **os.environ,
+            "AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED": "true",
+            "PERSISTENCE_DATA_PATH": str(self.data_dir),
+            "DEFAULT_VECTORIZER_MODULE": "none",
+            "ENABLE_MODULES": "",
+            "DISABLE_TELEMETRY": "true",
+            "GO_PROFILING_DISABLE": "true",
+            "CLUSTER_HOSTNAME": "node1",
+            "CLUSTER_GOSSIP_BIND_PORT": str(gossip),
+            "CLUSTER_DATA_BIND_PORT": str(data),
+            # No private address on these machines: memberlist must bind loopback.
+            "CLUSTER_BIND_ADDR": "127.0.0.1",
+            "CLUSTER_ADVERTISE_ADDR": "127.0.0.1",
+            "RAFT_PORT": str(raft),
+            "RAFT_INTERNAL_RPC_PORT": str(raft_rpc),
+            "RAFT_BOOTSTRAP_EXPECT": "1",
+            "GRPC_PORT": str(self.grpc_port),
+            "LOG_LEVEL": "warning",
+            **self.env_overrides,
+        }
+        started = time.monotonic()
+        log = open(self.data_dir / "weaviate.log", "ab")
+        self.process = subprocess.Popen(
+            [str(exe), "--host", self.host, "--port", str(self.http_port), "--scheme", "http"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        url = f"http://{self.host}:{self.http_port}/v1/.well-known/ready"
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                tail = (self.data_dir / "weaviate.log").read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"weaviate exited with {self.process.returncode}:\n{tail}")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200:
+                        self.start_seconds = time.monotonic() - started
+                        return self
+            except OSError:
+                pass
+            time.sleep(0.3)
+        raise TimeoutError(f"weaviate at {url} not ready after {timeout}s")
+
+    def stop(self, timeout: float = 30.0) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def restart(self) -> WeaviateProcess:
+        self.stop()
+        return self.start()
+
+
+def start(data_dir: Path, **env_overrides: str) -> WeaviateProcess:
+    return WeaviateProcess(data_dir, env_overrides=dict(env_overrides)).start()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["build", "start", "stop"])
+    parser.add_argument("--state", type=Path)
+    parser.add_argument("--print-env", action="store_true")
+    args = parser.parse_args()
+    if args.command == "build":
+        print(build())
+        return
+    if args.state is None:
+        parser.error("--state is required")
+    if args.command == "start":
+        server = start(args.state / "weaviate")
+        assert server.process is not None
+        (args.state / "weaviate.pid").write_text(str(server.process.pid))
+        print(f"weaviate v{VERSION} ready at http://{server.host}:{server.http_port}"
+              f" (grpc {server.grpc_port}) in {server.start_seconds:.1f}s", file=sys.stderr)
+        if args.print_env:
+            print(f"export HYBRIDMEM_TEST_WEAVIATE_HOST={server.host}")
+            print(f"export HYBRIDMEM_TEST_WEAVIATE_HTTP_PORT={server.http_port}")
+            print(f"export HYBRIDMEM_TEST_WEAVIATE_GRPC_PORT={server.grpc_port}")
+        return
+    pid_file = args.state / "weaviate.pid"
+    if pid_file.exists():
+        pid = int(pid_file.read_text())
+        try:
+            os.kill(pid, signal.SIGTERM)
+            for _ in range(60):
+                os.kill(pid, 0)
+                time.sleep(0.5)
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        pid_file.unlink()
+    shutil.rmtree(args.state / "weaviate", ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
