@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_settings import (
     BaseSettings,
@@ -22,6 +22,7 @@ from pydantic_settings import (
 )
 
 from hybridmem.errors import ConfigurationError
+from hybridmem.validation import scope_from
 
 
 def default_data_dir() -> Path:
@@ -44,6 +45,72 @@ class StoreConfig(BaseModel):
         return dict(self.model_extra or {})
 
 
+class ApiKeyConfig(BaseModel):
+    """One API key of the REST server, optionally bound to a scope.
+
+    A key with no scope part is an admin key. A key bound to (part of) a scope
+    only ever reaches records inside it: requests are narrowed to the bound
+    parts, and anything naming another value is refused (403).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: SecretStr keeps the key out of reprs, logs and config dumps.
+    key: SecretStr
+    #: Shown in logs instead of the key.
+    name: str | None = None
+    user_id: str | None = None
+    agent_id: str | None = None
+    run_id: str | None = None
+
+    @field_validator("key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value().strip()) < 16:
+            raise ValueError("an API key must be at least 16 characters")
+        return value
+
+    @model_validator(mode="after")
+    def _valid_scope(self) -> ApiKeyConfig:
+        # The same rules as any scope id, so a bound key can match real records.
+        scope_from(self.user_id, self.agent_id, self.run_id, required_message=None)
+        return self
+
+
+class ServerConfig(BaseModel):
+    """``[server]``: the REST server of ``hybridmem serve``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    api_keys: tuple[ApiKeyConfig, ...] = ()
+    #: Bind a non-loopback host with no API key configured. Off: anyone who can
+    #: reach the port could erase every memory.
+    allow_unauthenticated: bool = False
+
+
+class EmbedderConfig(BaseModel):
+    """``[embedder]``: turns text into vectors where a caller gives only text (CLI, MCP).
+
+    The only built-in provider, ``hashing``, is a deterministic placeholder
+    (hashed word buckets): no model, no download, no semantics beyond shared
+    words. Real deployments pass embeddings of their own model.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    provider: str = "hashing"
+    dimension: int = Field(default=64, ge=2, le=65536)
+
+    @field_validator("provider")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value.strip().lower() != "hashing":
+            raise ValueError(f"unknown embedder {value!r}; built in: hashing")
+        return "hashing"
+
+
 class HybridMemConfig(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="HYBRIDMEM_",
@@ -59,6 +126,8 @@ class HybridMemConfig(BaseSettings):
     batch_size: int = Field(default=1000, ge=1, le=100_000)
     #: Finish pending journal operations when the store opens.
     recover_on_open: bool = True
+    server: ServerConfig = ServerConfig()
+    embedder: EmbedderConfig = EmbedderConfig()
 
     @classmethod
     def load(

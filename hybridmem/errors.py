@@ -62,3 +62,11 @@ class NotFoundError(HybridMemError, KeyError):
 
 class OperationPendingError(HybridMemError):
     """Journaled operations are pending; run recover() before this call."""
+
+
+class AuthenticationError(HybridMemError):
+    """The server wants an API key and the request had none, or an unknown one (HTTP 401)."""
+
+
+class PermissionDeniedError(HybridMemError):
+    """The API key is valid but bound to a scope this request reaches outside of (HTTP 403)."""

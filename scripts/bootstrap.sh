@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Create .venv and install hybridmem with its adapters (editable). Idempotent.
 #   bash scripts/bootstrap.sh            # core + embedded default (Kuzu)
-#   bash scripts/bootstrap.sh --all      # + every adapter in adapters/ and the test tools
+#   bash scripts/bootstrap.sh --all      # + every adapter in adapters/, the test tools and the
+#                                        #   server extra (REST server, HTTP client, MCP tools)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -11,7 +12,7 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 packages=(-e . -e adapters/kuzu)
 if [ "${1:-}" = "--all" ]; then
-  packages=(-e ".[test]")
+  packages=(-e ".[test,server]")
   for adapter in adapters/*/; do
     packages+=(-e "$adapter")
   done

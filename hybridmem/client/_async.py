@@ -1,0 +1,187 @@
+"""AsyncHybridMemClient: HybridMemClient's methods, awaited (httpx.AsyncClient)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+
+from hybridmem.client import _calls as calls
+from hybridmem.client._calls import DEFAULT_URL, Call
+from hybridmem.coordinator import ProgressCallback
+from hybridmem.models import (
+    DeleteResult,
+    Entity,
+    HistoryEvent,
+    Memory,
+    OperationInfo,
+    ReconcileReport,
+    RecoveredOperation,
+    Relation,
+    SearchHit,
+)
+
+T = TypeVar("T")
+
+
+class AsyncHybridMemClient:
+    """The async twin of HybridMemClient: same methods, awaited; same errors."""
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_URL,
+        *,
+        api_key: str | None = None,
+        timeout: float = 60.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            headers=calls.headers(api_key),
+            timeout=timeout,
+            transport=transport,
+        )
+
+    async def _send(self, call: Call[T]) -> T:
+        try:
+            response = await self._http.request(
+                call.method, call.path, **calls.request_kwargs(call)
+            )
+        except httpx.TransportError as exc:
+            raise calls.unreachable(self.base_url, exc) from None
+        return calls.decode(call, response)
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncHybridMemClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def add(
+        self,
+        text: str,
+        *,
+        embedding: Sequence[float],
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        entities: Sequence[Mapping[str, str]] | None = None,
+        relations: Sequence[Mapping[str, str]] | None = None,
+    ) -> Memory:
+        return await self._send(
+            calls.add(
+                text,
+                embedding=embedding,
+                user_id=user_id,
+                agent_id=agent_id,
+                run_id=run_id,
+                metadata=metadata,
+                entities=entities,
+                relations=relations,
+            )
+        )
+
+    async def update(
+        self,
+        memory_id: str,
+        *,
+        text: str | None = None,
+        embedding: Sequence[float] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> Memory:
+        return await self._send(
+            calls.update(memory_id, text=text, embedding=embedding, metadata=metadata)
+        )
+
+    async def delete(self, memory_id: str) -> DeleteResult:
+        return await self._send(calls.delete(memory_id))
+
+    async def delete_all(
+        self,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        dry_run: bool = False,
+        progress: ProgressCallback | None = None,
+    ) -> DeleteResult:
+        """As HybridStore.delete_all; ``progress`` is called once, when the server answers."""
+        return await self._send(
+            calls.delete_all(
+                user_id=user_id,
+                agent_id=agent_id,
+                run_id=run_id,
+                dry_run=dry_run,
+                progress=progress,
+            )
+        )
+
+    async def reset(self) -> dict[str, int]:
+        return await self._send(calls.reset())
+
+    async def reconcile(self, *, fix: bool = False) -> ReconcileReport:
+        return await self._send(calls.reconcile(fix=fix))
+
+    async def recover(self) -> list[RecoveredOperation]:
+        return await self._send(calls.recover())
+
+    async def get(self, memory_id: str) -> Memory | None:
+        return await self._send(calls.get(memory_id))
+
+    async def get_all(
+        self,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        limit: int | None = None,
+    ) -> list[Memory]:
+        return await self._send(
+            calls.get_all(user_id=user_id, agent_id=agent_id, run_id=run_id, limit=limit)
+        )
+
+    async def search(
+        self,
+        embedding: Sequence[float],
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        limit: int = 10,
+    ) -> list[SearchHit]:
+        return await self._send(
+            calls.search(embedding, user_id=user_id, agent_id=agent_id, run_id=run_id, limit=limit)
+        )
+
+    async def entities(self, *, user_id: str | None = None) -> list[Entity]:
+        return await self._send(calls.entities(user_id=user_id))
+
+    async def relations(
+        self,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> list[Relation]:
+        return await self._send(calls.relations(user_id=user_id, agent_id=agent_id, run_id=run_id))
+
+    async def history(self, memory_id: str) -> list[HistoryEvent]:
+        return await self._send(calls.history(memory_id))
+
+    async def operation(self, operation_id: str) -> OperationInfo | None:
+        return await self._send(calls.operation(operation_id))
+
+    async def stats(self) -> dict[str, int]:
+        return await self._send(calls.stats())

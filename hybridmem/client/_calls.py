@@ -1,0 +1,268 @@
+"""Request building and response decoding, shared by the sync and the async client.
+
+Each function takes the arguments of the HybridStore method of the same name,
+validates what can be validated locally with the shared validators (so a bad
+scope fails before any request, with the in-process message), and returns a
+:class:`Call`: what to send and how to read the answer. The two clients only do
+the I/O — the way httpx keeps its logic in ``BaseClient``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import TypeAdapter
+
+from hybridmem.coordinator import ProgressCallback
+from hybridmem.errors import StoreUnavailableError
+from hybridmem.models import (
+    DeleteProgress,
+    DeleteResult,
+    Entity,
+    HistoryEvent,
+    Memory,
+    OperationInfo,
+    ReconcileReport,
+    RecoveredOperation,
+    Relation,
+    SearchHit,
+)
+from hybridmem.server.wire import error_from_response
+from hybridmem.validation import (
+    NO_FILTER_MESSAGE,
+    check_embedding,
+    check_id,
+    check_limit,
+    check_memory_id,
+    check_metadata,
+    check_text,
+    scope_from,
+)
+
+T = TypeVar("T")
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+
+
+@dataclass(frozen=True)
+class Call(Generic[T]):
+    method: str
+    path: str
+    result: TypeAdapter[T]
+    params: dict[str, Any] | None = None
+    body: Any = None
+    #: 404 means "no such record": the in-process method returns None for it.
+    none_if_missing: bool = False
+    #: delete_all's callback: HTTP carries no progress, so it is called once, at the end.
+    progress: ProgressCallback | None = None
+
+
+def _adapter(kind: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(kind)
+
+
+_MEMORY: TypeAdapter[Memory] = _adapter(Memory)
+_OPTIONAL_MEMORY: TypeAdapter[Memory | None] = _adapter(Memory | None)
+_MEMORIES: TypeAdapter[list[Memory]] = _adapter(list[Memory])
+_HITS: TypeAdapter[list[SearchHit]] = _adapter(list[SearchHit])
+_DELETE: TypeAdapter[DeleteResult] = _adapter(DeleteResult)
+_COUNTS: TypeAdapter[dict[str, int]] = _adapter(dict[str, int])
+_RECONCILE: TypeAdapter[ReconcileReport] = _adapter(ReconcileReport)
+_RECOVERED: TypeAdapter[list[RecoveredOperation]] = _adapter(list[RecoveredOperation])
+_ENTITIES: TypeAdapter[list[Entity]] = _adapter(list[Entity])
+_RELATIONS: TypeAdapter[list[Relation]] = _adapter(list[Relation])
+_HISTORY: TypeAdapter[list[HistoryEvent]] = _adapter(list[HistoryEvent])
+_OPERATION: TypeAdapter[OperationInfo | None] = _adapter(OperationInfo | None)
+
+
+def _memory_path(memory_id: str, suffix: str = "") -> str:
+    return f"/memories/{check_memory_id(memory_id)}{suffix}"
+
+
+def _items(value: Sequence[Mapping[str, str]] | None) -> Any:
+    # Mappings become dicts for JSON; anything else goes as is and the server's
+    # validators reject it with the in-process message.
+    if isinstance(value, (list, tuple)):
+        return [dict(item) if isinstance(item, Mapping) else item for item in value]
+    return value
+
+
+# -- one function per HybridStore method ---------------------------------------------------
+
+
+def add(
+    text: str,
+    *,
+    embedding: Sequence[float],
+    user_id: str | None = None,
+    agent_id: str | None = None,
+    run_id: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    entities: Sequence[Mapping[str, str]] | None = None,
+    relations: Sequence[Mapping[str, str]] | None = None,
+) -> Call[Memory]:
+    scope = scope_from(user_id, agent_id, run_id)
+    body = {
+        "text": check_text(text),
+        "embedding": check_embedding(embedding),
+        **scope.parts(),
+        "metadata": check_metadata(metadata) if metadata is not None else None,
+        "entities": _items(entities),
+        "relations": _items(relations),
+    }
+    return Call("POST", "/memories", _MEMORY, body=body)
+
+
+def update(
+    memory_id: str,
+    *,
+    text: str | None = None,
+    embedding: Sequence[float] | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> Call[Memory]:
+    body = {
+        "text": check_text(text) if text is not None else None,
+        "embedding": check_embedding(embedding) if embedding is not None else None,
+        "metadata": check_metadata(metadata) if metadata is not None else None,
+    }
+    return Call("PATCH", _memory_path(memory_id), _MEMORY, body=body)
+
+
+def delete(memory_id: str) -> Call[DeleteResult]:
+    return Call("DELETE", _memory_path(memory_id), _DELETE)
+
+
+def delete_all(
+    *,
+    user_id: str | None = None,
+    agent_id: str | None = None,
+    run_id: str | None = None,
+    dry_run: bool = False,
+    progress: ProgressCallback | None = None,
+) -> Call[DeleteResult]:
+    scope = scope_from(user_id, agent_id, run_id, required_message=NO_FILTER_MESSAGE)
+    params: dict[str, Any] = {**scope.parts(), "dry_run": "true" if dry_run else "false"}
+    return Call(
+        "DELETE", "/memories", _DELETE, params=params, progress=None if dry_run else progress
+    )
+
+
+def reset() -> Call[dict[str, int]]:
+    # Calling reset() is the explicit act, as in-process; the body says so to the server.
+    return Call("POST", "/reset", _COUNTS, body={"confirm": True})
+
+
+def reconcile(*, fix: bool = False) -> Call[ReconcileReport]:
+    return Call("POST", "/reconcile", _RECONCILE, body={"fix": fix})
+
+
+def recover() -> Call[list[RecoveredOperation]]:
+    return Call("POST", "/recover", _RECOVERED)
+
+
+def get(memory_id: str) -> Call[Memory | None]:
+    return Call("GET", _memory_path(memory_id), _OPTIONAL_MEMORY, none_if_missing=True)
+
+
+def get_all(
+    *,
+    user_id: str | None = None,
+    agent_id: str | None = None,
+    run_id: str | None = None,
+    limit: int | None = None,
+) -> Call[list[Memory]]:
+    params = scope_from(user_id, agent_id, run_id).parts()
+    if limit is not None:
+        params["limit"] = str(check_limit(limit))
+    return Call("GET", "/memories", _MEMORIES, params=dict(params))
+
+
+def search(
+    embedding: Sequence[float],
+    *,
+    user_id: str | None = None,
+    agent_id: str | None = None,
+    run_id: str | None = None,
+    limit: int = 10,
+) -> Call[list[SearchHit]]:
+    body = {
+        "embedding": check_embedding(embedding),
+        **scope_from(user_id, agent_id, run_id).parts(),
+        "limit": check_limit(limit),
+    }
+    return Call("POST", "/search", _HITS, body=body)
+
+
+def entities(*, user_id: str | None = None) -> Call[list[Entity]]:
+    params = {"user_id": check_id("user_id", user_id)} if user_id is not None else None
+    return Call("GET", "/entities", _ENTITIES, params=params)
+
+
+def relations(
+    *,
+    user_id: str | None = None,
+    agent_id: str | None = None,
+    run_id: str | None = None,
+) -> Call[list[Relation]]:
+    scope = scope_from(user_id, agent_id, run_id, required_message=None)
+    return Call("GET", "/relations", _RELATIONS, params=dict(scope.parts()))
+
+
+def history(memory_id: str) -> Call[list[HistoryEvent]]:
+    return Call("GET", _memory_path(memory_id, "/history"), _HISTORY)
+
+
+def operation(operation_id: str) -> Call[OperationInfo | None]:
+    path = f"/operations/{quote(operation_id, safe='')}"
+    return Call("GET", path, _OPERATION, none_if_missing=True)
+
+
+def stats() -> Call[dict[str, int]]:
+    return Call("GET", "/stats", _COUNTS)
+
+
+# -- shared by both I/O shells -------------------------------------------------------------
+
+
+def request_kwargs(call: Call[Any]) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"params": call.params}
+    if call.body is not None:
+        kwargs["json"] = call.body
+    return kwargs
+
+
+def decode(call: Call[T], response: httpx.Response) -> T:
+    """The method's return value, or the exception the server reported."""
+    if response.status_code == 404 and call.none_if_missing:
+        return call.result.validate_python(None)
+    if response.is_error:
+        try:
+            payload: Any = response.json()
+        except ValueError:
+            payload = response.text
+        raise error_from_response(response.status_code, payload, str(response.url))
+    value = call.result.validate_json(response.content)
+    if call.progress is not None and isinstance(value, DeleteResult):
+        call.progress(
+            DeleteProgress(
+                operation_id=value.operation_id,
+                phase="done",
+                done=value.memories,
+                total=value.memories,
+            )
+        )
+    return value
+
+
+def unreachable(base_url: str, exc: httpx.TransportError) -> StoreUnavailableError:
+    """The server itself down or timing out: to the client, a store that is unavailable."""
+    detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return StoreUnavailableError("hybridmem server", base_url, detail)
+
+
+def headers(api_key: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {api_key}"} if api_key else {}

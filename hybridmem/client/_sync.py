@@ -1,0 +1,192 @@
+"""HybridMemClient: HybridStore's methods over HTTP, blocking (httpx.Client)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+
+from hybridmem.client import _calls as calls
+from hybridmem.client._calls import DEFAULT_URL, Call
+from hybridmem.coordinator import ProgressCallback
+from hybridmem.models import (
+    DeleteResult,
+    Entity,
+    HistoryEvent,
+    Memory,
+    OperationInfo,
+    ReconcileReport,
+    RecoveredOperation,
+    Relation,
+    SearchHit,
+)
+
+T = TypeVar("T")
+
+
+class HybridMemClient:
+    """The REST server's client, with HybridStore's method names, parameters and results.
+
+    Errors arrive as the exceptions an in-process caller gets (MissingScopeError,
+    InvalidScopeError, NotFoundError, StoreUnavailableError naming the store and
+    its address, …), plus AuthenticationError (401) and PermissionDeniedError (403).
+    The server itself being unreachable is a StoreUnavailableError naming
+    "hybridmem server" and its URL.
+    """
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_URL,
+        *,
+        api_key: str | None = None,
+        timeout: float = 60.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            headers=calls.headers(api_key),
+            timeout=timeout,
+            transport=transport,
+        )
+
+    def _send(self, call: Call[T]) -> T:
+        try:
+            response = self._http.request(call.method, call.path, **calls.request_kwargs(call))
+        except httpx.TransportError as exc:
+            raise calls.unreachable(self.base_url, exc) from None
+        return calls.decode(call, response)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> HybridMemClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def add(
+        self,
+        text: str,
+        *,
+        embedding: Sequence[float],
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        entities: Sequence[Mapping[str, str]] | None = None,
+        relations: Sequence[Mapping[str, str]] | None = None,
+    ) -> Memory:
+        return self._send(
+            calls.add(
+                text,
+                embedding=embedding,
+                user_id=user_id,
+                agent_id=agent_id,
+                run_id=run_id,
+                metadata=metadata,
+                entities=entities,
+                relations=relations,
+            )
+        )
+
+    def update(
+        self,
+        memory_id: str,
+        *,
+        text: str | None = None,
+        embedding: Sequence[float] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> Memory:
+        return self._send(
+            calls.update(memory_id, text=text, embedding=embedding, metadata=metadata)
+        )
+
+    def delete(self, memory_id: str) -> DeleteResult:
+        return self._send(calls.delete(memory_id))
+
+    def delete_all(
+        self,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        dry_run: bool = False,
+        progress: ProgressCallback | None = None,
+    ) -> DeleteResult:
+        """As HybridStore.delete_all; ``progress`` is called once, when the server answers."""
+        return self._send(
+            calls.delete_all(
+                user_id=user_id,
+                agent_id=agent_id,
+                run_id=run_id,
+                dry_run=dry_run,
+                progress=progress,
+            )
+        )
+
+    def reset(self) -> dict[str, int]:
+        return self._send(calls.reset())
+
+    def reconcile(self, *, fix: bool = False) -> ReconcileReport:
+        return self._send(calls.reconcile(fix=fix))
+
+    def recover(self) -> list[RecoveredOperation]:
+        return self._send(calls.recover())
+
+    def get(self, memory_id: str) -> Memory | None:
+        return self._send(calls.get(memory_id))
+
+    def get_all(
+        self,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        limit: int | None = None,
+    ) -> list[Memory]:
+        return self._send(
+            calls.get_all(user_id=user_id, agent_id=agent_id, run_id=run_id, limit=limit)
+        )
+
+    def search(
+        self,
+        embedding: Sequence[float],
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        limit: int = 10,
+    ) -> list[SearchHit]:
+        return self._send(
+            calls.search(embedding, user_id=user_id, agent_id=agent_id, run_id=run_id, limit=limit)
+        )
+
+    def entities(self, *, user_id: str | None = None) -> list[Entity]:
+        return self._send(calls.entities(user_id=user_id))
+
+    def relations(
+        self,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> list[Relation]:
+        return self._send(calls.relations(user_id=user_id, agent_id=agent_id, run_id=run_id))
+
+    def history(self, memory_id: str) -> list[HistoryEvent]:
+        return self._send(calls.history(memory_id))
+
+    def operation(self, operation_id: str) -> OperationInfo | None:
+        return self._send(calls.operation(operation_id))
+
+    def stats(self) -> dict[str, int]:
+        return self._send(calls.stats())

@@ -1,0 +1,23 @@
+"""The REST server (FastAPI). ``create_app`` needs the ``server`` extra.
+
+The wire contract (``hybridmem.server.wire``) is importable without FastAPI:
+the HTTP client shares it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hybridmem.server.app import create_app
+
+__all__ = ["create_app"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy, so that importing hybridmem.server.wire does not import FastAPI.
+    if name == "create_app":
+        from hybridmem.server.app import create_app
+
+        return create_app
+    raise AttributeError(name)

@@ -1,0 +1,391 @@
+"""The REST server: HybridStore's operations over HTTP, and nothing more.
+
+Endpoints are plain ``def`` functions: FastAPI runs them in its thread pool, so a
+long delete_all never blocks the event loop (HybridStore is thread-safe). Every
+error leaves as the one JSON shape of :mod:`hybridmem.server.wire`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from hybridmem.config import ApiKeyConfig, ServerConfig
+from hybridmem.errors import HybridMemError, NotFoundError, StoreError, ValidationError
+from hybridmem.models import (
+    DeleteResult,
+    Entity,
+    HistoryEvent,
+    Memory,
+    OperationInfo,
+    ReconcileReport,
+    RecoveredOperation,
+    Relation,
+    Scope,
+    SearchHit,
+)
+from hybridmem.server.auth import KeyRing, Principal
+from hybridmem.server.schemas import (
+    AddRequest,
+    Health,
+    ReconcileRequest,
+    ResetRequest,
+    SearchRequest,
+    UpdateRequest,
+)
+from hybridmem.server.wire import ERROR_STATUSES, ErrorBody, ErrorDetail, error_body
+from hybridmem.store import ConfigSource, HybridStore
+
+log = logging.getLogger("hybridmem.server")
+
+#: The server's cap on ``limit``: bounds one response, and keeps huge integers
+#: away from the stores' query engines.
+MAX_LIMIT = 100_000
+
+# A sentinel id for readiness probes: a primary-key lookup that touches each
+# store and never matches (memory ids are random UUIDs).
+_PROBE_ID = "00000000-0000-0000-0000-000000000000"
+
+_bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <API key>")
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="the API key")
+
+_SCOPE_ID = {"minLength": 1, "maxLength": 256}
+UserId = Annotated[str | None, Query(json_schema_extra=_SCOPE_ID)]
+AgentId = Annotated[str | None, Query(json_schema_extra=_SCOPE_ID)]
+RunId = Annotated[str | None, Query(json_schema_extra=_SCOPE_ID)]
+
+
+def _store(request: Request) -> HybridStore:
+    store: HybridStore = request.app.state.store
+    return store
+
+
+def _principal(
+    request: Request,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    api_key: Annotated[str | None, Depends(_api_key)],
+) -> Principal:
+    keyring: KeyRing = request.app.state.keyring
+    return keyring.authenticate(bearer.credentials if bearer is not None else api_key)
+
+
+StoreDep = Annotated[HybridStore, Depends(_store)]
+PrincipalDep = Annotated[Principal, Depends(_principal)]
+
+router = APIRouter(
+    responses={
+        code: {"model": ErrorBody, "description": description}
+        for code, description in zip(
+            ERROR_STATUSES,
+            (
+                "no scope filter given",
+                "missing or unknown API key",
+                "the API key's scope does not allow this",
+                "no such record (or outside the API key's scope)",
+                "journaled operations are pending: run recover",
+                "invalid input; `parameter` names it",
+                "internal error (no details are sent)",
+                "a store failed; `store` and `address` name it",
+                "a store is unavailable; `store` and `address` name it",
+            ),
+            strict=True,
+        )
+    }
+)
+
+
+def _scope_of(record: Memory | HistoryEvent | OperationInfo) -> Scope:
+    return Scope(user_id=record.user_id, agent_id=record.agent_id, run_id=record.run_id)
+
+
+def _visible_memory(store: HybridStore, principal: Principal, memory_id: str) -> Memory:
+    memory = store.get(memory_id)
+    principal.check_visible(memory.scope if memory else None, f"memory {memory_id}")
+    if memory is None:
+        raise NotFoundError(f"memory {memory_id} not found")
+    return memory
+
+
+# -- memories ---------------------------------------------------------------------------
+
+
+@router.post("/memories", status_code=201, operation_id="add", tags=["memories"])
+def add(body: AddRequest, store: StoreDep, principal: PrincipalDep) -> Memory:
+    scope = principal.narrow(body.user_id, body.agent_id, body.run_id, fill_empty=False)
+    return store.add(
+        body.text,
+        embedding=body.embedding,
+        user_id=scope.user_id,
+        agent_id=scope.agent_id,
+        run_id=scope.run_id,
+        metadata=body.metadata,
+        entities=[e.model_dump() for e in body.entities] if body.entities is not None else None,
+        relations=[r.model_dump() for r in body.relations] if body.relations is not None else None,
+    )
+
+
+@router.get("/memories", operation_id="get_all", tags=["memories"])
+def get_all(
+    store: StoreDep,
+    principal: PrincipalDep,
+    user_id: UserId = None,
+    agent_id: AgentId = None,
+    run_id: RunId = None,
+    limit: Annotated[int | None, Query(ge=1, le=MAX_LIMIT)] = None,
+) -> list[Memory]:
+    scope = principal.narrow(user_id, agent_id, run_id, fill_empty=False)
+    return store.get_all(
+        user_id=scope.user_id, agent_id=scope.agent_id, run_id=scope.run_id, limit=limit
+    )
+
+
+@router.delete("/memories", operation_id="delete_all", tags=["memories"])
+def delete_all(
+    store: StoreDep,
+    principal: PrincipalDep,
+    user_id: UserId = None,
+    agent_id: AgentId = None,
+    run_id: RunId = None,
+    dry_run: bool = False,
+) -> DeleteResult:
+    """Erase everything the scope owns from both stores. No filter: 400, touches nothing."""
+    scope = principal.narrow(user_id, agent_id, run_id, fill_empty=False)
+    return store.delete_all(
+        user_id=scope.user_id, agent_id=scope.agent_id, run_id=scope.run_id, dry_run=dry_run
+    )
+
+
+@router.get("/memories/{memory_id}", operation_id="get", tags=["memories"])
+def get(memory_id: str, store: StoreDep, principal: PrincipalDep) -> Memory:
+    return _visible_memory(store, principal, memory_id)
+
+
+@router.patch("/memories/{memory_id}", operation_id="update", tags=["memories"])
+def update(memory_id: str, body: UpdateRequest, store: StoreDep, principal: PrincipalDep) -> Memory:
+    if principal.scope is not None:
+        _visible_memory(store, principal, memory_id)
+    return store.update(memory_id, text=body.text, embedding=body.embedding, metadata=body.metadata)
+
+
+@router.delete("/memories/{memory_id}", operation_id="delete", tags=["memories"])
+def delete(memory_id: str, store: StoreDep, principal: PrincipalDep) -> DeleteResult:
+    if principal.scope is not None:
+        _visible_memory(store, principal, memory_id)
+    return store.delete(memory_id)
+
+
+@router.get("/memories/{memory_id}/history", operation_id="history", tags=["memories"])
+def history(memory_id: str, store: StoreDep, principal: PrincipalDep) -> list[HistoryEvent]:
+    events = store.history(memory_id)
+    for event in events:
+        principal.check_visible(_scope_of(event), f"memory {memory_id}")
+    return events
+
+
+@router.post("/search", operation_id="search", tags=["memories"])
+def search(body: SearchRequest, store: StoreDep, principal: PrincipalDep) -> list[SearchHit]:
+    if body.limit > MAX_LIMIT:
+        raise ValidationError(f"invalid limit: must be at most {MAX_LIMIT}")
+    scope = principal.narrow(body.user_id, body.agent_id, body.run_id, fill_empty=False)
+    return store.search(
+        body.embedding,
+        user_id=scope.user_id,
+        agent_id=scope.agent_id,
+        run_id=scope.run_id,
+        limit=body.limit,
+    )
+
+
+# -- the graph side ---------------------------------------------------------------------
+
+
+@router.get("/entities", operation_id="entities", tags=["graph"])
+def entities(store: StoreDep, principal: PrincipalDep, user_id: UserId = None) -> list[Entity]:
+    return store.entities(user_id=principal.entity_namespace(user_id))
+
+
+@router.get("/relations", operation_id="relations", tags=["graph"])
+def relations(
+    store: StoreDep,
+    principal: PrincipalDep,
+    user_id: UserId = None,
+    agent_id: AgentId = None,
+    run_id: RunId = None,
+) -> list[Relation]:
+    scope = principal.narrow(user_id, agent_id, run_id, fill_empty=True)
+    return store.relations(user_id=scope.user_id, agent_id=scope.agent_id, run_id=scope.run_id)
+
+
+# -- operations and maintenance ---------------------------------------------------------
+
+
+@router.get("/operations/{operation_id}", operation_id="operation", tags=["operations"])
+def operation(operation_id: str, store: StoreDep, principal: PrincipalDep) -> OperationInfo:
+    info = store.operation(operation_id)
+    principal.check_visible(_scope_of(info) if info else None, f"operation {operation_id}")
+    if info is None:
+        raise NotFoundError(f"operation {operation_id} not found")
+    return info
+
+
+@router.post("/reset", operation_id="reset", tags=["operations"])
+def reset(body: ResetRequest, store: StoreDep, principal: PrincipalDep) -> dict[str, int]:
+    """Wipe both stores. The body must say ``{"confirm": true}``."""
+    principal.require_unrestricted("reset")
+    if not body.confirm:
+        raise ValidationError(
+            'invalid confirm: reset wipes both stores; send {"confirm": true} to do it'
+        )
+    return store.reset()
+
+
+@router.post("/reconcile", operation_id="reconcile", tags=["operations"])
+def reconcile(
+    store: StoreDep, principal: PrincipalDep, body: ReconcileRequest | None = None
+) -> ReconcileReport:
+    principal.require_unrestricted("reconcile")
+    return store.reconcile(fix=body.fix if body is not None else False)
+
+
+@router.post("/recover", operation_id="recover", tags=["operations"])
+def recover(store: StoreDep, principal: PrincipalDep) -> list[RecoveredOperation]:
+    principal.require_unrestricted("recover")
+    return store.recover()
+
+
+@router.get("/stats", operation_id="stats", tags=["operations"])
+def stats(store: StoreDep, principal: PrincipalDep) -> dict[str, int]:
+    principal.require_unrestricted("stats")
+    return store.stats()
+
+
+# -- probes -----------------------------------------------------------------------------
+
+probes = APIRouter(tags=["probes"])
+
+
+@probes.get("/healthz", operation_id="healthz")
+def healthz() -> Health:
+    """The process answers. Says nothing about the stores (see /readyz)."""
+    return Health(status="ok")
+
+
+@probes.get(
+    "/readyz",
+    operation_id="readyz",
+    responses={503: {"model": ErrorBody, "description": "a store is unavailable"}},
+)
+def readyz(request: Request, store: StoreDep) -> Any:
+    """Both stores answer a lookup. Open to probes without a key; then no address is shown."""
+    try:
+        store.graph.get_memory_node(_PROBE_ID)
+        store.vector.get([_PROBE_ID])
+    except StoreError as exc:
+        status, body = error_body(exc)
+        keyring: KeyRing = request.app.state.keyring
+        if keyring.enabled:
+            body.error.address = None
+            body.error.message = f"{exc.store} is unavailable"
+        return JSONResponse(body.model_dump(exclude_none=True), status_code=status)
+    return Health(status="ready")
+
+
+# -- the app ----------------------------------------------------------------------------
+
+
+def _error_response(status: int, body: ErrorBody) -> JSONResponse:
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=status)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    async def on_error(request: Request, exc: Exception) -> JSONResponse:
+        status, body = error_body(exc)
+        if status >= 500 and not isinstance(exc, StoreError):
+            log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+        return _error_response(status, body)
+
+    async def on_invalid_request(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        # ("query", "limit") → "limit"; ("body", "entities", 0, "name") → "entities[0].name"
+        parameter = ""
+        for part in first["loc"][1:]:
+            parameter += f"[{part}]" if isinstance(part, int) else f".{part}"
+        parameter = parameter.lstrip(".") or str(first["loc"][0] if first["loc"] else "body")
+        detail = ErrorDetail(
+            type="ValidationError",
+            message=f"invalid {parameter}: {first['msg']}",
+            parameter=parameter,
+        )
+        return _error_response(422, ErrorBody(error=detail))
+
+    async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        kind = {401: "AuthenticationError", 403: "PermissionDeniedError", 404: "NotFoundError"}
+        detail = ErrorDetail(type=kind.get(exc.status_code, "HybridMemError"), message=exc.detail)
+        response = _error_response(exc.status_code, ErrorBody(error=detail))
+        response.headers.update(exc.headers or {})
+        return response
+
+    app.add_exception_handler(RequestValidationError, on_invalid_request)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    # HybridMemError and ValueError are answered by the exception middleware; the
+    # Exception handler runs in Starlette's outermost middleware, which answers
+    # with our 500 body and then re-raises so the server logs the traceback.
+    for kind in (HybridMemError, ValueError, Exception):
+        app.add_exception_handler(kind, on_error)
+
+
+def create_app(
+    store_or_config: HybridStore | ConfigSource = None,
+    *,
+    server: ServerConfig | None = None,
+    api_keys: Sequence[ApiKeyConfig] | None = None,
+) -> FastAPI:
+    """The ASGI app over a HybridStore.
+
+    Given a store, the app uses it and leaves closing it to the caller; given a
+    config (object, dict, TOML path or None for the environment), the app opens
+    the store on startup and closes it on shutdown. ``server`` defaults to the
+    store config's ``[server]`` section; ``api_keys`` overrides its keys.
+    """
+    owned: HybridStore | None = None
+    given = store_or_config if isinstance(store_or_config, HybridStore) else None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        nonlocal owned
+        if given is None:
+            owned = HybridStore.from_config(store_or_config)  # type: ignore[arg-type]
+            _configure(app, owned)
+        try:
+            yield
+        finally:
+            if owned is not None:
+                owned.close()
+
+    def _configure(app: FastAPI, store: HybridStore) -> None:
+        settings = server or store.config.server
+        app.state.store = store
+        app.state.keyring = KeyRing(api_keys if api_keys is not None else settings.api_keys)
+
+    app = FastAPI(
+        title="hybridmem",
+        summary="Graph-plus-vector memory store for AI agents, with scoped erasure",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    if given is not None:
+        _configure(app, given)
+    _install_error_handlers(app)
+    app.include_router(router)
+    app.include_router(probes)
+    return app
