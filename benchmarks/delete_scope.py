@@ -1,13 +1,24 @@
-"""delete_all of a scope against a per-memory delete loop, on the same store, same run.
+"""delete_all of a scope against a per-memory delete loop and the raw server
+delete, on the same store, in the same run.
 
     python benchmarks/delete_scope.py                 # 100k memories, 1k scope, embedded pair
     python benchmarks/delete_scope.py --memories 20000 --scope 1000 10000
-    python benchmarks/delete_scope.py --pairs kuzu+kuzu,neo4j+kuzu   # server pairs need servers
+    python benchmarks/delete_scope.py --pairs kuzu+kuzu,neo4j+kuzu,kuzu+weaviate,neo4j+weaviate
+
+Server pairs use the servers named by HYBRIDMEM_TEST_NEO4J_URI /
+HYBRIDMEM_TEST_WEAVIATE_HOST (+ _HTTP_PORT, _GRPC_PORT), for example the ones
+``compose/neo4j_native.py start --print-env`` and
+``compose/weaviate_native.py start --print-env`` print.
 
 The store is filled through the ports in bulk (the journal plays no part in
-building fixtures). Each scope size gets two identical scopes: one erased with
-delete_all, one with a loop of delete(memory_id) — the round-trip-per-memory
-pattern delete_all replaces. Ratios, not absolute seconds, are the result.
+building fixtures). Each scope size gets identical scopes: one erased with
+delete_all; one with a loop of delete(memory_id), the round-trip-per-memory
+pattern delete_all replaces; and, on server stores, one with the raw server
+call a hand-written erasure would use (one Cypher ``DETACH DELETE`` of the
+scope's memory nodes; Weaviate ``delete_many`` by filter until nothing
+matches). The raw calls touch one store only and leave relations, orphan
+entities and the other store behind: they are the floor, not an alternative.
+Ratios, not absolute seconds, are the result.
 """
 
 from __future__ import annotations
@@ -152,6 +163,43 @@ def delete_one_by_one(store: HybridStore, user_id: str) -> int:
     return len(ids)
 
 
+def raw_graph_delete(config: dict[str, Any], user_id: str) -> float | None:
+    """One Cypher DETACH DELETE of the scope's memory nodes (Neo4j only)."""
+    graph = config["graph"]
+    if graph["provider"] != "neo4j":
+        return None
+    from neo4j import GraphDatabase
+
+    with GraphDatabase.driver(graph["uri"], auth=(graph["user"], graph["password"])) as driver:
+        started = time.perf_counter()
+        driver.execute_query("MATCH (m:Memory {user_id: $u}) DETACH DELETE m", u=user_id)
+        return time.perf_counter() - started
+
+
+def raw_vector_delete(config: dict[str, Any], user_id: str) -> float | None:
+    """Weaviate delete_many by the scope filter, repeated until nothing matches."""
+    vector = config["vector"]
+    if vector["provider"] != "weaviate":
+        return None
+    import weaviate
+    from weaviate.classes.query import Filter
+
+    from hybridmem_weaviate.vector import scope_key
+
+    client = weaviate.connect_to_local(
+        host=vector["host"], port=vector["http_port"], grpc_port=vector["grpc_port"]
+    )
+    try:
+        collection = client.collections.use(vector["collection"])
+        where = Filter.by_property("user_key").equal(scope_key(user_id))
+        started = time.perf_counter()
+        while collection.data.delete_many(where=where).successful:
+            pass
+        return time.perf_counter() - started
+    finally:
+        client.close()
+
+
 def pair_config(pair: str, data_dir: Path) -> dict[str, Any]:
     graph_name, vector_name = pair.split("+")
     graph: dict[str, Any] = {"provider": "kuzu"}
@@ -199,13 +247,17 @@ def build(
 def bench_pair(
     pair: str, total: int, sizes: list[int], root: Path, cache: Path | None
 ) -> list[dict[str, Any]]:
+    config = pair_config(pair, root / pair)
+    raw = pair != "kuzu+kuzu"
     scopes = {}
     for size in sizes:
         scopes[f"bulk-{size}"] = size
         scopes[f"loop-{size}"] = size
+        if raw:
+            scopes[f"raw-{size}"] = size
     rows = []
     build(pair, total, scopes, root / pair, cache)
-    with HybridStore(pair_config(pair, root / pair)) as store:
+    with HybridStore(config) as store:
         for size in sizes:
             bulk_user, loop_user = f"bulk-{size}", f"loop-{size}"
             bulk_s, result, bulk_rss = timed(partial(store.delete_all, user_id=bulk_user))
@@ -213,8 +265,8 @@ def bench_pair(
 
             loop_s, deleted, _ = timed(partial(delete_one_by_one, store, loop_user))
             assert deleted == size
-            left = store.stats()
-            assert left["vectors"] == total - 2 * sum(s for s in sizes if s <= size), left
+            raw_graph_s = raw_graph_delete(config, f"raw-{size}") if raw else None
+            raw_vector_s = raw_vector_delete(config, f"raw-{size}") if raw else None
             rows.append(
                 {
                     "pair": pair,
@@ -222,15 +274,36 @@ def bench_pair(
                     "delete_all_s": bulk_s,
                     "loop_s": loop_s,
                     "speedup": loop_s / bulk_s,
+                    "raw_graph_s": raw_graph_s,
+                    "raw_vector_s": raw_vector_s,
                     "rss_delete_all_mb": (bulk_rss.peak - bulk_rss.base) / 2**20,
                     "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                 }
             )
             print(
-                f"[{pair}] scope {size}: delete_all {bulk_s:.3f}s, loop {loop_s:.2f}s", flush=True
+                f"[{pair}] scope {size}: delete_all {bulk_s:.3f}s, loop {loop_s:.2f}s,"
+                f" raw graph {_seconds(raw_graph_s)}, raw vector {_seconds(raw_vector_s)}",
+                flush=True,
             )
+        # The raw deletes touch one store each; delete_all and the loop both.
+        erased = 2 * sum(sizes)
+        raw_graph = sum(sizes) if rows[-1]["raw_graph_s"] is not None else 0
+        raw_vector = sum(sizes) if rows[-1]["raw_vector_s"] is not None else 0
+        left = store.stats()
+        assert left["memory_nodes"] == total - erased - raw_graph, left
+        assert left["vectors"] == total - erased - raw_vector, left
         store.reset()
     return rows
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}s"
+
+
+def _ratio(numerator: float | None, denominator: float | None) -> str:
+    if numerator is None or denominator is None:
+        return "-"
+    return f"{numerator / denominator:.2f}x"
 
 
 def main() -> None:
@@ -242,8 +315,7 @@ def main() -> None:
     parser.add_argument("--pairs", default="kuzu+kuzu")
     parser.add_argument(
         "--cache",
-        type=Path,
-        default=Path(os.environ.get("HYBRIDMEM_CACHE", Path.home() / ".cache/hybridmem")) / "bench",
+        default=str(Path(os.environ.get("HYBRIDMEM_CACHE", Path.home() / ".cache/hybridmem")) / "bench"),
         help="where built embedded stores are kept between runs ('' to disable)",
     )
     args = parser.parse_args()
@@ -256,12 +328,13 @@ def main() -> None:
                     args.memories,
                     sorted(args.scope),
                     Path(tmp),
-                    args.cache if str(args.cache) else None,
+                    Path(args.cache) if args.cache else None,
                 )
             )
     header = (
-        f"{'pair':<16}{'scope':>8}{'delete_all s':>14}{'loop s':>10}{'speedup':>10}"
-        f"{'Δrss delete_all MB':>20}{'peak rss MB':>13}"
+        f"{'pair':<16}{'scope':>8}{'delete_all s':>14}{'loop s':>10}{'loop/all':>10}"
+        f"{'raw graph s':>13}{'all/raw g':>11}{'raw vector s':>14}{'all/raw v':>11}"
+        f"{'Δrss all MB':>13}{'peak rss MB':>13}"
     )
     print(f"\ndelete a scope out of {args.memories:,} memories (same store, same run)")
     print(header)
@@ -269,8 +342,15 @@ def main() -> None:
     for r in rows:
         print(
             f"{r['pair']:<16}{r['scope']:>8}{r['delete_all_s']:>14.3f}{r['loop_s']:>10.2f}"
-            f"{r['speedup']:>9.1f}x{r['rss_delete_all_mb']:>20.1f}{r['peak_rss_mb']:>13.0f}"
+            f"{r['speedup']:>9.1f}x{_seconds(r['raw_graph_s']):>13}"
+            f"{_ratio(r['delete_all_s'], r['raw_graph_s']):>11}"
+            f"{_seconds(r['raw_vector_s']):>14}{_ratio(r['delete_all_s'], r['raw_vector_s']):>11}"
+            f"{r['rss_delete_all_mb']:>13.1f}{r['peak_rss_mb']:>13.0f}"
         )
+    print(
+        "loop/all: how many times faster delete_all is than the per-memory loop;"
+        " all/raw: delete_all's cost over the raw one-store server delete"
+    )
 
 
 if __name__ == "__main__":

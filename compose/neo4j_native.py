@@ -176,6 +176,7 @@ class Neo4jProcess:
             env={**os.environ, "NEO4J_HOME": str(self.home)},
             start_new_session=True,
         )
+        log.close()  # the child keeps its own descriptor
         self.wait_ready(timeout)
         self.start_seconds = time.monotonic() - started
         return self

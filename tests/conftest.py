@@ -8,8 +8,8 @@ without Java: ``HYBRIDMEM_TEST_PAIRS=kuzu+kuzu``.
 
 from __future__ import annotations
 
+import hashlib
 import os
-import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -53,7 +53,10 @@ PairConfig = Callable[[Path], dict[str, Any]]
 def pair_config(request: pytest.FixtureRequest) -> Iterator[PairConfig]:
     """A function: data_dir -> config dict for this pair, with empty server stores."""
     graph_name, vector_name = request.param.split("+")
-    collection = "T" + re.sub(r"[^A-Za-z0-9]", "", request.node.name)[:50] + str(os.getpid())
+    # Weaviate class names are case-insensitive ("alice" and "Alice" tests would
+    # collide): name the collection after a digest of the test id.
+    digest = hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:16]
+    collection = f"T{digest}P{os.getpid()}"
     graph: dict[str, Any] = {"provider": "kuzu"}
     vector: dict[str, Any] = {"provider": "kuzu"}
     if graph_name == "neo4j":
@@ -73,7 +76,8 @@ def pair_config(request: pytest.FixtureRequest) -> Iterator[PairConfig]:
     if vector_name == "weaviate":
         scratch = Path(request.getfixturevalue("tmp_path_factory").mktemp("cleanup"))
         with HybridStore(config(scratch)) as store:
-            store.vector.reset()
+            drop = getattr(store.vector, "drop", store.vector.reset)
+            drop()
 
 
 @pytest.fixture

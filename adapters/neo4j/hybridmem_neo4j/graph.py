@@ -357,7 +357,7 @@ class Neo4jGraphStore:
             return int(self._read(f"MATCH (e:Entity) WHERE {_UNUSED} RETURN count(e)", {})[0][0])
         summary = self._in_transactions(
             f"MATCH (e:Entity) WHERE {_UNUSED}"
-            " CALL { WITH e DETACH DELETE e } IN TRANSACTIONS OF 10000 ROWS",
+            " CALL (e) { DETACH DELETE e } IN TRANSACTIONS OF 10000 ROWS",
             {},
         )
         return int(summary.counters.nodes_deleted)
@@ -371,7 +371,7 @@ class Neo4jGraphStore:
         if not fix:
             return int(self._read(f"{where} RETURN count(r)", params)[0][0])
         summary = self._in_transactions(
-            f"{where} CALL {{ WITH r DELETE r }} IN TRANSACTIONS OF 10000 ROWS", params
+            f"{where} CALL (r) {{ DELETE r }} IN TRANSACTIONS OF 10000 ROWS", params
         )
         return int(summary.counters.relationships_deleted)
 
@@ -385,7 +385,7 @@ class Neo4jGraphStore:
     def reset(self) -> None:
         self._in_transactions(
             "MATCH (n) WHERE n:Memory OR n:Entity"
-            " CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS",
+            " CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS",
             {},
         )
 

@@ -29,6 +29,8 @@ class WeaviateOptions(BaseModel):
     consistency_level: Literal["ONE", "QUORUM", "ALL"] = "ALL"
     replication_factor: int = Field(default=1, ge=1)
     timeout_seconds: float = Field(default=10.0, gt=0)
+    #: Objects per query; lowered automatically to the server's QUERY_MAXIMUM_RESULTS.
+    page_size: int = Field(default=1000, ge=1, le=10_000)
 
 
 def _vector(options: Mapping[str, Any], data_dir: Path) -> WeaviateVectorStore:
@@ -48,6 +50,7 @@ def _vector(options: Mapping[str, Any], data_dir: Path) -> WeaviateVectorStore:
         consistency_level=opts.consistency_level,
         replication_factor=opts.replication_factor,
         timeout_seconds=opts.timeout_seconds,
+        page_size=opts.page_size,
     )
 
 

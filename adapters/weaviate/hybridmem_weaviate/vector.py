@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -14,6 +16,7 @@ from weaviate.classes.config import (
     ConsistencyLevel,
     DataType,
     Property,
+    Reconfigure,
     ReplicationDeletionStrategy,
     Tokenization,
     VectorDistances,
@@ -23,43 +26,70 @@ from weaviate.classes.init import AdditionalConfig, Auth, Timeout
 from weaviate.classes.query import Filter, MetadataQuery, Sort
 from weaviate.collections import Collection
 
-from hybridmem.errors import DimensionMismatchError, StoreError, StoreUnavailableError
+from hybridmem.errors import (
+    ConfigurationError,
+    DimensionMismatchError,
+    StoreError,
+    StoreUnavailableError,
+)
 from hybridmem.models import Scope
 from hybridmem.records import VectorRecord
 
 T = TypeVar("T")
 
-_PROPERTIES = ["text", "hash", "metadata", "user_id", "agent_id", "run_id", "created_at",
-               "updated_at"]
-#: Weaviate answers one delete_many with at most QUERY_MAXIMUM_RESULTS matches.
-_ID_CHUNK = 1000
-
+#: Ids per delete/fetch call; lowered at run time to the server's QUERY_MAXIMUM_RESULTS.
+DEFAULT_PAGE = 1000
 
 # Weaviate tokenizes text by word and lower-cases it by default: a filter on
 # user_id = "alice" would also match "Alice", "alice smith", "alice@example.com".
-# FIELD tokenization still trims white space (" alice" matches "alice"; found by
-# the isolation test). So filters compare a hex encoding of the id's UTF-8
-# bytes, which has nothing to trim, fold or split; the id itself is kept as is.
+# FIELD tokenization keeps case and punctuation but still trims surrounding white
+# space (" alice" matched "alice" here), so filters compare a hex encoding of the
+# id's UTF-8 bytes, which has nothing to trim, fold or split. The id itself is
+# stored beside it, unindexed, to be read back as is.
 _KEY = {"user_id": "user_key", "agent_id": "agent_key", "run_id": "run_key"}
 
+_MAX_RESULTS = re.compile(r"QUERY_MAXIMUM_RESULTS '(\d+)'")
 
-def _key(value: str) -> str:
+
+def scope_key(value: str) -> str:
+    """The filterable form of a scope id: its UTF-8 bytes in hex, prefixed."""
     return "k" + value.encode("utf-8").hex()
 
 
 def _key_property(name: str) -> Property:
-    return Property(name=name, data_type=DataType.TEXT, tokenization=Tokenization.FIELD,
-                    index_filterable=True, index_searchable=False)
+    return Property(
+        name=name,
+        data_type=DataType.TEXT,
+        tokenization=Tokenization.FIELD,
+        index_filterable=True,
+        index_searchable=False,
+    )
 
 
-def _id_property(name: str) -> Property:
-    return Property(name=name, data_type=DataType.TEXT, index_filterable=False,
-                    index_searchable=False)
+def _stored_property(name: str, data_type: DataType = DataType.TEXT) -> Property:
+    return Property(name=name, data_type=data_type, index_filterable=False, index_searchable=False)
+
+
+_SCHEMA = [
+    _stored_property("text"),
+    _stored_property("hash"),
+    _stored_property("metadata"),
+    _stored_property("user_id"),
+    _stored_property("agent_id"),
+    _stored_property("run_id"),
+    _key_property("user_key"),
+    _key_property("agent_key"),
+    _key_property("run_key"),
+    # Filterable: list_scope pages through a scope newest first by created_at.
+    Property(name="created_at", data_type=DataType.DATE, index_filterable=True),
+    _stored_property("updated_at", DataType.DATE),
+]
 
 
 def _scope_filter(scope: Scope) -> Any:
     filters = [
-        Filter.by_property(_KEY[name]).equal(_key(value)) for name, value in scope.parts().items()
+        Filter.by_property(_KEY[name]).equal(scope_key(value))
+        for name, value in scope.parts().items()
     ]
     return filters[0] if len(filters) == 1 else Filter.all_of(filters)
 
@@ -87,7 +117,26 @@ def _record(obj: Any) -> VectorRecord:
     )
 
 
+def _chunks(ids: Sequence[str], size: int) -> Iterator[list[str]]:
+    unique = list(dict.fromkeys(ids))
+    for start in range(0, len(unique), size):
+        yield unique[start : start + size]
+
+
+class _PageTooLarge(Exception):
+    def __init__(self, maximum: int) -> None:
+        self.maximum = maximum
+
+
 class WeaviateVectorStore:
+    """Vectors in one Weaviate collection (class), created on first use.
+
+    Writes and deletes run at ``consistency_level`` (ALL by default: an erasure
+    is acknowledged by every replica), and the collection's replication deletion
+    strategy is DeleteOnConflict, so a replica that missed a delete cannot bring
+    the object back.
+    """
+
     name = "Weaviate vector store"
 
     def __init__(
@@ -101,44 +150,77 @@ class WeaviateVectorStore:
         consistency_level: str = "ALL",
         replication_factor: int = 1,
         timeout_seconds: float = 10.0,
+        page_size: int = DEFAULT_PAGE,
     ) -> None:
-        self.address = f"http://{host}:{http_port}"
+        self.address = f"http://{host}:{http_port} (grpc {grpc_port})"
         self._collection_name = collection
         self._replication_factor = replication_factor
         self._consistency = ConsistencyLevel(consistency_level)
+        self._page = page_size
+        self._page_lock = threading.Lock()
         self._client: weaviate.WeaviateClient | None = None
 
         def connect() -> weaviate.WeaviateClient:
             return weaviate.connect_to_custom(
-                http_host=host, http_port=http_port, http_secure=False,
-                grpc_host=host, grpc_port=grpc_port, grpc_secure=False,
+                http_host=host,
+                http_port=http_port,
+                http_secure=False,
+                grpc_host=host,
+                grpc_port=grpc_port,
+                grpc_secure=False,
                 auth_credentials=Auth.api_key(api_key) if api_key else None,
+                skip_init_checks=False,
                 additional_config=AdditionalConfig(
-                    timeout=Timeout(init=timeout_seconds, query=timeout_seconds * 3,
-                                    insert=timeout_seconds * 6)
+                    timeout=Timeout(
+                        init=timeout_seconds,
+                        query=timeout_seconds * 3,
+                        insert=timeout_seconds * 6,
+                    )
                 ),
             )
 
         self._client = self._call(connect)
-        self._ensure_collection()
+        try:
+            self._ensure_collection()
+        except BaseException:
+            self.close()
+            raise
 
     # -- plumbing -------------------------------------------------------------------
 
     def _call(self, action: Callable[[], T]) -> T:
         try:
             return action()
-        except (weaviate_errors.WeaviateConnectionError, weaviate_errors.WeaviateStartUpError,
-                weaviate_errors.WeaviateClosedClientError) as exc:
+        except (
+            weaviate_errors.WeaviateConnectionError,
+            weaviate_errors.WeaviateStartUpError,
+            weaviate_errors.WeaviateClosedClientError,
+            weaviate_errors.WeaviateTimeoutError,
+        ) as exc:
             raise StoreUnavailableError(self.name, self.address, _short(exc)) from None
         except weaviate_errors.WeaviateBaseError as exc:
             text = _short(exc)
+            maximum = _MAX_RESULTS.search(text)
+            if "query maximum results exceeded" in text and maximum:
+                raise _PageTooLarge(int(maximum.group(1))) from None
             if _looks_unreachable(text):
                 raise StoreUnavailableError(self.name, self.address, text) from None
-            if "length" in text and "vector" in text:
+            if "vector dimensions do not match" in text or ("length" in text and "vector" in text):
                 raise DimensionMismatchError(f"{self.name}: {text}") from None
             raise StoreError(self.name, self.address, text) from None
         except OSError as exc:
             raise StoreUnavailableError(self.name, self.address, str(exc)) from None
+
+    def _paged(self, action: Callable[[int], T]) -> T:
+        """Run ``action(page)``; when the server's QUERY_MAXIMUM_RESULTS is smaller
+        than the page, learn it and retry with that page size."""
+        while True:
+            page = self._page
+            try:
+                return self._call(lambda page=page: action(page))  # type: ignore[misc]
+            except _PageTooLarge as exc:
+                with self._page_lock:
+                    self._page = max(1, min(self._page, exc.maximum, page - 1))
 
     @property
     def _coll(self) -> Collection[Any, Any]:
@@ -153,6 +235,7 @@ class WeaviateVectorStore:
 
         def create() -> None:
             if client.collections.exists(self._collection_name):
+                self._check_existing()
                 return
             client.collections.create(
                 self._collection_name,
@@ -161,23 +244,7 @@ class WeaviateVectorStore:
                         distance_metric=VectorDistances.COSINE
                     )
                 ),
-                properties=[
-                    Property(name="text", data_type=DataType.TEXT, index_filterable=False,
-                             index_searchable=False),
-                    Property(name="hash", data_type=DataType.TEXT, index_searchable=False),
-                    Property(name="metadata", data_type=DataType.TEXT, index_filterable=False,
-                             index_searchable=False),
-                    _id_property("user_id"),
-                    _id_property("agent_id"),
-                    _id_property("run_id"),
-                    _key_property("user_key"),
-                    _key_property("agent_key"),
-                    _key_property("run_key"),
-                    Property(name="created_at", data_type=DataType.DATE),
-                    Property(name="updated_at", data_type=DataType.DATE),
-                ],
-                # Set explicitly: a delete must win over a replica that missed it,
-                # so an erased object can never come back.
+                properties=_SCHEMA,
                 replication_config=Configure.replication(
                     factor=self._replication_factor,
                     deletion_strategy=ReplicationDeletionStrategy.DELETE_ON_CONFLICT,
@@ -185,6 +252,28 @@ class WeaviateVectorStore:
             )
 
         self._call(create)
+
+    def _check_existing(self) -> None:
+        """A collection made elsewhere (by hand, or another tool) must still match
+        scope ids exactly; refuse it rather than erase the wrong records."""
+        config = self._coll.config.get()
+        properties = {p.name: p for p in config.properties}
+        for key in _KEY.values():
+            prop = properties.get(key)
+            if prop is None or prop.tokenization != Tokenization.FIELD or not prop.index_filterable:
+                raise ConfigurationError(
+                    f"{self.name} at {self.address}: collection {self._collection_name!r} exists"
+                    f" but its property {key!r} is not a filterable FIELD-tokenized text; scope"
+                    " filters on it would not be exact. Use another collection name."
+                )
+        strategy = config.replication_config.deletion_strategy
+        if strategy != ReplicationDeletionStrategy.DELETE_ON_CONFLICT:
+            # Without it a replica that missed an erasure can resurrect the object.
+            self._coll.config.update(
+                replication_config=Reconfigure.replication(
+                    deletion_strategy=ReplicationDeletionStrategy.DELETE_ON_CONFLICT
+                )
+            )
 
     # -- writes ---------------------------------------------------------------------
 
@@ -197,80 +286,89 @@ class WeaviateVectorStore:
         objects = []
         for r in records:
             properties: dict[str, Any] = {
-                "text": r.text, "hash": r.hash, "metadata": json.dumps(r.metadata),
-                "created_at": r.created_at, "updated_at": r.updated_at,
+                "text": r.text,
+                "hash": r.hash,
+                "metadata": json.dumps(r.metadata),
+                "created_at": r.created_at,
+                "updated_at": r.updated_at,
             }
             for name, value in r.scope.parts().items():
                 properties[name] = value
-                properties[_KEY[name]] = _key(value)
+                properties[_KEY[name]] = scope_key(value)
             objects.append(DataObject(properties=properties, uuid=r.id, vector=list(r.embedding)))
         result = self._call(lambda: self._coll.data.insert_many(objects))
         if result.errors:
-            # A partial batch is a failure: never report it as success.
+            # A partial batch is a failure: never report it as success. The caller
+            # (the coordinator) removes what did get written.
             first = next(iter(result.errors.values()))
             text = getattr(first, "message", str(first))
-            if "length" in text and "vector" in text:
+            if "vector dimensions do not match" in text:
                 raise DimensionMismatchError(f"{self.name}: {text}")
-            raise StoreError(self.name, self.address,
-                             f"{len(result.errors)} of {len(objects)} objects failed: {text}")
+            raise StoreError(
+                self.name,
+                self.address,
+                f"{len(result.errors)} of {len(objects)} objects failed: {text}",
+            )
 
-    def _delete_where(self, where: Any) -> int:
+    def _delete_where(self, where: Any) -> tuple[int, int]:
+        """One delete_many: (deleted, matched). Weaviate deletes at most
+        QUERY_MAXIMUM_RESULTS objects per call, so deleted may be below matched."""
         result = self._call(lambda: self._coll.data.delete_many(where=where))
         if result.failed:
-            raise StoreError(self.name, self.address,
-                             f"{result.failed} of {result.matches} deletions failed")
-        return int(result.successful)
+            raise StoreError(
+                self.name, self.address, f"{result.failed} of {result.matches} deletions failed"
+            )
+        return int(result.successful), int(result.matches)
 
     def delete(self, ids: Sequence[str]) -> int:
-        unique = list(dict.fromkeys(ids))
-        return sum(
-            self._delete_where(Filter.by_id().contains_any(unique[i : i + _ID_CHUNK]))
-            for i in range(0, len(unique), _ID_CHUNK)
-        )
+        total = 0
+        for chunk in _chunks(ids, DEFAULT_PAGE):
+            where = Filter.by_id().contains_any(chunk)
+            while True:
+                deleted, matched = self._delete_where(where)
+                total += deleted
+                if deleted == 0 or deleted >= matched:
+                    break
+        return total
 
     def delete_scope(self, scope: Scope, batch_size: int) -> int:
         # One delete_many removes at most QUERY_MAXIMUM_RESULTS objects: repeat
         # until nothing matches.
         total = 0
         while True:
-            deleted = self._delete_where(_scope_filter(scope))
+            deleted, matched = self._delete_where(_scope_filter(scope))
             total += deleted
-            if deleted == 0:
+            if deleted == 0 or deleted >= matched:
                 return total
 
     # -- reads ----------------------------------------------------------------------
 
-    def get(self, ids: Sequence[str]) -> list[VectorRecord]:
-        if not ids:
-            return []
-        out: list[VectorRecord] = []
+    def _by_ids(self, ids: Sequence[str], *, with_data: bool) -> list[Any]:
+        found: list[Any] = []
         unique = list(dict.fromkeys(ids))
-        for i in range(0, len(unique), _ID_CHUNK):
-            chunk = unique[i : i + _ID_CHUNK]
-            found = self._call(
-                lambda chunk=chunk: self._coll.query.fetch_objects(  # type: ignore[misc]
-                    filters=Filter.by_id().contains_any(chunk), limit=len(chunk),
-                    include_vector=True,
+        start = 0
+        while start < len(unique):
+
+            def fetch(page: int, start: int = start) -> tuple[int, list[Any]]:
+                chunk = unique[start : start + page]
+                response = self._coll.query.fetch_objects(
+                    filters=Filter.by_id().contains_any(chunk),
+                    limit=len(chunk),
+                    include_vector=with_data,
+                    return_properties=None if with_data else [],
                 )
-            )
-            out.extend(_record(o) for o in found.objects)
-        return out
+                return len(chunk), list(response.objects)
+
+            taken, objects = self._paged(fetch)
+            found.extend(objects)
+            start += taken
+        return found
+
+    def get(self, ids: Sequence[str]) -> list[VectorRecord]:
+        return [_record(o) for o in self._by_ids(ids, with_data=True)] if ids else []
 
     def existing_ids(self, ids: Sequence[str]) -> set[str]:
-        if not ids:
-            return set()
-        out: set[str] = set()
-        unique = list(dict.fromkeys(ids))
-        for i in range(0, len(unique), _ID_CHUNK):
-            chunk = unique[i : i + _ID_CHUNK]
-            found = self._call(
-                lambda chunk=chunk: self._coll.query.fetch_objects(  # type: ignore[misc]
-                    filters=Filter.by_id().contains_any(chunk), limit=len(chunk),
-                    return_properties=[],
-                )
-            )
-            out.update(str(o.uuid) for o in found.objects)
-        return out
+        return {str(o.uuid) for o in self._by_ids(ids, with_data=False)} if ids else set()
 
     def count_scope(self, scope: Scope) -> int:
         result = self._call(
@@ -279,54 +377,89 @@ class WeaviateVectorStore:
         return int(result.total_count or 0)
 
     def list_scope(self, scope: Scope, limit: int | None) -> list[VectorRecord]:
-        found = self._call(
-            lambda: self._coll.query.fetch_objects(
-                filters=_scope_filter(scope),
-                limit=limit or 10_000,
-                sort=Sort.by_property("created_at", ascending=False),
-                include_vector=True,
-            )
-        )
-        return [_record(o) for o in found.objects]
+        """Newest first, paged by (created_at, id): one query may return at most
+        QUERY_MAXIMUM_RESULTS objects, and a scope may hold more."""
+        out: list[VectorRecord] = []
+        cursor: datetime | None = None
+        seen_at_cursor: list[str] = []
+        while limit is None or len(out) < limit:
+            where = _scope_filter(scope)
+            if cursor is not None:
+                where = where & Filter.by_property("created_at").less_or_equal(cursor)
+                if seen_at_cursor:
+                    where = where & Filter.by_id().contains_none(seen_at_cursor)
+
+            def fetch(page: int, where: Any = where) -> tuple[int, list[Any]]:
+                want = page if limit is None else min(page, limit - len(out))
+                response = self._coll.query.fetch_objects(
+                    filters=where,
+                    limit=want,
+                    sort=Sort.by_property("created_at", ascending=False),
+                    include_vector=True,
+                )
+                return want, list(response.objects)
+
+            wanted, objects = self._paged(fetch)
+            records = [_record(o) for o in objects]
+            out.extend(records)
+            if len(records) < wanted:
+                break
+            last = records[-1].created_at
+            if last != cursor:
+                cursor, seen_at_cursor = last, []
+            seen_at_cursor.extend(r.id for r in records if r.created_at == last)
+        return out
 
     def search(
         self, embedding: Sequence[float], scope: Scope, limit: int
     ) -> list[tuple[VectorRecord, float]]:
         found = self._call(
             lambda: self._coll.query.near_vector(
-                near_vector=list(embedding), limit=limit, filters=_scope_filter(scope),
-                return_metadata=MetadataQuery(distance=True), include_vector=True,
+                near_vector=list(embedding),
+                limit=limit,
+                filters=_scope_filter(scope),
+                return_metadata=MetadataQuery(distance=True),
+                include_vector=True,
             )
         )
+        # Cosine distance is 1 - similarity.
         return [(_record(o), 1.0 - float(o.metadata.distance or 0.0)) for o in found.objects]
 
     # -- whole-store scans -----------------------------------------------------------
 
     def iter_ids(self, batch_size: int) -> Iterator[list[str]]:
+        # The cursor API (``after``) walks the whole collection in id order.
+        after: str | None = None
         batch: list[str] = []
-        iterator = self._call(lambda: iter(self._coll.iterator(return_properties=[])))
         while True:
-            obj = self._call(lambda: next(iterator, None))
-            if obj is None:
+
+            def fetch(page: int, after: str | None = after) -> list[Any]:
+                response = self._coll.query.fetch_objects(
+                    after=after, limit=page, return_properties=[]
+                )
+                return list(response.objects)
+
+            objects = self._paged(fetch)
+            if not objects:
                 break
-            batch.append(str(obj.uuid))
-            if len(batch) >= batch_size:
-                yield batch
-                batch = []
+            batch.extend(str(o.uuid) for o in objects)
+            after = str(objects[-1].uuid)
+            while len(batch) >= batch_size:
+                yield batch[:batch_size]
+                batch = batch[batch_size:]
         if batch:
             yield batch
 
     def count(self) -> int:
-        return int(self._call(lambda: self._coll.aggregate.over_all(total_count=True)).total_count or 0)
+        result = self._call(lambda: self._coll.aggregate.over_all(total_count=True))
+        return int(result.total_count or 0)
 
     def reset(self) -> None:
-        assert self._client is not None
-        client = self._client
-        self._call(lambda: client.collections.delete(self._collection_name))
+        self.drop()
         self._ensure_collection()
 
     def drop(self) -> None:
-        """Remove the collection itself (test clean-up)."""
+        """Remove the collection itself (used by reset, and by tests to clean up)."""
         assert self._client is not None
         client = self._client
         self._call(lambda: client.collections.delete(self._collection_name))
@@ -344,6 +477,16 @@ def _short(exc: BaseException) -> str:
 
 def _looks_unreachable(text: str) -> bool:
     lowered = text.lower()
-    return any(s in lowered for s in ("connection refused", "unavailable", "failed to connect",
-                                       "connect call failed", "deadline exceeded",
-                                       "connection reset", "could not connect"))
+    return any(
+        s in lowered
+        for s in (
+            "connection refused",
+            "statuscode.unavailable",
+            "failed to connect",
+            "connect call failed",
+            "deadline exceeded",
+            "connection reset",
+            "could not connect",
+            "socket closed",
+        )
+    )
