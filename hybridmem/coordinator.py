@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from datetime import datetime
 
@@ -28,6 +28,7 @@ from hybridmem.models import (
 )
 from hybridmem.plan import DELETE_MESSAGE, DeletionPlan, DeletionTally, preview
 from hybridmem.ports import GraphStore, VectorStore
+from hybridmem.scope_locks import ScopeLocks
 from hybridmem.records import MemoryGraph, VectorRecord, text_hash
 
 ProgressCallback = Callable[[DeleteProgress], None]
@@ -51,6 +52,7 @@ class Coordinator:
         # Operations running in this process: recover() must not roll them back.
         self._in_flight: set[str] = set()
         self._in_flight_lock = threading.Lock()
+        self.locks = ScopeLocks()
 
     @contextmanager
     def _operation(self, op_id: str) -> Iterator[None]:
@@ -68,6 +70,10 @@ class Coordinator:
     # -- add / update / delete ----------------------------------------------------
 
     def add(self, record: VectorRecord, graph: MemoryGraph) -> None:
+        with self.locks.records(record.scope):
+            self._add(record, graph)
+
+    def _add(self, record: VectorRecord, graph: MemoryGraph) -> None:
         op_id = self.journal.begin("add", scope=record.scope, memory_id=record.id)
         with self._operation(op_id):
             self._fault("add.journaled")
@@ -97,7 +103,9 @@ class Coordinator:
 
     def _roll_back_add(self, op_id: str, memory_id: str) -> None:
         self.vector.delete([memory_id])
+        self._fault("add.rollback.vector_deleted")
         self.graph.delete_memories([memory_id])
+        self._fault("add.rollback.graph_deleted")
         self.journal.finish(op_id, {"rolled_back": 1})
 
     def update(self, old: VectorRecord, new: VectorRecord) -> None:
@@ -108,10 +116,13 @@ class Coordinator:
             "metadata": new.metadata,
             "updated_at": new.updated_at.isoformat(),
         }
-        op_id = self.journal.begin("update", scope=old.scope, memory_id=old.id, payload=payload)
-        with self._operation(op_id):
-            self._fault("update.journaled")
-            self._apply_update(op_id, old.text, new)
+        with self.locks.records(old.scope):
+            op_id = self.journal.begin(
+                "update", scope=old.scope, memory_id=old.id, payload=payload
+            )
+            with self._operation(op_id):
+                self._fault("update.journaled")
+                self._apply_update(op_id, old.text, new)
 
     def _apply_update(self, op_id: str, old_text: str, new: VectorRecord) -> None:
         self.vector.upsert([new])
@@ -129,10 +140,11 @@ class Coordinator:
 
     def delete(self, memory_id: str, scope: Scope) -> DeleteResult:
         started = time.monotonic()
-        op_id = self.journal.begin("delete", scope=scope, memory_id=memory_id)
-        with self._operation(op_id):
-            self._fault("delete.journaled")
-            return self._run_delete(op_id, memory_id, scope, started)
+        with self.locks.records(scope):
+            op_id = self.journal.begin("delete", scope=scope, memory_id=memory_id)
+            with self._operation(op_id):
+                self._fault("delete.journaled")
+                return self._run_delete(op_id, memory_id, scope, started)
 
     def _run_delete(self, op_id: str, memory_id: str, scope: Scope, started: float) -> DeleteResult:
         plan = DeletionPlan(op_id, scope, 1)
@@ -165,10 +177,11 @@ class Coordinator:
         )
 
     def delete_all(self, scope: Scope, progress: ProgressCallback | None) -> DeleteResult:
-        op_id = self.journal.begin("delete_all", scope=scope)
-        with self._operation(op_id):
-            self._fault("delete_all.journaled")
-            return self._run_delete_all(op_id, scope, DeletionTally(), progress)
+        with self.locks.erase(scope):
+            op_id = self.journal.begin("delete_all", scope=scope)
+            with self._operation(op_id):
+                self._fault("delete_all.journaled")
+                return self._run_delete_all(op_id, scope, DeletionTally(), progress)
 
     def _run_delete_all(
         self,
@@ -218,10 +231,11 @@ class Coordinator:
     # -- reset ------------------------------------------------------------------------
 
     def reset(self) -> dict[str, int]:
-        op_id = self.journal.begin("reset")
-        with self._operation(op_id):
-            self._fault("reset.journaled")
-            return self._run_reset(op_id)
+        with self.locks.everything():
+            op_id = self.journal.begin("reset")
+            with self._operation(op_id):
+                self._fault("reset.journaled")
+                return self._run_reset(op_id)
 
     def _run_reset(self, op_id: str) -> dict[str, int]:
         counts = {"vectors": self.vector.count(), **self.graph.stats()}
@@ -240,7 +254,16 @@ class Coordinator:
     # -- reconcile and recover ----------------------------------------------------------
 
     def reconcile(self, fix: bool) -> ReconcileReport:
-        op_id = self.journal.begin("reconcile") if fix else None
+        if not fix:
+            # A read-only scan: adds in flight are protected through the journal.
+            return self._reconcile(None)
+        with self.locks.everything():
+            op_id = self.journal.begin("reconcile")
+            self._fault("reconcile.journaled")
+            return self._reconcile(op_id)
+
+    def _reconcile(self, op_id: str | None) -> ReconcileReport:
+        fix = op_id is not None
         protected = self.journal.pending_memory_ids("add")
         found = OrphanCounts()
         removed = OrphanCounts()
@@ -251,6 +274,7 @@ class Coordinator:
             found.orphan_vectors += len(missing)
             if fix and missing:
                 removed.orphan_vectors += self.vector.delete(missing)
+                self._fault("reconcile.vectors_fixed")
         for batch in self.graph.iter_memory_ids(self.batch_size):
             missing = sorted(set(batch) - self.vector.existing_ids(batch) - protected)
             found.orphan_memory_nodes += len(missing)
@@ -260,9 +284,11 @@ class Coordinator:
                 removed.orphan_entities += counts.orphan_entities
                 if op_id is not None:
                     self.journal.checkpoint(op_id, {}, erase_ids=missing)
+                    self._fault("reconcile.nodes_fixed")
         found.dangling_relations = self.graph.reconcile_relations(False, sorted(protected))
         if fix:
             removed.dangling_relations = self.graph.reconcile_relations(True, sorted(protected))
+            self._fault("reconcile.relations_fixed")
         found.orphan_entities = self.graph.reconcile_entities(False) + removed.orphan_entities
         if fix:
             removed.orphan_entities += self.graph.reconcile_entities(True)
@@ -279,8 +305,15 @@ class Coordinator:
             finished.append(self._recover_one(op))
         return finished
 
+    def _claim_for(self, op: PendingOperation) -> AbstractContextManager[None]:
+        if op.kind in ("add", "update", "delete"):
+            return self.locks.records(op.scope)
+        if op.kind == "delete_all":
+            return self.locks.erase(op.scope)
+        return self.locks.everything()
+
     def _recover_one(self, op: PendingOperation) -> RecoveredOperation:
-        with self._operation(op.id):
+        with self._claim_for(op), self._operation(op.id):
             if op.kind == "add" and op.memory_id is not None:
                 self._roll_back_add(op.id, op.memory_id)
                 return RecoveredOperation(operation_id=op.id, kind=op.kind, outcome="rolled_back")
@@ -293,8 +326,7 @@ class Coordinator:
             elif op.kind == "reset":
                 self._run_reset(op.id)
             elif op.kind == "reconcile":
-                self.reconcile(True)
-                self.journal.finish(op.id)
+                self._reconcile(op.id)
             else:
                 self.journal.finish(op.id, {"unknown_kind": 1})
         return RecoveredOperation(operation_id=op.id, kind=op.kind, outcome="completed")

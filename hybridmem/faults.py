@@ -29,7 +29,16 @@ FAULT_POINTS: dict[str, tuple[str, ...]] = {
         "delete_all.vectors_swept",
     ),
     "reset": ("reset.journaled", "reset.vector_reset", "reset.graph_reset"),
+    "reconcile": (
+        "reconcile.journaled",
+        "reconcile.vectors_fixed",
+        "reconcile.nodes_fixed",
+        "reconcile.relations_fixed",
+    ),
 }
+
+#: Points reached while undoing an add, right after a store error or in recover().
+ROLLBACK_POINTS: tuple[str, ...] = ("add.rollback.vector_deleted", "add.rollback.graph_deleted")
 
 
 class InjectedFault(RuntimeError):

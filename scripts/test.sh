@@ -29,7 +29,10 @@ if [ -f compose/neo4j_native.py ]; then
 fi
 if [ -f compose/weaviate_native.py ]; then
   if [ -z "${HYBRIDMEM_TEST_WEAVIATE_HOST:-}" ]; then
+    # First build ~4 min on 2 cores; the binary, module and build caches are
+    # kept under $HYBRIDMEM_CACHE. Both times go to the log.
     $PY compose/weaviate_native.py build
+    $PY compose/weaviate_native.py time-cached-build
     eval "$($PY compose/weaviate_native.py start --state "$servers" --print-env)"
     pids+=(compose/weaviate_native.py)
   fi

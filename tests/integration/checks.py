@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from hybridmem import HybridStore, Scope
 from hybridmem.records import normalise_name
+from hybridmem.testing.builders import memory_graph, vector_record
 
 
 @dataclass(frozen=True)
@@ -44,3 +45,14 @@ def assert_scope_empty(store: HybridStore, scope: Scope) -> None:
     assert store.graph.scope_memory_ids(scope, 1) == []
     assert store.get_all(**parts) == []
     assert store.relations(**parts) == []
+
+
+def make_orphans(store: HybridStore, label: str) -> tuple[str, str]:
+    """What outside interference or an old crash leaves: a vector without a memory
+    node, and a memory node (with an entity) without a vector. Returns their ids."""
+    scope = Scope(user_id=f"orphans-{label}")
+    vector_only = vector_record(f"{label}-vector-only", scope)
+    node_only = memory_graph(f"{label}-node-only", scope, (("Lonely", "t"),))
+    store.vector.upsert([vector_only])
+    store.graph.add_memories([node_only])
+    return vector_only.id, node_only.node.id

@@ -20,7 +20,12 @@ from hybridmem import HybridStore, Scope
 from hybridmem.faults import FAULT_POINTS, InjectedFault
 from hybridmem.testing.builders import embedding
 from tests.conftest import PairConfig
-from tests.integration.checks import assert_no_half_memory_or_orphan, assert_scope_empty, snapshot
+from tests.integration.checks import (
+    assert_no_half_memory_or_orphan,
+    assert_scope_empty,
+    make_orphans,
+    snapshot,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -63,6 +68,9 @@ def _run(store: HybridStore, kind: str, ids: dict[str, str]) -> None:
         store.delete_all(user_id="victim")
     elif kind == "reset":
         store.reset()
+    elif kind == "reconcile":
+        make_orphans(store, "crash")
+        store.reconcile(fix=True)
 
 
 def _check_after_recovery(

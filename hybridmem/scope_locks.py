@@ -1,0 +1,106 @@
+"""Admission control between mutating operations whose records may overlap.
+
+Without it, an ``add`` that lands while a ``delete_all`` of its scope runs can
+lose its vector to the erasure's final sweep after its node is written (a
+half-memory), and two overlapping erasures race each other's counts. So each
+mutation claims what it may touch before it starts:
+
+* ``records(scope)`` — add, update or delete of memories of one scope. Such
+  claims never conflict with each other (they touch different memory ids, or
+  the same id idempotently).
+* ``erase(filter)`` — delete_all. Conflicts with a records claim whose scope the
+  filter matches, and with an erase whose filter could match a common record.
+* ``everything()`` — reset and reconcile(fix): conflicts with every claim.
+
+Claims are granted in arrival order among conflicting ones, so a stream of adds
+cannot starve an erasure, nor an erasure the adds to other scopes. The claims
+are per process (per ``HybridStore``); see docs/reliability.md for processes
+that share server stores.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from typing import Literal
+
+from hybridmem.models import Scope
+
+ClaimKind = Literal["records", "erase", "everything"]
+
+
+@dataclass(frozen=True)
+class _Claim:
+    kind: ClaimKind
+    scope: Scope
+    ticket: int = field(compare=False)
+
+
+def _overlap(a: Scope, b: Scope) -> bool:
+    """Could one record match both filters? Only if no part they both give differs."""
+    a_parts, b_parts = a.parts(), b.parts()
+    return all(b_parts[name] == value for name, value in a_parts.items() if name in b_parts)
+
+
+def conflicts(a: _Claim, b: _Claim) -> bool:
+    if "everything" in (a.kind, b.kind):
+        return True
+    if a.kind == "records" and b.kind == "records":
+        return False
+    if a.kind == "erase" and b.kind == "erase":
+        return _overlap(a.scope, b.scope)
+    erase, records = (a, b) if a.kind == "erase" else (b, a)
+    return erase.scope.matches(records.scope)
+
+
+class ScopeLocks:
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._tickets = itertools.count()
+        self._active: list[_Claim] = []
+        self._waiting: list[_Claim] = []
+
+    def _admissible(self, claim: _Claim) -> bool:
+        if any(conflicts(claim, held) for held in self._active):
+            return False
+        # Fairness: an earlier conflicting request goes first.
+        return not any(
+            earlier.ticket < claim.ticket and conflicts(claim, earlier)
+            for earlier in self._waiting
+        )
+
+    @contextmanager
+    def _claim(self, kind: ClaimKind, scope: Scope) -> Iterator[None]:
+        with self._cond:
+            claim = _Claim(kind, scope, next(self._tickets))
+            self._waiting.append(claim)
+            try:
+                self._cond.wait_for(lambda: self._admissible(claim))
+            finally:
+                self._waiting.remove(claim)
+            self._active.append(claim)
+            # Leaving the queue may unblock a later, non-conflicting request.
+            self._cond.notify_all()
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._active.remove(claim)
+                self._cond.notify_all()
+
+    def records(self, scope: Scope) -> AbstractContextManager[None]:
+        return self._claim("records", scope)
+
+    def erase(self, scope: Scope) -> AbstractContextManager[None]:
+        return self._claim("erase", scope)
+
+    def everything(self) -> AbstractContextManager[None]:
+        return self._claim("everything", Scope())
+
+    def busy(self) -> int:
+        """Claims held right now (for tests and stats)."""
+        with self._cond:
+            return len(self._active)
