@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -34,6 +35,7 @@ from hybridmem.models import (
 )
 from hybridmem.server.auth import KeyRing, Principal
 from hybridmem.server.schemas import (
+    SCOPE_ID_SCHEMA,
     AddRequest,
     Health,
     ReconcileRequest,
@@ -57,10 +59,9 @@ _PROBE_ID = "00000000-0000-0000-0000-000000000000"
 _bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <API key>")
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="the API key")
 
-_SCOPE_ID = {"minLength": 1, "maxLength": 256}
-UserId = Annotated[str | None, Query(json_schema_extra=_SCOPE_ID)]
-AgentId = Annotated[str | None, Query(json_schema_extra=_SCOPE_ID)]
-RunId = Annotated[str | None, Query(json_schema_extra=_SCOPE_ID)]
+UserId = Annotated[str | None, Query(json_schema_extra=SCOPE_ID_SCHEMA)]
+AgentId = Annotated[str | None, Query(json_schema_extra=SCOPE_ID_SCHEMA)]
+RunId = Annotated[str | None, Query(json_schema_extra=SCOPE_ID_SCHEMA)]
 
 
 def _store(request: Request) -> HybridStore:
@@ -80,7 +81,16 @@ def _principal(
 StoreDep = Annotated[HybridStore, Depends(_store)]
 PrincipalDep = Annotated[Principal, Depends(_principal)]
 
+
+def _single_valued(request: Request) -> None:
+    """``?user_id=a&user_id=b`` would silently mean ``b``: for an erasure, refuse it."""
+    for name in request.query_params:
+        if len(request.query_params.getlist(name)) > 1:
+            raise ValidationError(f"invalid {name}: given more than once")
+
+
 router = APIRouter(
+    dependencies=[Depends(_single_valued)],
     responses={
         code: {"model": ErrorBody, "description": description}
         for code, description in zip(
@@ -98,7 +108,7 @@ router = APIRouter(
             ),
             strict=True,
         )
-    }
+    },
 )
 
 
@@ -333,6 +343,16 @@ def _install_error_handlers(app: FastAPI) -> None:
         detail = ErrorDetail(type=kind.get(exc.status_code, "HybridMemError"), message=exc.detail)
         response = _error_response(exc.status_code, ErrorBody(error=detail))
         response.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            # Starlette names only the methods of the first route matching the path;
+            # each method is a route of its own here, so list them all.
+            methods = {
+                method
+                for route in request.app.routes
+                if isinstance(route, APIRoute) and route.path_regex.match(request.url.path)
+                for method in route.methods
+            }
+            response.headers["Allow"] = ", ".join(sorted(methods))
         return response
 
     app.add_exception_handler(RequestValidationError, on_invalid_request)

@@ -7,9 +7,32 @@ the same messages as an in-process one.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from hybridmem.validation import MAX_ID_LENGTH
+
+#: Documents what hybridmem.validation.check_id enforces (it stays the one that
+#: enforces it, with its own messages): 1-256 characters, not only white space,
+#: no control characters (Unicode Cc, Zl, Zp).
+_NO_CONTROL = r"[^\x00-\x1f\x7f-\x9f\u2028\u2029]"
+SCOPE_ID_SCHEMA: dict[str, Any] = {
+    "minLength": 1,
+    "maxLength": MAX_ID_LENGTH,
+    "pattern": rf"^{_NO_CONTROL}*[^\s\x00-\x1f\x7f-\x9f\u2028\u2029]{_NO_CONTROL}*$",
+}
+
+
+#: The largest float32. Stores keep vectors as float32: a larger component would
+#: be stored as infinity (and read back as JSON null), so HTTP refuses it here.
+FLOAT32_MAX = 3.4028234663852886e38
+Component = Annotated[float, Field(ge=-FLOAT32_MAX, le=FLOAT32_MAX)]
+
+
+def _scope_id() -> Any:
+    return Field(default=None, json_schema_extra=SCOPE_ID_SCHEMA)
+
 
 # Unknown fields are refused: a misspelt "user" must not turn into "no scope".
 _STRICT = ConfigDict(extra="forbid", strict=True)
@@ -34,10 +57,10 @@ class AddRequest(BaseModel):
     model_config = _STRICT
 
     text: str
-    embedding: list[float]
-    user_id: str | None = None
-    agent_id: str | None = None
-    run_id: str | None = None
+    embedding: list[Component]
+    user_id: str | None = _scope_id()
+    agent_id: str | None = _scope_id()
+    run_id: str | None = _scope_id()
     metadata: dict[str, Any] | None = None
     entities: list[EntityIn] | None = None
     relations: list[RelationIn] | None = None
@@ -47,17 +70,17 @@ class UpdateRequest(BaseModel):
     model_config = _STRICT
 
     text: str | None = None
-    embedding: list[float] | None = None
+    embedding: list[Component] | None = None
     metadata: dict[str, Any] | None = None
 
 
 class SearchRequest(BaseModel):
     model_config = _STRICT
 
-    embedding: list[float]
-    user_id: str | None = None
-    agent_id: str | None = None
-    run_id: str | None = None
+    embedding: list[Component]
+    user_id: str | None = _scope_id()
+    agent_id: str | None = _scope_id()
+    run_id: str | None = _scope_id()
     limit: int = 10
 
 
