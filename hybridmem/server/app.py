@@ -350,7 +350,7 @@ def _install_error_handlers(app: FastAPI) -> None:
                 method
                 for route in request.app.routes
                 if isinstance(route, APIRoute) and route.path_regex.match(request.url.path)
-                for method in route.methods
+                for method in route.methods or ()
             }
             response.headers["Allow"] = ", ".join(sorted(methods))
         return response
