@@ -1,81 +1,72 @@
-"""The ``hybridmem`` command line: the demo, erasures with confirmation and progress, repair."""
+"""The ``hybridmem`` command line: memories, erasures with confirmation and progress, repair,
+the REST and MCP servers, and the demo.
+
+Exit codes: 0 ok, 2 bad input or config, 3 a store is unavailable, 4 another
+error (including an unknown id for get), 5 aborted at the confirmation, 6 not
+allowed (reserved for authentication and permission errors).
+"""
 
 from __future__ import annotations
 
-import json
 import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from hybridmem.errors import ConfigurationError, HybridMemError, StoreUnavailableError
+from hybridmem import cli_memory, cli_serve
+from hybridmem.cli_common import (
+    EXIT_ABORTED,
+    EXIT_AUTH,
+    EXIT_ERROR,
+    EXIT_OK,
+    EXIT_UNAVAILABLE,
+    EXIT_USAGE,
+    AgentOption,
+    ConfigOption,
+    JsonOption,
+    RunOption,
+    UserOption,
+    console,
+    counts_table,
+    errors,
+    handled,
+    open_store,
+    print_json,
+    result_table,
+)
 from hybridmem.models import DeleteProgress, DeleteResult
 from hybridmem.store import HybridStore
+
+__all__ = [
+    "EXIT_ABORTED",
+    "EXIT_AUTH",
+    "EXIT_ERROR",
+    "EXIT_OK",
+    "EXIT_UNAVAILABLE",
+    "EXIT_USAGE",
+    "app",
+    "main",
+    "run_delete_all",
+]
+
+# The demo renders with these under their historical names.
+_counts_table, _result_table = counts_table, result_table
 
 app = typer.Typer(
     help="hybridmem: graph-plus-vector memory store for AI agents.", no_args_is_help=True
 )
-console = Console()
-
-#: Exit codes scripts can rely on.
-EXIT_OK, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_ERROR, EXIT_ABORTED = 0, 2, 3, 4, 5
-
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", "-c", help="TOML config file (default: environment)")
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON")]
-
-
-def _open(config: Path | None) -> HybridStore:
-    try:
-        return HybridStore.from_config(config)
-    except ConfigurationError as exc:
-        console.print(f"[red]configuration error:[/red] {exc}")
-        raise typer.Exit(EXIT_USAGE) from None
-    except StoreUnavailableError as exc:
-        console.print(f"[red]store unavailable:[/red] {exc}")
-        raise typer.Exit(EXIT_UNAVAILABLE) from None
-
-
-def _fail(exc: Exception) -> typer.Exit:
-    if isinstance(exc, ValueError):
-        console.print(f"[red]invalid input:[/red] {exc}")
-        return typer.Exit(EXIT_USAGE)
-    if isinstance(exc, StoreUnavailableError):
-        console.print(f"[red]store unavailable:[/red] {exc}")
-        return typer.Exit(EXIT_UNAVAILABLE)
-    console.print(f"[red]error:[/red] {exc}")
-    return typer.Exit(EXIT_ERROR)
-
-
-def _counts_table(title: str, rows: dict[str, dict[str, Any]]) -> Table:
-    table = Table(title=title)
-    columns = list(next(iter(rows.values())).keys()) if rows else []
-    table.add_column("")
-    for column in columns:
-        table.add_column(column.replace("_", " "), justify="right")
-    for name, values in rows.items():
-        table.add_row(name, *(str(values[c]) for c in columns))
-    return table
-
-
-def _result_table(result: DeleteResult) -> Table:
-    title = "would delete (dry run)" if result.dry_run else "deleted"
-    return _counts_table(
-        f"delete_all {result.scope.parts()} — {title}",
-        {
-            "count": {
-                k: result[k]
-                for k in ("memories", "vectors", "memory_nodes", "relations", "orphan_entities")
-            }
-        },
-    )
+app.command("add")(cli_memory.add)
+app.command("search")(cli_memory.search)
+app.command("list")(cli_memory.list_memories)
+app.command("get")(cli_memory.get)
+app.command("delete")(cli_memory.delete)
+app.command("history")(cli_memory.history)
+app.command("serve")(cli_serve.serve)
+app.command("mcp")(cli_serve.mcp)
 
 
 def run_delete_all(
@@ -111,62 +102,51 @@ def run_delete_all(
 
 @app.command("delete-all")
 def delete_all(
-    user_id: Annotated[str | None, typer.Option("--user-id")] = None,
-    agent_id: Annotated[str | None, typer.Option("--agent-id")] = None,
-    run_id: Annotated[str | None, typer.Option("--run-id")] = None,
+    user_id: UserOption = None,
+    agent_id: AgentOption = None,
+    run_id: RunOption = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Count, touch nothing")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation")] = False,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Erase everything a scope owns from both stores."""
-    scope = {
-        k: v
-        for k, v in (("user_id", user_id), ("agent_id", agent_id), ("run_id", run_id))
-        if v is not None
-    }
-    with _open(config) as store:
-        try:
-            preview = store.delete_all(
-                user_id=user_id, agent_id=agent_id, run_id=run_id, dry_run=True
-            )
-            if dry_run:
-                _emit(preview, as_json)
-                return
-            if not yes:
-                if not sys.stdin.isatty():
-                    console.print(
-                        "[red]refusing to delete without --yes (no terminal to confirm)[/red]"
-                    )
-                    raise typer.Exit(EXIT_ABORTED)
-                console.print(_result_table(preview))
-                if not typer.confirm(f"Erase {preview.memories} memories of {scope}?"):
-                    raise typer.Exit(EXIT_ABORTED)
-            result = run_delete_all(store, scope, show_progress=not as_json)
-        except typer.Exit:
-            raise
-        except (HybridMemError, ValueError) as exc:
-            raise _fail(exc) from None
-        _emit(result, as_json)
+    """Erase everything a scope owns from both stores (asks first unless --yes)."""
+    with open_store(config) as store, handled():
+        # The dry run validates the scope (exit 2) before anything is asked or touched.
+        preview = store.delete_all(user_id=user_id, agent_id=agent_id, run_id=run_id, dry_run=True)
+        scope = preview.scope.parts()
+        if dry_run:
+            _emit(preview, as_json)
+            return
+        if not yes:
+            if not sys.stdin.isatty():
+                errors.print("[red]refusing to delete without --yes (no terminal to confirm)[/red]")
+                raise typer.Exit(EXIT_ABORTED)
+            console.print(result_table(preview))
+            if not typer.confirm(f"Erase {preview.memories} memories of {scope}?"):
+                errors.print("aborted: nothing was deleted")
+                raise typer.Exit(EXIT_ABORTED)
+        result = run_delete_all(store, scope, show_progress=not as_json)
+    _emit(result, as_json)
 
 
 def _emit(result: DeleteResult, as_json: bool) -> None:
     if as_json:
-        print(result.model_dump_json())
+        print_json(result)
     else:
-        console.print(_result_table(result))
+        console.print(result_table(result))
         console.print(f"{result['message']} (operation {result.operation_id})")
 
 
 @app.command()
 def stats(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Whole-store counts."""
-    with _open(config) as store:
+    with open_store(config) as store, handled():
         counts = store.stats()
     if as_json:
-        print(json.dumps(counts))
+        print_json(counts)
     else:
-        console.print(_counts_table("stats", {"store": counts}))
+        console.print(counts_table("stats", {"store": counts}))
 
 
 @app.command()
@@ -176,13 +156,13 @@ def reconcile(
     as_json: JsonOption = False,
 ) -> None:
     """Scan both stores for orphans (and remove them with --fix)."""
-    with _open(config) as store:
+    with open_store(config) as store, handled():
         report = store.reconcile(fix=fix)
     if as_json:
-        print(report.model_dump_json())
+        print_json(report)
     else:
         console.print(
-            _counts_table(
+            counts_table(
                 "reconcile",
                 {"found": report.found.model_dump(), "removed": report.removed.model_dump()},
             )
@@ -192,10 +172,10 @@ def reconcile(
 @app.command()
 def recover(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Finish operations a crash left pending."""
-    with _open(config) as store:
+    with open_store(config) as store, handled():
         done = store.recover()
     if as_json:
-        print(json.dumps([d.model_dump() for d in done]))
+        print_json(done)
     else:
         console.print(f"{len(done)} pending operation(s) finished")
 

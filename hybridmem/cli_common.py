@@ -1,0 +1,140 @@
+"""Plumbing shared by the ``hybridmem`` commands: options, exit codes, errors, output."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import TypeAdapter
+from rich.console import Console
+from rich.table import Table
+
+from hybridmem.config import HybridMemConfig
+from hybridmem.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    HybridMemError,
+    PermissionDeniedError,
+    StoreUnavailableError,
+)
+from hybridmem.models import DeleteResult, Memory, SearchHit
+from hybridmem.store import HybridStore
+
+console = Console()
+#: Errors go to stderr: stdout carries --json output (and the MCP protocol).
+errors = Console(stderr=True, soft_wrap=True)
+
+#: Exit codes scripts can rely on (documented in the README).
+EXIT_OK, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_ERROR, EXIT_ABORTED, EXIT_AUTH = 0, 2, 3, 4, 5, 6
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="TOML config file (default: environment)")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON")]
+UserOption = Annotated[str | None, typer.Option("--user-id", help="Scope: user id")]
+AgentOption = Annotated[str | None, typer.Option("--agent-id", help="Scope: agent id")]
+RunOption = Annotated[str | None, typer.Option("--run-id", help="Scope: run id")]
+EmbeddingOption = Annotated[
+    str | None,
+    typer.Option(
+        "--embedding",
+        help="The embedding as a JSON list of numbers (default: the configured embedder,"
+        " a hashing placeholder unless configured otherwise)",
+    ),
+]
+
+
+def exit_code(exc: BaseException) -> int:
+    if isinstance(exc, (ConfigurationError, ValueError)):
+        return EXIT_USAGE
+    if isinstance(exc, StoreUnavailableError):
+        return EXIT_UNAVAILABLE
+    if isinstance(exc, (AuthenticationError, PermissionDeniedError)):
+        return EXIT_AUTH
+    return EXIT_ERROR
+
+
+_LABELS = {
+    EXIT_USAGE: "invalid input",
+    EXIT_UNAVAILABLE: "store unavailable",
+    EXIT_AUTH: "not allowed",
+    EXIT_ERROR: "error",
+}
+
+
+@contextmanager
+def handled() -> Iterator[None]:
+    """Turn hybridmem's errors into a one-line message and the documented exit code."""
+    try:
+        yield
+    except (HybridMemError, ValueError) as exc:
+        code = exit_code(exc)
+        label = "configuration error" if isinstance(exc, ConfigurationError) else _LABELS[code]
+        errors.print(f"[red]{label}:[/red] {exc}", highlight=False)
+        raise typer.Exit(code) from None
+
+
+def load_config(config: Path | None) -> HybridMemConfig:
+    with handled():
+        return HybridMemConfig.load(config)
+
+
+def open_store(config: Path | HybridMemConfig | None) -> HybridStore:
+    with handled():
+        return HybridStore.from_config(config)
+
+
+def parse_json(option: str, text: str | None) -> Any:
+    """A JSON option's value; bad JSON is bad input (exit 2), naming the option."""
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        errors.print(f"[red]invalid input:[/red] {option} is not valid JSON ({exc})")
+        raise typer.Exit(EXIT_USAGE) from None
+
+
+def print_json(value: Any) -> None:
+    # Plain print: Rich would wrap long lines and add markup to JSON.
+    print(TypeAdapter(type(value)).dump_json(value).decode())
+
+
+def counts_table(title: str, rows: dict[str, dict[str, Any]]) -> Table:
+    table = Table(title=title)
+    columns = list(next(iter(rows.values())).keys()) if rows else []
+    table.add_column("")
+    for column in columns:
+        table.add_column(column.replace("_", " "), justify="right")
+    for name, values in rows.items():
+        table.add_row(name, *(str(values[c]) for c in columns))
+    return table
+
+
+def result_table(result: DeleteResult) -> Table:
+    title = "would delete (dry run)" if result.dry_run else "deleted"
+    return counts_table(
+        f"delete_all {result.scope.parts()} — {title}",
+        {
+            "count": {
+                k: result[k]
+                for k in ("memories", "vectors", "memory_nodes", "relations", "orphan_entities")
+            }
+        },
+    )
+
+
+def memories_table(title: str, rows: list[Memory] | list[SearchHit]) -> Table:
+    table = Table(title=title)
+    for column in ("id", "text", "scope", "score"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        memory, score = (
+            (row.memory, f"{row.score:.3f}") if isinstance(row, SearchHit) else (row, "")
+        )
+        table.add_row(memory.id, memory.text, str(memory.scope.parts()), score)
+    return table

@@ -1,0 +1,171 @@
+"""MCP tools over HybridStore (``hybridmem mcp``, stdio): memory for an agent's model.
+
+Tools take text. A tool call may carry its own ``embedding``; otherwise the
+configured embedder (``[embedder]``, by default the deterministic hashing
+placeholder of :mod:`hybridmem.embedder`) makes one. Every store error becomes
+an is_error result whose text is exactly the in-process message — ``delete_all_memories``
+without a scope answers with the well-known "At least one filter is required…".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import MCPServer
+from mcp_types import CallToolResult, TextContent
+from pydantic import BaseModel, TypeAdapter
+
+from hybridmem.embedder import Embedder
+from hybridmem.errors import HybridMemError
+from hybridmem.models import DeleteResult, Memory
+from hybridmem.store import HybridStore
+
+INSTRUCTIONS = (
+    "Long-term memory scoped by user_id, agent_id and run_id (give at least one). "
+    "add_memory stores a fact; search_memories finds related ones; "
+    "delete_all_memories erases everything a scope owns from both stores."
+)
+
+
+class MemoryView(BaseModel):
+    """A memory as a model sees it: no embedding (hundreds of floats of noise in a context)."""
+
+    id: str
+    text: str
+    user_id: str | None = None
+    agent_id: str | None = None
+    run_id: str | None = None
+    metadata: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, memory: Memory) -> MemoryView:
+        return cls.model_validate(memory.model_dump(exclude={"embedding", "hash"}))
+
+
+class HitView(BaseModel):
+    memory: MemoryView
+    score: float
+
+
+def _answer(action: Callable[[], Any]) -> CallToolResult:
+    """The tool's result; a hybridmem error becomes an is_error result carrying exactly
+    the in-process message (a raised ToolError would be prefixed by the SDK)."""
+    try:
+        value = action()
+    except (HybridMemError, ValueError) as exc:
+        return CallToolResult(content=[TextContent(type="text", text=str(exc))], is_error=True)
+    data = TypeAdapter(Any).dump_python(value, mode="json")
+    # Lists travel wrapped, as the SDK wraps a list-returning tool's output schema.
+    structured = data if isinstance(data, dict) else {"result": data}
+    return CallToolResult(
+        content=[TextContent(type="text", text=json.dumps(data))], structured_content=structured
+    )
+
+
+def build_mcp(store: HybridStore, embedder: Embedder) -> MCPServer[Any]:
+    """The MCP server with the memory tools over ``store``; the caller runs and closes it."""
+    server: MCPServer[Any] = MCPServer(name="hybridmem", instructions=INSTRUCTIONS)
+
+    def vector(text: str, embedding: list[float] | None) -> list[float]:
+        return embedding if embedding is not None else embedder.embed(text)
+
+    @server.tool(structured_output=True)
+    def add_memory(
+        text: str,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        entities: list[dict[str, str]] | None = None,
+        relations: list[dict[str, str]] | None = None,
+        embedding: list[float] | None = None,
+    ) -> Annotated[CallToolResult, MemoryView]:
+        """Store a memory for a scope (at least one of user_id, agent_id, run_id).
+
+        entities: [{"name": …, "type": …}]; relations: [{"source": name,
+        "target": name, "type": …}]. embedding: optional; without it the server's
+        configured embedder is used.
+        """
+        return _answer(
+            lambda: MemoryView.of(
+                store.add(
+                    text,
+                    embedding=vector(text, embedding),
+                    user_id=user_id,
+                    agent_id=agent_id,
+                    run_id=run_id,
+                    metadata=metadata,
+                    entities=entities,
+                    relations=relations,
+                )
+            )
+        )
+
+    @server.tool(structured_output=True)
+    def search_memories(
+        query: str,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        limit: int = 10,
+        embedding: list[float] | None = None,
+    ) -> Annotated[CallToolResult, list[HitView]]:
+        """The memories of a scope closest to ``query``, best first (score: cosine similarity)."""
+        return _answer(
+            lambda: [
+                HitView(memory=MemoryView.of(h.memory), score=h.score)
+                for h in store.search(
+                    vector(query, embedding),
+                    user_id=user_id,
+                    agent_id=agent_id,
+                    run_id=run_id,
+                    limit=limit,
+                )
+            ]
+        )
+
+    @server.tool(structured_output=True)
+    def list_memories(
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        limit: int | None = None,
+    ) -> Annotated[CallToolResult, list[MemoryView]]:
+        """Every memory of a scope (at least one of user_id, agent_id, run_id)."""
+        return _answer(
+            lambda: [
+                MemoryView.of(m)
+                for m in store.get_all(
+                    user_id=user_id, agent_id=agent_id, run_id=run_id, limit=limit
+                )
+            ]
+        )
+
+    @server.tool(structured_output=True)
+    def delete_memory(memory_id: str) -> Annotated[CallToolResult, DeleteResult]:
+        """Erase one memory from both stores (and its text from history)."""
+        return _answer(lambda: store.delete(memory_id))
+
+    @server.tool(structured_output=True)
+    def delete_all_memories(
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        dry_run: bool = False,
+    ) -> Annotated[CallToolResult, DeleteResult]:
+        """Erase everything a scope owns from both stores; a scope is required.
+
+        dry_run=true only counts what would be erased.
+        """
+        return _answer(
+            lambda: store.delete_all(
+                user_id=user_id, agent_id=agent_id, run_id=run_id, dry_run=dry_run
+            )
+        )
+
+    return server
