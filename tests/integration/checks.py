@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from hybridmem import HybridStore, Scope
@@ -56,3 +57,24 @@ def make_orphans(store: HybridStore, label: str) -> tuple[str, str]:
     store.vector.upsert([vector_only])
     store.graph.add_memories([node_only])
     return vector_only.id, node_only.node.id
+
+
+def assert_history_consistent(store: HybridStore, memory_ids: Iterable[str]) -> None:
+    """History agrees with the stores: a memory that exists has its ADD (and the
+    text it holds now in its newest event); a memory that is gone keeps ids and
+    hashes but no text, and names the operation that erased it."""
+    present = snapshot(store).vector_ids
+    for memory_id in memory_ids:
+        events = store.history(memory_id)
+        if memory_id in present:
+            memory = store.get(memory_id)
+            assert memory is not None
+            assert events and events[0].kind == "ADD", f"{memory_id}: no ADD event"
+            assert all(e.kind in ("ADD", "UPDATE") for e in events), events
+            assert events[-1].new_text == memory.text, f"{memory_id}: history text differs"
+        else:
+            assert all(e.old_text is None and e.new_text is None for e in events), (
+                f"{memory_id}: erased text still in history"
+            )
+            if events:
+                assert all(e.erased_by for e in events), f"{memory_id}: erasure not recorded"

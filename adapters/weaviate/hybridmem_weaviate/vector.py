@@ -159,6 +159,10 @@ class WeaviateVectorStore:
         self._page = page_size
         self._page_lock = threading.Lock()
         self._client: weaviate.WeaviateClient | None = None
+        # After an outage the gRPC channel keeps failing for its reconnect backoff
+        # even once the server is back; a fresh client answers at once.
+        self._reconnect = False
+        self._client_lock = threading.Lock()
 
         def connect() -> weaviate.WeaviateClient:
             return weaviate.connect_to_custom(
@@ -179,6 +183,7 @@ class WeaviateVectorStore:
                 ),
             )
 
+        self._connect = connect
         self._client = self._call(connect)
         try:
             self._ensure_collection()
@@ -190,13 +195,19 @@ class WeaviateVectorStore:
 
     def _call(self, action: Callable[[], T]) -> T:
         try:
+            if self._reconnect:
+                self._reopen()
             return action()
+        except StoreUnavailableError:
+            self._reconnect = True
+            raise
         except (
             weaviate_errors.WeaviateConnectionError,
             weaviate_errors.WeaviateStartUpError,
             weaviate_errors.WeaviateClosedClientError,
             weaviate_errors.WeaviateTimeoutError,
         ) as exc:
+            self._reconnect = True
             raise StoreUnavailableError(self.name, self.address, _short(exc)) from None
         except weaviate_errors.WeaviateBaseError as exc:
             text = _short(exc)
@@ -204,12 +215,26 @@ class WeaviateVectorStore:
             if "query maximum results exceeded" in text and maximum:
                 raise _PageTooLarge(int(maximum.group(1))) from None
             if _looks_unreachable(text):
+                self._reconnect = True
                 raise StoreUnavailableError(self.name, self.address, text) from None
             if "vector dimensions do not match" in text or ("length" in text and "vector" in text):
                 raise DimensionMismatchError(f"{self.name}: {text}") from None
             raise StoreError(self.name, self.address, text) from None
         except OSError as exc:
+            self._reconnect = True
             raise StoreUnavailableError(self.name, self.address, str(exc)) from None
+
+    def _reopen(self) -> None:
+        with self._client_lock:
+            if not self._reconnect:
+                return
+            try:
+                fresh = self._connect()
+            except weaviate_errors.WeaviateBaseError as exc:
+                raise StoreUnavailableError(self.name, self.address, _short(exc)) from None
+            old, self._client, self._reconnect = self._client, fresh, False
+            if old is not None:
+                old.close()
 
     def _paged(self, action: Callable[[int], T]) -> T:
         """Run ``action(page)``; when the server's QUERY_MAXIMUM_RESULTS is smaller

@@ -1,0 +1,250 @@
+"""The crash matrix: SIGKILL a child process at every fault point the coordinator
+exposes (and at random moments), reopen the store, and check the contract.
+
+A "point" is a coordinator step boundary (``hybridmem.faults``), the n-th time
+it is reached: the delete_all of ten memories in batches of three reaches each
+per-batch point four times. Double crashes kill the recovery of a crashed
+operation too. After every case, on every adapter pair: a deleted scope is
+empty, nothing outside it is lost, no half-memory, no orphan entity or dangling
+relation, nothing pending, and history agrees with the stores.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hybridmem import HybridStore, Scope
+from hybridmem.faults import FAULT_POINTS, ROLLBACK_POINTS
+from hybridmem.testing.builders import embedding
+from tests.conftest import PairConfig
+from tests.integration.checks import (
+    assert_history_consistent,
+    assert_no_half_memory_or_orphan,
+    assert_scope_empty,
+    make_orphans,
+    snapshot,
+)
+from tests.reliability import tally
+
+ROOT = Path(__file__).resolve().parents[2]
+VICTIMS, KEEPERS, BATCH = 10, 3, 3
+
+
+@dataclass(frozen=True)
+class Kill:
+    point: str
+    nth: int = 1
+
+    def spec(self) -> str:
+        return f"{self.point}:{self.nth}"
+
+
+@dataclass(frozen=True)
+class Case:
+    kind: str
+    first: Kill
+    #: Kill the recovery of the crashed operation too.
+    recovery: Kill | None = None
+
+    @property
+    def label(self) -> str:
+        first = f"{self.kind}@{self.first.point}#{self.first.nth}"
+        if self.recovery is None:
+            return first
+        return f"{first}+recover@{self.recovery.point}#{self.recovery.nth}"
+
+
+def _single_cases() -> list[Case]:
+    cases = [
+        Case(kind, Kill(point))
+        for kind in ("add", "update", "delete", "reset", "reconcile")
+        for point in FAULT_POINTS[kind]
+    ]
+    cases += [
+        Case("delete_all", Kill("delete_all.journaled")),
+        Case("delete_all", Kill("delete_all.counted")),
+    ]
+    batches = -(-VICTIMS // BATCH)
+    cases += [
+        Case("delete_all", Kill(f"delete_all.{step}", nth))
+        for nth in range(1, batches + 1)
+        for step in ("batch_fetched", "vectors_deleted", "graph_deleted", "batch_journaled")
+    ]
+    cases.append(Case("delete_all", Kill("delete_all.vectors_swept")))
+    return cases
+
+
+def _double_cases() -> list[Case]:
+    first_all = Kill("delete_all.vectors_deleted", 1)
+    return [
+        *(
+            Case("delete_all", first_all, Kill(f"delete_all.{step}", nth))
+            for step, nth in (
+                ("batch_fetched", 1),
+                ("vectors_deleted", 1),
+                ("graph_deleted", 1),
+                ("batch_journaled", 2),
+                ("vectors_swept", 1),
+            )
+        ),
+        Case("delete_all", Kill("delete_all.graph_deleted", 2), Kill("delete_all.vectors_deleted")),
+        Case("delete_all", Kill("delete_all.graph_deleted", 2), Kill("delete_all.batch_journaled")),
+        *(Case("add", Kill("add.graph_written"), Kill(point)) for point in ROLLBACK_POINTS),
+        Case("add", Kill("add.vector_written"), Kill(ROLLBACK_POINTS[0])),
+        Case("delete", Kill("delete.vector_deleted"), Kill("delete.vector_deleted")),
+        Case("delete", Kill("delete.vector_deleted"), Kill("delete.graph_deleted")),
+        Case("update", Kill("update.vector_written"), Kill("update.vector_written")),
+        Case("reset", Kill("reset.vector_reset"), Kill("reset.vector_reset")),
+        Case("reset", Kill("reset.vector_reset"), Kill("reset.graph_reset")),
+        Case("reconcile", Kill("reconcile.vectors_fixed"), Kill("reconcile.nodes_fixed")),
+    ]
+
+
+CASES = _single_cases() + _double_cases()
+
+
+def _seed(store: HybridStore) -> dict[str, str]:
+    ids = {}
+    for i in range(VICTIMS):
+        ids[f"v{i}"] = store.add(
+            f"victim {i}",
+            embedding=embedding(f"v{i}"),
+            user_id="victim",
+            agent_id=f"a{i % 2}",
+            entities=[{"name": f"E{i % 3}", "type": "t"}, {"name": "Paris", "type": "city"}],
+            relations=[{"source": f"E{i % 3}", "target": "Paris", "type": "near"}],
+        ).id
+    for i in range(KEEPERS):
+        ids[f"k{i}"] = store.add(
+            f"keeper {i}",
+            embedding=embedding(f"k{i}"),
+            user_id="keeper",
+            entities=[{"name": "Paris", "type": "city"}, {"name": f"K{i}", "type": "t"}],
+            relations=[{"source": f"K{i}", "target": "Paris", "type": "near"}],
+        ).id
+    return ids
+
+
+def _child(
+    config: dict[str, Any], operation: dict[str, Any], kill: Kill | None
+) -> subprocess.Popen[str]:
+    env = {**os.environ}
+    env.pop("HYBRIDMEM_FAULT_KILL_AT", None)
+    if kill is not None:
+        env["HYBRIDMEM_FAULT_KILL_AT"] = kill.spec()
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.reliability.crash_child",
+            json.dumps(config),
+            json.dumps(operation),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _killed_at_point(config: dict[str, Any], operation: dict[str, Any], kill: Kill) -> None:
+    child = _child(config, operation, kill)
+    _, stderr = child.communicate(timeout=300)
+    assert child.returncode == -signal.SIGKILL, (
+        f"{kill.spec()} was never reached: exit {child.returncode}\n{stderr[-2000:]}"
+    )
+
+
+def _check(store: HybridStore, kind: str, ids: dict[str, str], before: set[str]) -> None:
+    assert_no_half_memory_or_orphan(store)
+    remaining = snapshot(store).vector_ids
+    assert_history_consistent(store, before | remaining)
+    if kind == "reset":
+        assert remaining == set()
+        return
+    keepers = {ids[f"k{i}"] for i in range(KEEPERS)}
+    assert keepers <= remaining, "a memory outside the scope was lost"
+    assert all(store.get(k) is not None for k in keepers)
+    if kind == "delete_all":
+        assert_scope_empty(store, Scope(user_id="victim"))
+        assert all(e.user_id != "victim" for e in store.entities())
+    else:
+        untouched = {ids[f"v{i}"] for i in range(1, VICTIMS)}
+        assert untouched <= remaining, "a memory the operation did not name was lost"
+    if kind == "delete":
+        assert ids["v0"] not in remaining
+    if kind == "update":
+        memory = store.get(ids["v0"])
+        assert memory is not None and memory.text == "updated text"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", CASES, ids=[c.label for c in CASES])
+def test_sigkill_at_a_fault_point_then_reopen(
+    pair_config: PairConfig, tmp_path: Path, case: Case
+) -> None:
+    config: dict[str, Any] = {**pair_config(tmp_path / "d"), "batch_size": BATCH}
+    with HybridStore(config) as store:
+        ids = _seed(store)
+        if case.kind == "reconcile":
+            make_orphans(store, "matrix")
+        before = snapshot(store).vector_ids
+    operation = {"kind": case.kind, "user_id": "victim", "memory_id": ids["v0"]}
+    _killed_at_point(config, operation, case.first)
+    tally.count("crash points tried (SIGKILL at a fault point)")
+    if case.recovery is not None:
+        _killed_at_point(config, {"kind": "recover"}, case.recovery)
+        tally.count("crash points tried (SIGKILL during recovery)")
+    # Opening the store again finishes what the killed processes left pending.
+    with HybridStore(config) as reopened:
+        _check(reopened, case.kind, ids, before)
+
+
+RANDOM_KILLS = [("delete_all", i) for i in range(3)] + [("adds", i) for i in range(3)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("kind", "round_"), RANDOM_KILLS, ids=[f"{k}-{r}" for k, r in RANDOM_KILLS]
+)
+def test_sigkill_at_a_random_moment_then_reopen(
+    pair_config: PairConfig, tmp_path: Path, kind: str, round_: int, request: pytest.FixtureRequest
+) -> None:
+    """Kills that land inside a store call (mid-transaction, mid-batch), not only
+    between steps. The seed is printed so a failure can be replayed."""
+    seed = zlib.crc32(request.node.nodeid.encode())
+    delay = random.Random(seed).uniform(0.02, 0.8 if kind == "delete_all" else 1.5)
+    config: dict[str, Any] = {**pair_config(tmp_path / "d"), "batch_size": 2}
+    with HybridStore(config) as store:
+        ids = _seed(store)
+        for i in range(30):
+            store.add(f"more {i}", embedding=embedding(f"more{i}"), user_id="victim")
+        before = snapshot(store).vector_ids
+    operation = {"kind": kind, "user_id": "victim" if kind == "delete_all" else "bulk", "count": 30}
+    child = _child(config, operation, None)
+    assert child.stdout is not None
+    assert child.stdout.readline().strip() == "started"
+    time.sleep(delay)
+    child.send_signal(signal.SIGKILL)
+    child.communicate(timeout=60)
+    landed = child.returncode == -signal.SIGKILL
+    tally.count("random-moment kills" + (" (mid-operation)" if landed else " (after finishing)"))
+    print(f"seed {seed}: killed after {delay:.3f}s, mid-operation={landed}")
+    with HybridStore(config) as reopened:
+        _check(reopened, kind if kind == "delete_all" else "add", ids, before)
+        if kind == "adds":
+            added = snapshot(reopened).vector_ids - before
+            assert all((m := reopened.get(i)) and m.text.startswith("bulk add") for i in added)
