@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
@@ -59,9 +60,16 @@ _PROBE_ID = "00000000-0000-0000-0000-000000000000"
 _bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <API key>")
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="the API key")
 
-UserId = Annotated[str | None, Query(json_schema_extra=SCOPE_ID_SCHEMA)]
-AgentId = Annotated[str | None, Query(json_schema_extra=SCOPE_ID_SCHEMA)]
-RunId = Annotated[str | None, Query(json_schema_extra=SCOPE_ID_SCHEMA)]
+ScopeId = Annotated[str | None, Query(json_schema_extra=SCOPE_ID_SCHEMA)]
+
+
+@dataclass
+class ScopeQuery:
+    """``?user_id=&agent_id=&run_id=``: validated by the store's validators, not here."""
+
+    user_id: ScopeId = None
+    agent_id: ScopeId = None
+    run_id: ScopeId = None
 
 
 def _store(request: Request) -> HybridStore:
@@ -79,6 +87,7 @@ def _principal(
 
 
 StoreDep = Annotated[HybridStore, Depends(_store)]
+ScopeDep = Annotated[ScopeQuery, Depends()]
 PrincipalDep = Annotated[Principal, Depends(_principal)]
 
 
@@ -129,7 +138,7 @@ def _visible_memory(store: HybridStore, principal: Principal, memory_id: str) ->
 
 @router.post("/memories", status_code=201, operation_id="add", tags=["memories"])
 def add(body: AddRequest, store: StoreDep, principal: PrincipalDep) -> Memory:
-    scope = principal.narrow(body.user_id, body.agent_id, body.run_id, fill_empty=False)
+    scope = principal.narrow(body, fill_empty=False)
     return store.add(
         body.text,
         embedding=body.embedding,
@@ -146,12 +155,10 @@ def add(body: AddRequest, store: StoreDep, principal: PrincipalDep) -> Memory:
 def get_all(
     store: StoreDep,
     principal: PrincipalDep,
-    user_id: UserId = None,
-    agent_id: AgentId = None,
-    run_id: RunId = None,
+    query: ScopeDep,
     limit: Annotated[int | None, Query(ge=1, le=MAX_LIMIT)] = None,
 ) -> list[Memory]:
-    scope = principal.narrow(user_id, agent_id, run_id, fill_empty=False)
+    scope = principal.narrow(query, fill_empty=False)
     return store.get_all(
         user_id=scope.user_id, agent_id=scope.agent_id, run_id=scope.run_id, limit=limit
     )
@@ -161,13 +168,11 @@ def get_all(
 def delete_all(
     store: StoreDep,
     principal: PrincipalDep,
-    user_id: UserId = None,
-    agent_id: AgentId = None,
-    run_id: RunId = None,
+    query: ScopeDep,
     dry_run: bool = False,
 ) -> DeleteResult:
     """Erase everything the scope owns from both stores. No filter: 400, touches nothing."""
-    scope = principal.narrow(user_id, agent_id, run_id, fill_empty=False)
+    scope = principal.narrow(query, fill_empty=False)
     return store.delete_all(
         user_id=scope.user_id, agent_id=scope.agent_id, run_id=scope.run_id, dry_run=dry_run
     )
@@ -204,7 +209,7 @@ def history(memory_id: str, store: StoreDep, principal: PrincipalDep) -> list[Hi
 def search(body: SearchRequest, store: StoreDep, principal: PrincipalDep) -> list[SearchHit]:
     if body.limit > MAX_LIMIT:
         raise ValidationError(f"invalid limit: must be at most {MAX_LIMIT}")
-    scope = principal.narrow(body.user_id, body.agent_id, body.run_id, fill_empty=False)
+    scope = principal.narrow(body, fill_empty=False)
     return store.search(
         body.embedding,
         user_id=scope.user_id,
@@ -218,7 +223,7 @@ def search(body: SearchRequest, store: StoreDep, principal: PrincipalDep) -> lis
 
 
 @router.get("/entities", operation_id="entities", tags=["graph"])
-def entities(store: StoreDep, principal: PrincipalDep, user_id: UserId = None) -> list[Entity]:
+def entities(store: StoreDep, principal: PrincipalDep, user_id: ScopeId = None) -> list[Entity]:
     return store.entities(user_id=principal.entity_namespace(user_id))
 
 
@@ -226,11 +231,9 @@ def entities(store: StoreDep, principal: PrincipalDep, user_id: UserId = None) -
 def relations(
     store: StoreDep,
     principal: PrincipalDep,
-    user_id: UserId = None,
-    agent_id: AgentId = None,
-    run_id: RunId = None,
+    query: ScopeDep,
 ) -> list[Relation]:
-    scope = principal.narrow(user_id, agent_id, run_id, fill_empty=True)
+    scope = principal.narrow(query, fill_empty=True)
     return store.relations(user_id=scope.user_id, agent_id=scope.agent_id, run_id=scope.run_id)
 
 

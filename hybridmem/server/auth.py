@@ -24,11 +24,23 @@ import hashlib
 import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from hybridmem.config import ApiKeyConfig
 from hybridmem.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 from hybridmem.models import Scope
 from hybridmem.validation import scope_from
+
+
+class ScopeFields(Protocol):
+    """A request's scope parts: request bodies and query parameters alike (not yet validated)."""
+
+    @property
+    def user_id(self) -> str | None: ...
+    @property
+    def agent_id(self) -> str | None: ...
+    @property
+    def run_id(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -44,21 +56,16 @@ class Principal:
                 f"{action} spans every scope; this API key is bound to {self.scope.parts()}"
             )
 
-    def narrow(
-        self,
-        user_id: str | None,
-        agent_id: str | None,
-        run_id: str | None,
-        *,
-        fill_empty: bool,
-    ) -> Scope:
+    def narrow(self, request: ScopeFields, *, fill_empty: bool) -> Scope:
         """The request's scope with the key's bound parts added; 403 on a conflict.
 
         With ``fill_empty=False`` a request naming no part is passed on as is, so
         that the store rejects it with its own message (400).
         """
         # Invalid ids are a 422 naming the parameter before any 403 about them.
-        requested = scope_from(user_id, agent_id, run_id, required_message=None)
+        requested = scope_from(
+            request.user_id, request.agent_id, request.run_id, required_message=None
+        )
         if self.scope is None or (requested.is_empty() and not fill_empty):
             return requested
         parts = dict(requested.parts())
@@ -79,7 +86,7 @@ class Principal:
                 "entities are shared by all agents and runs of a user; "
                 f"this API key is bound to {self.scope.parts()}"
             )
-        return self.narrow(user_id, None, None, fill_empty=True).user_id
+        return self.narrow(Scope.model_construct(user_id=user_id), fill_empty=True).user_id
 
     def check_visible(self, record: Scope | None, what: str) -> None:
         """404 for a record outside the key's scope: the same answer as a missing one."""

@@ -13,10 +13,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from hybridmem import errors
 from hybridmem.errors import (
     AuthenticationError,
-    ConfigurationError,
-    DimensionMismatchError,
     HybridMemError,
     InvalidScopeError,
     MissingScopeError,
@@ -61,22 +60,11 @@ STATUS_OF: tuple[tuple[type[HybridMemError], int], ...] = (
 #: Every status an operation may answer with besides its success status.
 ERROR_STATUSES = (400, 401, 403, 404, 409, 422, 500, 502, 503)
 
+#: Every error class of hybridmem.errors by name: the client rebuilds what the server names.
 _TYPES: dict[str, type[HybridMemError]] = {
-    cls.__name__: cls
-    for cls in (
-        AuthenticationError,
-        ConfigurationError,
-        DimensionMismatchError,
-        HybridMemError,
-        InvalidScopeError,
-        MissingScopeError,
-        NotFoundError,
-        OperationPendingError,
-        PermissionDeniedError,
-        StoreError,
-        StoreUnavailableError,
-        ValidationError,
-    )
+    name: cls
+    for name, cls in vars(errors).items()
+    if isinstance(cls, type) and issubclass(cls, HybridMemError)
 }
 
 _BY_STATUS: dict[int, type[HybridMemError]] = {
