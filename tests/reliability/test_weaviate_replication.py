@@ -401,23 +401,6 @@ def test_all_with_a_crashed_replica_stays_pending_then_recovers_everywhere(
     assert outcome.problems() == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Weaviate 1.36.10 resolves ALL against the replicas that are live memberlist"
-        " members: after a graceful stop (node left at once) or within ~6s of a crash"
-        " (node declared dead), a delete at ALL is acknowledged by 2 of 3 replicas and"
-        " delete_all returns success with nothing pending. After node3 restarts it"
-        " serves every erased object at ONE (fetch, fetch by id, near_vector, counts)"
-        " for as long as measured (40s; async replication is off), and its first"
-        " QUORUM fetch_objects returns them too (then read-repairs them). A second"
-        " delete_all through node1 after the restart removed only 6 of the 12 stale"
-        " copies (those of shards it happened to read from node3). Fix proposed in the"
-        " adapter: refuse to delete at ALL unless every shard has replication_factor live"
-        " replicas (GET /v1/nodes?output=verbose),"
-        " raising StoreUnavailableError so the operation stays pending."
-    ),
-)
 def test_all_with_a_stopped_replica_is_not_acknowledged_and_nothing_comes_back(
     whole_cluster: Cluster, tmp_path: Path, record_testsuite_property: Record
 ) -> None:
@@ -435,28 +418,19 @@ def test_all_with_a_stopped_replica_is_not_acknowledged_and_nothing_comes_back(
     problems = outcome.problems()
     if outcome.acknowledged:
         problems.insert(0, "delete_all at ALL was acknowledged with node3 stopped")
+    assert isinstance(outcome.error, StoreUnavailableError), outcome.error
+    assert outcome.pending_kinds == ["delete_all"]
     assert not outcome.outage_problems, outcome.outage_problems
     assert problems == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Weaviate 1.36.10, DeleteOnConflict, async replication off: node3, which missed"
-        " a QUORUM delete, serves every erased object at ONE (fetch, fetch by id,"
-        " near_vector, counts) after its restart, for as long as measured (40s), and"
-        " its first QUORUM fetch_objects returns them too before read repair removes"
-        " them. Reads through node1/node2 at any level never see them. With async"
-        " replication enabled on the collection they disappeared ~31s after the"
-        " restart: shorter, never zero."
-    ),
-)
-def test_quorum_with_a_stopped_replica_then_nothing_comes_back(
+def test_quorum_reads_still_erase_at_all_with_a_stopped_replica(
     whole_cluster: Cluster, tmp_path: Path, record_testsuite_property: Record
 ) -> None:
-    """The weaker setting: at QUORUM two of three replicas acknowledge, so delete_all
-    succeeds with node3 stopped. DeleteOnConflict must then make the delete win:
-    once node3 is back, no erased record is visible anywhere, at any level."""
+    """consistency_level = QUORUM applies to reads and writes; an erasure still
+    needs every replica. With node3 stopped, delete_all is refused and stays
+    pending; once node3 is back, recover() finishes it and no erased record is
+    visible anywhere, at any level."""
     outcome, _ = erase_with_node3_out(
         whole_cluster,
         tmp_path,
@@ -465,7 +439,9 @@ def test_quorum_with_a_stopped_replica_then_nothing_comes_back(
         whole_cluster.stop_node,
     )
     _report("QUORUM, node3 stopped", whole_cluster, outcome, record_testsuite_property)
-    assert outcome.acknowledged, outcome.error
+    assert isinstance(outcome.error, StoreUnavailableError), outcome.error
+    assert "replicas" in str(outcome.error)
+    assert outcome.pending_kinds == ["delete_all"]
     assert not outcome.outage_problems, outcome.outage_problems
     assert outcome.problems() == []
 

@@ -25,8 +25,10 @@ class WeaviateOptions(BaseModel):
     #: A Weaviate class name (capitalised), fixed by configuration.
     collection: str = Field(default="HybridMemory", pattern=r"^[A-Z][A-Za-z0-9_]{0,99}$")
     api_key: SecretStr | None = None
-    #: Deletes and writes at ALL: an erasure is acknowledged by every replica.
+    #: Reads and writes. Erasures always run at ALL, and only while every replica of
+    #: every shard is in the cluster (otherwise they stay pending for recover()).
     consistency_level: Literal["ONE", "QUORUM", "ALL"] = "ALL"
+    #: For a collection this adapter creates; an existing one keeps its own.
     replication_factor: int = Field(default=1, ge=1)
     timeout_seconds: float = Field(default=10.0, gt=0)
     #: Objects per query; lowered automatically to the server's QUERY_MAXIMUM_RESULTS.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -155,6 +156,8 @@ class WeaviateVectorStore:
         self.address = f"http://{host}:{http_port} (grpc {grpc_port})"
         self._collection_name = collection
         self._replication_factor = replication_factor
+        #: Shards of the collection (read from its config); erasures need them all.
+        self._shards = 1
         self._consistency = ConsistencyLevel(consistency_level)
         self._page = page_size
         self._page_lock = threading.Lock()
@@ -254,6 +257,53 @@ class WeaviateVectorStore:
             self._consistency
         )
 
+    @property
+    def _erasing(self) -> Collection[Any, Any]:
+        """Deletes always run at ALL, whatever level reads and writes use."""
+        assert self._client is not None
+        return self._client.collections.use(self._collection_name).with_consistency_level(
+            ConsistencyLevel.ALL
+        )
+
+    def _require_every_replica(self) -> None:
+        """Refuse to erase unless every shard has all its replicas in the cluster.
+
+        Weaviate resolves ALL against the replicas that are cluster members right
+        now: a replica that is stopped (or declared dead a few seconds after a
+        crash) is left out, the delete is acknowledged by the others, and the
+        missing replica serves the erased objects again when it returns (seen on
+        1.36 with DeleteOnConflict and async replication off). So an erasure
+        checks membership first, and fails with the operation left pending for
+        recover() while a replica is away."""
+        if self._replication_factor <= 1:
+            return
+        assert self._client is not None
+        client = self._client
+        nodes = self._call(
+            lambda: client.cluster.nodes(collection=self._collection_name, output="verbose")
+        )
+        replicas: dict[str, list[str]] = {}
+        for node in nodes:
+            if node.status != "HEALTHY":
+                continue
+            for shard in node.shards or []:
+                if shard.collection == self._collection_name:
+                    replicas.setdefault(shard.name, []).append(node.name)
+        short = {
+            shard: sorted(names)
+            for shard, names in replicas.items()
+            if len(names) < self._replication_factor
+        }
+        if short or len(replicas) < self._shards:
+            detail = "; ".join(f"shard {s} on {', '.join(n)}" for s, n in sorted(short.items()))
+            detail = detail or f"{len(replicas)} of {self._shards} shards"
+            raise StoreUnavailableError(
+                self.name,
+                self.address,
+                f"an erasure needs all {self._replication_factor} replicas of every shard of"
+                f" {self._collection_name!r}; live: {detail}",
+            )
+
     def _ensure_collection(self) -> None:
         assert self._client is not None
         client = self._client
@@ -262,26 +312,37 @@ class WeaviateVectorStore:
             if client.collections.exists(self._collection_name):
                 self._check_existing()
                 return
-            client.collections.create(
-                self._collection_name,
-                vector_config=Configure.Vectors.self_provided(
-                    vector_index_config=Configure.VectorIndex.hnsw(
-                        distance_metric=VectorDistances.COSINE
-                    )
-                ),
-                properties=_SCHEMA,
-                replication_config=Configure.replication(
-                    factor=self._replication_factor,
-                    deletion_strategy=ReplicationDeletionStrategy.DELETE_ON_CONFLICT,
-                ),
-            )
+            with warnings.catch_warnings():
+                # async_enabled is deprecated for 1.38+, where it is on by default
+                # for replicated collections; on 1.36 it still has to be asked for.
+                warnings.simplefilter("ignore", DeprecationWarning)
+                self._create(client)
+            self._read_layout()
 
         self._call(create)
+
+    def _create(self, client: weaviate.WeaviateClient) -> None:
+        client.collections.create(
+            self._collection_name,
+            vector_config=Configure.Vectors.self_provided(
+                vector_index_config=Configure.VectorIndex.hnsw(
+                    distance_metric=VectorDistances.COSINE
+                )
+            ),
+            properties=_SCHEMA,
+            replication_config=Configure.replication(
+                factor=self._replication_factor,
+                # A backstop for a replica lost during a delete: async
+                # replication, with DeleteOnConflict, removes its stale copies.
+                async_enabled=self._replication_factor > 1,
+                deletion_strategy=ReplicationDeletionStrategy.DELETE_ON_CONFLICT,
+            ),
+        )
 
     def _check_existing(self) -> None:
         """A collection made elsewhere (by hand, or another tool) must still match
         scope ids exactly; refuse it rather than erase the wrong records."""
-        config = self._coll.config.get()
+        config = self._read_layout()
         properties = {p.name: p for p in config.properties}
         for key in _KEY.values():
             prop = properties.get(key)
@@ -299,6 +360,14 @@ class WeaviateVectorStore:
                     deletion_strategy=ReplicationDeletionStrategy.DELETE_ON_CONFLICT
                 )
             )
+
+    def _read_layout(self) -> Any:
+        """The collection's own replication factor and shard count win over the
+        configured ones: they are what an erasure has to reach."""
+        config = self._coll.config.get()
+        self._replication_factor = int(config.replication_config.factor)
+        self._shards = int(config.sharding_config.actual_count) if config.sharding_config else 1
+        return config
 
     # -- writes ---------------------------------------------------------------------
 
@@ -338,7 +407,7 @@ class WeaviateVectorStore:
     def _delete_where(self, where: Any) -> tuple[int, int]:
         """One delete_many: (deleted, matched). Weaviate deletes at most
         QUERY_MAXIMUM_RESULTS objects per call, so deleted may be below matched."""
-        result = self._call(lambda: self._coll.data.delete_many(where=where))
+        result = self._call(lambda: self._erasing.data.delete_many(where=where))
         if result.failed:
             raise StoreError(
                 self.name, self.address, f"{result.failed} of {result.matches} deletions failed"
@@ -346,6 +415,9 @@ class WeaviateVectorStore:
         return int(result.successful), int(result.matches)
 
     def delete(self, ids: Sequence[str]) -> int:
+        if not ids:
+            return 0
+        self._require_every_replica()
         total = 0
         for chunk in _chunks(ids, DEFAULT_PAGE):
             where = Filter.by_id().contains_any(chunk)
@@ -354,16 +426,21 @@ class WeaviateVectorStore:
                 total += deleted
                 if deleted == 0 or deleted >= matched:
                     break
+        # A replica that left during the delete may have missed it: report the
+        # erasure as unfinished so it stays pending.
+        self._require_every_replica()
         return total
 
     def delete_scope(self, scope: Scope, batch_size: int) -> int:
         # One delete_many removes at most QUERY_MAXIMUM_RESULTS objects: repeat
         # until nothing matches.
+        self._require_every_replica()
         total = 0
         while True:
             deleted, matched = self._delete_where(_scope_filter(scope))
             total += deleted
             if deleted == 0 or deleted >= matched:
+                self._require_every_replica()
                 return total
 
     # -- reads ----------------------------------------------------------------------
