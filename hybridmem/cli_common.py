@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import TypeAdapter
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from hybridmem.config import HybridMemConfig
@@ -66,6 +67,12 @@ _LABELS = {
 }
 
 
+def report(label: str, message: str) -> None:
+    """One error line on stderr; the message is escaped, so "[server]" or an id in
+    brackets prints as is instead of being taken for Rich markup."""
+    errors.print(f"[red]{label}:[/red] {escape(message)}", highlight=False)
+
+
 @contextmanager
 def handled() -> Iterator[None]:
     """Turn hybridmem's errors into a one-line message and the documented exit code."""
@@ -74,7 +81,7 @@ def handled() -> Iterator[None]:
     except (HybridMemError, ValueError) as exc:
         code = exit_code(exc)
         label = "configuration error" if isinstance(exc, ConfigurationError) else _LABELS[code]
-        errors.print(f"[red]{label}:[/red] {exc}", highlight=False)
+        report(label, str(exc))
         raise typer.Exit(code) from None
 
 
@@ -95,7 +102,7 @@ def parse_json(option: str, text: str | None) -> Any:
     try:
         return json.loads(text)
     except ValueError as exc:
-        errors.print(f"[red]invalid input:[/red] {option} is not valid JSON ({exc})")
+        report("invalid input", f"{option} is not valid JSON ({exc})")
         raise typer.Exit(EXIT_USAGE) from None
 
 

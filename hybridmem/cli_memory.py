@@ -16,12 +16,12 @@ from hybridmem.cli_common import (
     UserOption,
     console,
     counts_table,
-    errors,
     handled,
     memories_table,
     open_store,
     parse_json,
     print_json,
+    report,
 )
 from hybridmem.embedder import embedder_from_config
 from hybridmem.store import HybridStore
@@ -129,7 +129,7 @@ def get(
     with open_store(config) as store, handled():
         memory = store.get(memory_id)
     if memory is None:
-        errors.print(f"[red]error:[/red] memory {memory_id} not found")
+        report("error", f"memory {memory_id} not found")
         raise typer.Exit(EXIT_ERROR)
     if as_json:
         print_json(memory)

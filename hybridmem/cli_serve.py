@@ -7,7 +7,14 @@ from typing import Annotated
 
 import typer
 
-from hybridmem.cli_common import EXIT_USAGE, ConfigOption, errors, load_config, open_store
+from hybridmem.cli_common import (
+    EXIT_USAGE,
+    ConfigOption,
+    errors,
+    load_config,
+    open_store,
+    report,
+)
 from hybridmem.embedder import embedder_from_config
 
 _INSTALL_HINT = "the server extra is not installed: pip install 'hybridmem[server]'"
@@ -46,7 +53,7 @@ def serve(
 
         from hybridmem.server import create_app
     except ImportError:
-        errors.print(f"[red]invalid configuration:[/red] {_INSTALL_HINT}")
+        report("invalid configuration", _INSTALL_HINT)
         raise typer.Exit(EXIT_USAGE) from None
     settings = load_config(config)
     bind = host or settings.server.host
@@ -55,10 +62,10 @@ def serve(
         and not is_loopback(bind)
         and not (allow_unauthenticated or settings.server.allow_unauthenticated)
     ):
-        errors.print(
-            f"[red]refusing to serve on {bind} without API keys:[/red] anyone reaching it could"
-            " erase every memory. Configure [server] api_keys, bind 127.0.0.1, or pass"
-            " --allow-unauthenticated."
+        report(
+            f"refusing to serve on {bind} without API keys",
+            "anyone reaching it could erase every memory. Configure [server] api_keys,"
+            " bind 127.0.0.1, or pass --allow-unauthenticated.",
         )
         raise typer.Exit(EXIT_USAGE)
     with open_store(settings) as store:
@@ -81,7 +88,7 @@ def mcp(config: ConfigOption = None) -> None:
     try:
         from hybridmem.mcp_server import build_mcp
     except ImportError:
-        errors.print(f"[red]invalid configuration:[/red] {_INSTALL_HINT}")
+        report("invalid configuration", _INSTALL_HINT)
         raise typer.Exit(EXIT_USAGE) from None
     settings = load_config(config)
     with open_store(settings) as store:

@@ -121,6 +121,7 @@ def test_serve_refuses_a_public_address_without_api_keys(config: Path) -> None:
     result = runner.invoke(app, ["serve", "--host", "0.0.0.0", "--config", str(config)])
     assert result.exit_code == EXIT_USAGE
     assert "refusing to serve on 0.0.0.0 without API keys" in result.stderr
+    assert "Configure [server] api_keys" in result.stderr
 
 
 def test_demo_runs_on_the_embedded_default(tmp_path: Path) -> None:
