@@ -315,7 +315,9 @@ def main() -> None:
     parser.add_argument("--pairs", default="kuzu+kuzu")
     parser.add_argument(
         "--cache",
-        default=str(Path(os.environ.get("HYBRIDMEM_CACHE", Path.home() / ".cache/hybridmem")) / "bench"),
+        default=str(
+            Path(os.environ.get("HYBRIDMEM_CACHE", Path.home() / ".cache/hybridmem")) / "bench"
+        ),
         help="where built embedded stores are kept between runs ('' to disable)",
     )
     args = parser.parse_args()

@@ -3,12 +3,14 @@
 from hybridmem.async_store import AsyncHybridStore
 from hybridmem.config import HybridMemConfig
 from hybridmem.errors import (
+    AuthenticationError,
     ConfigurationError,
     DimensionMismatchError,
     HybridMemError,
     InvalidScopeError,
     MissingScopeError,
     NotFoundError,
+    PermissionDeniedError,
     StoreError,
     StoreUnavailableError,
     ValidationError,
@@ -28,6 +30,7 @@ from hybridmem.store import HybridStore
 
 __all__ = [
     "AsyncHybridStore",
+    "AuthenticationError",
     "ConfigurationError",
     "DeleteProgress",
     "DeleteResult",
@@ -41,6 +44,7 @@ __all__ = [
     "Memory",
     "MissingScopeError",
     "NotFoundError",
+    "PermissionDeniedError",
     "ReconcileReport",
     "Relation",
     "Scope",

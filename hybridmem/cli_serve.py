@@ -45,6 +45,14 @@ def serve(
         ),
     ] = False,
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level")] = "info",
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            "--access-log/--no-access-log",
+            help="Log every request line. Off by default: query strings carry user ids,"
+            " which an erasure cannot reach once they are in a log file.",
+        ),
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Serve the REST API (FastAPI under uvicorn) over the configured stores."""
@@ -80,6 +88,7 @@ def serve(
             host=bind,
             port=settings.server.port if port is None else port,
             log_level=log_level,
+            access_log=access_log,
         )
 
 

@@ -28,8 +28,8 @@ from hybridmem.models import (
 )
 from hybridmem.plan import DELETE_MESSAGE, DeletionPlan, DeletionTally, preview
 from hybridmem.ports import GraphStore, VectorStore
-from hybridmem.scope_locks import ScopeLocks
 from hybridmem.records import MemoryGraph, VectorRecord, text_hash
+from hybridmem.scope_locks import ScopeLocks
 
 ProgressCallback = Callable[[DeleteProgress], None]
 
@@ -117,9 +117,7 @@ class Coordinator:
             "updated_at": new.updated_at.isoformat(),
         }
         with self.locks.records(old.scope):
-            op_id = self.journal.begin(
-                "update", scope=old.scope, memory_id=old.id, payload=payload
-            )
+            op_id = self.journal.begin("update", scope=old.scope, memory_id=old.id, payload=payload)
             with self._operation(op_id):
                 self._fault("update.journaled")
                 self._apply_update(op_id, old.text, new)

@@ -68,8 +68,7 @@ class ScopeLocks:
             return False
         # Fairness: an earlier conflicting request goes first.
         return not any(
-            earlier.ticket < claim.ticket and conflicts(claim, earlier)
-            for earlier in self._waiting
+            earlier.ticket < claim.ticket and conflicts(claim, earlier) for earlier in self._waiting
         )
 
     @contextmanager

@@ -172,7 +172,7 @@ class HybridStore:
         """Write a memory to both stores; entities de-duplicate within the user's namespace."""
         scope = scope_from(user_id, agent_id, run_id)
         text = check_text(text)
-        vector_values = _checked_vector(embedding)
+        vector_values = check_embedding(embedding)
         meta = check_metadata(metadata)
         memory_id = str(uuid.uuid4())
         stamp = now()
@@ -215,7 +215,7 @@ class HybridStore:
         new_text = check_text(text) if text is not None else old.text
         new = VectorRecord(
             id=old.id,
-            embedding=_checked_vector(embedding) if embedding is not None else old.embedding,
+            embedding=check_embedding(embedding) if embedding is not None else old.embedding,
             text=new_text,
             hash=text_hash(new_text),
             user_id=old.user_id,
@@ -301,7 +301,7 @@ class HybridStore:
         limit: int = 10,
     ) -> list[SearchHit]:
         scope = scope_from(user_id, agent_id, run_id)
-        hits = self.vector.search(_checked_vector(embedding), scope, check_limit(limit))
+        hits = self.vector.search(check_embedding(embedding), scope, check_limit(limit))
         return [SearchHit(memory=_memory(record), score=score) for record, score in hits]
 
     def entities(self, *, user_id: str | None = None) -> list[Entity]:
@@ -350,14 +350,6 @@ class HybridStore:
             **self.graph.stats(),
             "pending_operations": len(self.journal.pending()),
         }
-
-
-def _checked_vector(embedding: object) -> list[float]:
-    values = check_embedding(embedding)
-    if not any(values):
-        # Cosine similarity is undefined for a zero vector.
-        raise ValidationError("invalid embedding: must not be all zeros")
-    return values
 
 
 def _graph_parts(

@@ -13,6 +13,12 @@ from hybridmem.models import Scope
 
 MAX_ID_LENGTH = 256
 
+#: Both vector stores keep float32: a larger component would be stored as
+#: infinity, and a vector whose squared norm underflows float32 has no direction
+#: (cosine divides by its norm).
+FLOAT32_MAX = 3.4028234663852886e38
+FLOAT32_MIN_NORMAL = 1.1754943508222875e-38
+
 #: Word for word the message of the well-known memory API, so backends that
 #: match on it keep working.
 NO_FILTER_MESSAGE = (
@@ -104,7 +110,14 @@ def check_embedding(value: object) -> list[float]:
         number = float(item)
         if not math.isfinite(number):
             raise ValidationError("invalid embedding: every element must be finite")
+        if abs(number) > FLOAT32_MAX:
+            raise ValidationError(
+                f"invalid embedding: element {number!r} is beyond float32"
+                f" (|x| <= {FLOAT32_MAX:.4g})"
+            )
         out.append(number)
+    if math.fsum(x * x for x in out) < FLOAT32_MIN_NORMAL:
+        raise ValidationError("invalid embedding: must not be all zeros (or too close to zero)")
     return out
 
 

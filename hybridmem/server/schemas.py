@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hybridmem.validation import MAX_ID_LENGTH
+from hybridmem.validation import FLOAT32_MAX, MAX_ID_LENGTH
 
 #: Documents what hybridmem.validation.check_id enforces (it stays the one that
 #: enforces it, with its own messages): 1-256 characters, not only white space,
@@ -24,9 +24,7 @@ SCOPE_ID_SCHEMA: dict[str, Any] = {
 }
 
 
-#: The largest float32. Stores keep vectors as float32: a larger component would
-#: be stored as infinity (and read back as JSON null), so HTTP refuses it here.
-FLOAT32_MAX = 3.4028234663852886e38
+#: Documents (in the OpenAPI schema) the float32 range check_embedding enforces.
 Component = Annotated[float, Field(ge=-FLOAT32_MAX, le=FLOAT32_MAX)]
 
 

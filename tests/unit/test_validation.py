@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hybridmem import HybridStore, InvalidScopeError
-from hybridmem.validation import NO_FILTER_MESSAGE, check_id, scope_from
+from hybridmem import HybridStore, InvalidScopeError, ValidationError
+from hybridmem.validation import NO_FILTER_MESSAGE, check_embedding, check_id, scope_from
 
 EXACT_MESSAGE = (
     "At least one filter is required to delete all memories. If you want to delete all "
@@ -93,3 +93,21 @@ def test_other_entry_points_validate_too(embedded: HybridStore) -> None:
     with pytest.raises(ValueError, match="limit"):
         embedded.search([1.0], user_id="u", limit=0)
     assert embedded.stats()["vectors"] == 0
+
+
+@pytest.mark.parametrize(
+    ("embedding", "reason"),
+    [
+        ([1e39, 1.0], "beyond float32"),
+        ([-1e39, 1.0], "beyond float32"),
+        ([0.0, 0.0], "all zeros"),
+        ([1e-50, 1e-60], "too close to zero"),
+        ([float("nan"), 1.0], "finite"),
+        ([True, 1.0], "number"),
+    ],
+)
+def test_embeddings_must_survive_float32_storage(embedding: list[float], reason: str) -> None:
+    """Both stores keep float32: what would turn into infinity or a zero vector there
+    is refused here, with nothing written."""
+    with pytest.raises(ValidationError, match=reason):
+        check_embedding(embedding)
