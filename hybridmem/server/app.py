@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import unquote, unquote_to_bytes
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -92,7 +93,17 @@ PrincipalDep = Annotated[Principal, Depends(_principal)]
 
 
 def _single_valued(request: Request) -> None:
-    """``?user_id=a&user_id=b`` would silently mean ``b``: for an erasure, refuse it."""
+    """``?user_id=a&user_id=b`` would silently mean ``b``: for an erasure, refuse it.
+    Bytes that are not UTF-8 would be decoded to U+FFFD, so two different ids
+    could name one scope: refuse them too."""
+    raw: bytes = request.scope["query_string"]
+    for pair in raw.split(b"&"):
+        name, _, value = pair.partition(b"=")
+        try:
+            unquote_to_bytes(value.replace(b"+", b" ")).decode("utf-8")
+        except UnicodeDecodeError:
+            label = unquote(name.decode("latin-1"), errors="replace")
+            raise ValidationError(f"invalid {label}: not UTF-8") from None
     for name in request.query_params:
         if len(request.query_params.getlist(name)) > 1:
             raise ValidationError(f"invalid {name}: given more than once")
@@ -405,6 +416,9 @@ def create_app(
         summary="Graph-plus-vector memory store for AI agents, with scoped erasure",
         version="0.1.0",
         lifespan=lifespan,
+        # No 307 from /memories/ to /memories: a DELETE that follows it (307 keeps
+        # the method) would turn "delete the memory with an empty id" into delete_all.
+        redirect_slashes=False,
     )
     if given is not None:
         _configure(app, given)
