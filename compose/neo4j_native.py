@@ -15,14 +15,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
+
+# compose/ is not a package: run as a script or loaded by path from the tests,
+# this file finds its sibling module only through its own directory.
+_HERE = str(Path(__file__).resolve().parent)
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
+import native_process  # noqa: E402
+from native_process import free_port  # noqa: E402
 
 VERSION = os.environ.get("HYBRIDMEM_NEO4J_VERSION", "5.26.31")
 PASSWORD = "hybridmem-test"
@@ -88,14 +94,10 @@ def fetch(version: str = VERSION) -> Path:
     return lib
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
-class Neo4jProcess:
+class Neo4jProcess(native_process.ServerProcess):
+    stop_seconds: ClassVar[float] = 60.0
+
     home: Path
     bolt_port: int
     password: str
@@ -158,8 +160,7 @@ class Neo4jProcess:
         self._write_config()
         self._set_password(lib)
         started = time.monotonic()
-        log = open(self.home / "logs" / "console.log", "ab")
-        self.process = subprocess.Popen(
+        self.process = native_process.spawn(
             [
                 "java",
                 *_JVM_FLAGS,
@@ -171,12 +172,9 @@ class Neo4jProcess:
                 f"--config-dir={self.home / 'conf'}",
                 "--console-mode",
             ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "NEO4J_HOME": str(self.home)},
-            start_new_session=True,
+            self.home / "logs" / "console.log",
+            {**os.environ, "NEO4J_HOME": str(self.home)},
         )
-        log.close()  # the child keeps its own descriptor
         self.wait_ready(timeout)
         self.start_seconds = time.monotonic() - started
         return self
@@ -188,8 +186,9 @@ class Neo4jProcess:
         last: Exception | None = None
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
-                tail = (self.home / "logs" / "console.log").read_text(errors="replace")[-3000:]
-                raise RuntimeError(f"neo4j exited with {self.process.returncode}:\n{tail}")
+                raise native_process.exited_error(
+                    "neo4j", self.process, self.home / "logs" / "console.log"
+                )
             try:
                 with GraphDatabase.driver(
                     self.uri, auth=("neo4j", self.password), connection_timeout=2
@@ -200,25 +199,6 @@ class Neo4jProcess:
                 last = exc
                 time.sleep(0.5)
         raise TimeoutError(f"neo4j at {self.uri} not ready after {timeout}s: {last}")
-
-    def stop(self, timeout: float = 60.0) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-
-    def restart(self) -> Neo4jProcess:
-        self.stop()
-        return self.start()
 
 
 def start(
@@ -248,11 +228,9 @@ def main() -> None:
         return
     if args.state is None:
         parser.error("--state is required")
-    home = args.state / "neo4j"
     if args.command == "start":
-        server = start(home, args.bolt_port)
-        assert server.process is not None
-        (args.state / "neo4j.pid").write_text(str(server.process.pid))
+        server = start(args.state / "neo4j", args.bolt_port)
+        native_process.write_pid_file(args.state, "neo4j", server.process)
         print(
             f"neo4j {VERSION} ready at {server.uri} in {server.start_seconds:.1f}s", file=sys.stderr
         )
@@ -261,19 +239,7 @@ def main() -> None:
             print("export HYBRIDMEM_TEST_NEO4J_USER=neo4j")
             print(f"export HYBRIDMEM_TEST_NEO4J_PASSWORD={PASSWORD}")
         return
-    pid_file = args.state / "neo4j.pid"
-    if pid_file.exists():
-        pid = int(pid_file.read_text())
-        try:
-            os.kill(pid, signal.SIGTERM)
-            for _ in range(120):
-                os.kill(pid, 0)
-                time.sleep(0.5)
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        pid_file.unlink()
-    shutil.rmtree(home, ignore_errors=True)
+    native_process.stop_pid_file(args.state, "neo4j", Neo4jProcess.stop_seconds)
 
 
 if __name__ == "__main__":

@@ -58,11 +58,8 @@ checked here):
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
-import os
 import shutil
-import signal
 import socket
 import sys
 import time
@@ -70,27 +67,18 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
+# compose/ is not a package: run as a script or loaded by path from the tests,
+# this file finds its sibling modules only through its own directory. A
+# weaviate_native that tests/servers/weaviate.py already loaded is the one
+# imported here (same name in sys.modules), so both share one module object.
+_HERE = str(Path(__file__).resolve().parent)
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
+import weaviate_native as native  # noqa: E402
+from native_process import stop_pid  # noqa: E402
 
-
-def _native() -> ModuleType:
-    # compose/ is not a package: load the single-node launcher by path, under the
-    # name tests/servers/weaviate.py gives it, so both share one module object.
-    loaded = sys.modules.get("weaviate_native")
-    if loaded is not None:
-        return loaded
-    spec = importlib.util.spec_from_file_location("weaviate_native", HERE / "weaviate_native.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["weaviate_native"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-native = _native()
 WeaviateProcess = native.WeaviateProcess
 HOST = "127.0.0.1"
 
@@ -158,8 +146,7 @@ class WeaviateCluster:
         return self.nodes[index]
 
     def running(self, index: int) -> bool:
-        process = self.nodes[index].process
-        return process is not None and process.poll() is None
+        return bool(self.nodes[index].running())
 
     def _env(self, index: int, join: list[int]) -> dict[str, str]:
         node = self.nodes[index]
@@ -330,17 +317,8 @@ def main() -> None:
     if not state_file.exists():
         return
     for node in json.loads(state_file.read_text()):
-        pid = node.get("pid")
-        if not pid:
-            continue
-        try:
-            os.kill(pid, signal.SIGTERM)
-            for _ in range(60):
-                os.kill(pid, 0)
-                time.sleep(0.5)
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        if node.get("pid"):
+            stop_pid(node["pid"], WeaviateProcess.stop_seconds)
     state_file.unlink()
     shutil.rmtree(args.state / "weaviate-cluster", ignore_errors=True)
 

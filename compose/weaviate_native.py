@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,6 +19,14 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+# compose/ is not a package: run as a script or loaded by path from the tests,
+# this file finds its sibling module only through its own directory.
+_HERE = str(Path(__file__).resolve().parent)
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
+import native_process  # noqa: E402
+from native_process import free_port  # noqa: E402
 
 VERSION = os.environ.get("HYBRIDMEM_WEAVIATE_VERSION", "1.36.10")
 CACHE = Path(os.environ.get("HYBRIDMEM_CACHE", Path.home() / ".cache" / "hybridmem"))
@@ -72,14 +77,8 @@ def time_cached_build(version: str = VERSION) -> float:
     return seconds
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
-class WeaviateProcess:
+class WeaviateProcess(native_process.ServerProcess):
     data_dir: Path
     http_port: int = field(default_factory=free_port)
     grpc_port: int = field(default_factory=free_port)
@@ -118,21 +117,18 @@ class WeaviateProcess:
             **self.env_overrides,
         }
         started = time.monotonic()
-        log = open(self.data_dir / "weaviate.log", "ab")
-        self.process = subprocess.Popen(
+        self.process = native_process.spawn(
             [str(exe), "--host", self.host, "--port", str(self.http_port), "--scheme", "http"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
+            self.data_dir / "weaviate.log",
+            env,
         )
-        log.close()  # the child keeps its own descriptor
         deadline = time.monotonic() + timeout
         url = f"http://{self.host}:{self.http_port}/v1/.well-known/ready"
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                tail = (self.data_dir / "weaviate.log").read_text(errors="replace")[-3000:]
-                raise RuntimeError(f"weaviate exited with {self.process.returncode}:\n{tail}")
+                raise native_process.exited_error(
+                    "weaviate", self.process, self.data_dir / "weaviate.log"
+                )
             try:
                 with urllib.request.urlopen(url, timeout=2) as response:
                     if response.status == 200:
@@ -142,25 +138,6 @@ class WeaviateProcess:
                 pass
             time.sleep(0.3)
         raise TimeoutError(f"weaviate at {url} not ready after {timeout}s")
-
-    def stop(self, timeout: float = 30.0) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-
-    def restart(self) -> WeaviateProcess:
-        self.stop()
-        return self.start()
 
 
 def start(data_dir: Path, **env_overrides: str) -> WeaviateProcess:
@@ -185,8 +162,7 @@ def main() -> None:
         parser.error("--state is required")
     if args.command == "start":
         server = start(args.state / "weaviate")
-        assert server.process is not None
-        (args.state / "weaviate.pid").write_text(str(server.process.pid))
+        native_process.write_pid_file(args.state, "weaviate", server.process)
         print(
             f"weaviate v{VERSION} ready at http://{server.host}:{server.http_port}"
             f" (grpc {server.grpc_port}) in {server.start_seconds:.1f}s",
@@ -197,19 +173,7 @@ def main() -> None:
             print(f"export HYBRIDMEM_TEST_WEAVIATE_HTTP_PORT={server.http_port}")
             print(f"export HYBRIDMEM_TEST_WEAVIATE_GRPC_PORT={server.grpc_port}")
         return
-    pid_file = args.state / "weaviate.pid"
-    if pid_file.exists():
-        pid = int(pid_file.read_text())
-        try:
-            os.kill(pid, signal.SIGTERM)
-            for _ in range(60):
-                os.kill(pid, 0)
-                time.sleep(0.5)
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        pid_file.unlink()
-    shutil.rmtree(args.state / "weaviate", ignore_errors=True)
+    native_process.stop_pid_file(args.state, "weaviate", WeaviateProcess.stop_seconds)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,112 @@
+"""Process handling shared by the native launchers (neo4j_native.py,
+weaviate_native.py, weaviate_cluster.py): ports, spawning, stopping.
+
+compose/ is not a package; each launcher puts this directory on ``sys.path``
+before ``import native_process``, whether it runs as a script or is loaded by
+path from the tests.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import ClassVar, Self
+
+#: How often a pid is polled while it is given time to exit.
+_POLL_SECONDS = 0.5
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def spawn(cmd: Sequence[str], log_path: Path, env: Mapping[str, str]) -> subprocess.Popen[bytes]:
+    """Start a server in its own session (a Ctrl-C on the caller does not reach
+    it), stdout and stderr appended to ``log_path``."""
+    with open(log_path, "ab") as log:  # the child keeps its own descriptor
+        return subprocess.Popen(
+            list(cmd),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=dict(env),
+            start_new_session=True,
+        )
+
+
+def exited_error(name: str, process: subprocess.Popen[bytes], log_path: Path) -> RuntimeError:
+    """A server that died while starting, with the end of its log."""
+    tail = log_path.read_text(errors="replace")[-3000:]
+    return RuntimeError(f"{name} exited with {process.returncode}:\n{tail}")
+
+
+class ServerProcess:
+    """stop/kill/restart for a launcher's server object (a dataclass with a
+    ``process`` field and a ``start()`` that returns it once ready)."""
+
+    #: Seconds a graceful stop may take before SIGKILL.
+    stop_seconds: ClassVar[float] = 30.0
+    process: subprocess.Popen[bytes] | None
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, timeout: float | None = None) -> None:
+        process = self.process
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(self.stop_seconds if timeout is None else timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def kill(self) -> None:
+        process = self.process
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait()
+
+    def restart(self) -> Self:
+        self.stop()
+        return self.start()
+
+
+def stop_pid(pid: int, grace_seconds: float) -> None:
+    """SIGTERM, then SIGKILL if the process outlives ``grace_seconds``; a pid that
+    is already gone is not an error (a server started by an earlier ``start``
+    command is not our child, so there is no Popen to wait on)."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(round(grace_seconds / _POLL_SECONDS)):
+            os.kill(pid, 0)
+            time.sleep(_POLL_SECONDS)
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def write_pid_file(state_dir: Path, name: str, process: subprocess.Popen[bytes] | None) -> None:
+    assert process is not None
+    (state_dir / f"{name}.pid").write_text(str(process.pid))
+
+
+def stop_pid_file(state_dir: Path, name: str, grace_seconds: float) -> None:
+    """The ``stop --state DIR`` command: stop the server ``start --state DIR``
+    recorded in ``DIR/<name>.pid`` and remove its directory ``DIR/<name>``."""
+    pid_file = state_dir / f"{name}.pid"
+    if pid_file.exists():
+        stop_pid(int(pid_file.read_text()), grace_seconds)
+        pid_file.unlink()
+    shutil.rmtree(state_dir / name, ignore_errors=True)
