@@ -12,8 +12,6 @@ repairs it, which would hide the stale replica from the reads that follow.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -30,10 +28,10 @@ from hybridmem import HybridStore, Scope, StoreError, StoreUnavailableError
 from hybridmem.testing.builders import embedding
 from hybridmem_weaviate.vector import scope_key
 from tests.integration.checks import assert_no_half_memory_or_orphan
+from tests.servers import compose
 
 pytestmark = pytest.mark.weaviate
 
-ROOT = Path(__file__).resolve().parents[2]
 LEVELS = ("ONE", "QUORUM", "ALL")
 VICTIMS = 12
 KEEPERS = 3
@@ -50,14 +48,7 @@ Record = Callable[[str, object], None]
 
 
 def _cluster_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "weaviate_cluster", ROOT / "compose" / "weaviate_cluster.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["weaviate_cluster"] = module
-    spec.loader.exec_module(module)
-    return module
+    return compose.load("weaviate_cluster")
 
 
 @pytest.fixture(scope="module")

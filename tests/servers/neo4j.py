@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,19 +13,14 @@ from typing import Any
 
 import pytest
 
+from tests.servers import compose
+
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "compose" / "docker-compose.yml"
 
 
 def native() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "neo4j_native", ROOT / "compose" / "neo4j_native.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["neo4j_native"] = module
-    spec.loader.exec_module(module)
-    return module
+    return compose.load("neo4j_native")
 
 
 @dataclass(frozen=True)

@@ -2,32 +2,21 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 
+from tests.servers import compose
 from tests.servers.neo4j import docker_answers
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def native() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "weaviate_native", ROOT / "compose" / "weaviate_native.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["weaviate_native"] = module
-    spec.loader.exec_module(module)
-    return module
+    return compose.load("weaviate_native")
 
 
 @dataclass(frozen=True)
@@ -37,8 +26,13 @@ class WeaviateServer:
     grpc_port: int
 
     def vector_config(self, collection: str) -> dict[str, Any]:
-        return {"provider": "weaviate", "host": self.host, "http_port": self.http_port,
-                "grpc_port": self.grpc_port, "collection": collection}
+        return {
+            "provider": "weaviate",
+            "host": self.host,
+            "http_port": self.http_port,
+            "grpc_port": self.grpc_port,
+            "collection": collection,
+        }
 
 
 def _ready(host: str, port: int) -> bool:
@@ -50,19 +44,25 @@ def _ready(host: str, port: int) -> bool:
 
 
 @pytest.fixture(scope="session")
-def weaviate_server(request: pytest.FixtureRequest,
-                    tmp_path_factory: pytest.TempPathFactory) -> Iterator[WeaviateServer]:
+def weaviate_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[WeaviateServer]:
     host = os.environ.get("HYBRIDMEM_TEST_WEAVIATE_HOST")
     if host:
-        yield WeaviateServer(host, int(os.environ.get("HYBRIDMEM_TEST_WEAVIATE_HTTP_PORT", "8080")),
-                             int(os.environ.get("HYBRIDMEM_TEST_WEAVIATE_GRPC_PORT", "50051")))
+        yield WeaviateServer(
+            host,
+            int(os.environ.get("HYBRIDMEM_TEST_WEAVIATE_HTTP_PORT", "8080")),
+            int(os.environ.get("HYBRIDMEM_TEST_WEAVIATE_GRPC_PORT", "50051")),
+        )
         return
     if docker_answers():
         services = request.getfixturevalue("docker_services")
-        server = WeaviateServer("127.0.0.1", services.port_for("weaviate", 8080),
-                                services.port_for("weaviate", 50051))
-        services.wait_until_responsive(timeout=120, pause=1,
-                                       check=lambda: _ready(server.host, server.http_port))
+        server = WeaviateServer(
+            "127.0.0.1", services.port_for("weaviate", 8080), services.port_for("weaviate", 50051)
+        )
+        services.wait_until_responsive(
+            timeout=120, pause=1, check=lambda: _ready(server.host, server.http_port)
+        )
         yield server
         return
     launched = native().start(tmp_path_factory.mktemp("weaviate-data"))
