@@ -98,11 +98,11 @@ def _single_valued(request: Request) -> None:
     could name one scope: refuse them too."""
     raw: bytes = request.scope["query_string"]
     for pair in raw.split(b"&"):
-        name, _, value = pair.partition(b"=")
+        raw_name, _, raw_value = pair.partition(b"=")
         try:
-            unquote_to_bytes(value.replace(b"+", b" ")).decode("utf-8")
+            unquote_to_bytes(raw_value.replace(b"+", b" ")).decode("utf-8")
         except UnicodeDecodeError:
-            label = unquote(name.decode("latin-1"), errors="replace")
+            label = unquote(raw_name.decode("latin-1"), errors="replace")
             raise ValidationError(f"invalid {label}: not UTF-8") from None
     for name in request.query_params:
         if len(request.query_params.getlist(name)) > 1:
