@@ -10,7 +10,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
 
 from hybridmem.errors import ConfigurationError
 from hybridmem.ports import GraphStore, VectorStore
@@ -18,6 +21,8 @@ from hybridmem.ports import GraphStore, VectorStore
 ENTRY_POINT_GROUP = "hybridmem.adapters"
 
 Role = Literal["graph", "vector"]
+
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,19 @@ class AdapterPlugin:
     distribution: str
     graph: Callable[[Mapping[str, Any], Path], GraphStore] | None = None
     vector: Callable[[Mapping[str, Any], Path], VectorStore] | None = None
+
+
+def parse_options(model: type[M], options: Mapping[str, Any], role: Role, provider: str) -> M:
+    """An adapter's options validated by its pydantic ``model``; a bad value or an
+    unknown key raises ConfigurationError naming the key as the config file spells
+    it (``graph.uri``), so users see our error, never pydantic's."""
+    try:
+        return model(**dict(options))
+    except PydanticValidationError as exc:
+        problems = "; ".join(
+            f"{role}.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigurationError(f"invalid {provider} options: {problems}") from None
 
 
 def _entry_points() -> dict[str, EntryPoint]:

@@ -11,10 +11,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic import ValidationError as PydanticValidationError
 
-from hybridmem.errors import ConfigurationError
-from hybridmem.registry import AdapterPlugin
+from hybridmem.registry import AdapterPlugin, parse_options
 from hybridmem_kuzu.graph import KuzuGraphStore
 from hybridmem_kuzu.vector import KuzuVectorStore
 
@@ -34,29 +32,19 @@ class KuzuOptions(BaseModel):
     buffer_pool_mb: int = Field(default=256, ge=16)
 
 
-def _options(role: str, options: Mapping[str, Any]) -> KuzuOptions:
-    try:
-        return KuzuOptions(**dict(options))
-    except PydanticValidationError as exc:
-        problems = "; ".join(
-            f"{role}.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
-        raise ConfigurationError(f"invalid kuzu options: {problems}") from None
-
-
 def _path(option: Path | None, data_dir: Path, default: str) -> Path:
     path = option or Path(default)
     return path if path.is_absolute() else data_dir / path
 
 
 def _graph(options: Mapping[str, Any], data_dir: Path) -> KuzuGraphStore:
-    opts = _options("graph", options)
+    opts = parse_options(KuzuOptions, options, "graph", "kuzu")
     path = _path(opts.path, data_dir, "graph.kuzu")
     return KuzuGraphStore(path, opts.engine, opts.batch_plan, opts.buffer_pool_mb)
 
 
 def _vector(options: Mapping[str, Any], data_dir: Path) -> KuzuVectorStore:
-    opts = _options("vector", options)
+    opts = parse_options(KuzuOptions, options, "vector", "kuzu")
     path = _path(opts.path, data_dir, "vectors.kuzu")
     return KuzuVectorStore(path, opts.engine, opts.batch_plan, opts.buffer_pool_mb)
 

@@ -7,10 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
-from pydantic import ValidationError as PydanticValidationError
 
-from hybridmem.errors import ConfigurationError
-from hybridmem.registry import AdapterPlugin
+from hybridmem.registry import AdapterPlugin, parse_options
 from hybridmem_neo4j.graph import Neo4jGraphStore
 
 __all__ = ["Neo4jGraphStore", "Neo4jOptions", "plugin"]
@@ -30,13 +28,7 @@ class Neo4jOptions(BaseModel):
 
 
 def _graph(options: Mapping[str, Any], data_dir: Path) -> Neo4jGraphStore:
-    try:
-        opts = Neo4jOptions(**dict(options))
-    except PydanticValidationError as exc:
-        problems = "; ".join(
-            f"graph.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
-        raise ConfigurationError(f"invalid neo4j options: {problems}") from None
+    opts = parse_options(Neo4jOptions, options, "graph", "neo4j")
     return Neo4jGraphStore(
         opts.uri,
         opts.user,

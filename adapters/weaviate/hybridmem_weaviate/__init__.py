@@ -7,10 +7,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
-from pydantic import ValidationError as PydanticValidationError
 
-from hybridmem.errors import ConfigurationError
-from hybridmem.registry import AdapterPlugin
+from hybridmem.registry import AdapterPlugin, parse_options
 from hybridmem_weaviate.vector import WeaviateVectorStore
 
 __all__ = ["WeaviateOptions", "WeaviateVectorStore", "plugin"]
@@ -36,13 +34,7 @@ class WeaviateOptions(BaseModel):
 
 
 def _vector(options: Mapping[str, Any], data_dir: Path) -> WeaviateVectorStore:
-    try:
-        opts = WeaviateOptions(**dict(options))
-    except PydanticValidationError as exc:
-        problems = "; ".join(
-            f"vector.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
-        raise ConfigurationError(f"invalid weaviate options: {problems}") from None
+    opts = parse_options(WeaviateOptions, options, "vector", "weaviate")
     return WeaviateVectorStore(
         opts.host,
         opts.http_port,
