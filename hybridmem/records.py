@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -82,6 +83,64 @@ class MemoryGraph:
     node: MemoryNode
     entities: tuple[EntityRecord, ...] = ()
     relations: tuple[RelationRecord, ...] = ()
+
+
+@dataclass(frozen=True)
+class GraphRows:
+    """``MemoryGraph`` records flattened into the parameter rows a graph adapter's
+    batched merge statements take, one list per statement. Entity rows carry the
+    entity's namespace as ``ns`` (the user id of the memory that mentions it)."""
+
+    nodes: list[dict[str, Any]]
+    entities: list[dict[str, Any]]
+    #: ``{"m": memory id, "e": entity id}``
+    mentions: list[dict[str, Any]]
+    #: Endpoints as ``source`` and ``target`` entity ids.
+    relations: list[dict[str, Any]]
+
+
+def _unchanged(value: datetime) -> Any:
+    return value
+
+
+def graph_rows(
+    memories: Iterable[MemoryGraph], timestamp: Callable[[datetime], Any] = _unchanged
+) -> GraphRows:
+    """Pure: the rows for ``memories``, in order. ``timestamp`` converts datetimes
+    for a store that cannot keep them as they are (Kuzu stores sortable text)."""
+    rows = GraphRows(nodes=[], entities=[], mentions=[], relations=[])
+    for item in memories:
+        node = item.node
+        rows.nodes.append(
+            {
+                "id": node.id,
+                "user_id": node.user_id,
+                "agent_id": node.agent_id,
+                "run_id": node.run_id,
+                "created_at": timestamp(node.created_at),
+                "updated_at": timestamp(node.updated_at),
+            }
+        )
+        for entity in item.entities:
+            rows.entities.append(
+                {"id": entity.id, "name": entity.name, "type": entity.type, "ns": node.user_id}
+            )
+            rows.mentions.append({"m": node.id, "e": entity.id})
+        rows.relations.extend(
+            {
+                "id": r.id,
+                "type": r.type,
+                "source": r.source_id,
+                "target": r.target_id,
+                "memory_id": r.memory_id,
+                "user_id": r.user_id,
+                "agent_id": r.agent_id,
+                "run_id": r.run_id,
+                "created_at": timestamp(r.created_at),
+            }
+            for r in item.relations
+        )
+    return rows
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from hybridmem.records import (
     MemoryGraph,
     MemoryNode,
     RelationRecord,
+    graph_rows,
 )
 from hybridmem_kuzu._database import KuzuDatabase
 from hybridmem_kuzu._scope import outside_scope, scope_keys, scope_match, scope_params
@@ -101,50 +102,19 @@ class KuzuGraphStore:
     def add_memories(self, memories: Sequence[MemoryGraph]) -> None:
         if not memories:
             return
-        nodes: list[dict[str, Any]] = []
-        links: list[dict[str, Any]] = []
-        entities: list[dict[str, Any]] = []
-        mentions: list[dict[str, Any]] = []
-        relations: list[dict[str, Any]] = []
-        for item in memories:
-            node = item.node
-            nodes.append(
-                {
-                    "id": node.id,
-                    "user_id": node.user_id,
-                    "agent_id": node.agent_id,
-                    "run_id": node.run_id,
-                    "created_at": to_text(node.created_at),
-                    "updated_at": to_text(node.updated_at),
-                }
-            )
-            links.extend({"id": node.id, "key": key} for key in scope_keys(node.scope))
-            for entity in item.entities:
-                entities.append(
-                    {"id": entity.id, "name": entity.name, "type": entity.type, "ns": node.user_id}
-                )
-                mentions.append({"m": node.id, "e": entity.id})
-            relations.extend(
-                {
-                    "id": r.id,
-                    "type": r.type,
-                    "source": r.source_id,
-                    "target": r.target_id,
-                    "memory_id": r.memory_id,
-                    "user_id": r.user_id,
-                    "agent_id": r.agent_id,
-                    "run_id": r.run_id,
-                    "created_at": to_text(r.created_at),
-                }
-                for r in item.relations
-            )
+        rows = graph_rows(memories, to_text)
+        links = [
+            {"id": item.node.id, "key": key}
+            for item in memories
+            for key in scope_keys(item.node.scope)
+        ]
         db = self._db
         with db.transaction():
             db.each(
                 "MERGE (m:Memory {id: x.id}) ON CREATE SET"
                 " m.user_id = x.user_id, m.agent_id = x.agent_id, m.run_id = x.run_id,"
                 " m.created_at = x.created_at, m.updated_at = x.updated_at",
-                nodes,
+                rows.nodes,
                 "Memory",
             )
             db.each("MERGE (s:Scope {key: x.key})", links, "Scope")
@@ -156,12 +126,12 @@ class KuzuGraphStore:
             db.each(
                 "MERGE (e:Entity {id: x.id})"
                 " ON CREATE SET e.name = x.name, e.type = x.type, e.user_id = x.ns",
-                entities,
+                rows.entities,
                 "Entity",
             )
             db.each(
                 "MATCH (m:Memory {id: x.m}), (e:Entity {id: x.e}) MERGE (m)-[:MENTIONS]->(e)",
-                mentions,
+                rows.mentions,
                 "Entity",
             )
             db.each(
@@ -170,12 +140,12 @@ class KuzuGraphStore:
                 " ON CREATE SET r.type = x.type, r.memory_id = x.memory_id,"
                 " r.user_id = x.user_id, r.agent_id = x.agent_id, r.run_id = x.run_id,"
                 " r.created_at = x.created_at",
-                relations,
+                rows.relations,
                 "Entity",
             )
         # Estimates only steer the query plan; merges of existing ids overcount a little.
-        db.adjust("Memory", len(nodes))
-        db.adjust("Entity", len({e["id"] for e in entities}))
+        db.adjust("Memory", len(rows.nodes))
+        db.adjust("Entity", len({e["id"] for e in rows.entities}))
         db.adjust("Scope", len({link["key"] for link in links}))
 
     def touch_memory(self, memory_id: str, updated_at: datetime) -> bool:

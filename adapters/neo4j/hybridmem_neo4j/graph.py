@@ -22,6 +22,7 @@ from hybridmem.records import (
     MemoryGraph,
     MemoryNode,
     RelationRecord,
+    graph_rows,
 )
 
 T = TypeVar("T")
@@ -156,63 +157,31 @@ class Neo4jGraphStore:
     def add_memories(self, memories: Sequence[MemoryGraph]) -> None:
         if not memories:
             return
-        nodes: list[dict[str, Any]] = []
-        entities: list[dict[str, Any]] = []
-        mentions: list[dict[str, Any]] = []
-        relations: list[dict[str, Any]] = []
-        for item in memories:
-            n = item.node
-            nodes.append(
-                {
-                    "id": n.id,
-                    "user_id": n.user_id,
-                    "agent_id": n.agent_id,
-                    "run_id": n.run_id,
-                    "created_at": n.created_at,
-                    "updated_at": n.updated_at,
-                }
-            )
-            for e in item.entities:
-                entities.append({"id": e.id, "name": e.name, "type": e.type, "ns": n.user_id})
-                mentions.append({"m": n.id, "e": e.id})
-            relations.extend(
-                {
-                    "id": r.id,
-                    "type": r.type,
-                    "source": r.source_id,
-                    "target": r.target_id,
-                    "memory_id": r.memory_id,
-                    "user_id": r.user_id,
-                    "agent_id": r.agent_id,
-                    "run_id": r.run_id,
-                    "created_at": r.created_at,
-                }
-                for r in item.relations
-            )
+        rows = graph_rows(memories)
 
         def work(tx: ManagedTransaction) -> None:
             tx.run(
                 "UNWIND $nodes AS x MERGE (m:Memory {id: x.id}) ON CREATE SET"
                 " m.user_id = x.user_id, m.agent_id = x.agent_id, m.run_id = x.run_id,"
                 " m.created_at = x.created_at, m.updated_at = x.updated_at",
-                nodes=nodes,
+                nodes=rows.nodes,
             ).consume()
             tx.run(
                 "UNWIND $entities AS x MERGE (e:Entity {id: x.id})"
                 " ON CREATE SET e.name = x.name, e.type = x.type, e.user_id = x.ns",
-                entities=entities,
+                entities=rows.entities,
             ).consume()
             tx.run(
                 "UNWIND $mentions AS x MATCH (m:Memory {id: x.m}), (e:Entity {id: x.e})"
                 " MERGE (m)-[:MENTIONS]->(e)",
-                mentions=mentions,
+                mentions=rows.mentions,
             ).consume()
             tx.run(
                 "UNWIND $relations AS x MATCH (a:Entity {id: x.source}), (b:Entity {id: x.target})"
                 " MERGE (a)-[r:RELATES {id: x.id}]->(b) ON CREATE SET r.type = x.type,"
                 " r.memory_id = x.memory_id, r.user_id = x.user_id, r.agent_id = x.agent_id,"
                 " r.run_id = x.run_id, r.created_at = x.created_at",
-                relations=relations,
+                relations=rows.relations,
             ).consume()
 
         self._transaction(work)
