@@ -23,29 +23,9 @@ from tests.integration.checks import (
     make_orphans,
     snapshot,
 )
+from tests.integration.seeding import seed_victims_and_keepers
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _seed(store: HybridStore) -> dict[str, str]:
-    ids = {}
-    for i in range(7):
-        ids[f"v{i}"] = store.add(
-            f"victim {i}",
-            embedding=embedding(f"v{i}"),
-            user_id="victim",
-            agent_id=f"a{i % 2}",
-            entities=[{"name": f"E{i % 3}", "type": "t"}, {"name": "Paris", "type": "city"}],
-            relations=[{"source": f"E{i % 3}", "target": "Paris", "type": "near"}],
-        ).id
-    for i in range(3):
-        ids[f"k{i}"] = store.add(
-            f"keeper {i}",
-            embedding=embedding(f"k{i}"),
-            user_id="keeper",
-            entities=[{"name": "Paris", "type": "city"}],
-        ).id
-    return ids
 
 
 def _run(store: HybridStore, kind: str, ids: dict[str, str]) -> None:
@@ -106,7 +86,7 @@ def test_exception_at_every_step_then_recover(
 
     config: dict[str, Any] = {**pair_config(tmp_path / "d"), "batch_size": 3}
     with HybridStore(config, fault_hook=hook) as store:
-        ids = _seed(store)
+        ids = seed_victims_and_keepers(store, 7, 3)
         keepers = {ids[f"k{i}"] for i in range(3)}
         armed = True
         with pytest.raises(InjectedFault):

@@ -22,19 +22,20 @@ from tests.integration.checks import (
     assert_scope_empty,
     snapshot,
 )
+from tests.integration.seeding import add_with_shared_entity
 from tests.reliability import tally
 
 
 def _seed(store: HybridStore, user_id: str, n: int, **scope: str) -> list[str]:
     return [
-        store.add(
+        add_with_shared_entity(
+            store,
             f"{user_id} memory {i}",
-            embedding=embedding(f"{user_id}-{scope}-{i}"),
+            f"{user_id}-{scope}-{i}",
+            f"E{i % 4}",
             user_id=user_id,
-            entities=[{"name": f"E{i % 4}", "type": "t"}, {"name": "Shared", "type": "t"}],
-            relations=[{"source": f"E{i % 4}", "target": "Shared", "type": "r"}],
             **scope,
-        ).id
+        )
         for i in range(n)
     ]
 

@@ -36,6 +36,7 @@ from tests.integration.checks import (
     make_orphans,
     snapshot,
 )
+from tests.integration.seeding import seed_victims_and_keepers
 from tests.reliability import tally
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -115,28 +116,6 @@ def _double_cases() -> list[Case]:
 CASES = _single_cases() + _double_cases()
 
 
-def _seed(store: HybridStore) -> dict[str, str]:
-    ids = {}
-    for i in range(VICTIMS):
-        ids[f"v{i}"] = store.add(
-            f"victim {i}",
-            embedding=embedding(f"v{i}"),
-            user_id="victim",
-            agent_id=f"a{i % 2}",
-            entities=[{"name": f"E{i % 3}", "type": "t"}, {"name": "Paris", "type": "city"}],
-            relations=[{"source": f"E{i % 3}", "target": "Paris", "type": "near"}],
-        ).id
-    for i in range(KEEPERS):
-        ids[f"k{i}"] = store.add(
-            f"keeper {i}",
-            embedding=embedding(f"k{i}"),
-            user_id="keeper",
-            entities=[{"name": "Paris", "type": "city"}, {"name": f"K{i}", "type": "t"}],
-            relations=[{"source": f"K{i}", "target": "Paris", "type": "near"}],
-        ).id
-    return ids
-
-
 def _child(
     config: dict[str, Any], operation: dict[str, Any], kill: Kill | None
 ) -> subprocess.Popen[str]:
@@ -198,7 +177,7 @@ def test_sigkill_at_a_fault_point_then_reopen(
 ) -> None:
     config: dict[str, Any] = {**pair_config(tmp_path / "d"), "batch_size": BATCH}
     with HybridStore(config) as store:
-        ids = _seed(store)
+        ids = seed_victims_and_keepers(store, VICTIMS, KEEPERS)
         if case.kind == "reconcile":
             make_orphans(store, "matrix")
         before = snapshot(store).vector_ids
@@ -229,7 +208,7 @@ def test_sigkill_at_a_random_moment_then_reopen(
     delay = random.Random(seed).uniform(0.02, 0.8 if kind == "delete_all" else 1.5)
     config: dict[str, Any] = {**pair_config(tmp_path / "d"), "batch_size": 2}
     with HybridStore(config) as store:
-        ids = _seed(store)
+        ids = seed_victims_and_keepers(store, VICTIMS, KEEPERS)
         for i in range(30):
             store.add(f"more {i}", embedding=embedding(f"more{i}"), user_id="victim")
         before = snapshot(store).vector_ids

@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 
 from hybridmem import HybridStore, Scope, StoreUnavailableError
-from hybridmem.testing.builders import embedding
 from tests.integration.checks import (
     assert_history_consistent,
     assert_no_half_memory_or_orphan,
     assert_scope_empty,
     snapshot,
 )
+from tests.integration.seeding import add_with_shared_entity
 from tests.reliability import tally
 from tests.servers.neo4j import native as neo4j_native
 from tests.servers.weaviate import native as weaviate_native
@@ -97,13 +97,9 @@ class Trigger:
 
 
 def _add(store: HybridStore, user_id: str, label: str) -> str:
-    return store.add(
-        f"{user_id} {label}",
-        embedding=embedding(f"{user_id}-{label}"),
-        user_id=user_id,
-        entities=[{"name": f"E{len(label) % 3}", "type": "t"}, {"name": "Shared", "type": "t"}],
-        relations=[{"source": f"E{len(label) % 3}", "target": "Shared", "type": "r"}],
-    ).id
+    return add_with_shared_entity(
+        store, f"{user_id} {label}", f"{user_id}-{label}", f"E{len(label) % 3}", user_id=user_id
+    )
 
 
 def _assert_names(
