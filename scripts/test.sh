@@ -44,13 +44,33 @@ echo "adapter pairs under test: $HYBRIDMEM_TEST_PAIRS"
 
 .venv/bin/ruff check .
 .venv/bin/mypy
-# Skips are failures here: every test must run against the real parts.
-set +e
-$PY -m pytest tests -q -p no:cacheprovider -rs "$@" | tee "$servers/pytest.log"
-status=${PIPESTATUS[0]}
-set -e
-if grep -Eq "[0-9]+ skipped" "$servers/pytest.log"; then
-  echo "FAIL: tests were skipped; CI runs every test against real servers"
-  exit 1
+
+# Two steps: the main suite, then the slower reliability suite (crash matrix,
+# outages, concurrency, hostile-input fuzz, three-node Weaviate cluster), which
+# ends by printing its numbers. Skips are failures in both: every test must run
+# against the real parts.
+run_step() {
+  local name=$1
+  shift
+  local log="$servers/$name.log" step_started
+  step_started=$(date +%s)
+  echo "=== $name ==="
+  set +e
+  $PY -m pytest -q -p no:cacheprovider -rsx --durations=10 "$@" | tee "$log"
+  local status=${PIPESTATUS[0]}
+  set -e
+  echo "=== $name: $(( $(date +%s) - step_started ))s, exit $status ==="
+  if grep -Eq "[0-9]+ skipped" "$log"; then
+    echo "FAIL: $name skipped tests; CI runs every test against real servers"
+    return 1
+  fi
+  return "$status"
+}
+
+if [ $# -gt 0 ]; then
+  run_step "selected tests" "$@"
+else
+  run_step "main suite" tests --ignore=tests/reliability
+  run_step "reliability suite" tests/reliability
 fi
-exit "$status"
+echo "total: $(( $(date +%s) - started ))s"
