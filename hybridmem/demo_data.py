@@ -26,9 +26,12 @@ def toy_embedding(text: str, dimension: int = DIMENSION) -> list[float]:
             continue
         # Crude stemming: "lives" and "live" should land in the same bucket.
         word = raw[:-1] if len(raw) > 3 and raw.endswith("s") else raw
-        digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
-        bucket = int.from_bytes(digest[:4], "little") % dimension
-        vector[bucket] += 1.0 if digest[4] & 1 else -1.0
+        # Two signed buckets per word: with one, two words that collide with
+        # opposite signs cancel out ("live" and "lisbon" did in 64 dimensions).
+        digest = hashlib.blake2b(word.encode(), digest_size=16).digest()
+        for offset in (0, 8):
+            bucket = int.from_bytes(digest[offset : offset + 4], "little") % dimension
+            vector[bucket] += 1.0 if digest[offset + 4] & 1 else -1.0
     norm = math.sqrt(sum(v * v for v in vector)) or 1.0
     vector = [v / norm for v in vector]
     if not any(vector):
