@@ -128,3 +128,6 @@ def test_demo_runs_on_the_embedded_default(tmp_path: Path) -> None:
     result = runner.invoke(app, ["demo", "--data-dir", str(tmp_path / "demo")])
     assert result.exit_code == EXIT_OK, result.output
     assert "other users untouched: yes" in result.stdout
+    assert "orphans after erasure (reconcile): 0" in result.stdout
+    # The toy embedder is good enough for the demo's one search.
+    assert "'where does Alice live' → 'Alice lives in Lisbon" in " ".join(result.stdout.split())
