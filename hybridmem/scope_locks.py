@@ -24,7 +24,7 @@ import itertools
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from hybridmem.models import Scope
@@ -32,11 +32,13 @@ from hybridmem.models import Scope
 ClaimKind = Literal["records", "erase", "everything"]
 
 
-@dataclass(frozen=True)
+# eq=False: claims are compared by identity, so list.remove() drops this claim
+# and never an equal one of another thread (whose ticket decides fairness).
+@dataclass(frozen=True, eq=False)
 class _Claim:
     kind: ClaimKind
     scope: Scope
-    ticket: int = field(compare=False)
+    ticket: int
 
 
 def _overlap(a: Scope, b: Scope) -> bool:

@@ -37,6 +37,7 @@ from hybridmem.models import (
 )
 from hybridmem.server.auth import KeyRing, Principal
 from hybridmem.server.schemas import (
+    MAX_LIMIT,
     SCOPE_ID_SCHEMA,
     AddRequest,
     Health,
@@ -49,10 +50,6 @@ from hybridmem.server.wire import ERROR_STATUSES, ErrorBody, ErrorDetail, error_
 from hybridmem.store import ConfigSource, HybridStore
 
 log = logging.getLogger("hybridmem.server")
-
-#: The server's cap on ``limit``: bounds one response, and keeps huge integers
-#: away from the stores' query engines.
-MAX_LIMIT = 100_000
 
 # A sentinel id for readiness probes: a primary-key lookup that touches each
 # store and never matches (memory ids are random UUIDs).
@@ -218,8 +215,6 @@ def history(memory_id: str, store: StoreDep, principal: PrincipalDep) -> list[Hi
 
 @router.post("/search", operation_id="search", tags=["memories"])
 def search(body: SearchRequest, store: StoreDep, principal: PrincipalDep) -> list[SearchHit]:
-    if body.limit > MAX_LIMIT:
-        raise ValidationError(f"invalid limit: must be at most {MAX_LIMIT}")
     scope = principal.narrow(body, fill_empty=False)
     return store.search(
         body.embedding,

@@ -24,6 +24,10 @@ SCOPE_ID_SCHEMA: dict[str, Any] = {
 }
 
 
+#: The server's cap on ``limit``: bounds one response, and keeps huge integers
+#: away from the stores' query engines.
+MAX_LIMIT = 100_000
+
 #: Documents (in the OpenAPI schema) the float32 range check_embedding enforces.
 Component = Annotated[float, Field(ge=-FLOAT32_MAX, le=FLOAT32_MAX)]
 
@@ -79,7 +83,7 @@ class SearchRequest(BaseModel):
     user_id: str | None = _scope_id()
     agent_id: str | None = _scope_id()
     run_id: str | None = _scope_id()
-    limit: int = 10
+    limit: int = Field(default=10, ge=1, le=MAX_LIMIT)
 
 
 class ResetRequest(BaseModel):
