@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from datetime import datetime
@@ -19,9 +19,9 @@ from hybridmem.errors import HybridMemError
 from hybridmem.faults import FaultHook
 from hybridmem.journal import HistoryEntry, Journal, PendingOperation, now
 from hybridmem.models import (
-    DeleteProgress,
     DeleteResult,
     OrphanCounts,
+    ProgressCallback,
     ReconcileReport,
     RecoveredOperation,
     Scope,
@@ -30,8 +30,6 @@ from hybridmem.plan import DELETE_MESSAGE, DeletionPlan, DeletionTally, preview
 from hybridmem.ports import GraphStore, VectorStore
 from hybridmem.records import MemoryGraph, VectorRecord, text_hash
 from hybridmem.scope_locks import ScopeLocks
-
-ProgressCallback = Callable[[DeleteProgress], None]
 
 
 class Coordinator:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any, Literal
 
@@ -151,6 +151,10 @@ class DeleteProgress(BaseModel):
     phase: Literal["counting", "deleting", "cleanup", "done"]
     done: int
     total: int
+
+
+#: The ``progress`` argument of ``delete_all``, in-process and over HTTP.
+ProgressCallback = Callable[[DeleteProgress], None]
 
 
 class OrphanCounts(BaseModel):

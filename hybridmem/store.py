@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import Any
 
 from hybridmem.config import HybridMemConfig
-from hybridmem.coordinator import Coordinator, ProgressCallback
+from hybridmem.coordinator import Coordinator
 from hybridmem.errors import NotFoundError, ValidationError
 from hybridmem.faults import FaultHook, resolve
 from hybridmem.journal import Journal, now
@@ -19,6 +19,7 @@ from hybridmem.models import (
     HistoryEvent,
     Memory,
     OperationInfo,
+    ProgressCallback,
     ReconcileReport,
     RecoveredOperation,
     Relation,

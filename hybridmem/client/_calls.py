@@ -17,7 +17,6 @@ from urllib.parse import quote
 import httpx
 from pydantic import TypeAdapter
 
-from hybridmem.coordinator import ProgressCallback
 from hybridmem.errors import StoreUnavailableError
 from hybridmem.models import (
     DeleteProgress,
@@ -26,12 +25,12 @@ from hybridmem.models import (
     HistoryEvent,
     Memory,
     OperationInfo,
+    ProgressCallback,
     ReconcileReport,
     RecoveredOperation,
     Relation,
     SearchHit,
 )
-from hybridmem.server.wire import error_from_response
 from hybridmem.validation import (
     NO_FILTER_MESSAGE,
     check_embedding,
@@ -42,6 +41,7 @@ from hybridmem.validation import (
     check_text,
     scope_from,
 )
+from hybridmem.wire import error_from_response
 
 T = TypeVar("T")
 

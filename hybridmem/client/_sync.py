@@ -10,13 +10,13 @@ import httpx
 
 from hybridmem.client import _calls as calls
 from hybridmem.client._calls import DEFAULT_URL, Call
-from hybridmem.coordinator import ProgressCallback
 from hybridmem.models import (
     DeleteResult,
     Entity,
     HistoryEvent,
     Memory,
     OperationInfo,
+    ProgressCallback,
     ReconcileReport,
     RecoveredOperation,
     Relation,

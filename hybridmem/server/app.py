@@ -2,7 +2,7 @@
 
 Endpoints are plain ``def`` functions: FastAPI runs them in its thread pool, so a
 long delete_all never blocks the event loop (HybridStore is thread-safe). Every
-error leaves as the one JSON shape of :mod:`hybridmem.server.wire`.
+error leaves as the one JSON shape of :mod:`hybridmem.wire`.
 """
 
 from __future__ import annotations
@@ -46,8 +46,8 @@ from hybridmem.server.schemas import (
     SearchRequest,
     UpdateRequest,
 )
-from hybridmem.server.wire import ERROR_STATUSES, ErrorBody, ErrorDetail, error_body
 from hybridmem.store import ConfigSource, HybridStore
+from hybridmem.wire import ERROR_STATUSES, ErrorBody, ErrorDetail, error_body
 
 log = logging.getLogger("hybridmem.server")
 

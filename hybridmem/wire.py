@@ -3,7 +3,8 @@
 One table decides which exception travels as which HTTP status, so an error
 raised in the server arrives in the HTTP client as the same exception type,
 with the same message and attributes, as an in-process caller would get.
-No web framework is imported here: the client uses this module too.
+It imports no web framework, nothing of the server package and nothing of the
+core runtime (coordinator, journal): the HTTP client uses it too.
 """
 
 from __future__ import annotations
