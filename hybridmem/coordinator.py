@@ -1,9 +1,20 @@
-"""Executes mutating operations against both stores, journaled, resumable.
+"""The step sequence of every mutating operation, executed against both stores.
 
-Every mutation: journal ``begin`` → store steps (each followed by a fault
-point) → journal ``finish`` with its history, atomically. A failure leaves the
-operation pending; ``recover()`` completes deletions and rolls back adds, and
-the store steps are idempotent, so repeating any of them is safe.
+Every mutation: claim its scope (``hybridmem.scope_locks``) → journal ``begin``
+→ store steps (each followed by a fault point, ``hybridmem.faults``) → journal
+``finish`` with its history, atomically. A failure leaves the operation
+pending; ``recover()`` completes deletions and rolls back adds, and the store
+steps are idempotent, so repeating any of them is safe.
+
+The order of the steps is decided here; the counting, the loop guard, progress
+and results of an erasure are ``hybridmem.plan``'s (pure, unit-tested alone).
+``delete_all`` takes batches of at most ``batch_size`` memory ids from the
+graph and deletes their vectors first (so a half-finished erasure is already
+invisible to search), then the memory nodes with their relations and the
+entities left orphaned, then checkpoints the journal with the batch's history.
+After the last batch a sweep removes vectors of the scope that had no memory
+node (orphans of an earlier crash or of outside interference), and the journal
+marks the operation done. Resuming from any point repeats at most one batch.
 """
 
 from __future__ import annotations
@@ -33,6 +44,14 @@ from hybridmem.scope_locks import ScopeLocks
 
 
 class Coordinator:
+    """Runs add, update, delete, delete_all, reset, reconcile and recover on one
+    graph + vector pair, journaled, with the fault hook called between steps.
+
+    ``HybridStore`` validates and builds the records, then hands them here; this
+    class never validates input. Thread-safe: scope claims order conflicting
+    operations, and ``recover()`` skips operations still running in this process.
+    """
+
     def __init__(
         self,
         graph: GraphStore,

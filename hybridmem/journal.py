@@ -99,6 +99,13 @@ class HistoryEntry:
 
 
 class Journal:
+    """The SQLite file of operations (pending until both stores are done) and of
+    memory history. Thread-safe; every write is one immediate transaction.
+
+    ``begin`` → ``checkpoint``* → ``finish`` is an operation's life; ``fail``
+    notes why one stopped; ``pending`` is what ``recover()`` finishes.
+    """
+
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
