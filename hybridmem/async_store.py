@@ -174,5 +174,8 @@ class AsyncHybridStore:
     async def operation(self, operation_id: str) -> OperationInfo | None:
         return await asyncio.to_thread(self.sync.operation, operation_id)
 
+    async def ready(self) -> None:
+        await asyncio.to_thread(self.sync.ready)
+
     async def stats(self) -> dict[str, int]:
         return await asyncio.to_thread(self.sync.stats)

@@ -63,13 +63,6 @@ _HISTORY_SELECT = (
     " agent_id, run_id, counts, erased_by, created_at FROM history"
 )
 
-# Fixed fragments per scope part; values are always bound parameters.
-_SCOPE_CONDITION = {
-    "user_id": "user_id = :user_id",
-    "agent_id": "agent_id = :agent_id",
-    "run_id": "run_id = :run_id",
-}
-
 
 def now() -> datetime:
     return datetime.now(UTC)
@@ -203,13 +196,13 @@ class Journal:
             self._write_history(db, op_id, events)
             self._erase(db, op_id, erase_ids)
             if erase_scope is not None and not erase_scope.is_empty():
-                parts = erase_scope.parts()
-                where = " AND ".join(_SCOPE_CONDITION[name] for name in parts)
+                # Column names from Scope.terms() (a fixed set); values are parameters.
+                where = " AND ".join(f"{name} = :{name}" for name, _ in erase_scope.terms())
                 db.execute(
                     "UPDATE history SET old_text = NULL, new_text = NULL,"  # noqa: S608
                     f" erased_by = coalesce(erased_by, :op) WHERE {where}"
                     " AND memory_id IS NOT NULL",
-                    {**parts, "op": op_id},
+                    {**erase_scope.parts(), "op": op_id},
                 )
             if erase_everything:
                 db.execute(

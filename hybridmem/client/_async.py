@@ -183,5 +183,9 @@ class AsyncHybridMemClient:
     async def operation(self, operation_id: str) -> OperationInfo | None:
         return await self._send(calls.operation(operation_id))
 
+    async def ready(self) -> None:
+        """As HybridStore.ready, through the server's /readyz."""
+        return await self._send(calls.ready())
+
     async def stats(self) -> dict[str, int]:
         return await self._send(calls.stats())

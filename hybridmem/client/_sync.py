@@ -188,5 +188,9 @@ class HybridMemClient:
     def operation(self, operation_id: str) -> OperationInfo | None:
         return self._send(calls.operation(operation_id))
 
+    def ready(self) -> None:
+        """As HybridStore.ready, through the server's /readyz."""
+        return self._send(calls.ready())
+
     def stats(self) -> dict[str, int]:
         return self._send(calls.stats())

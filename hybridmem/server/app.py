@@ -51,10 +51,6 @@ from hybridmem.wire import ERROR_STATUSES, ErrorBody, ErrorDetail, error_body
 
 log = logging.getLogger("hybridmem.server")
 
-# A sentinel id for readiness probes: a primary-key lookup that touches each
-# store and never matches (memory ids are random UUIDs).
-_PROBE_ID = "00000000-0000-0000-0000-000000000000"
-
 _bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <API key>")
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="the API key")
 
@@ -305,8 +301,7 @@ def healthz() -> Health:
 def readyz(request: Request, store: StoreDep) -> Any:
     """Both stores answer a lookup. Open to probes without a key; then no address is shown."""
     try:
-        store.graph.get_memory_node(_PROBE_ID)
-        store.vector.get([_PROBE_ID])
+        store.ready()
     except StoreError as exc:
         status, body = error_body(exc)
         keyring: KeyRing = request.app.state.keyring

@@ -15,7 +15,7 @@ from neo4j import Driver, GraphDatabase, ManagedTransaction, Query, RoutingContr
 from neo4j import exceptions as neo4j_errors
 
 from hybridmem.errors import StoreError, StoreUnavailableError
-from hybridmem.models import Scope
+from hybridmem.models import Scope, ScopeField
 from hybridmem.records import (
     EntityRecord,
     GraphDeleteCounts,
@@ -37,12 +37,6 @@ _SCHEMA = (
     "CREATE INDEX hybridmem_relates_memory IF NOT EXISTS FOR ()-[r:RELATES]-() ON (r.memory_id)",
 )
 
-# Fixed fragments chosen by which scope parts are present; values stay parameters.
-_CONDITION = {
-    "user_id": "{v}.user_id = $user_id",
-    "agent_id": "{v}.agent_id = $agent_id",
-    "run_id": "{v}.run_id = $run_id",
-}
 
 _MEMORY_FIELDS = "m.id, m.user_id, m.agent_id, m.run_id, m.created_at, m.updated_at"
 _RELATION_FIELDS = (
@@ -52,14 +46,17 @@ _RELATION_FIELDS = (
 _UNUSED = "NOT EXISTS { (e)<-[:MENTIONS]-(:Memory) } AND NOT EXISTS { (e)-[:RELATES]-(:Entity) }"
 
 
+def _equals(var: str, field: ScopeField) -> str:
+    # The property and parameter name is a scope field (a fixed set); the value a parameter.
+    return f"{var}.{field} = ${field}"
+
+
 def _where(scope: Scope, var: str) -> str:
-    return " AND ".join(_CONDITION[name].format(v=var) for name in scope.parts())
+    return " AND ".join(_equals(var, name) for name, _ in scope.terms())
 
 
 def _outside(scope: Scope, var: str) -> str:
-    inside = " AND ".join(
-        f"coalesce({_CONDITION[name].format(v=var)}, false)" for name in scope.parts()
-    )
+    inside = " AND ".join(f"coalesce({_equals(var, name)}, false)" for name, _ in scope.terms())
     return f"NOT ({inside})"
 
 

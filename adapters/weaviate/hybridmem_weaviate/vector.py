@@ -89,8 +89,7 @@ _SCHEMA = [
 
 def _scope_filter(scope: Scope) -> Any:
     filters = [
-        Filter.by_property(_KEY[name]).equal(scope_key(value))
-        for name, value in scope.parts().items()
+        Filter.by_property(_KEY[name]).equal(scope_key(value)) for name, value in scope.terms()
     ]
     return filters[0] if len(filters) == 1 else Filter.all_of(filters)
 
@@ -386,7 +385,7 @@ class WeaviateVectorStore:
                 "created_at": r.created_at,
                 "updated_at": r.updated_at,
             }
-            for name, value in r.scope.parts().items():
+            for name, value in r.scope.terms():
                 properties[name] = value
                 properties[_KEY[name]] = scope_key(value)
             objects.append(DataObject(properties=properties, uuid=r.id, vector=list(r.embedding)))
