@@ -30,8 +30,13 @@ from hybridmem.store import ConfigSource, HybridStore
 
 
 class AsyncHybridStore:
-    def __init__(self, config: ConfigSource = None, **kwargs: Any) -> None:
-        self.sync = kwargs.pop("store", None) or HybridStore(config, **kwargs)
+    """HybridStore's methods, awaited; ``store=`` wraps an open HybridStore, otherwise
+    the arguments are HybridStore's."""
+
+    def __init__(
+        self, config: ConfigSource = None, *, store: HybridStore | None = None, **kwargs: Any
+    ) -> None:
+        self.sync = store or HybridStore(config, **kwargs)
 
     @classmethod
     def embedded(cls, data_dir: str | Path, **settings: Any) -> AsyncHybridStore:

@@ -60,10 +60,6 @@ class NotFoundError(HybridMemError, KeyError):
         return str(self.args[0]) if self.args else "not found"
 
 
-class OperationPendingError(HybridMemError):
-    """Journaled operations are pending; run recover() before this call."""
-
-
 class AuthenticationError(HybridMemError):
     """The server wants an API key and the request had none, or an unknown one (HTTP 401)."""
 

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from hybridmem.models import HistoryEvent, HistoryKind, OperationInfo, Scope
+from hybridmem.models import HistoryEvent, HistoryKind, OperationInfo, OperationKind, Scope
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS operations (
@@ -71,6 +71,7 @@ def now() -> datetime:
 @dataclass(frozen=True)
 class PendingOperation:
     id: str
+    #: An OperationKind, or a kind only a newer version knows (recover() closes it).
     kind: str
     scope: Scope
     memory_id: str | None
@@ -126,7 +127,7 @@ class Journal:
 
     def begin(
         self,
-        kind: str,
+        kind: OperationKind,
         *,
         scope: Scope | None = None,
         memory_id: str | None = None,
@@ -235,7 +236,7 @@ class Journal:
             for row in rows
         ]
 
-    def pending_memory_ids(self, kind: str = "add") -> set[str]:
+    def pending_memory_ids(self, kind: OperationKind = "add") -> set[str]:
         with self._lock:
             rows = self._db.execute(
                 "SELECT memory_id FROM operations WHERE state = 'pending' AND kind = ?"
@@ -318,29 +319,6 @@ class Journal:
                 (memory_id,),
             ).fetchall()
         return [_event(row) for row in rows]
-
-    def operation_events(self, kind: HistoryKind | None = None) -> list[HistoryEvent]:
-        """delete_all and reset events (those without a memory id), oldest first."""
-        query = f"{_HISTORY_SELECT} WHERE memory_id IS NULL"
-        params: tuple[str, ...] = ()
-        if kind is not None:
-            query += " AND kind = ?"
-            params = (kind,)
-        with self._lock:
-            rows = self._db.execute(query + " ORDER BY id", params).fetchall()
-        return [_event(row) for row in rows]
-
-    def texts_mentioning(self, memory_ids: Sequence[str]) -> int:
-        """How many history rows of these memories still hold text (for tests and audits)."""
-        with self._lock:
-            return sum(
-                self._db.execute(
-                    "SELECT count(*) FROM history WHERE memory_id = ?"
-                    " AND (old_text IS NOT NULL OR new_text IS NOT NULL)",
-                    (memory_id,),
-                ).fetchone()[0]
-                for memory_id in memory_ids
-            )
 
     def close(self) -> None:
         with self._lock:

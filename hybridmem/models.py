@@ -96,6 +96,10 @@ class Relation(BaseModel):
     created_at: datetime
 
 
+#: A journaled operation: what the coordinator runs, the journal records and the
+#: fault points (hybridmem.faults) are named after.
+OperationKind = Literal["add", "update", "delete", "delete_all", "reset", "reconcile"]
+
 HistoryKind = Literal["ADD", "UPDATE", "DELETE", "DELETE_ALL", "RESET"]
 
 

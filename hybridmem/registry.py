@@ -35,7 +35,6 @@ class AdapterPlugin:
     """
 
     provider: str
-    distribution: str
     graph: Callable[[Mapping[str, Any], Path], GraphStore] | None = None
     vector: Callable[[Mapping[str, Any], Path], VectorStore] | None = None
 
@@ -63,10 +62,6 @@ def _entry_points() -> dict[str, EntryPoint]:
             )
         found[ep.name] = ep
     return found
-
-
-def installed_providers() -> list[str]:
-    return sorted(_entry_points())
 
 
 def load_plugin(provider: str) -> AdapterPlugin:

@@ -21,7 +21,6 @@ from hybridmem.errors import (
     InvalidScopeError,
     MissingScopeError,
     NotFoundError,
-    OperationPendingError,
     PermissionDeniedError,
     StoreError,
     StoreUnavailableError,
@@ -52,14 +51,13 @@ STATUS_OF: tuple[tuple[type[HybridMemError], int], ...] = (
     (AuthenticationError, 401),
     (PermissionDeniedError, 403),
     (NotFoundError, 404),
-    (OperationPendingError, 409),
     (ValidationError, 422),
     (StoreUnavailableError, 503),
     (StoreError, 502),
 )
 
 #: Every status an operation may answer with besides its success status.
-ERROR_STATUSES = (400, 401, 403, 404, 409, 422, 500, 502, 503)
+ERROR_STATUSES = (400, 401, 403, 404, 422, 500, 502, 503)
 
 #: Every error class of hybridmem.errors by name: the client rebuilds what the server names.
 _TYPES: dict[str, type[HybridMemError]] = {
@@ -73,7 +71,6 @@ _BY_STATUS: dict[int, type[HybridMemError]] = {
     401: AuthenticationError,
     403: PermissionDeniedError,
     404: NotFoundError,
-    409: OperationPendingError,
     422: ValidationError,
 }
 

@@ -113,7 +113,6 @@ router = APIRouter(
                 "missing or unknown API key",
                 "the API key's scope does not allow this",
                 "no such record (or outside the API key's scope)",
-                "journaled operations are pending: run recover",
                 "invalid input; `parameter` names it",
                 "internal error (no details are sent)",
                 "a store failed; `store` and `address` name it",

@@ -39,4 +39,4 @@ def _graph(options: Mapping[str, Any], data_dir: Path) -> Neo4jGraphStore:
     )
 
 
-plugin = AdapterPlugin(provider="neo4j", distribution="hybridmem-neo4j", graph=_graph)
+plugin = AdapterPlugin(provider="neo4j", graph=_graph)
