@@ -300,13 +300,13 @@ class Coordinator:
                 if op_id is not None:
                     self.journal.checkpoint(op_id, {}, erase_ids=missing)
                     self._fault("reconcile.nodes_fixed")
-        found.dangling_relations = self.graph.reconcile_relations(False, sorted(protected))
+        found.dangling_relations = self.graph.count_dangling_relations(sorted(protected))
         if fix:
-            removed.dangling_relations = self.graph.reconcile_relations(True, sorted(protected))
+            removed.dangling_relations = self.graph.delete_dangling_relations(sorted(protected))
             self._fault("reconcile.relations_fixed")
-        found.orphan_entities = self.graph.reconcile_entities(False) + removed.orphan_entities
+        found.orphan_entities = self.graph.count_orphan_entities() + removed.orphan_entities
         if fix:
-            removed.orphan_entities += self.graph.reconcile_entities(True)
+            removed.orphan_entities += self.graph.delete_orphan_entities()
         if op_id is not None:
             self.journal.finish(op_id, removed.model_dump())
         return ReconcileReport(found=found, removed=removed, fixed=fix)

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from hybridmem.errors import ValidationError
 from hybridmem.models import Entity, Memory, Relation, Scope
@@ -81,6 +81,15 @@ class RelationRecord:
             run_id=self.run_id,
             created_at=self.created_at,
         )
+
+
+class RelationWithNames(NamedTuple):
+    """A RELATES edge as ``GraphStore.relations`` reads it: the record and the names
+    of its source and target entities."""
+
+    record: RelationRecord
+    source: str
+    target: str
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from hybridmem.records import (
     MemoryGraph,
     MemoryNode,
     RelationRecord,
+    RelationWithNames,
     graph_rows,
 )
 
@@ -282,7 +283,7 @@ class Neo4jGraphStore:
             )
         return [EntityRecord(r[0], r[1], r[2], r[3]) for r in rows]
 
-    def relations(self, scope: Scope | None = None) -> list[tuple[RelationRecord, str, str]]:
+    def relations(self, scope: Scope | None = None) -> list[RelationWithNames]:
         if scope is None or scope.is_empty():
             rows = self._read(
                 f"MATCH (a:Entity)-[r:RELATES]->(b:Entity) RETURN {_RELATION_FIELDS}", {}
@@ -295,7 +296,7 @@ class Neo4jGraphStore:
                 dict(scope.parts()),
             )
         return [
-            (
+            RelationWithNames(
                 RelationRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], _time(r[8])),
                 r[9],
                 r[10],
@@ -318,9 +319,10 @@ class Neo4jGraphStore:
             yield batch
             last = batch[-1]
 
-    def reconcile_entities(self, fix: bool) -> int:
-        if not fix:
-            return int(self._read(f"MATCH (e:Entity) WHERE {_UNUSED} RETURN count(e)", {})[0][0])
+    def count_orphan_entities(self) -> int:
+        return int(self._read(f"MATCH (e:Entity) WHERE {_UNUSED} RETURN count(e)", {})[0][0])
+
+    def delete_orphan_entities(self) -> int:
         summary = self._in_transactions(
             f"MATCH (e:Entity) WHERE {_UNUSED}"
             " CALL (e) { DETACH DELETE e } IN TRANSACTIONS OF 10000 ROWS",
@@ -328,16 +330,19 @@ class Neo4jGraphStore:
         )
         return int(summary.counters.nodes_deleted)
 
-    def reconcile_relations(self, fix: bool, protected: Sequence[str]) -> int:
-        where = (
-            "MATCH ()-[r:RELATES]->() WHERE NOT EXISTS { MATCH (:Memory {id: r.memory_id}) }"
-            " AND NOT r.memory_id IN $protected"
-        )
+    _DANGLING = (
+        "MATCH ()-[r:RELATES]->() WHERE NOT EXISTS { MATCH (:Memory {id: r.memory_id}) }"
+        " AND NOT r.memory_id IN $protected"
+    )
+
+    def count_dangling_relations(self, protected: Sequence[str]) -> int:
         params = {"protected": list(protected)}
-        if not fix:
-            return int(self._read(f"{where} RETURN count(r)", params)[0][0])
+        return int(self._read(f"{self._DANGLING} RETURN count(r)", params)[0][0])
+
+    def delete_dangling_relations(self, protected: Sequence[str]) -> int:
+        params = {"protected": list(protected)}
         summary = self._in_transactions(
-            f"{where} CALL (r) {{ DELETE r }} IN TRANSACTIONS OF 10000 ROWS", params
+            f"{self._DANGLING} CALL (r) {{ DELETE r }} IN TRANSACTIONS OF 10000 ROWS", params
         )
         return int(summary.counters.relationships_deleted)
 
