@@ -237,7 +237,7 @@ class Coordinator:
         self.journal.finish(
             op_id,
             totals,
-            events=[HistoryEntry("DELETE_ALL", None, scope, counts=_public(totals))],
+            events=[HistoryEntry("DELETE_ALL", None, scope, counts=plan.tally.public_counts())],
             erase_scope=scope,
         )
         report(plan.progress("done"))
@@ -362,7 +362,3 @@ class Coordinator:
             updated_at=datetime.fromisoformat(payload.get("updated_at") or now().isoformat()),
         )
         self._apply_update(op.id, payload.get("old_text", ""), new)
-
-
-def _public(counts: dict[str, int]) -> dict[str, int]:
-    return {name: value for name, value in counts.items() if name != "batches"}

@@ -58,9 +58,14 @@ CREATE INDEX IF NOT EXISTS history_agent ON history(agent_id);
 CREATE INDEX IF NOT EXISTS history_run ON history(run_id);
 """
 
-_HISTORY_SELECT = (
-    "SELECT id, kind, memory_id, operation_id, old_text, new_text, hash, user_id,"
-    " agent_id, run_id, counts, erased_by, created_at FROM history"
+# Read back by name: a row becomes the model of the same field names.
+_HISTORY_COLUMNS = (
+    "id, kind, memory_id, operation_id, old_text, new_text, hash, user_id,"
+    " agent_id, run_id, counts, erased_by, created_at"
+)
+_HISTORY_SELECT = f"SELECT {_HISTORY_COLUMNS} FROM history"  # noqa: S608
+_OPERATION_COLUMNS = (
+    "id, kind, state, user_id, agent_id, run_id, memory_id, counts, error, created_at, updated_at"
 )
 
 
@@ -248,25 +253,12 @@ class Journal:
     def operation(self, op_id: str) -> OperationInfo | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT id, kind, state, user_id, agent_id, run_id, memory_id, counts, error,"
-                " created_at, updated_at FROM operations WHERE id = ?",
+                f"SELECT {_OPERATION_COLUMNS} FROM operations WHERE id = ?",  # noqa: S608
                 (op_id,),
             ).fetchone()
         if row is None:
             return None
-        return OperationInfo(
-            id=row[0],
-            kind=row[1],
-            state=row[2],
-            user_id=row[3],
-            agent_id=row[4],
-            run_id=row[5],
-            memory_id=row[6],
-            counts=json.loads(row[7]),
-            error=row[8],
-            created_at=datetime.fromisoformat(row[9]),
-            updated_at=datetime.fromisoformat(row[10]),
-        )
+        return OperationInfo.model_validate(_named(_OPERATION_COLUMNS, row))
 
     # -- history ------------------------------------------------------------------
 
@@ -325,19 +317,12 @@ class Journal:
             self._db.close()
 
 
+def _named(columns: str, row: Sequence[Any]) -> dict[str, Any]:
+    """A row as ``{column: value}``, with its JSON counts decoded."""
+    fields = dict(zip(columns.split(", "), row, strict=True))
+    fields["counts"] = json.loads(fields["counts"]) if fields["counts"] else None
+    return fields
+
+
 def _event(row: Sequence[Any]) -> HistoryEvent:
-    return HistoryEvent(
-        id=row[0],
-        kind=row[1],
-        memory_id=row[2],
-        operation_id=row[3],
-        old_text=row[4],
-        new_text=row[5],
-        hash=row[6],
-        user_id=row[7],
-        agent_id=row[8],
-        run_id=row[9],
-        counts=json.loads(row[10]) if row[10] else None,
-        erased_by=row[11],
-        created_at=datetime.fromisoformat(row[12]),
-    )
+    return HistoryEvent.model_validate(_named(_HISTORY_COLUMNS, row))

@@ -46,6 +46,10 @@ class DeletionTally:
     def counts(self) -> dict[str, int]:
         return asdict(self)
 
+    def public_counts(self) -> dict[str, int]:
+        """What a result and the history report: the counts but the batches."""
+        return {name: value for name, value in self.counts().items() if name != "batches"}
+
     def add_batch(self, vectors: int, graph: GraphDeleteCounts) -> None:
         # Batch ids come from memory nodes, so each removed node is one memory,
         # whether or not its vector still existed.
@@ -95,17 +99,14 @@ class DeletionPlan:
         )
 
     def result(self, elapsed_seconds: float, *, message: str = DELETE_ALL_MESSAGE) -> DeleteResult:
-        t = self.tally
-        return DeleteResult(
-            message=message,
-            operation_id=self.operation_id,
-            scope=self.scope,
-            memories=t.memories,
-            vectors=t.vectors,
-            memory_nodes=t.memory_nodes,
-            relations=t.relations,
-            orphan_entities=t.orphan_entities,
-            elapsed_seconds=round(elapsed_seconds, 6),
+        return DeleteResult.model_validate(
+            {
+                "message": message,
+                "operation_id": self.operation_id,
+                "scope": self.scope,
+                **self.tally.public_counts(),
+                "elapsed_seconds": round(elapsed_seconds, 6),
+            }
         )
 
 

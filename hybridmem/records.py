@@ -107,6 +107,11 @@ class MemoryNode:
     def scope(self) -> Scope:
         return Scope(user_id=self.user_id, agent_id=self.agent_id, run_id=self.run_id)
 
+    @classmethod
+    def new(cls, memory_id: str, scope: Scope, stamp: datetime) -> MemoryNode:
+        """A memory node created and updated at ``stamp``."""
+        return cls(memory_id, scope.user_id, scope.agent_id, scope.run_id, stamp, stamp)
+
 
 @dataclass(frozen=True)
 class MemoryGraph:
@@ -194,6 +199,30 @@ class VectorRecord:
     @property
     def scope(self) -> Scope:
         return Scope(user_id=self.user_id, agent_id=self.agent_id, run_id=self.run_id)
+
+    @classmethod
+    def new(
+        cls,
+        memory_id: str,
+        text: str,
+        embedding: list[float],
+        scope: Scope,
+        stamp: datetime,
+        metadata: dict[str, Any],
+    ) -> VectorRecord:
+        """A memory's first version: hashed text, created and updated at ``stamp``."""
+        return cls(
+            id=memory_id,
+            embedding=embedding,
+            text=text,
+            hash=text_hash(text),
+            user_id=scope.user_id,
+            agent_id=scope.agent_id,
+            run_id=scope.run_id,
+            created_at=stamp,
+            updated_at=stamp,
+            metadata=metadata,
+        )
 
     def to_memory(self) -> Memory:
         return Memory(

@@ -155,20 +155,10 @@ class HybridStore:
         meta = check_metadata(metadata)
         memory_id = str(uuid.uuid4())
         stamp = now()
-        node = MemoryNode(memory_id, scope.user_id, scope.agent_id, scope.run_id, stamp, stamp)
-        graph = parse_memory_graph(node, entities or (), relations or ())
-        record = VectorRecord(
-            id=memory_id,
-            embedding=vector_values,
-            text=text,
-            hash=text_hash(text),
-            user_id=scope.user_id,
-            agent_id=scope.agent_id,
-            run_id=scope.run_id,
-            created_at=stamp,
-            updated_at=stamp,
-            metadata=meta,
+        graph = parse_memory_graph(
+            MemoryNode.new(memory_id, scope, stamp), entities or (), relations or ()
         )
+        record = VectorRecord.new(memory_id, text, vector_values, scope, stamp, meta)
         self._coordinator.add(record, graph)
         return record.to_memory()
 

@@ -31,6 +31,10 @@ ALICE_A1 = Scope(user_id="alice", agent_id="a1")
 ALICE_A2 = Scope(user_id="alice", agent_id="a2")
 ALICE_A1_R1 = Scope(user_id="alice", agent_id="a1", run_id="r1")
 BOB = Scope(user_id="bob")
+#: Memory "m1": two entities and a relation between them.
+ALICE_LIVES_IN_PARIS = memory_graph(
+    "m1", ALICE_A1, (("Alice", "person"), ("Paris", "city")), (("Alice", "Paris", "lives_in"),)
+)
 # Ids a sloppy adapter would treat as patterns, tokens or query text.
 TRICKY = (
     "Alice",
@@ -65,11 +69,20 @@ class _NoSilentDodge:
                     )
 
 
-class GraphStoreContract(_NoSilentDodge):
+class StoreFixtures(_NoSilentDodge):
+    """The fixtures a contract's subclass overrides, each yielding a fresh, empty store
+    (a subclass overrides those its contract uses)."""
+
     @pytest.fixture
     def graph_store(self) -> Iterator[GraphStore]:
         raise NotImplementedError("override the graph_store fixture")
 
+    @pytest.fixture
+    def vector_store(self) -> Iterator[VectorStore]:
+        raise NotImplementedError("override the vector_store fixture")
+
+
+class GraphStoreContract(StoreFixtures):
     def test_is_a_graph_store(self, graph_store: GraphStore) -> None:
         """Troubleshooting: implement every method of hybridmem.ports.GraphStore."""
         assert isinstance(graph_store, GraphStore)
@@ -77,16 +90,7 @@ class GraphStoreContract(_NoSilentDodge):
 
     def test_add_and_read_back(self, graph_store: GraphStore) -> None:
         """Troubleshooting: add_memories must write node, entities, MENTIONS and RELATES."""
-        graph_store.add_memories(
-            [
-                memory_graph(
-                    "m1",
-                    ALICE_A1,
-                    (("Alice", "person"), ("Paris", "city")),
-                    (("Alice", "Paris", "lives_in"),),
-                )
-            ]
-        )
+        graph_store.add_memories([ALICE_LIVES_IN_PARIS])
         node = graph_store.get_memory_node(memory_id("m1"))
         assert node is not None and node.scope == ALICE_A1
         assert sorted(e.name for e in graph_store.entities("alice")) == ["Alice", "Paris"]
@@ -151,12 +155,7 @@ class GraphStoreContract(_NoSilentDodge):
         """Troubleshooting: delete RELATES by memory_id, then check only touched entities."""
         graph_store.add_memories(
             [
-                memory_graph(
-                    "m1",
-                    ALICE_A1,
-                    (("Alice", "person"), ("Paris", "city")),
-                    (("Alice", "Paris", "lives_in"),),
-                ),
+                ALICE_LIVES_IN_PARIS,
                 memory_graph(
                     "m2",
                     ALICE_A2,
@@ -272,11 +271,7 @@ class GraphStoreContract(_NoSilentDodge):
         assert graph_store.stats() == {"memory_nodes": 0, "entities": 0, "relations": 0}
 
 
-class VectorStoreContract(_NoSilentDodge):
-    @pytest.fixture
-    def vector_store(self) -> Iterator[VectorStore]:
-        raise NotImplementedError("override the vector_store fixture")
-
+class VectorStoreContract(StoreFixtures):
     def test_is_a_vector_store(self, vector_store: VectorStore) -> None:
         """Troubleshooting: implement every method of hybridmem.ports.VectorStore."""
         assert isinstance(vector_store, VectorStore)

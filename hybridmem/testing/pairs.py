@@ -25,7 +25,7 @@ from hybridmem.faults import FaultHook, InjectedFault
 from hybridmem.ports import GraphStore, VectorStore
 from hybridmem.store import HybridStore
 from hybridmem.testing.builders import embedding
-from hybridmem.testing.contracts import _NoSilentDodge
+from hybridmem.testing.contracts import StoreFixtures
 
 USER = "pair-user"
 #: delete_all erases this agent's memories; the other agent's share their entity.
@@ -69,15 +69,7 @@ def _seed(store: HybridStore, erased: int = 5, kept: int = 2) -> dict[str, list[
     return ids
 
 
-class StorePairContract(_NoSilentDodge):
-    @pytest.fixture
-    def graph_store(self) -> Iterator[GraphStore]:
-        raise NotImplementedError("override the graph_store fixture")
-
-    @pytest.fixture
-    def vector_store(self) -> Iterator[VectorStore]:
-        raise NotImplementedError("override the vector_store fixture")
-
+class StorePairContract(StoreFixtures):
     @pytest.fixture
     def open_pair(
         self, graph_store: GraphStore, vector_store: VectorStore, tmp_path: Path

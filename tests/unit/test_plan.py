@@ -110,3 +110,15 @@ def test_preview_counts_the_larger_store_and_touches_nothing() -> None:
     assert (result.memories, result.vectors, result.memory_nodes) == (4, 4, 3)
     assert (result.relations, result.orphan_entities) == (5, 2)
     assert preview("dry-run", ALICE, 1, graph, 0.0).memories == 3
+
+
+def test_public_counts_are_the_counts_but_the_batches() -> None:
+    tally = DeletionTally()
+    tally.add_batch(1, GraphDeleteCounts(memory_nodes=1, relations=2))
+    assert tally.public_counts() == {
+        "memories": 1,
+        "vectors": 1,
+        "memory_nodes": 1,
+        "relations": 2,
+        "orphan_entities": 0,
+    }

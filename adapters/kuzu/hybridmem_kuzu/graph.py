@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from hybridmem.models import Scope
@@ -17,7 +16,7 @@ from hybridmem.records import (
     RelationWithNames,
     graph_rows,
 )
-from hybridmem_kuzu._database import KuzuDatabase
+from hybridmem_kuzu._database import KuzuFileStore
 from hybridmem_kuzu._scope import outside_scope, scope_keys, scope_match, scope_params
 from hybridmem_kuzu._time import from_text, to_text
 
@@ -94,18 +93,10 @@ def _relation(row: Sequence[Any]) -> RelationWithNames:
     return RelationWithNames(record, row[9], row[10])
 
 
-class KuzuGraphStore:
+class KuzuGraphStore(KuzuFileStore):
     name = "Kuzu graph store"
 
-    def __init__(
-        self,
-        path: Path,
-        engine: str = "kuzu",
-        batch_plan: str = "auto",
-        buffer_pool_mb: int = 256,
-    ) -> None:
-        self.address = str(path)
-        self._db = KuzuDatabase(path, self.name, engine, batch_plan, buffer_pool_mb)
+    def _prepare(self) -> None:
         for statement in _SCHEMA:
             self._db.rows(statement)
 
@@ -337,6 +328,3 @@ class KuzuGraphStore:
             for label in ("Memory", "Entity", "Scope"):
                 self._db.rows(f"MATCH (n:{label}) DETACH DELETE n")
         self._db.forget_estimates()
-
-    def close(self) -> None:
-        self._db.close()
