@@ -3,16 +3,31 @@ unprefixed Neo4j labels to the store's own (see hybridmem/label_migration.py).""
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import typer
+
 from hybridmem.cli_common import ConfigOption, JsonOption, console, handled, load_config
 from hybridmem.label_migration import migrate_graph_labels
 
 
-def migrate_neo4j_labels(config: ConfigOption = None, as_json: JsonOption = False) -> None:
+def migrate_neo4j_labels(
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Finish even when none of the old memory nodes is this store's"
+            " (they stay under the old labels, untouched)",
+        ),
+    ] = False,
+) -> None:
     """Move a Neo4j graph written with the old labels (Memory, Entity) under this
     store's label prefix. Journaled, in batches; run it again to resume."""
     cfg = load_config(config)
     with handled():
-        counts = migrate_graph_labels(cfg)
+        counts = migrate_graph_labels(cfg, force=force)
     if as_json:
         import json
 

@@ -38,8 +38,12 @@ class GraphLabelMigration(Protocol):
         own, atomically; returns counts of what moved. Idempotent."""
         ...
 
-    def finish(self) -> dict[str, int]:
-        """Remove the earlier layout's signature; counts of what was left in it."""
+    def leftovers(self) -> dict[str, int]:
+        """Counts of what is still in the earlier layout (``left_memory_nodes``…)."""
+        ...
+
+    def finish(self) -> None:
+        """Remove the earlier layout's signature: the store opens from then on."""
         ...
 
     def close(self) -> None: ...
@@ -48,9 +52,16 @@ class GraphLabelMigration(Protocol):
 def migrate_graph_labels(
     config: HybridMemConfig | Mapping[str, Any] | str | Path | None,
     progress: Callable[[dict[str, int]], None] | None = None,
+    *,
+    force: bool = False,
 ) -> dict[str, int]:
     """Migrate the configured graph store; returns the operation's counts
-    (``{}`` plus ``already_migrated: 1`` when there was nothing to do)."""
+    (``already_migrated: 1`` when there was nothing to do).
+
+    When none of the memory nodes in the earlier layout belongs to this store (no
+    vector of its has their ids), they are another store's: this raises, leaving the
+    layout in place so that store still refuses to open until it is migrated with
+    its own configuration. ``force`` removes the signature anyway."""
     cfg = HybridMemConfig.load(config)
     plugin = load_plugin(cfg.graph.provider)
     if plugin.label_migration is None:
@@ -75,7 +86,18 @@ def migrate_graph_labels(
             journal.checkpoint(op_id, counts)
             if progress is not None:
                 progress(dict(counts))
-        counts.update(graph.finish())
+        counts.update(graph.leftovers())
+        if not force and counts.get("memory_nodes", 0) == 0 and counts["left_memory_nodes"]:
+            message = (
+                f"{graph.name} at {graph.address}: none of the"
+                f" {counts['left_memory_nodes']} memory nodes under the old labels has a"
+                " vector in this store's vector store, so they are another store's; run"
+                " the migration with that store's configuration (or pass --force to leave"
+                " them behind and open this store anyway)"
+            )
+            journal.fail(op_id, message)
+            raise ConfigurationError(message)
+        graph.finish()
         journal.finish(op_id, counts)
         return counts
     finally:

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from hybridmem import HybridStore
 from hybridmem.cli import app
-from hybridmem.errors import MigrationRequiredError
+from hybridmem.errors import ConfigurationError, MigrationRequiredError
 from hybridmem.journal import Journal
 from hybridmem.label_migration import KIND, migrate_graph_labels
 from hybridmem.models import Scope
@@ -139,6 +139,14 @@ def test_old_layout_is_refused_then_migrated_resuming_after_an_interruption(
         HybridStore(config)
     assert "hybridmem migrate-neo4j-labels" in str(refused.value)
     assert "hybridmem_memory_id" in str(refused.value)
+
+    # Another store's configuration (its vector store holds none of these ids)
+    # migrates nothing and leaves the layout, so this store keeps refusing.
+    stranger = {**config, "data_dir": str(tmp_path / "stranger")}
+    with pytest.raises(ConfigurationError, match="another store's"):
+        migrate_graph_labels(stranger)
+    with pytest.raises(MigrationRequiredError):
+        HybridStore(config)
 
     def interrupt(counts: dict[str, int]) -> None:
         raise KeyboardInterrupt

@@ -13,7 +13,8 @@ they asserted (by ``memory_id``). One write transaction per batch of ids, so a
 crash leaves whole memories on either side and a re-run finishes the rest. What
 is left under the old labels (another application's nodes, or memory nodes with
 no vector) is counted and never touched. Last, the old constraints and indexes
-are dropped, which is what lets the store open.
+are dropped, which is what lets the store open (unless nothing at all was this
+store's: then it was given another store's configuration, and the layout stays).
 """
 
 from __future__ import annotations
@@ -83,10 +84,9 @@ class Neo4jLabelMigration:
 
         return self.store._transaction(work)
 
-    def finish(self) -> dict[str, int]:
-        """Drop the old schema (the store opens from now on) and count what stays
-        under the old labels: hybridmem-shaped memory nodes with no vector, and
-        RELATES edges with a memory_id that none of them had."""
+    def leftovers(self) -> dict[str, int]:
+        """What stays under the old labels: hybridmem-shaped memory nodes (with no
+        vector in this store), and RELATES edges that name a memory id."""
         left_nodes = self.store._read(
             "MATCH (m:Memory) WHERE m.id IS NOT NULL AND m.created_at IS NOT NULL"
             " AND m.updated_at IS NOT NULL RETURN count(m)",
@@ -95,11 +95,14 @@ class Neo4jLabelMigration:
         left_relations = self.store._read(
             "MATCH ()-[r:RELATES]->() WHERE r.memory_id IS NOT NULL RETURN count(r)", {}
         )[0][0]
+        return {"left_memory_nodes": int(left_nodes), "left_relations": int(left_relations)}
+
+    def finish(self) -> None:
+        """Drop the old schema: the store opens from now on."""
         for name in LEGACY_CONSTRAINTS:
             self.store._write(f"DROP CONSTRAINT {name} IF EXISTS", {})
         for name in LEGACY_INDEXES:
             self.store._write(f"DROP INDEX {name} IF EXISTS", {})
-        return {"left_memory_nodes": int(left_nodes), "left_relations": int(left_relations)}
 
     def close(self) -> None:
         self.store.close()
