@@ -7,7 +7,14 @@ from typing import Annotated
 
 import typer
 
-from hybridmem.cli_common import ConfigOption, JsonOption, console, handled, load_config
+from hybridmem.cli_common import (
+    ConfigOption,
+    JsonOption,
+    console,
+    handled,
+    load_config,
+    print_json,
+)
 from hybridmem.label_migration import migrate_graph_labels
 
 
@@ -29,9 +36,7 @@ def migrate_neo4j_labels(
     with handled():
         counts = migrate_graph_labels(cfg, force=force)
     if as_json:
-        import json
-
-        print(json.dumps(counts))
+        print_json(counts)
     elif counts.get("already_migrated"):
         console.print("nothing to migrate: no data in the old label layout")
     else:
