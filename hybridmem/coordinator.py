@@ -317,6 +317,9 @@ class Coordinator:
             with self._in_flight_lock:
                 if op.id in self._in_flight:
                     continue
+            if op.kind == "migrate_graph_labels":
+                # Resumed by `hybridmem migrate-neo4j-labels`, never by recover().
+                continue
             finished.append(self._recover_one(op))
         return finished
 

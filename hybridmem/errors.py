@@ -66,3 +66,13 @@ class AuthenticationError(HybridMemError):
 
 class PermissionDeniedError(HybridMemError):
     """The API key is valid but bound to a scope this request reaches outside of (HTTP 403)."""
+
+
+class ForeignDataError(StoreError):
+    """A store holds, under this store's own names (labels, collection), a record that
+    hybridmem did not write; the message names it. Nothing was changed."""
+
+
+class MigrationRequiredError(StoreError):
+    """The store holds data in the layout of an earlier hybridmem; the message names
+    the command that migrates it. The store refuses to open until then."""

@@ -98,7 +98,9 @@ class Relation(BaseModel):
 
 #: A journaled operation: what the coordinator runs, the journal records and the
 #: fault points (hybridmem.faults) are named after.
-OperationKind = Literal["add", "update", "delete", "delete_all", "reset", "reconcile"]
+OperationKind = Literal[
+    "add", "update", "delete", "delete_all", "reset", "reconcile", "migrate_graph_labels"
+]
 
 HistoryKind = Literal["ADD", "UPDATE", "DELETE", "DELETE_ALL", "RESET"]
 
