@@ -128,7 +128,9 @@ def test_old_layout_is_refused_then_migrated_resuming_after_an_interruption(
     data_dir = tmp_path / "data"
     config: dict[str, Any] = {
         "data_dir": str(data_dir),
-        "graph": neo4j_server.graph_config(),
+        # A prefix of its own: the shared test database may hold other tests' data
+        # under the default prefix, and the migrated ids would collide with it.
+        "graph": {**neo4j_server.graph_config(), "label_prefix": "LegacyMigrated"},
         "vector": {"provider": "kuzu"},
         "batch_size": 2,
     }
