@@ -1,0 +1,59 @@
+"""Erasures stay final: updates and deletes racing them, over Python and REST, every pair.
+
+A few rounds each, enough to catch the race (before the fix an update racing
+delete_all brought back 15 of 40 memories per round); tests/reliability/ runs more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from hybridmem import HybridStore
+from hybridmem.server import create_app
+from tests.integration.checks import assert_no_half_memory_or_orphan
+from tests.integration.races import (
+    PythonSurface,
+    RestSurface,
+    Surface,
+    deletes_race_delete_all,
+    update_races_delete,
+    updates_race_delete_all,
+)
+
+N, WORKERS = 24, 12
+
+
+@pytest.fixture(params=["python", "rest"])
+def surface(request: pytest.FixtureRequest, store: HybridStore) -> Iterator[Surface]:
+    if request.param == "python":
+        yield PythonSurface(store)
+        return
+    with TestClient(create_app(store)) as client:
+        yield RestSurface(client)
+
+
+def test_updates_racing_delete_all_bring_nothing_back(store: HybridStore, surface: Surface) -> None:
+    back = updates_race_delete_all(store, surface, n=N, workers=WORKERS)
+    assert back == [], f"{len(back)} of {N} erased memories came back"
+    back = updates_race_delete_all(store, surface, n=N, workers=WORKERS, metadata_only=True)
+    assert back == [], f"metadata-only updates: {len(back)} of {N} came back"
+    assert_no_half_memory_or_orphan(store)
+
+
+def test_deletes_racing_delete_all_erase_each_memory_once(
+    store: HybridStore, surface: Surface
+) -> None:
+    bad = deletes_race_delete_all(store, surface, n=N, workers=WORKERS)
+    assert bad == [], f"{len(bad)} of {N} memories left or erased twice"
+    assert_no_half_memory_or_orphan(store)
+
+
+def test_update_racing_delete_of_the_same_id_never_brings_it_back(
+    store: HybridStore, surface: Surface
+) -> None:
+    left = update_races_delete(store, surface, n=N, workers=WORKERS)
+    assert left == [], f"{len(left)} of {N} deleted memories came back"
+    assert_no_half_memory_or_orphan(store)
