@@ -77,9 +77,7 @@ class ScopeLocks:
         )
 
     @contextmanager
-    def _claim(
-        self, kind: ClaimKind, scope: Scope, memory_id: str | None = None
-    ) -> Iterator[None]:
+    def _claim(self, kind: ClaimKind, scope: Scope, memory_id: str | None = None) -> Iterator[None]:
         with self._cond:
             claim = _Claim(kind, scope, next(self._tickets), memory_id)
             self._waiting.append(claim)
