@@ -37,7 +37,6 @@ from hybridmem.models import (
 )
 from hybridmem.server.auth import KeyRing, Principal
 from hybridmem.server.schemas import (
-    MAX_LIMIT,
     SCOPE_ID_SCHEMA,
     AddRequest,
     Health,
@@ -48,6 +47,7 @@ from hybridmem.server.schemas import (
 )
 from hybridmem.server.wire import ERROR_STATUSES, ErrorBody, ErrorDetail, error_body
 from hybridmem.store import ConfigSource, HybridStore
+from hybridmem.validation import MAX_LIMIT
 
 log = logging.getLogger("hybridmem.server")
 
