@@ -22,6 +22,7 @@ from hybridmem.errors import (
     NotFoundError,
     OperationPendingError,
     PermissionDeniedError,
+    RequestTooLargeError,
     StoreError,
     StoreUnavailableError,
     ValidationError,
@@ -52,13 +53,14 @@ STATUS_OF: tuple[tuple[type[HybridMemError], int], ...] = (
     (PermissionDeniedError, 403),
     (NotFoundError, 404),
     (OperationPendingError, 409),
+    (RequestTooLargeError, 413),
     (ValidationError, 422),
     (StoreUnavailableError, 503),
     (StoreError, 502),
 )
 
 #: Every status an operation may answer with besides its success status.
-ERROR_STATUSES = (400, 401, 403, 404, 409, 422, 500, 502, 503)
+ERROR_STATUSES = (400, 401, 403, 404, 409, 413, 422, 500, 502, 503)
 
 #: Every error class of hybridmem.errors by name: the client rebuilds what the server names.
 _TYPES: dict[str, type[HybridMemError]] = {
@@ -73,6 +75,7 @@ _BY_STATUS: dict[int, type[HybridMemError]] = {
     403: PermissionDeniedError,
     404: NotFoundError,
     409: OperationPendingError,
+    413: RequestTooLargeError,
     422: ValidationError,
 }
 
