@@ -7,18 +7,23 @@ delete_all brought back 15 of 40 memories per round); tests/reliability/ runs mo
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from hybridmem import HybridStore
+from hybridmem.faults import InjectedFault
 from hybridmem.server import create_app
+from hybridmem.testing.builders import embedding
+from tests.conftest import PairConfig
 from tests.integration.checks import assert_no_half_memory_or_orphan
 from tests.integration.races import (
     PythonSurface,
     RestSurface,
     Surface,
     deletes_race_delete_all,
+    resurrected,
     update_races_delete,
     updates_race_delete_all,
 )
@@ -57,3 +62,31 @@ def test_update_racing_delete_of_the_same_id_never_brings_it_back(
     left = update_races_delete(store, surface, n=N, workers=WORKERS)
     assert left == [], f"{len(left)} of {N} deleted memories came back"
     assert_no_half_memory_or_orphan(store)
+
+
+@pytest.mark.parametrize("erasure", ["delete", "delete_all"])
+def test_recovering_an_interrupted_update_never_brings_back_what_was_erased_since(
+    pair_config: PairConfig, tmp_path: Path, erasure: str
+) -> None:
+    armed = {"update.vector_written"}
+
+    def hook(point: str) -> None:
+        if point in armed:
+            armed.discard(point)
+            raise InjectedFault(point)
+
+    config = {**pair_config(tmp_path / "d"), "recover_on_open": False}
+    with HybridStore(config, fault_hook=hook) as store:
+        memory = store.add("secret", embedding=embedding("secret"), user_id="u")
+        with pytest.raises(InjectedFault):
+            store.update(memory.id, text="new secret")
+        assert len(store.journal.pending()) == 1, "the interrupted update is pending"
+        if erasure == "delete":
+            store.delete(memory.id)
+        else:
+            store.delete_all(user_id="u")
+        recovered = store.recover()
+        assert [r.kind for r in recovered] == ["update"]
+        assert resurrected(store, [memory.id]) == [], "recovery wrote the erased memory back"
+        assert store.get(memory.id) is None
+        assert_no_half_memory_or_orphan(store)
