@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol
 
 from fastapi.testclient import TestClient
 
 from hybridmem import HybridStore, NotFoundError
+from hybridmem.server import create_app
 from hybridmem.testing.builders import embedding
 
 
@@ -77,6 +80,19 @@ class RestSurface:
         return int(response.json()["memories"])
 
 
+SURFACES = ("python", "rest")
+
+
+@contextmanager
+def open_surface(kind: str, store: HybridStore) -> Iterator[Surface]:
+    """The Python API of ``store``, or the REST app over it."""
+    if kind == "python":
+        yield PythonSurface(store)
+        return
+    with TestClient(create_app(store)) as client:
+        yield RestSurface(client)
+
+
 def run_together(actions: Sequence[Callable[[], Any]], workers: int) -> list[Any]:
     """Run the actions on ``workers`` threads, the first ``workers`` of them released at once."""
     parties = min(workers, len(actions))
@@ -127,11 +143,8 @@ def updates_race_delete_all(
     ids = seed(store, user, n)
     text = None if metadata_only else "rewritten"
     metadata = {"rewritten": True} if metadata_only else None
-    actions: list[Callable[[], Any]] = [lambda: surface.delete_all(user)]
-    actions += [
-        (lambda memory_id=memory_id: surface.update(memory_id, text=text, metadata=metadata))
-        for memory_id in ids
-    ]
+    actions: list[Callable[[], Any]] = [partial(surface.delete_all, user)]
+    actions += [partial(surface.update, m, text=text, metadata=metadata) for m in ids]
     outcome = run_together(actions, workers)
     bad = set(resurrected(store, ids))
     for memory_id, applied in zip(ids, outcome[1:], strict=True):
@@ -151,8 +164,8 @@ def deletes_race_delete_all(
     nothing (no second DELETE event), and each memory is counted by exactly one call."""
     user = _unique_user("del-vs-all")
     ids = seed(store, user, n)
-    actions: list[Callable[[], Any]] = [lambda: surface.delete_all(user)]
-    actions += [(lambda memory_id=memory_id: surface.delete(memory_id)) for memory_id in ids]
+    actions: list[Callable[[], Any]] = [partial(surface.delete_all, user)]
+    actions += [partial(surface.delete, m) for m in ids]
     counts = run_together(actions, workers)
     bad = set(resurrected(store, ids))
     for memory_id in ids:
@@ -170,8 +183,8 @@ def update_races_delete(store: HybridStore, surface: Surface, *, n: int, workers
     ids = seed(store, user, n)
     actions: list[Callable[[], Any]] = []
     for memory_id in ids:
-        actions.append(lambda m=memory_id: surface.update(m, text="rewritten", metadata=None))
-        actions.append(lambda m=memory_id: surface.delete(m))
+        actions.append(partial(surface.update, memory_id, text="rewritten", metadata=None))
+        actions.append(partial(surface.delete, memory_id))
     outcome = run_together(actions, workers)
     assert sum(outcome[1::2]) == n, "every delete(id) found its memory"
     left = set(resurrected(store, ids))

@@ -10,19 +10,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from hybridmem import HybridStore
 from hybridmem.faults import InjectedFault
-from hybridmem.server import create_app
 from hybridmem.testing.builders import embedding
 from tests.conftest import PairConfig
 from tests.integration.checks import assert_no_half_memory_or_orphan
 from tests.integration.races import (
-    PythonSurface,
-    RestSurface,
+    SURFACES,
     Surface,
     deletes_race_delete_all,
+    open_surface,
     resurrected,
     update_races_delete,
     updates_race_delete_all,
@@ -31,37 +29,36 @@ from tests.integration.races import (
 N, WORKERS = 24, 12
 
 
-@pytest.fixture(params=["python", "rest"])
+@pytest.fixture(params=SURFACES)
 def surface(request: pytest.FixtureRequest, store: HybridStore) -> Iterator[Surface]:
-    if request.param == "python":
-        yield PythonSurface(store)
-        return
-    with TestClient(create_app(store)) as client:
-        yield RestSurface(client)
+    with open_surface(request.param, store) as opened:
+        yield opened
+
+
+def _none_back(store: HybridStore, bad: list[str], what: str) -> None:
+    assert bad == [], f"{len(bad)} of {N} memories {what}"
+    assert_no_half_memory_or_orphan(store)
 
 
 def test_updates_racing_delete_all_bring_nothing_back(store: HybridStore, surface: Surface) -> None:
-    back = updates_race_delete_all(store, surface, n=N, workers=WORKERS)
-    assert back == [], f"{len(back)} of {N} erased memories came back"
-    back = updates_race_delete_all(store, surface, n=N, workers=WORKERS, metadata_only=True)
-    assert back == [], f"metadata-only updates: {len(back)} of {N} came back"
-    assert_no_half_memory_or_orphan(store)
+    _none_back(store, updates_race_delete_all(store, surface, n=N, workers=WORKERS), "came back")
+    metadata_only = updates_race_delete_all(
+        store, surface, n=N, workers=WORKERS, metadata_only=True
+    )
+    _none_back(store, metadata_only, "came back after metadata-only updates")
 
 
 def test_deletes_racing_delete_all_erase_each_memory_once(
     store: HybridStore, surface: Surface
 ) -> None:
     bad = deletes_race_delete_all(store, surface, n=N, workers=WORKERS)
-    assert bad == [], f"{len(bad)} of {N} memories left or erased twice"
-    assert_no_half_memory_or_orphan(store)
+    _none_back(store, bad, "left or erased twice")
 
 
 def test_update_racing_delete_of_the_same_id_never_brings_it_back(
     store: HybridStore, surface: Surface
 ) -> None:
-    left = update_races_delete(store, surface, n=N, workers=WORKERS)
-    assert left == [], f"{len(left)} of {N} deleted memories came back"
-    assert_no_half_memory_or_orphan(store)
+    _none_back(store, update_races_delete(store, surface, n=N, workers=WORKERS), "came back")
 
 
 @pytest.mark.parametrize("erasure", ["delete", "delete_all"])

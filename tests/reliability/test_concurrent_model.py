@@ -16,7 +16,9 @@ Seeded and derandomized, so CI replays the same examples.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -55,11 +57,19 @@ class Known:
     text: str
 
 
+def _update(store: HybridStore, memory_id: str, text: str | None) -> Any:
+    """The updated memory, or None when it was not found (erased first)."""
+    try:
+        return store.update(memory_id, text=text, metadata=None if text else {"touched": True})
+    except NotFoundError:
+        return None
+
+
 def _run_round(
     store: HybridStore, model: dict[str, Known], ops: list[Any], label: str
 ) -> dict[str, Known]:
     alive = sorted(model)
-    actions = []
+    actions: list[tuple[str, str | None, Callable[[], Any]]] = []
     targeted: set[str] = set()
     erasing: list[Scope] = []
     for k, op in enumerate(ops):
@@ -67,34 +77,20 @@ def _run_round(
         if kind in ("update", "delete") and not alive:
             continue
         if kind == "update":
-            memory_id, text_too = alive[op[1] % len(alive)], op[2]
-            new_text = f"{label}-update-{k}" if text_too else None
-
-            def update(memory_id: str = memory_id, new_text: str | None = new_text) -> Any:
-                try:
-                    meta = None if new_text else {"touched": True}
-                    return store.update(memory_id, text=new_text, metadata=meta)
-                except NotFoundError:
-                    return None
-
-            actions.append(("update", memory_id, update))
+            memory_id = alive[op[1] % len(alive)]
+            new_text = f"{label}-update-{k}" if op[2] else None
+            actions.append(("update", memory_id, partial(_update, store, memory_id, new_text)))
         elif kind == "delete":
             memory_id = alive[op[1] % len(alive)]
             targeted.add(memory_id)
-            actions.append(("delete", memory_id, lambda m=memory_id: store.delete(m)))
+            actions.append(("delete", memory_id, partial(store.delete, memory_id)))
         elif kind == "delete_all":
-            scope = op[1]
-            erasing.append(scope)
-            actions.append(("delete_all", None, lambda s=scope: store.delete_all(**s.parts())))
+            erasing.append(op[1])
+            actions.append(("delete_all", None, partial(store.delete_all, **op[1].parts())))
         else:
-            scope, text = op[1], f"{label}-add-{k}"
-            actions.append(
-                (
-                    "add",
-                    None,
-                    lambda s=scope, t=text: store.add(t, embedding=embedding(t), **s.parts()),
-                )
-            )
+            text = f"{label}-add-{k}"
+            add = partial(store.add, text, embedding=embedding(text), **op[1].parts())
+            actions.append(("add", None, add))
     results = run_together([action for _, _, action in actions], len(actions) or 1)
     tally.count("operations under concurrency", len(actions))
 
@@ -153,7 +149,12 @@ def test_concurrent_writes_and_erasures_match_the_model(
         store.reset()
         model: dict[str, Known] = {}
         for i, scope in enumerate(seeds):
-            memory = store.add(f"seed-{i}", embedding=embedding(f"seed-{i}"), **scope.parts())
+            memory = store.add(
+                f"seed-{i}",
+                embedding=embedding(f"seed-{i}"),
+                user_id=scope.user_id,
+                agent_id=scope.agent_id,
+            )
             model[memory.id] = Known(scope, memory.text)
         for number, ops in enumerate(plan):
             model = _run_round(store, model, ops, f"r{number}")

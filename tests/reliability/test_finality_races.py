@@ -10,16 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from fastapi.testclient import TestClient
 
 from hybridmem import HybridStore
-from hybridmem.server import create_app
 from tests.integration.checks import assert_no_half_memory_or_orphan
 from tests.integration.races import (
-    PythonSurface,
-    RestSurface,
+    SURFACES,
     Surface,
     deletes_race_delete_all,
+    open_surface,
     update_races_delete,
     updates_race_delete_all,
 )
@@ -28,13 +26,10 @@ from tests.reliability import tally
 N, WORKERS, ROUNDS = 40, 16, 2
 
 
-@pytest.fixture(params=["python", "rest"])
+@pytest.fixture(params=SURFACES)
 def surface(request: pytest.FixtureRequest, store: HybridStore) -> Iterator[Surface]:
-    if request.param == "python":
-        yield PythonSurface(store)
-        return
-    with TestClient(create_app(store)) as client:
-        yield RestSurface(client)
+    with open_surface(request.param, store) as opened:
+        yield opened
 
 
 def test_rounds_of_writes_racing_erasures_bring_nothing_back(

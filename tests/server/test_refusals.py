@@ -203,8 +203,8 @@ def test_a_bound_key_gets_the_same_404_for_every_id_outside_its_scope(
     erased = embedded.add("erased", embedding=E, user_id="bob")
     embedded.delete(erased.id)
     keys = [
-        ApiKeyConfig(key=ADMIN, name="admin"),
-        ApiKeyConfig(key=ALICE, name="alice", user_id="alice"),
+        ApiKeyConfig.model_validate({"key": ADMIN, "name": "admin"}),
+        ApiKeyConfig.model_validate({"key": ALICE, "name": "alice", "user_id": "alice"}),
     ]
     never = str(uuid.uuid4())
     with TestClient(create_app(embedded, api_keys=keys)) as client:
