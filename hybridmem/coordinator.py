@@ -73,7 +73,8 @@ class Coordinator:
     # -- add / update / delete ----------------------------------------------------
 
     def add(self, record: VectorRecord, graph: MemoryGraph) -> None:
-        with self.locks.records(record.scope):
+        # Claimed with its id: a delete(id) of a half-written add waits for it to finish.
+        with self.locks.records(record.scope, record.id):
             self._add(record, graph)
 
     def _add(self, record: VectorRecord, graph: MemoryGraph) -> None:
