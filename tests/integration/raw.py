@@ -15,26 +15,26 @@ def graph_rows(store: HybridStore, query: str, params: dict[str, Any] | None = N
     """Rows of a Cypher query, on Kuzu (its connection) or Neo4j (its driver)."""
     graph: Any = store.graph
     if hasattr(graph, "_driver"):
-        records = graph._driver.execute_query(  # noqa: SLF001
-            query, params or {}, database_=graph._database  # noqa: SLF001
+        records = graph._driver.execute_query(
+            query, params or {}, database_=graph._database
         ).records
         return [list(record.values()) for record in records]
-    return list(graph._db.rows(query, params or {}))  # noqa: SLF001
+    return list(graph._db.rows(query, params or {}))
 
 
 def vector_ids(store: HybridStore) -> set[str]:
     """Every id in the vector store: Kuzu's Vec table, or Weaviate's collection."""
     vector: Any = store.vector
     if hasattr(vector, "_collection_name"):
-        client = vector._client  # noqa: SLF001
-        collection = client.collections.use(vector._collection_name)  # noqa: SLF001
-        if not client.collections.exists(vector._collection_name):  # noqa: SLF001
+        client = vector._client
+        collection = client.collections.use(vector._collection_name)
+        if not client.collections.exists(vector._collection_name):
             return set()
         return {str(obj.uuid) for obj in collection.iterator()}
-    tables = {row[1] for row in vector._db.rows("CALL show_tables() RETURN *")}  # noqa: SLF001
+    tables = {row[1] for row in vector._db.rows("CALL show_tables() RETURN *")}
     if "Vec" not in tables:
         return set()
-    return {row[0] for row in vector._db.rows("MATCH (v:Vec) RETURN v.id")}  # noqa: SLF001
+    return {row[0] for row in vector._db.rows("MATCH (v:Vec) RETURN v.id")}
 
 
 def memory_node_ids(store: HybridStore) -> set[str]:

@@ -37,7 +37,9 @@ DELETE_ALL_CRASHES = [
 STEPS_LOST = {"delete_all.vectors_deleted": (3, 0), "delete_all.graph_deleted": (3, 3)}
 
 
-def _store(pair_config: PairConfig, tmp_path: Path, point: str, nth: int) -> tuple[HybridStore, Any]:
+def _store(
+    pair_config: PairConfig, tmp_path: Path, point: str, nth: int
+) -> tuple[HybridStore, Any]:
     reached: dict[str, int] = {}
     armed = {"on": False}
 
@@ -50,7 +52,9 @@ def _store(pair_config: PairConfig, tmp_path: Path, point: str, nth: int) -> tup
     return store, (armed, reached)
 
 
-@pytest.mark.parametrize(("point", "nth"), DELETE_ALL_CRASHES, ids=[p for p, _ in DELETE_ALL_CRASHES])
+@pytest.mark.parametrize(
+    ("point", "nth"), DELETE_ALL_CRASHES, ids=[p for p, _ in DELETE_ALL_CRASHES]
+)
 def test_delete_all_counts_and_events_survive_a_crash(
     pair_config: PairConfig, tmp_path: Path, point: str, nth: int
 ) -> None:
@@ -95,8 +99,8 @@ def test_an_interrupted_add_is_rolled_back_by_recover(
     with store:
         before_vectors, before_nodes = raw.vector_ids(store), raw.memory_node_ids(store)
         kept = store.add("kept", embedding=embedding("kept"), user_id="u")
-        rollback = store._coordinator._try_roll_back_add  # noqa: SLF001
-        store._coordinator._try_roll_back_add = lambda op_id, memory_id: None  # type: ignore[method-assign]  # noqa: SLF001
+        rollback = store._coordinator._try_roll_back_add
+        store._coordinator._try_roll_back_add = lambda op_id, memory_id: None  # type: ignore[method-assign]
         reached.clear()
         armed["on"] = True
         with pytest.raises(InjectedFault):
@@ -108,7 +112,7 @@ def test_an_interrupted_add_is_rolled_back_by_recover(
                 relations=[{"source": "New", "target": "Far", "type": "r"}],
             )
         armed["on"] = False
-        store._coordinator._try_roll_back_add = rollback  # type: ignore[method-assign]  # noqa: SLF001
+        store._coordinator._try_roll_back_add = rollback  # type: ignore[method-assign]
         [pending] = store.journal.pending()
         [recovered] = store.recover()
         assert (recovered.kind, recovered.outcome) == ("add", "rolled_back")

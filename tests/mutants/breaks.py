@@ -115,7 +115,7 @@ def journal_erase_scope_too_wide() -> None:
     """History erasure by scope keys on the user only: other agents' history loses its text."""
     import hybridmem.journal as journal
 
-    journal._SCOPE_CONDITION.update(  # noqa: SLF001
+    journal._SCOPE_CONDITION.update(
         agent_id="(agent_id = :agent_id OR 1)", run_id="(run_id = :run_id OR 1)"
     )
 
@@ -318,7 +318,7 @@ def journal_erase_ids_noop() -> None:
     """Erasing one memory leaves its text in history."""
     import hybridmem.journal as journal
 
-    journal.Journal._erase = staticmethod(lambda db, op_id, memory_ids: None)  # type: ignore[method-assign]  # noqa: SLF001
+    journal.Journal._erase = staticmethod(lambda db, op_id, memory_ids: None)  # type: ignore[method-assign]
 
 
 def journal_finish_ignores_erase_scope() -> None:
@@ -466,7 +466,7 @@ def kuzu_graph_merge_becomes_create() -> None:
                 if item.node.id not in again:
                     continue
                 for rel in item.relations:
-                    self._db.rows(  # noqa: SLF001
+                    self._db.rows(
                         "MATCH (a:Entity {id: $s}), (b:Entity {id: $t})"
                         " CREATE (a)-[:RELATES {id: $id, type: $type, memory_id: $m,"
                         " user_id: $u, created_at: $c}]->(b)",

@@ -49,7 +49,9 @@ def _env(mutant: str | None, pair: str) -> dict[str, str]:
     return env
 
 
-def _pytest(tests: Sequence[str], env: dict[str, str], *, stop_first: bool) -> tuple[int, str, float]:
+def _pytest(
+    tests: Sequence[str], env: dict[str, str], *, stop_first: bool
+) -> tuple[int, str, float]:
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
     command += ["-p", "tests.mutants.plugin"]
     if stop_first:

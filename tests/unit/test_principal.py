@@ -24,7 +24,9 @@ ALICE_BOT = Principal("alice-bot", Scope(user_id="alice", agent_id="bot"))
 ADMIN = Principal("admin")
 
 
-def ask(user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None) -> Scope:
+def ask(
+    user_id: str | None = None, agent_id: str | None = None, run_id: str | None = None
+) -> Scope:
     return Scope.model_construct(user_id=user_id, agent_id=agent_id, run_id=run_id)
 
 
@@ -121,9 +123,7 @@ def test_the_key_ring_finds_each_key_and_refuses_others() -> None:
     )
     assert ring.enabled
     assert ring.authenticate("admin-key-0123456789") == Principal("admin")
-    assert ring.authenticate("alice-key-0123456789") == Principal(
-        "key #2", Scope(user_id="alice")
-    )
+    assert ring.authenticate("alice-key-0123456789") == Principal("key #2", Scope(user_id="alice"))
     assert ring.authenticate("bot-key-0123456789").scope == Scope(user_id="alice", agent_id="bot")
     for wrong in ("alice-key-012345678", "alice-key-0123456789 ", "ADMIN-KEY-0123456789"):
         with pytest.raises(AuthenticationError, match="unknown API key"):
