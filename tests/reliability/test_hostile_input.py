@@ -167,17 +167,17 @@ def test_memory_id_entry_points_refuse_or_match_literally(
         canonical = _as_uuid(candidate)
         if canonical is None:
             for action in (
-                lambda: store.get(candidate),
-                lambda: store.history(candidate),
-                lambda: store.delete(candidate),
-                lambda: store.update(candidate, text="changed"),
+                store.get,
+                store.history,
+                store.delete,
+                lambda memory_id: store.update(memory_id, text="changed"),
             ):
                 with pytest.raises(ValidationError, match="memory_id"):
-                    action()
+                    action(candidate)
         elif canonical in bystanders.vector_ids:
             found = store.get(candidate)
             assert found is not None and found.id == canonical
-            assert [e.kind for e in store.history(candidate)][0] == "ADD"
+            assert store.history(candidate)[0].kind == "ADD"
             assert {e.memory_id for e in store.history(candidate)} == {canonical}
         else:
             assert store.get(candidate) is None
