@@ -142,4 +142,6 @@ def test_batches_stream_through_large_scope(store: HybridStore) -> None:
         assert result.memories == 30 and result.orphan_entities == 4
         # counting, then one report per batch of 7 (5 batches), cleanup, done
         assert seen == [0, 7, 14, 21, 28, 30, 30, 30]
+        operation = small.operation(result.operation_id)
+        assert operation is not None and operation.counts["batches"] == 5
         assert small.stats()["vectors"] == 1

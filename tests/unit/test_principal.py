@@ -103,8 +103,12 @@ def test_entities_are_namespaced_by_the_bound_user() -> None:
     assert ALICE.entity_namespace("alice") == "alice"
     with pytest.raises(PermissionDeniedError, match="bound to user_id='alice'"):
         ALICE.entity_namespace("bob")
-    with pytest.raises(PermissionDeniedError, match="entities are shared"):
+    with pytest.raises(PermissionDeniedError) as shared:
         ALICE_BOT.entity_namespace("alice")
+    assert str(shared.value) == (
+        "entities are shared by all agents and runs of a user; this API key is bound to"
+        " {'user_id': 'alice', 'agent_id': 'bot'}"
+    )
     with pytest.raises(PermissionDeniedError, match="entities are shared"):
         Principal("run", Scope(run_id="r")).entity_namespace(None)
 
@@ -126,11 +130,30 @@ def test_the_key_ring_finds_each_key_and_refuses_others() -> None:
     assert ring.authenticate("alice-key-0123456789") == Principal("key #2", Scope(user_id="alice"))
     assert ring.authenticate("bot-key-0123456789").scope == Scope(user_id="alice", agent_id="bot")
     for wrong in ("alice-key-012345678", "alice-key-0123456789 ", "ADMIN-KEY-0123456789"):
-        with pytest.raises(AuthenticationError, match="unknown API key"):
+        with pytest.raises(AuthenticationError) as unknown:
             ring.authenticate(wrong)
+        assert str(unknown.value) == "unknown API key"
     for missing in (None, ""):
-        with pytest.raises(AuthenticationError, match="an API key is required"):
+        with pytest.raises(AuthenticationError) as required:
             ring.authenticate(missing)
+        assert str(required.value) == (
+            "an API key is required (Authorization: Bearer <key> or X-API-Key)"
+        )
+
+
+def test_a_key_bound_to_any_part_is_a_scoped_key() -> None:
+    ring = KeyRing(
+        [
+            _key("run-key-0123456789", run_id="r1"),
+            _key("agent-key-0123456789", agent_id="a1"),
+            _key("full-key-0123456789", user_id="u", agent_id="a", run_id="r"),
+        ]
+    )
+    assert ring.authenticate("run-key-0123456789").scope == Scope(run_id="r1")
+    assert ring.authenticate("agent-key-0123456789").scope == Scope(agent_id="a1")
+    assert ring.authenticate("full-key-0123456789").scope == Scope(
+        user_id="u", agent_id="a", run_id="r"
+    )
 
 
 def test_without_keys_everyone_is_anonymous_and_unrestricted() -> None:
