@@ -33,3 +33,9 @@ def test_positive_limits_pass(value: int) -> None:
 def test_other_limits_are_refused(value: object) -> None:
     with pytest.raises(ValidationError, match=r"^invalid limit: must be a positive integer$"):
         check_limit(value)
+
+
+def test_names_may_be_1024_characters_and_no_more() -> None:
+    assert check_name("entities[0].name", "n" * 1024) == "n" * 1024
+    with pytest.raises(ValidationError, match="at most 1024 characters"):
+        check_name("entities[0].name", "n" * 1025)
