@@ -6,8 +6,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from hybridmem.cli import _counts_table, _result_table, run_delete_all
-from hybridmem.demo_data import MEMORIES, toy_embedding
+from hybridmem.cli_common import counts_table, result_table, run_delete_all
+from hybridmem.demo_data import MEMORIES
+from hybridmem.embedder import hashed_words
 from hybridmem.store import HybridStore
 
 
@@ -30,7 +31,7 @@ def run_demo(data_dir: Path, console: Console) -> None:
         for memory in MEMORIES:
             store.add(
                 memory.text,
-                embedding=toy_embedding(memory.text),
+                embedding=hashed_words(memory.text),
                 user_id=memory.user_id,
                 agent_id=memory.agent_id,
                 run_id=memory.run_id,
@@ -39,26 +40,26 @@ def run_demo(data_dir: Path, console: Console) -> None:
                 relations=[{"source": s, "target": t, "type": r} for s, t, r in memory.relations],
             )
         users = sorted({m.user_id for m in MEMORIES})
-        console.print(_counts_table("both stores, before", {"whole store": store.stats()}))
+        console.print(counts_table("both stores, before", {"whole store": store.stats()}))
         before = _per_user(store, users)
-        console.print(_counts_table("per user, before", before))
+        console.print(counts_table("per user, before", before))
 
-        hits = store.search(toy_embedding("where does Alice live"), user_id="alice", limit=1)
+        hits = store.search(hashed_words("where does Alice live"), user_id="alice", limit=1)
         console.print(f"search (alice) 'where does Alice live' → {hits[0].memory.text!r}")
 
         console.rule("GDPR erasure: delete_all(user_id='alice')")
-        console.print(_result_table(store.delete_all(user_id="alice", dry_run=True)))
+        console.print(result_table(store.delete_all(user_id="alice", dry_run=True)))
         result = run_delete_all(store, {"user_id": "alice"}, show_progress=True)
-        console.print(_result_table(result))
+        console.print(result_table(result))
         console.print(
             f"[green]{result['message']}[/green] operation {result.operation_id}"
             f" in {result.elapsed_seconds * 1000:.1f} ms"
         )
 
         console.rule("after")
-        console.print(_counts_table("both stores, after", {"whole store": store.stats()}))
+        console.print(counts_table("both stores, after", {"whole store": store.stats()}))
         after = _per_user(store, users)
-        console.print(_counts_table("per user, after", after))
+        console.print(counts_table("per user, after", after))
         untouched = all(before[u] == after[u] for u in users if u != "alice")
         console.print(f"other users untouched: {'[green]yes' if untouched else '[red]NO'}")
         shared = sorted(e.name for e in store.entities(user_id="bob"))

@@ -14,10 +14,39 @@ a real model on the same data is a dimension mismatch, reported as such.
 
 from __future__ import annotations
 
+import hashlib
+import math
+import re
 from typing import Protocol
 
 from hybridmem.config import EmbedderConfig, HybridMemConfig
-from hybridmem.demo_data import toy_embedding
+
+DEFAULT_DIMENSION = 64
+
+_STOPWORDS = frozenset(
+    "a an the is are was in on at to of for with and or does do did where what who how".split()
+)
+
+
+def hashed_words(text: str, dimension: int = DEFAULT_DIMENSION) -> list[float]:
+    """The placeholder vector of ``text``: its words hashed into signed buckets, L2-normalised."""
+    vector = [0.0] * dimension
+    for raw in re.findall(r"[a-z0-9]+", text.lower()):
+        if raw in _STOPWORDS:
+            continue
+        # Crude stemming: "lives" and "live" should land in the same bucket.
+        word = raw[:-1] if len(raw) > 3 and raw.endswith("s") else raw
+        # Two signed buckets per word: with one, two words that collide with
+        # opposite signs cancel out ("live" and "lisbon" did in 64 dimensions).
+        digest = hashlib.blake2b(word.encode(), digest_size=16).digest()
+        for offset in (0, 8):
+            bucket = int.from_bytes(digest[offset : offset + 4], "little") % dimension
+            vector[bucket] += 1.0 if digest[offset + 4] & 1 else -1.0
+    norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+    vector = [v / norm for v in vector]
+    if not any(vector):
+        vector[0] = 1.0
+    return vector
 
 
 class Embedder(Protocol):
@@ -29,11 +58,11 @@ class Embedder(Protocol):
 class HashingEmbedder:
     """Hashed word buckets, L2-normalised: a deterministic placeholder."""
 
-    def __init__(self, dimension: int = 64) -> None:
+    def __init__(self, dimension: int = DEFAULT_DIMENSION) -> None:
         self.dimension = dimension
 
     def embed(self, text: str) -> list[float]:
-        return toy_embedding(text, self.dimension)
+        return hashed_words(text, self.dimension)
 
 
 def embedder_from_config(config: HybridMemConfig | EmbedderConfig) -> Embedder:

@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import Any
 
 from hybridmem.config import HybridMemConfig
-from hybridmem.coordinator import Coordinator, ProgressCallback
+from hybridmem.coordinator import Coordinator
 from hybridmem.errors import NotFoundError, ValidationError
 from hybridmem.faults import FaultHook, resolve
 from hybridmem.journal import Journal, now
@@ -19,23 +19,14 @@ from hybridmem.models import (
     HistoryEvent,
     Memory,
     OperationInfo,
+    ProgressCallback,
     ReconcileReport,
     RecoveredOperation,
     Relation,
     SearchHit,
 )
 from hybridmem.ports import GraphStore, VectorStore
-from hybridmem.records import (
-    EntityRecord,
-    MemoryGraph,
-    MemoryNode,
-    RelationRecord,
-    VectorRecord,
-    entity_id,
-    normalise_name,
-    relation_id,
-    text_hash,
-)
+from hybridmem.records import MemoryNode, VectorRecord, parse_memory_graph, text_hash
 from hybridmem.registry import create_store
 from hybridmem.validation import (
     NO_FILTER_MESSAGE,
@@ -44,27 +35,15 @@ from hybridmem.validation import (
     check_limit,
     check_memory_id,
     check_metadata,
-    check_name,
     check_text,
     scope_from,
 )
 
 ConfigSource = HybridMemConfig | Mapping[str, Any] | str | Path | None
 
-
-def _memory(record: VectorRecord) -> Memory:
-    return Memory(
-        id=record.id,
-        text=record.text,
-        embedding=record.embedding,
-        user_id=record.user_id,
-        agent_id=record.agent_id,
-        run_id=record.run_id,
-        metadata=record.metadata,
-        hash=record.hash,
-        created_at=record.created_at,
-        updated_at=record.updated_at,
-    )
+# A sentinel id for ready(): a primary-key lookup that touches each store and
+# never matches (memory ids are random UUIDs).
+_PROBE_ID = "00000000-0000-0000-0000-000000000000"
 
 
 class HybridStore:
@@ -176,26 +155,12 @@ class HybridStore:
         meta = check_metadata(metadata)
         memory_id = str(uuid.uuid4())
         stamp = now()
-        entity_records, relation_records = _graph_parts(
-            memory_id, scope.user_id, scope, entities or (), relations or (), stamp
+        graph = parse_memory_graph(
+            MemoryNode.new(memory_id, scope, stamp), entities or (), relations or ()
         )
-        record = VectorRecord(
-            id=memory_id,
-            embedding=vector_values,
-            text=text,
-            hash=text_hash(text),
-            user_id=scope.user_id,
-            agent_id=scope.agent_id,
-            run_id=scope.run_id,
-            created_at=stamp,
-            updated_at=stamp,
-            metadata=meta,
-        )
-        node = MemoryNode(memory_id, scope.user_id, scope.agent_id, scope.run_id, stamp, stamp)
-        self._coordinator.add(
-            record, MemoryGraph(node, tuple(entity_records), tuple(relation_records))
-        )
-        return _memory(record)
+        record = VectorRecord.new(memory_id, text, vector_values, scope, stamp, meta)
+        self._coordinator.add(record, graph)
+        return record.to_memory()
 
     def update(
         self,
@@ -226,7 +191,7 @@ class HybridStore:
             metadata=check_metadata(metadata) if metadata is not None else old.metadata,
         )
         self._coordinator.update(old, new)
-        return _memory(new)
+        return new.to_memory()
 
     def delete(self, memory_id: str) -> DeleteResult:
         """Erase one memory from both stores (and its text from history). Idempotent."""
@@ -276,7 +241,7 @@ class HybridStore:
 
     def get(self, memory_id: str) -> Memory | None:
         found = self.vector.get([check_memory_id(memory_id)])
-        return _memory(found[0]) if found else None
+        return found[0].to_memory() if found else None
 
     def get_all(
         self,
@@ -289,7 +254,7 @@ class HybridStore:
         scope = scope_from(user_id, agent_id, run_id)
         if limit is not None:
             check_limit(limit)
-        return [_memory(r) for r in self.vector.list_scope(scope, limit)]
+        return [r.to_memory() for r in self.vector.list_scope(scope, limit)]
 
     def search(
         self,
@@ -302,15 +267,12 @@ class HybridStore:
     ) -> list[SearchHit]:
         scope = scope_from(user_id, agent_id, run_id)
         hits = self.vector.search(check_embedding(embedding), scope, check_limit(limit))
-        return [SearchHit(memory=_memory(record), score=score) for record, score in hits]
+        return [SearchHit(memory=record.to_memory(), score=score) for record, score in hits]
 
     def entities(self, *, user_id: str | None = None) -> list[Entity]:
         if user_id is not None:
             check_id("user_id", user_id)
-        return [
-            Entity(id=e.id, name=e.name, type=e.type, user_id=e.user_id)
-            for e in self.graph.entities(user_id)
-        ]
+        return [e.to_entity() for e in self.graph.entities(user_id)]
 
     def relations(
         self,
@@ -320,22 +282,8 @@ class HybridStore:
         run_id: str | None = None,
     ) -> list[Relation]:
         scope = scope_from(user_id, agent_id, run_id, required_message=None)
-        return [
-            Relation(
-                id=r.id,
-                type=r.type,
-                source=source,
-                target=target,
-                source_id=r.source_id,
-                target_id=r.target_id,
-                memory_id=r.memory_id,
-                user_id=r.user_id,
-                agent_id=r.agent_id,
-                run_id=r.run_id,
-                created_at=r.created_at,
-            )
-            for r, source, target in self.graph.relations(None if scope.is_empty() else scope)
-        ]
+        found = self.graph.relations(None if scope.is_empty() else scope)
+        return [r.to_relation(source, target) for r, source, target in found]
 
     def history(self, memory_id: str) -> list[HistoryEvent]:
         return self.journal.history(check_memory_id(memory_id))
@@ -344,64 +292,15 @@ class HybridStore:
         """The journal's record of an operation (state, scope, counts)."""
         return self.journal.operation(operation_id)
 
+    def ready(self) -> None:
+        """Returns when both stores answer a lookup; otherwise raises the store's
+        error (``StoreUnavailableError`` naming the store and its address)."""
+        self.graph.get_memory_node(_PROBE_ID)
+        self.vector.get([_PROBE_ID])
+
     def stats(self) -> dict[str, int]:
         return {
             "vectors": self.vector.count(),
             **self.graph.stats(),
             "pending_operations": len(self.journal.pending()),
         }
-
-
-def _graph_parts(
-    memory_id: str,
-    namespace: str | None,
-    scope: Any,
-    entities: Sequence[Mapping[str, str]],
-    relations: Sequence[Mapping[str, str]],
-    stamp: Any,
-) -> tuple[list[EntityRecord], list[RelationRecord]]:
-    """Entity and relation records with their ids decided; relation endpoints become
-    mentions, creating an entity when the relation names one not listed."""
-    by_name: dict[str, EntityRecord] = {}
-    ordered: dict[str, EntityRecord] = {}
-    if isinstance(entities, (str, bytes)) or not isinstance(entities, Sequence):
-        raise ValidationError("invalid entities: must be a list of {'name': …, 'type': …}")
-    for index, item in enumerate(entities):
-        if not isinstance(item, Mapping):
-            raise ValidationError(f"invalid entities[{index}]: must be a dict with name and type")
-        name = check_name(f"entities[{index}].name", item.get("name"))
-        type_ = check_name(f"entities[{index}].type", item.get("type", "entity"))
-        record = EntityRecord(entity_id(namespace, name, type_), name, type_, namespace)
-        ordered.setdefault(record.id, record)
-        by_name.setdefault(normalise_name(name), record)
-    if isinstance(relations, (str, bytes)) or not isinstance(relations, Sequence):
-        raise ValidationError("invalid relations: must be a list of {'source', 'target', 'type'}")
-    relation_records: list[RelationRecord] = []
-    for index, item in enumerate(relations):
-        if not isinstance(item, Mapping):
-            raise ValidationError(f"invalid relations[{index}]: must be a dict")
-        ends = []
-        for side in ("source", "target"):
-            name = check_name(f"relations[{index}].{side}", item.get(side))
-            found = by_name.get(normalise_name(name))
-            if found is None:
-                found = EntityRecord(
-                    entity_id(namespace, name, "entity"), name, "entity", namespace
-                )
-                by_name[normalise_name(name)] = found
-                ordered.setdefault(found.id, found)
-            ends.append(found)
-        relation_records.append(
-            RelationRecord(
-                id=relation_id(memory_id, index),
-                type=check_name(f"relations[{index}].type", item.get("type")),
-                source_id=ends[0].id,
-                target_id=ends[1].id,
-                memory_id=memory_id,
-                user_id=scope.user_id,
-                agent_id=scope.agent_id,
-                run_id=scope.run_id,
-                created_at=stamp,
-            )
-        )
-    return list(ordered.values()), relation_records

@@ -10,13 +10,13 @@ import httpx
 
 from hybridmem.client import _calls as calls
 from hybridmem.client._calls import DEFAULT_URL, Call
-from hybridmem.coordinator import ProgressCallback
 from hybridmem.models import (
     DeleteResult,
     Entity,
     HistoryEvent,
     Memory,
     OperationInfo,
+    ProgressCallback,
     ReconcileReport,
     RecoveredOperation,
     Relation,
@@ -182,6 +182,10 @@ class AsyncHybridMemClient:
 
     async def operation(self, operation_id: str) -> OperationInfo | None:
         return await self._send(calls.operation(operation_id))
+
+    async def ready(self) -> None:
+        """As HybridStore.ready, through the server's /readyz."""
+        return await self._send(calls.ready())
 
     async def stats(self) -> dict[str, int]:
         return await self._send(calls.stats())

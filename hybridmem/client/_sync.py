@@ -10,13 +10,13 @@ import httpx
 
 from hybridmem.client import _calls as calls
 from hybridmem.client._calls import DEFAULT_URL, Call
-from hybridmem.coordinator import ProgressCallback
 from hybridmem.models import (
     DeleteResult,
     Entity,
     HistoryEvent,
     Memory,
     OperationInfo,
+    ProgressCallback,
     ReconcileReport,
     RecoveredOperation,
     Relation,
@@ -187,6 +187,10 @@ class HybridMemClient:
 
     def operation(self, operation_id: str) -> OperationInfo | None:
         return self._send(calls.operation(operation_id))
+
+    def ready(self) -> None:
+        """As HybridStore.ready, through the server's /readyz."""
+        return self._send(calls.ready())
 
     def stats(self) -> dict[str, int]:
         return self._send(calls.stats())

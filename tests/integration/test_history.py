@@ -42,7 +42,7 @@ def test_delete_all_erases_the_scope_text_and_nothing_else(store: HybridStore) -
         assert {e.erased_by for e in store.history(memory_id)} == {result.operation_id}
     assert _texts(store, other_agent) == [None, "a2 note", "a2 note", "a2 note (edited)"]
     assert _texts(store, other_user) == [None, "bob note", "bob note", "bob note (edited)"]
-    assert store.journal.texts_mentioning(gone) == 0
+    assert raw.history_texts(store.journal.path, gone) == 0
 
 
 def test_delete_all_erases_text_of_memories_the_graph_had_lost(store: HybridStore) -> None:
@@ -60,7 +60,7 @@ def test_delete_all_erases_text_of_memories_the_graph_had_lost(store: HybridStor
 def test_reset_erases_every_text(store: HybridStore) -> None:
     ids = [_add(store, f"note {i}", user_id=f"u{i}") for i in range(3)]
     store.reset()
-    assert store.journal.texts_mentioning(ids) == 0
-    reset_op = store.journal.operation_events("RESET")[-1].operation_id
+    assert raw.history_texts(store.journal.path, ids) == 0
+    reset_op = raw.operation_events(store.journal.path, "RESET")[-1].operation_id
     for memory_id in ids:
         assert {e.erased_by for e in store.history(memory_id)} == {reset_op}

@@ -83,7 +83,7 @@ def test_delete_all_counts_and_events_survive_a_crash(
             assert [e.kind for e in events] == ["ADD", "DELETE"], (memory_id, events)
             assert events[-1].operation_id == recovered.operation_id
             assert all(e.new_text is None and e.erased_by for e in events)
-        [summary] = store.journal.operation_events("DELETE_ALL")
+        [summary] = raw.operation_events(store.journal.path, "DELETE_ALL")
         assert summary.counts == {k: v for k, v in info.counts.items() if k != "batches"}
         assert raw.vector_ids(store) == {ids[f"k{i}"] for i in range(KEEPERS)}
         assert_no_half_memory_or_orphan(store)

@@ -251,28 +251,23 @@ def kuzu_delete_keeps_orphan_entities() -> None:
 
 
 def kuzu_reconcile_finds_nothing() -> None:
-    """Kuzu reconcile_entities / reconcile_relations report and remove nothing."""
+    """Kuzu's orphan-entity and dangling-relation scans count and remove nothing."""
     import hybridmem_kuzu.graph as graph
 
-    graph.KuzuGraphStore.reconcile_entities = lambda self, fix: 0  # type: ignore[method-assign]
-    graph.KuzuGraphStore.reconcile_relations = (  # type: ignore[method-assign]
-        lambda self, fix, protected: 0
-    )
+    store = graph.KuzuGraphStore
+    store.count_orphan_entities = lambda self: 0  # type: ignore[method-assign]
+    store.delete_orphan_entities = lambda self: 0  # type: ignore[method-assign]
+    store.count_dangling_relations = lambda self, protected: 0  # type: ignore[method-assign]
+    store.delete_dangling_relations = lambda self, protected: 0  # type: ignore[method-assign]
 
 
 def kuzu_reconcile_counts_but_keeps() -> None:
-    """Kuzu reconcile with fix=True counts what it would remove and removes nothing."""
+    """Kuzu's delete_* of reconcile report what they would remove and remove nothing."""
     import hybridmem_kuzu.graph as graph
 
-    for name in ("reconcile_entities", "reconcile_relations"):
-
-        def make(original: Any) -> Any:
-            def counted(self: Any, fix: bool, *rest: Any) -> int:
-                return int(original(self, False, *rest))
-
-            return counted
-
-        _replace(graph.KuzuGraphStore, name, make)
+    store = graph.KuzuGraphStore
+    store.delete_orphan_entities = store.count_orphan_entities  # type: ignore[method-assign]
+    store.delete_dangling_relations = store.count_dangling_relations  # type: ignore[method-assign]
 
 
 def reconcile_skips_orphan_vectors() -> None:

@@ -29,6 +29,7 @@ from hybridmem import HybridStore, Scope
 from hybridmem.faults import FAULT_POINTS, ROLLBACK_POINTS
 from hybridmem.testing.builders import embedding
 from tests.conftest import PairConfig
+from tests.integration import raw
 from tests.integration.checks import (
     assert_history_consistent,
     assert_no_half_memory_or_orphan,
@@ -155,7 +156,7 @@ def _check(
     assert_history_consistent(store, before | remaining)
     if kind == "delete_all":
         # Counted against what was seeded, not against what the code reports.
-        [event] = store.journal.operation_events("DELETE_ALL")
+        [event] = raw.operation_events(store.journal.path, "DELETE_ALL")
         assert event.counts is not None and event.counts["memories"] == erased
         assert event.counts["memory_nodes"] == erased
         for memory_id in before - remaining:

@@ -8,6 +8,7 @@ import pytest
 
 from hybridmem.journal import HistoryEntry, Journal
 from hybridmem.models import Scope
+from tests.integration import raw
 
 SCOPE = Scope(user_id="u", agent_id="a", run_id="r")
 MEMORY = "00000000-0000-4000-8000-000000000001"
@@ -58,10 +59,10 @@ def test_history_events_read_back_every_field(journal: Journal) -> None:
     assert (added.old_text, added.new_text, added.hash) == (None, None, "h1")
     assert added.erased_by == erase
     assert (deleted.kind, deleted.hash, deleted.erased_by) == ("DELETE", "h1", erase)
-    [summary] = journal.operation_events("DELETE_ALL")
-    assert (summary.memory_id, summary.counts, summary.user_id) == (None, {"memories": 1}, "u")
-    assert journal.operation_events("RESET") == []
-    assert [e.kind for e in journal.operation_events()] == ["DELETE_ALL"]
+    [summary] = raw.operation_events(journal.path, "DELETE_ALL")
+    assert (summary.operation_id, summary.counts) == (erase, {"memories": 1})
+    assert raw.operation_events(journal.path, "RESET") == []
+    assert len(raw.operation_events(journal.path, "DELETE_ALL")) == 1
 
 
 def test_checkpoints_erase_their_batch_at_once(journal: Journal) -> None:
@@ -74,8 +75,8 @@ def test_checkpoints_erase_their_batch_at_once(journal: Journal) -> None:
     assert journal.pending()[0].payload == {"batch": [MEMORY]}
     journal.checkpoint(erase, {"memories": 1}, erase_ids=[MEMORY])
     # Pending, not finished: the batch's text is gone already, the rest is not yet.
-    assert journal.texts_mentioning([MEMORY]) == 0
-    assert journal.texts_mentioning([other]) == 1
+    assert raw.history_texts(journal.path, [MEMORY]) == 0
+    assert raw.history_texts(journal.path, [other]) == 1
     assert [e.erased_by for e in journal.history(MEMORY)] == [erase]
     [pending] = journal.pending()
     assert (pending.payload, pending.counts) == ({}, {"memories": 1})
