@@ -81,6 +81,24 @@ def neo4j_scope_first_part_only() -> None:
     _replace(graph, "_where", make)
 
 
+def neo4j_names_unprefixed() -> None:
+    """Neo4j labels and types lose the store's prefix (plain ``Memory``, ``Entity``):
+    the store matches another application's nodes and another store's."""
+    import hybridmem_neo4j.names as names
+
+    names.Names._quoted = lambda self, suffix: f"`{suffix}`"  # type: ignore[method-assign]
+
+
+def neo4j_unused_ignores_whose_edges() -> None:
+    """An entity counts as used while any relationship touches it, another
+    application's included (so reconcile and delete never remove it)."""
+    import hybridmem_neo4j.names as names
+
+    names.Names.unused = (  # type: ignore[method-assign]
+        lambda self, var="e": f"NOT EXISTS {{ ({var})--() }}"
+    )
+
+
 def weaviate_scope_first_part_only() -> None:
     """Weaviate filters on the first scope part only."""
     import hybridmem_weaviate.vector as vector

@@ -66,6 +66,18 @@ _ROWS = [
         pair=NEO4J,
     ),
     _row(
+        "Neo4j: a store touches only its own labels in a shared database (issue 15)",
+        breaks.neo4j_names_unprefixed,
+        "tests/integration/test_shared_neo4j.py::test_one_store_touches_only_its_own_data_in_a_shared_database",
+        pair=NEO4J,
+    ),
+    _row(
+        "Neo4j: another application's edges never keep or hide our orphans (issue 15)",
+        breaks.neo4j_unused_ignores_whose_edges,
+        "tests/integration/test_shared_neo4j.py::test_one_store_touches_only_its_own_data_in_a_shared_database",
+        pair=NEO4J,
+    ),
+    _row(
         "scope isolation: Weaviate vectors",
         breaks.weaviate_scope_first_part_only,
         "tests/contract/test_weaviate_vector_store.py::TestWeaviateVectorStore::test_delete_scope_in_small_batches_removes_all",
