@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from datetime import datetime
@@ -230,6 +230,7 @@ class Coordinator:
         scope: Scope,
         tally: DeletionTally,
         progress: ProgressCallback | None,
+        noted_batch: Sequence[str] = (),
     ) -> DeleteResult:
         started = time.monotonic()
         report = progress or (lambda _: None)
@@ -238,15 +239,23 @@ class Coordinator:
         self._fault("delete_all.counted")
         report(plan.progress("counting"))
         while True:
-            ids = self.graph.scope_memory_ids(scope, self.batch_size)
+            # A batch noted before a crash comes first: its nodes may be gone already.
+            resumed, noted = bool(noted_batch), list(noted_batch)
+            noted_batch = []
+            ids = noted or self.graph.scope_memory_ids(scope, self.batch_size)
             if not ids:
                 break
             plan.next_batch_guard(ids)
+            if not resumed:
+                self.journal.note_batch(op_id, ids)
             self._fault("delete_all.batch_fetched")
             vectors = self.vector.delete(ids)
             self._fault("delete_all.vectors_deleted")
             counts = self.graph.delete_memories(ids)
             self._fault("delete_all.graph_deleted")
+            if resumed:
+                # Each noted id was a memory node when fetched, and this operation erased it.
+                counts = replace(counts, memory_nodes=len(ids))
             plan.tally.add_batch(vectors, counts)
             self.journal.checkpoint(
                 op_id,
@@ -366,7 +375,13 @@ class Coordinator:
             elif op.kind == "delete" and op.memory_id is not None:
                 self._run_delete(op.id, op.memory_id, op.scope, time.monotonic())
             elif op.kind == "delete_all":
-                self._run_delete_all(op.id, op.scope, DeletionTally.from_counts(op.counts), None)
+                self._run_delete_all(
+                    op.id,
+                    op.scope,
+                    DeletionTally.from_counts(op.counts),
+                    None,
+                    list(op.payload.get("batch", ())),
+                )
             elif op.kind == "reset":
                 self._run_reset(op.id)
             elif op.kind == "reconcile":

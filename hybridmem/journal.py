@@ -182,9 +182,19 @@ class Journal:
         with self._tx() as db:
             self._write_history(db, op_id, events)
             self._erase(db, op_id, erase_ids)
+            # The batch noted by note_batch() is now counted: forget it.
             db.execute(
-                "UPDATE operations SET counts = ?, updated_at = ? WHERE id = ?",
+                "UPDATE operations SET counts = ?, payload = NULL, updated_at = ? WHERE id = ?",
                 (json.dumps(counts), now().isoformat(), op_id),
+            )
+
+    def note_batch(self, op_id: str, memory_ids: Sequence[str]) -> None:
+        """Remember the ids a batch is about to erase, so that a crash before its
+        checkpoint still lets recovery count them and write their history."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE operations SET payload = ?, updated_at = ? WHERE id = ?",
+                (json.dumps({"batch": list(memory_ids)}), now().isoformat(), op_id),
             )
 
     def finish(

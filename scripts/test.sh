@@ -72,5 +72,15 @@ if [ $# -gt 0 ]; then
 else
   run_step "main suite" tests --ignore=tests/reliability
   run_step "reliability suite" tests/reliability
+  # The mutation matrix: each guarantee broken on purpose; its tests must go red.
+  # Server rows use the servers exported above. One line per mutant.
+  matrix_started=$(date +%s)
+  echo "=== mutation matrix ==="
+  set +e
+  $PY -m tests.mutants.run
+  matrix_status=$?
+  set -e
+  echo "=== mutation matrix: $(( $(date +%s) - matrix_started ))s, exit $matrix_status ==="
+  [ "$matrix_status" -eq 0 ]
 fi
 echo "total: $(( $(date +%s) - started ))s"

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from hybridmem import HybridStore, Scope
 from hybridmem.records import normalise_name
 from hybridmem.testing.builders import memory_graph, vector_record
+from tests.integration import raw
 
 
 @dataclass(frozen=True)
@@ -30,13 +31,17 @@ def snapshot(store: HybridStore) -> Snapshot:
 
 
 def assert_no_half_memory_or_orphan(store: HybridStore) -> None:
-    snap = snapshot(store)
-    assert snap.vector_ids == snap.node_ids, (
-        f"half-memories: vectors only {sorted(snap.vector_ids - snap.node_ids)},"
-        f" nodes only {sorted(snap.node_ids - snap.vector_ids)}"
+    """Read straight from the stores with plain queries (tests/integration/raw.py),
+    not through reconcile(), which is code under test like the rest."""
+    vectors, nodes = raw.vector_ids(store), raw.memory_node_ids(store)
+    assert vectors == nodes, (
+        f"half-memories: vectors only {sorted(vectors - nodes)},"
+        f" nodes only {sorted(nodes - vectors)}"
     )
-    found = store.reconcile().found
-    assert found.total() == 0, f"orphans left: {found}"
+    dangling = {r for r, m in raw.relation_memory_ids(store).items() if m not in nodes}
+    assert not dangling, f"dangling relations: {sorted(dangling)}"
+    orphans = raw.orphan_entity_ids(store)
+    assert not orphans, f"orphan entities: {sorted(orphans)}"
     assert not store.journal.pending(), "operations left pending"
 
 

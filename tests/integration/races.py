@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 from hybridmem import HybridStore, NotFoundError
 from hybridmem.server import create_app
 from hybridmem.testing.builders import embedding
+from tests.integration import raw
 
 
 class Surface(Protocol):
@@ -127,7 +128,7 @@ def seed(store: HybridStore, user_id: str, n: int) -> list[str]:
 def resurrected(store: HybridStore, ids: Sequence[str]) -> list[str]:
     """Ids with any part left: a vector, a memory node, or text in history."""
     back = store.vector.existing_ids(ids) | store.graph.existing_memory_ids(ids)
-    back |= {memory_id for memory_id in ids if store.journal.texts_mentioning([memory_id])}
+    back |= {memory_id for memory_id in ids if raw.history_texts(store.journal.path, [memory_id])}
     return sorted(back)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from hybridmem import DeleteProgress, HybridStore, Scope
@@ -51,14 +53,18 @@ def test_delete_all_erases_scope_and_keeps_everything_else(store: HybridStore) -
     ids = _seed(store)
     before = snapshot(store)
     events: list[DeleteProgress] = []
+    called = time.monotonic()
     result = store.delete_all(user_id="alice", agent_id="a1", progress=events.append)
+    waited = time.monotonic() - called
 
     assert result["message"] == "Memories deleted successfully!"
     assert (result.memories, result.vectors, result.memory_nodes) == (2, 2, 2)
     assert result.relations == 2
     # Rome was reached only by a1's relation; Alice only by a1's memories.
     assert result.orphan_entities == 2
-    assert result.operation_id and result.elapsed_seconds >= 0
+    assert result.operation_id
+    # The time reported is the erasure's own: some, and no more than the call took.
+    assert 0 < result.elapsed_seconds <= waited
     assert_scope_empty(store, Scope(user_id="alice", agent_id="a1"))
     after = snapshot(store)
     assert after.vector_ids == before.vector_ids - {ids["a1"], ids["a1r"]}
@@ -129,5 +135,8 @@ def test_batches_stream_through_large_scope(store: HybridStore) -> None:
         result = small.delete_all(user_id="victim", progress=lambda p: seen.append(p.done))
         # The victims' own E0-E2 and Paris: the keeper's Paris is another namespace.
         assert result.memories == 30 and result.orphan_entities == 4
-        assert seen[-1] == 30 and len(seen) >= 5  # counting, >=5 batches, cleanup, done
+        # counting, then one report per batch of 7 (5 batches), cleanup, done
+        assert seen == [0, 7, 14, 21, 28, 30, 30, 30]
+        operation = small.operation(result.operation_id)
+        assert operation is not None and operation.counts["batches"] == 5
         assert small.stats()["vectors"] == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hybridmem import HybridStore, Scope
 from hybridmem.testing.builders import memory_graph, memory_id, vector_record
+from tests.integration import raw
 from tests.integration.checks import assert_no_half_memory_or_orphan
 
 
@@ -44,3 +45,65 @@ def test_reconcile_reports_then_fixes(store: HybridStore) -> None:
     store.recover()
     assert_no_half_memory_or_orphan(store)
     assert store.reconcile().found.total() == 0
+
+
+def test_reconcile_finds_and_fixes_dangling_relations_and_orphan_entities(
+    store: HybridStore,
+) -> None:
+    """Outside interference removes memory nodes behind the store's back; reconcile
+    must find what that left (checked with plain queries, not reconcile itself)."""
+    kept = store.add(
+        "kept",
+        embedding=[1.0, 0.5, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6],
+        user_id="u",
+        entities=[{"name": "Kept", "type": "t"}, {"name": "Shared", "type": "t"}],
+        relations=[{"source": "Kept", "target": "Shared", "type": "r"}],
+    )
+    lost = store.add(
+        "lost",
+        embedding=[0.5, 1.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6],
+        user_id="u",
+        entities=[{"name": "Lonely", "type": "t"}, {"name": "Shared", "type": "t"}],
+        relations=[
+            {"source": "Lonely", "target": "Far", "type": "r"},
+            {"source": "Shared", "target": "Lonely", "type": "r"},
+        ],
+    )
+    raw.detach_memory_node(store, lost.id)
+    store.vector.delete([lost.id])
+    dangling = {r for r, m in raw.relation_memory_ids(store).items() if m == lost.id}
+    assert len(dangling) == 2
+
+    found = store.reconcile().found
+    assert found.dangling_relations == 2
+    assert found.orphan_entities == 0, "Lonely and Far still have their dangling relations"
+    assert found.orphan_vectors == found.orphan_memory_nodes == 0
+    assert set(raw.relation_memory_ids(store)) >= dangling, "a report must not remove anything"
+
+    fixed = store.reconcile(fix=True)
+    assert fixed.removed.dangling_relations == 2
+    # Without their relations, Lonely and Far are orphans; Shared is still used by "kept".
+    assert fixed.removed.orphan_entities == 2
+    assert set(raw.relation_memory_ids(store).values()) == {kept.id}
+    assert raw.orphan_entity_ids(store) == set()
+    names = {e.name for e in store.entities(user_id="u")}
+    assert names == {"Kept", "Shared"}
+    assert store.reconcile().found.total() == 0
+    assert_no_half_memory_or_orphan(store)
+
+
+def test_reconcile_finds_and_fixes_an_entity_left_bare(store: HybridStore) -> None:
+    store.add(
+        "a",
+        embedding=[1.0, 0.5, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6],
+        user_id="u",
+        entities=[{"name": "Bare", "type": "t"}, {"name": "Used", "type": "t"}],
+    )
+    # Outside interference: the MENTIONS edge to Bare is gone, the entity stays.
+    raw.graph_rows(store, "MATCH (:Memory)-[m:MENTIONS]->(e:Entity {name: 'Bare'}) DELETE m")
+    assert len(raw.orphan_entity_ids(store)) == 1
+    assert store.reconcile().found.orphan_entities == 1
+    assert len(raw.orphan_entity_ids(store)) == 1
+    assert store.reconcile(fix=True).removed.orphan_entities == 1
+    assert raw.orphan_entity_ids(store) == set()
+    assert {e.name for e in store.entities(user_id="u")} == {"Used"}

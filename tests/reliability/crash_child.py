@@ -4,7 +4,9 @@ Usage: python -m tests.reliability.crash_child CONFIG_JSON OPERATION_JSON
 
 The kill comes from ``HYBRIDMEM_FAULT_KILL_AT=point[:n]`` (the coordinator's
 fault hook kills this process the n-th time it reaches that point), or from the
-parent at a random moment after this process prints ``started``.
+parent at a random moment after this process prints ``progress`` (once per
+delete_all progress report, once per add of ``adds``): so the kill lands inside
+the operation, not before it started or after it finished.
 """
 
 from __future__ import annotations
@@ -35,12 +37,15 @@ def run(store: HybridStore, operation: dict[str, Any]) -> None:
                 user_id=operation["user_id"],
                 entities=[{"name": f"Bulk{i % 3}", "type": "t"}, {"name": "Paris", "type": "city"}],
             )
+            print("progress", flush=True)
     elif kind == "update":
         store.update(operation["memory_id"], text="updated text")
     elif kind == "delete":
         store.delete(operation["memory_id"])
     elif kind == "delete_all":
-        store.delete_all(user_id=operation["user_id"])
+        store.delete_all(
+            user_id=operation["user_id"], progress=lambda _: print("progress", flush=True)
+        )
     elif kind == "reset":
         store.reset()
     elif kind == "reconcile":

@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from hybridmem import HybridStore, NotFoundError, Scope
 from hybridmem.testing.builders import embedding
 from tests.conftest import PairConfig
+from tests.integration import raw
 from tests.integration.checks import assert_no_half_memory_or_orphan
 from tests.integration.races import run_together
 from tests.reliability import tally
@@ -108,7 +109,7 @@ def _run_round(
         memory = store.get(memory_id)
         if memory_id in erased:
             assert memory is None, f"{memory_id} erased this round, yet readable: came back"
-            assert store.journal.texts_mentioning([memory_id]) == 0, "text left in history"
+            assert raw.history_texts(store.journal.path, [memory_id]) == 0, "text left in history"
             continue
         assert memory is not None, f"{memory_id} lost without an erasure"
         assert memory.text in {known.text} | updated.get(memory_id, set())
@@ -121,7 +122,7 @@ def _run_round(
         memory = store.get(result.id)
         if memory is None:
             assert any(s.matches(result.scope) for s in erasing), "an add was lost"
-            assert store.journal.texts_mentioning([result.id]) == 0
+            assert raw.history_texts(store.journal.path, [result.id]) == 0
             added += 1
         else:
             after[result.id] = Known(result.scope, memory.text)

@@ -147,7 +147,9 @@ def test_rest_scopes_refuse_or_match_literally(
     expected = bystanders.matching(query_literal)
     if created.status_code == 201 and _matches(query_literal, created.json()):
         expected.add(created.json()["id"])
-    assert listed.status_code == 200 and {m["id"] for m in listed.json()} >= expected - {None}
+    # Exactly: the server holds the bystanders and this example's memory, nothing else.
+    assert listed.status_code == 200 and {m["id"] for m in listed.json()} == expected - {None}
+    assert preview.status_code == 200 and preview.json()["memories"] == len(expected - {None})
     assert erased.status_code == 200
     assert erased.json()["message"] == "Memories deleted successfully!"
     for memory_id in set(bystanders.records) - expected:

@@ -142,3 +142,49 @@ def test_a_key_bound_below_the_user_is_narrowed_further(
         assert bot.delete_all(run_id=name).memories == 1
         assert admin.get(sibling.id) == sibling
         admin.delete_all(user_id=ALICE, agent_id=f"{name}-other")
+
+
+def test_a_bound_key_reaches_only_its_own_records_on_every_route(
+    admin: HybridMemClient, alice: HybridMemClient, name: str
+) -> None:
+    """Bob's records share Alice's agent and run, so every route that failed to
+    narrow a request (or to hide a record) would show or erase them."""
+    agent, run, bob = f"{name}-shared", f"{name}-run", f"{name}-bob"
+    graph = {
+        "entities": [{"name": "Lisbon", "type": "city"}],
+        "relations": [{"source": "Lisbon", "target": "Portugal", "type": "in"}],
+    }
+    bobs = admin.add("Bob's secret", embedding=E1, user_id=bob, agent_id=agent, run_id=run, **graph)
+    bob_op = admin.delete_all(user_id=bob, agent_id=f"{agent}-old")
+    bob_relation = {r.id for r in admin.relations(user_id=bob)}
+
+    # add: the bound user is filled in.
+    mine = alice.add("Alice's note", embedding=E1, agent_id=agent, run_id=run, **graph)
+    assert (mine.user_id, mine.agent_id, mine.run_id) == (ALICE, agent, run)
+    # Reads by a part Bob shares show Alice's records only.
+    for scope in ({"agent_id": agent}, {"run_id": run}, {"agent_id": agent, "run_id": run}):
+        assert [m.id for m in alice.get_all(**scope)] == [mine.id], scope
+        assert [h.memory.id for h in alice.search(E1, **scope)] == [mine.id], scope
+        assert {r.memory_id for r in alice.relations(**scope)} == {mine.id}, scope
+    assert not bob_relation & {r.id for r in alice.relations()}
+    assert {e.user_id for e in alice.entities()} == {ALICE}
+    assert {e.user_id for e in admin.entities(user_id=bob)} == {bob}
+    # By id: Bob's memory, its history and his operation look missing.
+    assert alice.get(bobs.id) is None
+    assert alice.operation(bob_op.operation_id) is None
+    for attempt in (
+        lambda: alice.history(bobs.id),
+        lambda: alice.update(bobs.id, text="overwritten"),
+        lambda: alice.delete(bobs.id),
+    ):
+        with pytest.raises(NotFoundError):
+            attempt()
+    # An erasure by a shared part erases Alice's records only.
+    preview = alice.delete_all(agent_id=agent, dry_run=True)
+    assert (preview.memories, preview.relations) == (1, 1)
+    erased = alice.delete_all(run_id=run)
+    assert erased.memories == 1 and erased.scope.user_id == ALICE
+    assert admin.get(bobs.id) == bobs, "Bob's memory was touched through Alice's key"
+    assert [e.kind for e in admin.history(bobs.id)] == ["ADD"]
+    assert {r.id for r in admin.relations(user_id=bob)} == bob_relation
+    admin.delete_all(user_id=bob)

@@ -21,6 +21,7 @@ from hybridmem.config import ApiKeyConfig, HybridMemConfig, ServerConfig
 from hybridmem.errors import ConfigurationError
 from hybridmem.server import create_app
 from hybridmem.server.auth import KeyRing
+from tests.integration import raw
 from tests.integration.checks import snapshot
 
 E = [1.0, 0.0, 0.0]
@@ -32,7 +33,7 @@ def _trace(store: HybridStore, memory_ids: list[str]) -> Any:
         snapshot(store),
         [store.history(memory_id) for memory_id in memory_ids],
         [m.model_dump() for m in store.get_all(user_id="no-trace", limit=1000)],
-        store.journal.operation_events(),
+        [raw.operation_events(store.journal.path, kind) for kind in ("DELETE_ALL", "RESET")],
     )
 
 

@@ -1,0 +1,125 @@
+"""After a crash and recover(), the journal tells the truth: counts and history
+events checked against what the test seeded, not against what the code reports.
+
+delete_all of 10 victim memories in batches of 3 (4 batches), each memory with one
+relation; the victim's namespace holds E0, E1, E2 and its own Paris, which the
+erasure orphans (4). An interrupted add is rolled back: nothing of it survives.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hybridmem import HybridStore
+from hybridmem.faults import FAULT_POINTS, InjectedFault
+from hybridmem.testing.builders import embedding
+from tests.conftest import PairConfig
+from tests.integration import raw
+from tests.integration.checks import assert_no_half_memory_or_orphan
+from tests.integration.seeding import seed_victims_and_keepers
+
+VICTIMS, KEEPERS, BATCH = 10, 3, 3
+#: Per batch point, the crash is on the second batch (3 memories already counted).
+DELETE_ALL_CRASHES = [
+    ("delete_all.journaled", 1),
+    ("delete_all.counted", 1),
+    ("delete_all.batch_fetched", 2),
+    ("delete_all.vectors_deleted", 2),
+    ("delete_all.graph_deleted", 2),
+    ("delete_all.batch_journaled", 2),
+    ("delete_all.vectors_swept", 1),
+]
+#: Killed after a batch's store steps and before its checkpoint, the vectors and
+#: relations that batch removed are not known any more; every memory still is.
+STEPS_LOST = {"delete_all.vectors_deleted": (3, 0), "delete_all.graph_deleted": (3, 3)}
+
+
+def _store(
+    pair_config: PairConfig, tmp_path: Path, point: str, nth: int
+) -> tuple[HybridStore, Any]:
+    reached: dict[str, int] = {}
+    armed = {"on": False}
+
+    def hook(name: str) -> None:
+        reached[name] = reached.get(name, 0) + 1
+        if armed["on"] and name == point and reached[name] == nth:
+            raise InjectedFault(point)
+
+    store = HybridStore({**pair_config(tmp_path / "d"), "batch_size": BATCH}, fault_hook=hook)
+    return store, (armed, reached)
+
+
+@pytest.mark.parametrize(
+    ("point", "nth"), DELETE_ALL_CRASHES, ids=[p for p, _ in DELETE_ALL_CRASHES]
+)
+def test_delete_all_counts_and_events_survive_a_crash(
+    pair_config: PairConfig, tmp_path: Path, point: str, nth: int
+) -> None:
+    store, (armed, reached) = _store(pair_config, tmp_path, point, nth)
+    with store:
+        ids = seed_victims_and_keepers(store, VICTIMS, KEEPERS)
+        victims = [ids[f"v{i}"] for i in range(VICTIMS)]
+        reached.clear()
+        armed["on"] = True
+        with pytest.raises(InjectedFault):
+            store.delete_all(user_id="victim")
+        armed["on"] = False
+        [recovered] = store.recover()
+        assert (recovered.kind, recovered.outcome) == ("delete_all", "completed")
+
+        info = store.operation(recovered.operation_id)
+        assert info is not None and info.state == "done"
+        vectors_lost, relations_lost = STEPS_LOST.get(point, (0, 0))
+        assert info.counts["memories"] == VICTIMS
+        assert info.counts["memory_nodes"] == VICTIMS
+        assert info.counts["vectors"] == VICTIMS - vectors_lost
+        assert info.counts["relations"] == VICTIMS - relations_lost
+        assert info.counts["orphan_entities"] == 4
+        for memory_id in victims:
+            events = store.history(memory_id)
+            assert [e.kind for e in events] == ["ADD", "DELETE"], (memory_id, events)
+            assert events[-1].operation_id == recovered.operation_id
+            assert all(e.new_text is None and e.erased_by for e in events)
+        [summary] = raw.operation_events(store.journal.path, "DELETE_ALL")
+        assert summary.counts == {k: v for k, v in info.counts.items() if k != "batches"}
+        assert raw.vector_ids(store) == {ids[f"k{i}"] for i in range(KEEPERS)}
+        assert_no_half_memory_or_orphan(store)
+
+
+@pytest.mark.parametrize("point", FAULT_POINTS["add"])
+def test_an_interrupted_add_is_rolled_back_by_recover(
+    pair_config: PairConfig, tmp_path: Path, point: str
+) -> None:
+    # The in-process rollback would undo the add at once: make it fail too, so
+    # recover() is what rolls back (as after a SIGKILL).
+    store, (armed, reached) = _store(pair_config, tmp_path, point, 1)
+    with store:
+        before_vectors, before_nodes = raw.vector_ids(store), raw.memory_node_ids(store)
+        kept = store.add("kept", embedding=embedding("kept"), user_id="u")
+        rollback = store._coordinator._try_roll_back_add
+        store._coordinator._try_roll_back_add = lambda op_id, memory_id: None  # type: ignore[method-assign]
+        reached.clear()
+        armed["on"] = True
+        with pytest.raises(InjectedFault):
+            store.add(
+                "interrupted",
+                embedding=embedding("new"),
+                user_id="u",
+                entities=[{"name": "New", "type": "t"}],
+                relations=[{"source": "New", "target": "Far", "type": "r"}],
+            )
+        armed["on"] = False
+        store._coordinator._try_roll_back_add = rollback  # type: ignore[method-assign]
+        [pending] = store.journal.pending()
+        [recovered] = store.recover()
+        assert (recovered.kind, recovered.outcome) == ("add", "rolled_back")
+        assert raw.vector_ids(store) == before_vectors | {kept.id}
+        assert raw.memory_node_ids(store) == before_nodes | {kept.id}
+        assert raw.relation_memory_ids(store) == {}
+        assert store.entities(user_id="u") == []
+        assert store.history(pending.memory_id or "") == [], "a rolled-back add has no history"
+        assert [m.id for m in store.get_all(user_id="u")] == [kept.id]
+        assert_no_half_memory_or_orphan(store)

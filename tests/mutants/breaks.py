@@ -1,0 +1,499 @@
+"""The breaks: one small, realistic change per guarantee, applied by monkeypatching.
+
+Each function here receives nothing and patches the code in place; it is run
+once per process (the test process and every subprocess it starts: servers,
+CLI, crash children) when ``HYBRIDMEM_MUTANT`` names it. A break wraps or
+replaces one function by name, so it stays valid while the code around it
+changes; if the function it targets is renamed, applying it fails loudly
+(the row errors, which fails the run).
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any
+
+
+def _replace(owner: Any, name: str, make: Callable[[Any], Any]) -> None:
+    original = getattr(owner, name)  # AttributeError: the target moved; the row must follow it
+    setattr(owner, name, make(original))
+
+
+def _called_from(function_name: str) -> bool:
+    """True when the caller of the patched function's caller is ``function_name``
+    (used to break one REST route only)."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_code.co_name == function_name and "server" in frame.f_code.co_filename:
+            return True
+        frame = frame.f_back  # type: ignore[assignment]
+    return False
+
+
+# -- scope isolation in each store --------------------------------------------------------
+
+
+def kuzu_graph_scope_narrowest_part_only() -> None:
+    """Kuzu graph lookups keep only the narrowest scope part (agent A of every user)."""
+    import hybridmem_kuzu.graph as graph
+    from hybridmem.models import Scope
+
+    def make(original: Any) -> Any:
+        def scope_match(scope: Scope, *args: Any) -> Any:
+            part, value = scope.narrowest()
+            return original(Scope(**{part: value}), *args)
+
+        return scope_match
+
+    _replace(graph, "scope_match", make)
+
+
+def kuzu_vector_scope_narrowest_part_only() -> None:
+    """Kuzu vector lookups keep only the narrowest scope part."""
+    import hybridmem_kuzu.vector as vector
+    from hybridmem.models import Scope
+
+    def make(original: Any) -> Any:
+        def scope_match(scope: Scope, *args: Any) -> Any:
+            part, value = scope.narrowest()
+            return original(Scope(**{part: value}), *args)
+
+        return scope_match
+
+    _replace(vector, "scope_match", make)
+
+
+def neo4j_scope_first_part_only() -> None:
+    """Neo4j WHERE clauses test the first scope part only."""
+    import hybridmem_neo4j.graph as graph
+    from hybridmem.models import Scope
+
+    def make(original: Any) -> Any:
+        def where(scope: Scope, var: str) -> str:
+            parts = scope.parts()
+            first = next(iter(parts))
+            return str(original(Scope(**{first: parts[first]}), var))
+
+        return where
+
+    _replace(graph, "_where", make)
+
+
+def neo4j_names_unprefixed() -> None:
+    """Neo4j labels and types lose the store's prefix (plain ``Memory``, ``Entity``):
+    the store matches another application's nodes and another store's."""
+    import hybridmem_neo4j.names as names
+
+    names.Names._quoted = lambda self, suffix: f"`{suffix}`"  # type: ignore[method-assign]
+
+
+def neo4j_unused_ignores_whose_edges() -> None:
+    """An entity counts as used while any relationship touches it, another
+    application's included (so reconcile and delete never remove it)."""
+    import hybridmem_neo4j.names as names
+
+    names.Names.unused = (  # type: ignore[method-assign]
+        lambda self, var="e": f"NOT EXISTS {{ ({var})--() }}"
+    )
+
+
+def weaviate_scope_first_part_only() -> None:
+    """Weaviate filters on the first scope part only."""
+    import hybridmem_weaviate.vector as vector
+    from hybridmem.models import Scope
+
+    def make(original: Any) -> Any:
+        def scope_filter(scope: Scope) -> Any:
+            parts = scope.parts()
+            first = next(iter(parts))
+            return original(Scope(**{first: parts[first]}))
+
+        return scope_filter
+
+    _replace(vector, "_scope_filter", make)
+
+
+def weaviate_scope_key_folds_case() -> None:
+    """Weaviate matches ids case-insensitively (what word tokenization does)."""
+    import hybridmem_weaviate.vector as vector
+
+    _replace(vector, "scope_key", lambda original: lambda value: original(value.lower()))
+
+
+def weaviate_scope_key_trims() -> None:
+    """Weaviate matches ids with surrounding white space trimmed (FIELD tokenization)."""
+    import hybridmem_weaviate.vector as vector
+
+    _replace(vector, "scope_key", lambda original: lambda value: original(value.strip()))
+
+
+def journal_erase_scope_too_wide() -> None:
+    """History erasure by scope keys on the user only: other agents' history loses its text."""
+    import hybridmem.journal as journal
+
+    journal._SCOPE_CONDITION.update(
+        agent_id="(agent_id = :agent_id OR 1)", run_id="(run_id = :run_id OR 1)"
+    )
+
+
+# -- bound API keys ---------------------------------------------------------------------
+
+
+def _narrow_without_fill_in() -> Callable[..., Any]:
+    from hybridmem.errors import PermissionDeniedError
+    from hybridmem.models import Scope
+    from hybridmem.validation import scope_from
+
+    def narrow(self: Any, request: Any, *, fill_empty: bool) -> Scope:
+        requested = scope_from(
+            request.user_id, request.agent_id, request.run_id, required_message=None
+        )
+        if self.scope is None:
+            return requested
+        for name, bound in self.scope.parts().items():
+            given = requested.parts().get(name)
+            if given is not None and given != bound:
+                raise PermissionDeniedError(
+                    f"this API key is bound to {name}={bound!r} and cannot reach {name}={given!r}"
+                )
+        return requested
+
+    return narrow
+
+
+def narrow_without_fill_in() -> None:
+    """Principal.narrow keeps the 403 check but stops filling in the key's bound parts."""
+    from hybridmem.server import auth
+
+    auth.Principal.narrow = _narrow_without_fill_in()  # type: ignore[method-assign]
+
+
+def narrow_query_without_fill_in() -> None:
+    """The issue's gap 1: on the query-parameter routes (GET/DELETE /memories,
+    /relations) Principal.narrow keeps its 403 check but no longer fills in the
+    key's bound parts; request bodies (add, search) are still narrowed."""
+    from hybridmem.server import auth
+
+    no_fill = _narrow_without_fill_in()
+
+    def make(original: Any) -> Any:
+        @functools.wraps(original)
+        def narrow(self: auth.Principal, request: Any, *, fill_empty: bool) -> Any:
+            if type(request).__name__ == "ScopeQuery":
+                return no_fill(self, request, fill_empty=fill_empty)
+            return original(self, request, fill_empty=fill_empty)
+
+        return narrow
+
+    _replace(auth.Principal, "narrow", make)
+
+
+def narrow_without_conflict_check() -> None:
+    """Principal.narrow fills in bound parts but lets a request name another value."""
+    from hybridmem.models import Scope
+    from hybridmem.server import auth
+    from hybridmem.validation import scope_from
+
+    def narrow(self: auth.Principal, request: Any, *, fill_empty: bool) -> Scope:
+        requested = scope_from(
+            request.user_id, request.agent_id, request.run_id, required_message=None
+        )
+        if self.scope is None or (requested.is_empty() and not fill_empty):
+            return requested
+        return Scope(**{**self.scope.parts(), **requested.parts()})
+
+    auth.Principal.narrow = narrow  # type: ignore[method-assign]
+
+
+def route_forgets_narrow(route: str) -> Callable[[], None]:
+    def apply() -> None:
+        from hybridmem.server import auth
+        from hybridmem.validation import scope_from
+
+        def make(original: Any) -> Any:
+            @functools.wraps(original)
+            def narrow(self: auth.Principal, request: Any, *, fill_empty: bool) -> Any:
+                if _called_from(route):
+                    return scope_from(
+                        request.user_id, request.agent_id, request.run_id, required_message=None
+                    )
+                return original(self, request, fill_empty=fill_empty)
+
+            return narrow
+
+        _replace(auth.Principal, "narrow", make)
+
+    apply.__doc__ = f"The {route} route passes the request's scope on without narrowing it."
+    return apply
+
+
+def route_forgets_visibility(route: str) -> Callable[[], None]:
+    def apply() -> None:
+        from hybridmem.server import auth
+
+        def make(original: Any) -> Any:
+            @functools.wraps(original)
+            def check_visible(self: auth.Principal, record: Any, what: str) -> None:
+                if not _called_from(route):
+                    original(self, record, what)
+
+            return check_visible
+
+        _replace(auth.Principal, "check_visible", make)
+
+    apply.__doc__ = f"The {route} route shows records outside the key's scope."
+    return apply
+
+
+def entities_namespace_unchecked() -> None:
+    """GET /entities reads the namespace the request names, or every namespace."""
+    from hybridmem.server import auth
+
+    _replace(
+        auth.Principal,
+        "entity_namespace",
+        lambda original: lambda self, user_id: user_id,
+    )
+
+
+# -- orphans ----------------------------------------------------------------------------
+
+
+def kuzu_delete_keeps_orphan_entities() -> None:
+    """Deleting memories leaves the entities only they used."""
+    import hybridmem_kuzu.graph as graph
+
+    _replace(graph.KuzuGraphStore, "_delete_orphans", lambda original: lambda self, c: 0)
+
+
+def kuzu_reconcile_finds_nothing() -> None:
+    """Kuzu's orphan-entity and dangling-relation scans count and remove nothing."""
+    import hybridmem_kuzu.graph as graph
+
+    store = graph.KuzuGraphStore
+    store.count_orphan_entities = lambda self: 0  # type: ignore[method-assign]
+    store.delete_orphan_entities = lambda self: 0  # type: ignore[method-assign]
+    store.count_dangling_relations = lambda self, protected: 0  # type: ignore[method-assign]
+    store.delete_dangling_relations = lambda self, protected: 0  # type: ignore[method-assign]
+
+
+def kuzu_reconcile_counts_but_keeps() -> None:
+    """Kuzu's delete_* of reconcile report what they would remove and remove nothing."""
+    import hybridmem_kuzu.graph as graph
+
+    store = graph.KuzuGraphStore
+    store.delete_orphan_entities = store.count_orphan_entities  # type: ignore[method-assign]
+    store.delete_dangling_relations = store.count_dangling_relations  # type: ignore[method-assign]
+
+
+def reconcile_skips_orphan_vectors() -> None:
+    """reconcile() never looks at vectors without a memory node."""
+    from hybridmem import coordinator
+
+    def make(original: Any) -> Any:
+        def reconcile(self: Any, op_id: str | None) -> Any:
+            real = self.vector.iter_ids
+            self.vector.iter_ids = lambda batch_size: iter(())
+            try:
+                return original(self, op_id)
+            finally:
+                self.vector.iter_ids = real
+
+        return reconcile
+
+    _replace(coordinator.Coordinator, "_reconcile", make)
+
+
+def delete_all_skips_vector_sweep() -> None:
+    """delete_all never sweeps the scope's vectors that have no memory node."""
+    from hybridmem import coordinator
+
+    def make(original: Any) -> Any:
+        def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+            real = self.vector.delete_scope
+            self.vector.delete_scope = lambda scope, batch_size: 0
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                self.vector.delete_scope = real
+
+        return run
+
+    _replace(coordinator.Coordinator, "_run_delete_all", make)
+
+
+# -- history ----------------------------------------------------------------------------
+
+
+def journal_erase_ids_noop() -> None:
+    """Erasing one memory leaves its text in history."""
+    import hybridmem.journal as journal
+
+    journal.Journal._erase = staticmethod(lambda db, op_id, memory_ids: None)  # type: ignore[method-assign]
+
+
+def journal_finish_ignores_erase_scope() -> None:
+    """Journal.finish drops erase_scope: delete_all erases history text only batch by batch."""
+    import hybridmem.journal as journal
+
+    def make(original: Any) -> Any:
+        def finish(self: Any, op_id: str, counts: Any = None, **kwargs: Any) -> None:
+            kwargs.pop("erase_scope", None)
+            original(self, op_id, counts, **kwargs)
+
+        return finish
+
+    _replace(journal.Journal, "finish", make)
+
+
+def journal_finish_ignores_erase_everything() -> None:
+    """reset() keeps the history text of everything it wiped."""
+    import hybridmem.journal as journal
+
+    def make(original: Any) -> Any:
+        def finish(self: Any, op_id: str, counts: Any = None, **kwargs: Any) -> None:
+            kwargs["erase_everything"] = False
+            original(self, op_id, counts, **kwargs)
+
+        return finish
+
+    _replace(journal.Journal, "finish", make)
+
+
+# -- crash recovery ---------------------------------------------------------------------
+
+
+def recovery_restarts_the_tally() -> None:
+    """A resumed delete_all forgets the counts its checkpoints recorded."""
+    from hybridmem import plan
+
+    plan.DeletionTally.from_counts = classmethod(  # type: ignore[method-assign, assignment]
+        lambda cls, counts: cls()
+    )
+
+
+def delete_all_batch_not_noted() -> None:
+    """delete_all no longer notes a batch's ids before erasing them (today's main before
+    this branch): a crash between a batch's store steps and its checkpoint loses its
+    count and its DELETE events."""
+    import hybridmem.journal as journal
+
+    journal.Journal.note_batch = lambda self, op_id, memory_ids: None  # type: ignore[method-assign]
+
+
+def checkpoint_without_events() -> None:
+    """delete_all checkpoints record counts but no DELETE events."""
+    import hybridmem.journal as journal
+
+    def make(original: Any) -> Any:
+        def checkpoint(self: Any, op_id: str, counts: Any, **kwargs: Any) -> None:
+            kwargs["events"] = [e for e in kwargs.get("events", ()) if e.kind != "DELETE"]
+            original(self, op_id, counts, **kwargs)
+
+        return checkpoint
+
+    _replace(journal.Journal, "checkpoint", make)
+
+
+def recover_completes_adds() -> None:
+    """recover() keeps an interrupted add's half (vector without node) instead of rolling back."""
+    from hybridmem import coordinator
+
+    def make(original: Any) -> Any:
+        def roll_back(self: Any, op_id: str, memory_id: str) -> None:
+            self.journal.finish(op_id, {"rolled_back": 1})
+
+        return roll_back
+
+    _replace(coordinator.Coordinator, "_roll_back_add", make)
+
+
+def rollback_keeps_graph() -> None:
+    """Rolling back an add removes its vector but leaves its memory node and entities."""
+    from hybridmem import coordinator
+
+    def make(original: Any) -> Any:
+        def roll_back(self: Any, op_id: str, memory_id: str) -> None:
+            self.vector.delete([memory_id])
+            self.journal.finish(op_id, {"rolled_back": 1})
+
+        return roll_back
+
+    _replace(coordinator.Coordinator, "_roll_back_add", make)
+
+
+def recover_skips_pending() -> None:
+    """Opening a store no longer finishes pending operations (recover() finds nothing)."""
+    import hybridmem.journal as journal
+
+    journal.Journal.pending = lambda self: []  # type: ignore[method-assign]
+
+
+# -- guards and idempotence -------------------------------------------------------------
+
+
+def no_filter_guard_off() -> None:
+    """delete_all with no filter is no longer refused up front."""
+    import hybridmem.store as store
+
+    def make(original: Any) -> Any:
+        def scope_from(*args: Any, required_message: str | None = "x", **kwargs: Any) -> Any:
+            if required_message == store.NO_FILTER_MESSAGE:
+                required_message = None
+            return original(*args, required_message=required_message, **kwargs)
+
+        return scope_from
+
+    _replace(store, "scope_from", make)
+
+
+def kuzu_vector_delete_not_idempotent() -> None:
+    """Deleting a vector id that is already gone is an error (so a repeated step fails)."""
+    import hybridmem_kuzu.vector as vector
+    from hybridmem.errors import StoreError
+
+    def make(original: Any) -> Any:
+        def delete(self: Any, ids: Any) -> int:
+            removed = int(original(self, ids))
+            if removed != len(set(ids)):
+                raise StoreError("vector store", "-", f"{len(ids) - removed} ids not found")
+            return removed
+
+        return delete
+
+    _replace(vector.KuzuVectorStore, "delete", make)
+
+
+def kuzu_graph_merge_becomes_create() -> None:
+    """Writing a memory graph again duplicates its relations (a CREATE where a MERGE
+    should be), so a repeated step is not a no-op."""
+    import hybridmem_kuzu.graph as graph
+
+    def make(original: Any) -> Any:
+        def add_memories(self: Any, memories: Any) -> None:
+            again = self.existing_memory_ids([m.node.id for m in memories]) if memories else set()
+            original(self, memories)
+            for item in memories:
+                if item.node.id not in again:
+                    continue
+                for rel in item.relations:
+                    self._db.rows(
+                        "MATCH (a:Entity {id: $s}), (b:Entity {id: $t})"
+                        " CREATE (a)-[:RELATES {id: $id, type: $type, memory_id: $m,"
+                        " user_id: $u, created_at: $c}]->(b)",
+                        {
+                            "s": rel.source_id,
+                            "t": rel.target_id,
+                            "id": rel.id + "-again",
+                            "type": rel.type,
+                            "m": rel.memory_id,
+                            "u": rel.user_id,
+                            "c": rel.created_at.isoformat(),
+                        },
+                    )
+
+        return add_memories
+
+    _replace(graph.KuzuGraphStore, "add_memories", make)

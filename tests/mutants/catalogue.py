@@ -1,0 +1,239 @@
+"""The matrix: guarantee → break → the narrowest tests that claim to cover it.
+
+A row passes when its tests, run with ``-x`` under the break, go red (exit 1),
+and pass without it. Node ids name tests without their pair parameter: the
+runner narrows the pair with HYBRIDMEM_TEST_PAIRS (``pair`` below).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tests.mutants import breaks
+
+EMBEDDED = "kuzu+kuzu"
+NEO4J = "neo4j+kuzu"
+WEAVIATE = "kuzu+weaviate"
+
+AUTH = "tests/server/test_auth.py"
+PRINCIPAL = "tests/unit/test_principal.py"
+CONTRACT_KUZU = "tests/contract/test_kuzu_stores.py"
+DELETE_ALL = "tests/integration/test_delete_all.py"
+HISTORY = "tests/integration/test_history.py"
+RECONCILE = "tests/integration/test_reconcile.py"
+RECOVERY = "tests/integration/test_recovery_counts.py"
+ROUTES_LEAK = f"{AUTH}::test_a_bound_key_reaches_only_its_own_records_on_every_route"
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    guarantee: str
+    apply: Callable[[], None]
+    tests: tuple[str, ...]
+    pair: str = EMBEDDED
+
+    @property
+    def needs_server(self) -> bool:
+        return self.pair != EMBEDDED
+
+
+def _row(
+    guarantee: str, apply: Callable[[], None], *tests: str, pair: str = EMBEDDED, name: str = ""
+) -> Row:
+    return Row(name or apply.__name__.replace("_", "-"), guarantee, apply, tests, pair)
+
+
+_ROWS = [
+    # -- scope isolation in each store ------------------------------------------------
+    _row(
+        "scope isolation: Kuzu graph",
+        breaks.kuzu_graph_scope_narrowest_part_only,
+        f"{CONTRACT_KUZU}::TestKuzuGraphStore::test_scope_parts_and_together",
+        f"{DELETE_ALL}::test_delete_all_erases_scope_and_keeps_everything_else",
+    ),
+    _row(
+        "scope isolation: Kuzu vectors",
+        breaks.kuzu_vector_scope_narrowest_part_only,
+        f"{CONTRACT_KUZU}::TestKuzuVectorStore::test_delete_scope_in_small_batches_removes_all",
+        f"{DELETE_ALL}::test_delete_all_erases_scope_and_keeps_everything_else",
+    ),
+    _row(
+        "scope isolation: Neo4j graph",
+        breaks.neo4j_scope_first_part_only,
+        "tests/contract/test_neo4j_graph_store.py::TestNeo4jGraphStore::test_scope_parts_and_together",
+        pair=NEO4J,
+    ),
+    _row(
+        "Neo4j: a store touches only its own labels in a shared database (issue 15)",
+        breaks.neo4j_names_unprefixed,
+        "tests/integration/test_shared_neo4j.py::test_one_store_touches_only_its_own_data_in_a_shared_database",
+        pair=NEO4J,
+    ),
+    _row(
+        "Neo4j: another application's edges never keep or hide our orphans (issue 15)",
+        breaks.neo4j_unused_ignores_whose_edges,
+        "tests/integration/test_shared_neo4j.py::test_one_store_touches_only_its_own_data_in_a_shared_database",
+        pair=NEO4J,
+    ),
+    _row(
+        "scope isolation: Weaviate vectors",
+        breaks.weaviate_scope_first_part_only,
+        "tests/contract/test_weaviate_vector_store.py::TestWeaviateVectorStore::test_delete_scope_in_small_batches_removes_all",
+        pair=WEAVIATE,
+    ),
+    _row(
+        "exact matching on Weaviate: case",
+        breaks.weaviate_scope_key_folds_case,
+        "tests/contract/test_weaviate_vector_store.py::test_scope_isolation_between_lookalike_ids",
+        pair=WEAVIATE,
+    ),
+    _row(
+        "exact matching on Weaviate: surrounding white space",
+        breaks.weaviate_scope_key_trims,
+        "tests/contract/test_weaviate_vector_store.py::test_scope_isolation_between_lookalike_ids",
+        pair=WEAVIATE,
+    ),
+    _row(
+        "scope isolation: history erasure stays inside the scope",
+        breaks.journal_erase_scope_too_wide,
+        f"{HISTORY}::test_delete_all_erases_the_scope_text_and_nothing_else",
+    ),
+    # -- bound API keys ----------------------------------------------------------------
+    _row(
+        "bound key: missing parts are filled in on the query-parameter routes (gap 1)",
+        breaks.narrow_query_without_fill_in,
+        ROUTES_LEAK,
+    ),
+    _row(
+        "bound key: missing parts are filled in",
+        breaks.narrow_without_fill_in,
+        f"{PRINCIPAL}::test_bound_parts_the_request_leaves_out_are_filled_in",
+        ROUTES_LEAK,
+    ),
+    _row(
+        "bound key: another value for a bound part is 403",
+        breaks.narrow_without_conflict_check,
+        f"{PRINCIPAL}::test_naming_another_value_for_a_bound_part_is_403",
+        f"{AUTH}::test_a_scoped_key_is_narrowed_to_its_scope",
+    ),
+    *(
+        _row(
+            f"bound key narrowed on route {route}",
+            breaks.route_forgets_narrow(route),
+            ROUTES_LEAK,
+            name=f"route-forgets-narrow-{route}",
+        )
+        for route in ("add", "get_all", "search", "relations", "delete_all")
+    ),
+    *(
+        _row(
+            f"bound key: records outside the scope look missing on route {route}",
+            breaks.route_forgets_visibility(route),
+            ROUTES_LEAK,
+            name=f"route-forgets-visibility-{route}",
+        )
+        for route in ("get", "update", "delete", "history", "operation")
+    ),
+    _row(
+        "bound key: entities only from the key's user namespace",
+        breaks.entities_namespace_unchecked,
+        f"{PRINCIPAL}::test_entities_are_namespaced_by_the_bound_user",
+        ROUTES_LEAK,
+    ),
+    # -- orphans ---------------------------------------------------------------------
+    _row(
+        "orphan removal in delete: entities left unused go",
+        breaks.kuzu_delete_keeps_orphan_entities,
+        f"{DELETE_ALL}::test_delete_all_erases_scope_and_keeps_everything_else",
+    ),
+    _row(
+        "orphan removal in delete_all: vectors without a node are swept",
+        breaks.delete_all_skips_vector_sweep,
+        f"{DELETE_ALL}::test_orphans_inside_scope_are_removed",
+    ),
+    _row(
+        "reconcile finds dangling relations and orphan entities (gap 2)",
+        breaks.kuzu_reconcile_finds_nothing,
+        f"{RECONCILE}::test_reconcile_finds_and_fixes_dangling_relations_and_orphan_entities",
+        f"{RECONCILE}::test_reconcile_finds_and_fixes_an_entity_left_bare",
+    ),
+    _row(
+        "reconcile(fix=True) removes what it found",
+        breaks.kuzu_reconcile_counts_but_keeps,
+        f"{RECONCILE}::test_reconcile_finds_and_fixes_dangling_relations_and_orphan_entities",
+    ),
+    _row(
+        "reconcile finds and fixes orphan vectors",
+        breaks.reconcile_skips_orphan_vectors,
+        f"{RECONCILE}::test_reconcile_reports_then_fixes",
+    ),
+    # -- history text erasure ----------------------------------------------------------
+    _row(
+        "history erasure: one id",
+        breaks.journal_erase_ids_noop,
+        f"{HISTORY}::test_delete_erases_the_text_of_that_memory_only",
+    ),
+    _row(
+        "history erasure: a scope (gap 3)",
+        breaks.journal_finish_ignores_erase_scope,
+        f"{HISTORY}::test_delete_all_erases_text_of_memories_the_graph_had_lost",
+    ),
+    _row(
+        "history erasure: reset",
+        breaks.journal_finish_ignores_erase_everything,
+        f"{HISTORY}::test_reset_erases_every_text",
+    ),
+    # -- crash recovery ----------------------------------------------------------------
+    _row(
+        "crash recovery: counts survive a crash (gap 4)",
+        breaks.recovery_restarts_the_tally,
+        f"{RECOVERY}::test_delete_all_counts_and_events_survive_a_crash",
+    ),
+    _row(
+        "crash recovery: a batch erased before its checkpoint is counted, with events (gap 4)",
+        breaks.delete_all_batch_not_noted,
+        f"{RECOVERY}::test_delete_all_counts_and_events_survive_a_crash",
+    ),
+    _row(
+        "crash recovery: one DELETE event per erased memory",
+        breaks.checkpoint_without_events,
+        f"{RECOVERY}::test_delete_all_counts_and_events_survive_a_crash",
+    ),
+    _row(
+        "crash recovery: pending operations are finished on open and by recover()",
+        breaks.recover_skips_pending,
+        "tests/integration/test_crash.py::test_exception_at_every_step_then_recover",
+    ),
+    _row(
+        "add rollback: an interrupted add leaves nothing",
+        breaks.recover_completes_adds,
+        f"{RECOVERY}::test_an_interrupted_add_is_rolled_back_by_recover",
+    ),
+    _row(
+        "add rollback: the graph side goes too",
+        breaks.rollback_keeps_graph,
+        f"{RECOVERY}::test_an_interrupted_add_is_rolled_back_by_recover",
+    ),
+    # -- guards and idempotence --------------------------------------------------------
+    _row(
+        "no-filter guard: delete_all() refuses, word for word",
+        breaks.no_filter_guard_off,
+        "tests/unit/test_validation.py::test_delete_all_rejects_bad_input_and_changes_nothing",
+    ),
+    _row(
+        "idempotence: deleting what is gone is a no-op",
+        breaks.kuzu_vector_delete_not_idempotent,
+        f"{CONTRACT_KUZU}::TestKuzuVectorStore::test_delete_by_ids_counts_and_is_idempotent",
+        f"{DELETE_ALL}::test_empty_scope_and_repeat_are_safe",
+    ),
+    _row(
+        "idempotence: writing a memory graph twice leaves one of each",
+        breaks.kuzu_graph_merge_becomes_create,
+        f"{CONTRACT_KUZU}::TestKuzuGraphStore::test_writing_twice_leaves_one_record",
+    ),
+]
+
+ROWS: dict[str, Row] = {row.name: row for row in _ROWS}
+assert len(ROWS) == len(_ROWS), "two rows share a name"
