@@ -36,6 +36,9 @@ from hybridmem_neo4j.names import DEFAULT_LABEL_PREFIX, Names
 
 T = TypeVar("T")
 
+#: Set and removed in one transaction, only for the write lock it takes on a node.
+LOCK_PROPERTY = "_hybridmem_lock"
+
 
 _MEMORY_FIELDS = "m.id, m.user_id, m.agent_id, m.run_id, m.created_at, m.updated_at"
 _RELATION_FIELDS = (
@@ -258,6 +261,16 @@ class Neo4jGraphStore:
                 " RETURN collect(DISTINCT e.id) AS touched",
                 params,
             ).single()
+            candidates = touched["touched"] if touched else []
+            # Write-lock the candidates (in id order, so two deletes cannot deadlock)
+            # before judging whether they are still used. Without the lock, two deletes
+            # of memories sharing an entity each see the other's mention, both keep the
+            # entity, and it is left an orphan once both commit.
+            tx.run(
+                f"MATCH (e:{n.entity}) WHERE e.id IN $touched WITH e ORDER BY e.id"
+                f" SET e.{LOCK_PROPERTY} = true REMOVE e.{LOCK_PROPERTY}",
+                touched=candidates,
+            ).consume()
             relations = (
                 tx.run(f"MATCH ()-[r:{n.relates}]->() WHERE r.memory_id IN $ids DELETE r", params)
                 .consume()
@@ -272,7 +285,7 @@ class Neo4jGraphStore:
             orphans = (
                 tx.run(
                     f"MATCH (e:{n.entity}) WHERE e.id IN $touched AND {n.unused()} DETACH DELETE e",
-                    touched=touched["touched"] if touched else [],
+                    touched=candidates,
                 )
                 .consume()
                 .counters.nodes_deleted
