@@ -1,15 +1,7 @@
-"""The built-in placeholder embedder for callers that have only text (CLI, MCP tools).
+"""One text at a time over the configured embedder, for the CLI and the MCP tools.
 
-It is *not* a language model: it hashes words into buckets, so two texts are
-close only when they share words ("Alice lives in Lisbon" finds "where does
-Alice live", but "car" never finds "automobile"). It is deterministic, needs no
-download and keeps the CLI and the MCP tools usable out of the box. Real
-deployments pass embeddings from their own model (``--embedding`` on the CLI,
-the ``embedding`` argument of the MCP tools, ``embedding=`` in the API) or plug
-any object with an ``embed(text) -> list[float]`` method.
-
-Vectors must keep one dimension per store: switching between this embedder and
-a real model on the same data is a dimension mismatch, reported as such.
+The embedders themselves are plugins: see :mod:`hybridmem.embedders`. This
+module keeps the single-text shape those surfaces call.
 """
 
 from __future__ import annotations
@@ -17,7 +9,9 @@ from __future__ import annotations
 from typing import Protocol
 
 from hybridmem.config import EmbedderConfig, HybridMemConfig
-from hybridmem.demo_data import toy_embedding
+from hybridmem.embedders import Embedder as TextsEmbedder
+from hybridmem.embedders.hashing import HashingEmbedder as _Hashing
+from hybridmem.embedders.resolve import embedder_for
 
 
 class Embedder(Protocol):
@@ -26,17 +20,27 @@ class Embedder(Protocol):
         ...
 
 
-class HashingEmbedder:
-    """Hashed word buckets, L2-normalised: a deterministic placeholder."""
+class SingleText:
+    """Adapts a plugin embedder (many texts per call) to one text per call."""
 
-    def __init__(self, dimension: int = 64) -> None:
-        self.dimension = dimension
+    def __init__(self, embedder: TextsEmbedder) -> None:
+        self.inner = embedder
+        self.name = embedder.name
+        self.dimension = embedder.dimension
 
     def embed(self, text: str) -> list[float]:
-        return toy_embedding(text, self.dimension)
+        return self.inner.embed([text])[0]
+
+
+class HashingEmbedder(SingleText):
+    """The placeholder (hashed word buckets), one text per call."""
+
+    def __init__(self, dimension: int = 64) -> None:
+        super().__init__(_Hashing(dimension))
 
 
 def embedder_from_config(config: HybridMemConfig | EmbedderConfig) -> Embedder:
+    """The configured embedder; ConfigurationError saying how to configure one when
+    none is configured and wordllama is not installed."""
     section = config.embedder if isinstance(config, HybridMemConfig) else config
-    # "hashing" is the only provider EmbedderConfig accepts.
-    return HashingEmbedder(section.dimension)
+    return SingleText(embedder_for(section, required=True))  # type: ignore[arg-type]

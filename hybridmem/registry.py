@@ -40,7 +40,7 @@ class AdapterPlugin:
     vector: Callable[[Mapping[str, Any], Path], VectorStore] | None = None
 
 
-def parse_options(model: type[M], options: Mapping[str, Any], role: Role, provider: str) -> M:
+def parse_options(model: type[M], options: Mapping[str, Any], role: str, provider: str) -> M:
     """An adapter's options validated by its pydantic ``model``; a bad value or an
     unknown key raises ConfigurationError naming the key as the config file spells
     it (``graph.uri``), so users see our error, never pydantic's."""

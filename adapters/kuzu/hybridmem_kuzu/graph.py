@@ -17,6 +17,7 @@ from hybridmem.records import (
     graph_rows,
 )
 from hybridmem_kuzu._database import KuzuDatabase
+from hybridmem_kuzu._graph_reads import KuzuGraphReads
 from hybridmem_kuzu._scope import outside_scope, scope_keys, scope_match, scope_params
 from hybridmem_kuzu._time import from_text, to_text
 
@@ -82,7 +83,7 @@ def _relation(row: Sequence[Any]) -> tuple[RelationRecord, str, str]:
     return record, row[9], row[10]
 
 
-class KuzuGraphStore:
+class KuzuGraphStore(KuzuGraphReads):
     name = "Kuzu graph store"
 
     def __init__(
