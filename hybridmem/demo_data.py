@@ -1,7 +1,7 @@
-"""A small, realistic agent-memory data set and a toy embedder for the demo.
+"""A small, realistic agent-memory data set, and the hashing placeholder's vectors.
 
-The embedder hashes words into buckets: no model download, deterministic, and
-good enough that "Where does Alice live?" finds the memory about Lisbon.
+The demo embeds with wordllama. ``toy_embedding`` is the ``hashing``
+placeholder embedder's function: words hashed into buckets, for tests.
 """
 
 from __future__ import annotations
@@ -12,6 +12,12 @@ import re
 from dataclasses import dataclass, field
 
 DIMENSION = 64
+
+#: The demo's question. It shares no content word with the memory it should find
+#: ("Alice avoids caffeine after 2pm"); wordllama ranks that memory first among
+#: Alice's nine (cosine 0.37, the next 0.07), which the hashing placeholder cannot.
+QUESTION = "Does she drink coffee in the evening?"
+ANSWER = "Alice avoids caffeine after 2pm"
 
 
 _STOPWORDS = frozenset(
