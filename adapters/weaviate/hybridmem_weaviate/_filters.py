@@ -7,7 +7,7 @@ are fixed-length and never spell a caller's value), created explicitly with
 the right index before the first object that needs it. Strings are stored as
 the hex of their UTF-8 bytes on FIELD tokenization, like scope ids, so
 equality is exact (no trimming, folding or splitting). ``updated_at`` is also
-written to a filterable ``updated_key`` date. Records written before a key's
+written to a filterable ``updated_index`` date. Records written before a key's
 property existed are not found by filters on it.
 """
 
@@ -22,7 +22,7 @@ from weaviate.classes.query import Filter
 
 from hybridmem.filters import RANGE_OPERATORS, Condition, Filters
 
-UPDATED_KEY = "updated_key"
+UPDATED_KEY = "updated_index"
 _KINDS = {
     "str": ("s", DataType.TEXT),
     "number": ("n", DataType.NUMBER),
@@ -75,7 +75,7 @@ def property_for(name: str) -> Property:
 
 def referenced(filters: Filters) -> set[str]:
     """The metadata property names a filter may read."""
-    names = set()
+    names: set[str] = set()
     for c in filters.conditions:
         if c.on_timestamp:
             continue
