@@ -500,9 +500,13 @@ ANCHOR_POOL_FACTOR = 5
 ANCHOR_POOL_MIN = 50
 
 
+#: Keeps huge integers away from the stores' query engines (Kuzu's SKIP is int64).
+MAX_OFFSET = 10_000_000
+
+
 def check_offset(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValidationError("invalid offset: must be an integer >= 0")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_OFFSET:
+        raise ValidationError(f"invalid offset: must be an integer from 0 to {MAX_OFFSET}")
     return value
 
 
