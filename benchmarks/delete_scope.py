@@ -171,9 +171,12 @@ def raw_graph_delete(config: dict[str, Any], user_id: str) -> float | None:
         return None
     from neo4j import GraphDatabase
 
+    from hybridmem_neo4j.names import DEFAULT_LABEL_PREFIX
+
     with GraphDatabase.driver(graph["uri"], auth=(graph["user"], graph["password"])) as driver:
+        label = f"`{graph.get('label_prefix', DEFAULT_LABEL_PREFIX)}_Memory`"
         started = time.perf_counter()
-        driver.execute_query("MATCH (m:Memory {user_id: $u}) DETACH DELETE m", u=user_id)
+        driver.execute_query(f"MATCH (m:{label} {{user_id: $u}}) DETACH DELETE m", u=user_id)
         return time.perf_counter() - started
 
 

@@ -1,7 +1,13 @@
-"""hybridmem: a graph-plus-vector hybrid store for AI-agent memory backends."""
+"""hybridmem: a graph-plus-vector hybrid store for AI-agent memory backends.
 
-from hybridmem.async_store import AsyncHybridStore
-from hybridmem.config import HybridMemConfig
+``HybridStore``, ``AsyncHybridStore`` and ``HybridMemConfig`` load on first use,
+so that importing a part that needs no store (``hybridmem.client``,
+``hybridmem.models``) does not load the coordinator, the journal or SQLite.
+"""
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from hybridmem.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -27,7 +33,11 @@ from hybridmem.models import (
     Scope,
     SearchHit,
 )
-from hybridmem.store import HybridStore
+
+if TYPE_CHECKING:
+    from hybridmem.async_store import AsyncHybridStore
+    from hybridmem.config import HybridMemConfig
+    from hybridmem.store import HybridStore
 
 __all__ = [
     "AsyncHybridStore",
@@ -55,3 +65,18 @@ __all__ = [
     "StoreUnavailableError",
     "ValidationError",
 ]
+
+
+# Loaded on first use (PEP 562): name -> module that defines it.
+_LAZY = {
+    "AsyncHybridStore": "hybridmem.async_store",
+    "HybridMemConfig": "hybridmem.config",
+    "HybridStore": "hybridmem.store",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hybridmem' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

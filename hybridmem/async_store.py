@@ -14,7 +14,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from hybridmem.coordinator import ProgressCallback
 from hybridmem.models import (
     DeleteResult,
     Entity,
@@ -22,6 +21,7 @@ from hybridmem.models import (
     Memory,
     Neighborhood,
     OperationInfo,
+    ProgressCallback,
     ReconcileReport,
     RecoveredOperation,
     Relation,
@@ -31,8 +31,13 @@ from hybridmem.store import ConfigSource, HybridStore
 
 
 class AsyncHybridStore:
-    def __init__(self, config: ConfigSource = None, **kwargs: Any) -> None:
-        self.sync = kwargs.pop("store", None) or HybridStore(config, **kwargs)
+    """HybridStore's methods, awaited; ``store=`` wraps an open HybridStore, otherwise
+    the arguments are HybridStore's."""
+
+    def __init__(
+        self, config: ConfigSource = None, *, store: HybridStore | None = None, **kwargs: Any
+    ) -> None:
+        self.sync = store or HybridStore(config, **kwargs)
 
     @classmethod
     def embedded(cls, data_dir: str | Path, **settings: Any) -> AsyncHybridStore:
@@ -199,6 +204,9 @@ class AsyncHybridStore:
 
     async def operation(self, operation_id: str) -> OperationInfo | None:
         return await asyncio.to_thread(self.sync.operation, operation_id)
+
+    async def ready(self) -> None:
+        await asyncio.to_thread(self.sync.ready)
 
     async def stats(self) -> dict[str, int]:
         return await asyncio.to_thread(self.sync.stats)

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import sys
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from hybridmem import cli_memory, cli_serve
+from hybridmem import cli_memory, cli_migrate, cli_serve
 from hybridmem.cli_common import (
     EXIT_ABORTED,
     EXIT_AUTH,
@@ -37,9 +35,9 @@ from hybridmem.cli_common import (
     open_store,
     print_json,
     result_table,
+    run_delete_all,
 )
-from hybridmem.models import DeleteProgress, DeleteResult
-from hybridmem.store import HybridStore
+from hybridmem.models import DeleteResult
 
 __all__ = [
     "EXIT_ABORTED",
@@ -50,11 +48,7 @@ __all__ = [
     "EXIT_USAGE",
     "app",
     "main",
-    "run_delete_all",
 ]
-
-# The demo renders with these under their historical names.
-_counts_table, _result_table = counts_table, result_table
 
 app = typer.Typer(
     help="hybridmem: graph-plus-vector memory store for AI agents.", no_args_is_help=True
@@ -68,37 +62,7 @@ app.command("delete")(cli_memory.delete)
 app.command("history")(cli_memory.history)
 app.command("serve")(cli_serve.serve)
 app.command("mcp")(cli_serve.mcp)
-
-
-def run_delete_all(
-    store: HybridStore, scope: dict[str, str], *, show_progress: bool
-) -> DeleteResult:
-    """delete_all with a Rich progress bar driven by the progress callback."""
-
-    def erase(progress: Callable[[DeleteProgress], None] | None) -> DeleteResult:
-        return store.delete_all(
-            user_id=scope.get("user_id"),
-            agent_id=scope.get("agent_id"),
-            run_id=scope.get("run_id"),
-            progress=progress,
-        )
-
-    if not show_progress:
-        return erase(None)
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    ) as bar:
-        task = bar.add_task("erasing", total=None)
-
-        def on_progress(event: DeleteProgress) -> None:
-            bar.update(task, completed=event.done, total=event.total, description=event.phase)
-
-        return erase(on_progress)
+app.command("migrate-neo4j-labels")(cli_migrate.migrate_neo4j_labels)
 
 
 @app.command("delete-all")

@@ -12,6 +12,7 @@ import typer
 from pydantic import TypeAdapter
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from hybridmem.config import HybridMemConfig
@@ -22,7 +23,13 @@ from hybridmem.errors import (
     PermissionDeniedError,
     StoreUnavailableError,
 )
-from hybridmem.models import DeleteResult, Memory, SearchHit
+from hybridmem.models import (
+    DeleteProgress,
+    DeleteResult,
+    Memory,
+    ProgressCallback,
+    SearchHit,
+)
 from hybridmem.store import HybridStore
 
 console = Console()
@@ -145,3 +152,34 @@ def memories_table(title: str, rows: list[Memory] | list[SearchHit]) -> Table:
         )
         table.add_row(memory.id, memory.text, str(memory.scope.parts()), score)
     return table
+
+
+def run_delete_all(
+    store: HybridStore, scope: dict[str, str], *, show_progress: bool
+) -> DeleteResult:
+    """delete_all with a Rich progress bar driven by the progress callback."""
+
+    def erase(progress: ProgressCallback | None) -> DeleteResult:
+        return store.delete_all(
+            user_id=scope.get("user_id"),
+            agent_id=scope.get("agent_id"),
+            run_id=scope.get("run_id"),
+            progress=progress,
+        )
+
+    if not show_progress:
+        return erase(None)
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as bar:
+        task = bar.add_task("erasing", total=None)
+
+        def on_progress(event: DeleteProgress) -> None:
+            bar.update(task, completed=event.done, total=event.total, description=event.phase)
+
+        return erase(on_progress)

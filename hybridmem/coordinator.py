@@ -1,16 +1,27 @@
-"""Executes mutating operations against both stores, journaled, resumable.
+"""The step sequence of every mutating operation, executed against both stores.
 
-Every mutation: journal ``begin`` → store steps (each followed by a fault
-point) → journal ``finish`` with its history, atomically. A failure leaves the
-operation pending; ``recover()`` completes deletions and rolls back adds, and
-the store steps are idempotent, so repeating any of them is safe.
+Every mutation: claim its scope (``hybridmem.scope_locks``) → journal ``begin``
+→ store steps (each followed by a fault point, ``hybridmem.faults``) → journal
+``finish`` with its history, atomically. A failure leaves the operation
+pending; ``recover()`` completes deletions and rolls back adds, and the store
+steps are idempotent, so repeating any of them is safe.
+
+The order of the steps is decided here; the counting, the loop guard, progress
+and results of an erasure are ``hybridmem.plan``'s (pure, unit-tested alone).
+``delete_all`` takes batches of at most ``batch_size`` memory ids from the
+graph and deletes their vectors first (so a half-finished erasure is already
+invisible to search), then the memory nodes with their relations and the
+entities left orphaned, then checkpoints the journal with the batch's history.
+After the last batch a sweep removes vectors of the scope that had no memory
+node (orphans of an earlier crash or of outside interference), and the journal
+marks the operation done. Resuming from any point repeats at most one batch.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from datetime import datetime
@@ -19,9 +30,9 @@ from hybridmem.errors import HybridMemError
 from hybridmem.faults import FaultHook
 from hybridmem.journal import HistoryEntry, Journal, PendingOperation, now
 from hybridmem.models import (
-    DeleteProgress,
     DeleteResult,
     OrphanCounts,
+    ProgressCallback,
     ReconcileReport,
     RecoveredOperation,
     Scope,
@@ -31,10 +42,16 @@ from hybridmem.ports import GraphStore, VectorStore
 from hybridmem.records import MemoryGraph, VectorRecord, text_hash
 from hybridmem.scope_locks import ScopeLocks
 
-ProgressCallback = Callable[[DeleteProgress], None]
-
 
 class Coordinator:
+    """Runs add, update, delete, delete_all, reset, reconcile and recover on one
+    graph + vector pair, journaled, with the fault hook called between steps.
+
+    ``HybridStore`` validates and builds the records, then hands them here; this
+    class never validates input. Thread-safe: scope claims order conflicting
+    operations, and ``recover()`` skips operations still running in this process.
+    """
+
     def __init__(
         self,
         graph: GraphStore,
@@ -220,7 +237,7 @@ class Coordinator:
         self.journal.finish(
             op_id,
             totals,
-            events=[HistoryEntry("DELETE_ALL", None, scope, counts=_public(totals))],
+            events=[HistoryEntry("DELETE_ALL", None, scope, counts=plan.tally.public_counts())],
             erase_scope=scope,
         )
         report(plan.progress("done"))
@@ -283,13 +300,13 @@ class Coordinator:
                 if op_id is not None:
                     self.journal.checkpoint(op_id, {}, erase_ids=missing)
                     self._fault("reconcile.nodes_fixed")
-        found.dangling_relations = self.graph.reconcile_relations(False, sorted(protected))
+        found.dangling_relations = self.graph.count_dangling_relations(sorted(protected))
         if fix:
-            removed.dangling_relations = self.graph.reconcile_relations(True, sorted(protected))
+            removed.dangling_relations = self.graph.delete_dangling_relations(sorted(protected))
             self._fault("reconcile.relations_fixed")
-        found.orphan_entities = self.graph.reconcile_entities(False) + removed.orphan_entities
+        found.orphan_entities = self.graph.count_orphan_entities() + removed.orphan_entities
         if fix:
-            removed.orphan_entities += self.graph.reconcile_entities(True)
+            removed.orphan_entities += self.graph.delete_orphan_entities()
         if op_id is not None:
             self.journal.finish(op_id, removed.model_dump())
         return ReconcileReport(found=found, removed=removed, fixed=fix)
@@ -300,6 +317,9 @@ class Coordinator:
             with self._in_flight_lock:
                 if op.id in self._in_flight:
                     continue
+            if op.kind == "migrate_graph_labels":
+                # Resumed by `hybridmem migrate-neo4j-labels`, never by recover().
+                continue
             finished.append(self._recover_one(op))
         return finished
 
@@ -345,7 +365,3 @@ class Coordinator:
             updated_at=datetime.fromisoformat(payload.get("updated_at") or now().isoformat()),
         )
         self._apply_update(op.id, payload.get("old_text", ""), new)
-
-
-def _public(counts: dict[str, int]) -> dict[str, int]:
-    return {name: value for name, value in counts.items() if name != "batches"}

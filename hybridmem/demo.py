@@ -6,7 +6,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from hybridmem.cli import _counts_table, _result_table, run_delete_all
+from hybridmem.cli_common import counts_table, result_table, run_delete_all
 from hybridmem.demo_data import MEMORIES, QUESTION
 from hybridmem.store import HybridStore
 
@@ -39,9 +39,9 @@ def run_demo(data_dir: Path, console: Console) -> None:
                 relations=[{"source": s, "target": t, "type": r} for s, t, r in memory.relations],
             )
         users = sorted({m.user_id for m in MEMORIES})
-        console.print(_counts_table("both stores, before", {"whole store": store.stats()}))
+        console.print(counts_table("both stores, before", {"whole store": store.stats()}))
         before = _per_user(store, users)
-        console.print(_counts_table("per user, before", before))
+        console.print(counts_table("per user, before", before))
 
         # No content word in common with the memory it finds: only meaning links them.
         hits = store.search(QUESTION, user_id="alice", limit=1, graph=True)
@@ -55,18 +55,18 @@ def run_demo(data_dir: Path, console: Console) -> None:
         )
 
         console.rule("GDPR erasure: delete_all(user_id='alice')")
-        console.print(_result_table(store.delete_all(user_id="alice", dry_run=True)))
+        console.print(result_table(store.delete_all(user_id="alice", dry_run=True)))
         result = run_delete_all(store, {"user_id": "alice"}, show_progress=True)
-        console.print(_result_table(result))
+        console.print(result_table(result))
         console.print(
             f"[green]{result['message']}[/green] operation {result.operation_id}"
             f" in {result.elapsed_seconds * 1000:.1f} ms"
         )
 
         console.rule("after")
-        console.print(_counts_table("both stores, after", {"whole store": store.stats()}))
+        console.print(counts_table("both stores, after", {"whole store": store.stats()}))
         after = _per_user(store, users)
-        console.print(_counts_table("per user, after", after))
+        console.print(counts_table("per user, after", after))
         untouched = all(before[u] == after[u] for u in users if u != "alice")
         console.print(f"other users untouched: {'[green]yes' if untouched else '[red]NO'}")
         shared = sorted(e.name for e in store.entities(user_id="bob"))

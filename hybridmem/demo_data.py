@@ -1,48 +1,14 @@
-"""A small, realistic agent-memory data set, and the hashing placeholder's vectors.
-
-The demo embeds with wordllama. ``toy_embedding`` is the ``hashing``
-placeholder embedder's function: words hashed into buckets, for tests.
-"""
+"""A small, realistic agent-memory data set for the demo, which embeds it with wordllama."""
 
 from __future__ import annotations
 
-import hashlib
-import math
-import re
 from dataclasses import dataclass, field
-
-DIMENSION = 64
 
 #: The demo's question. It shares no content word with the memory it should find
 #: ("Alice avoids caffeine after 2pm"); wordllama ranks that memory first among
 #: Alice's nine (cosine 0.37, the next 0.07), which the hashing placeholder cannot.
 QUESTION = "Does she drink coffee in the evening?"
 ANSWER = "Alice avoids caffeine after 2pm"
-
-
-_STOPWORDS = frozenset(
-    "a an the is are was in on at to of for with and or does do did where what who how".split()
-)
-
-
-def toy_embedding(text: str, dimension: int = DIMENSION) -> list[float]:
-    vector = [0.0] * dimension
-    for raw in re.findall(r"[a-z0-9]+", text.lower()):
-        if raw in _STOPWORDS:
-            continue
-        # Crude stemming: "lives" and "live" should land in the same bucket.
-        word = raw[:-1] if len(raw) > 3 and raw.endswith("s") else raw
-        # Two signed buckets per word: with one, two words that collide with
-        # opposite signs cancel out ("live" and "lisbon" did in 64 dimensions).
-        digest = hashlib.blake2b(word.encode(), digest_size=16).digest()
-        for offset in (0, 8):
-            bucket = int.from_bytes(digest[offset : offset + 4], "little") % dimension
-            vector[bucket] += 1.0 if digest[offset + 4] & 1 else -1.0
-    norm = math.sqrt(sum(v * v for v in vector)) or 1.0
-    vector = [v / norm for v in vector]
-    if not any(vector):
-        vector[0] = 1.0
-    return vector
 
 
 @dataclass(frozen=True)

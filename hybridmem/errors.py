@@ -60,13 +60,19 @@ class NotFoundError(HybridMemError, KeyError):
         return str(self.args[0]) if self.args else "not found"
 
 
-class OperationPendingError(HybridMemError):
-    """Journaled operations are pending; run recover() before this call."""
-
-
 class AuthenticationError(HybridMemError):
     """The server wants an API key and the request had none, or an unknown one (HTTP 401)."""
 
 
 class PermissionDeniedError(HybridMemError):
     """The API key is valid but bound to a scope this request reaches outside of (HTTP 403)."""
+
+
+class ForeignDataError(StoreError):
+    """A store holds, under this store's own names (labels, collection), a record that
+    hybridmem did not write; the message names it. Nothing was changed."""
+
+
+class MigrationRequiredError(StoreError):
+    """The store holds data in the layout of an earlier hybridmem; the message names
+    the command that migrates it. The store refuses to open until then."""

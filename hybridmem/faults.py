@@ -12,10 +12,12 @@ import os
 import signal
 from collections.abc import Callable
 
+from hybridmem.models import OperationKind
+
 FaultHook = Callable[[str], None]
 
-#: Every point the coordinator reaches, in the order an operation reaches them.
-FAULT_POINTS: dict[str, tuple[str, ...]] = {
+#: Every point the coordinator reaches, per operation kind, in the order it reaches them.
+FAULT_POINTS: dict[OperationKind, tuple[str, ...]] = {
     "add": ("add.journaled", "add.vector_written", "add.graph_written"),
     "update": ("update.journaled", "update.vector_written", "update.graph_written"),
     "delete": ("delete.journaled", "delete.vector_deleted", "delete.graph_deleted"),

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 
 from hybridmem.models import Entity, Neighborhood, Relation
 from hybridmem.ports import GraphStore
-from hybridmem.records import EntityRecord, RelationRecord
+from hybridmem.records import EntityRecord, RelationWithNames
 
 #: The usual RRF constant: damps the head of each ranking so neither dominates.
 RRF_K = 60
@@ -28,24 +28,11 @@ CONTEXT_RELATIONS = 50
 
 
 def entity(record: EntityRecord) -> Entity:
-    return Entity(id=record.id, name=record.name, type=record.type, user_id=record.user_id)
+    return record.to_entity()
 
 
-def relation(found: tuple[RelationRecord, str, str]) -> Relation:
-    r, source, target = found
-    return Relation(
-        id=r.id,
-        type=r.type,
-        source=source,
-        target=target,
-        source_id=r.source_id,
-        target_id=r.target_id,
-        memory_id=r.memory_id,
-        user_id=r.user_id,
-        agent_id=r.agent_id,
-        run_id=r.run_id,
-        created_at=r.created_at,
-    )
+def relation(found: RelationWithNames) -> Relation:
+    return found.record.to_relation(found.source, found.target)
 
 
 def neighborhood(
@@ -53,7 +40,7 @@ def neighborhood(
 ) -> Neighborhood:
     start = graph.find_entities(user_id, [name])
     entities = {e.id: e for e in start}
-    edges: dict[str, tuple[RelationRecord, str, str]] = {}
+    edges: dict[str, RelationWithNames] = {}
     frontier = list(entities)
     for _ in range(depth):
         if not frontier or len(edges) >= limit:

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from hybridmem.models import HistoryEvent, HistoryKind, OperationInfo, Scope
+from hybridmem.models import HistoryEvent, HistoryKind, OperationInfo, OperationKind, Scope
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS operations (
@@ -58,17 +58,15 @@ CREATE INDEX IF NOT EXISTS history_agent ON history(agent_id);
 CREATE INDEX IF NOT EXISTS history_run ON history(run_id);
 """
 
-_HISTORY_SELECT = (
-    "SELECT id, kind, memory_id, operation_id, old_text, new_text, hash, user_id,"
-    " agent_id, run_id, counts, erased_by, created_at FROM history"
+# Read back by name: a row becomes the model of the same field names.
+_HISTORY_COLUMNS = (
+    "id, kind, memory_id, operation_id, old_text, new_text, hash, user_id,"
+    " agent_id, run_id, counts, erased_by, created_at"
 )
-
-# Fixed fragments per scope part; values are always bound parameters.
-_SCOPE_CONDITION = {
-    "user_id": "user_id = :user_id",
-    "agent_id": "agent_id = :agent_id",
-    "run_id": "run_id = :run_id",
-}
+_HISTORY_SELECT = f"SELECT {_HISTORY_COLUMNS} FROM history"  # noqa: S608
+_OPERATION_COLUMNS = (
+    "id, kind, state, user_id, agent_id, run_id, memory_id, counts, error, created_at, updated_at"
+)
 
 
 def now() -> datetime:
@@ -78,6 +76,7 @@ def now() -> datetime:
 @dataclass(frozen=True)
 class PendingOperation:
     id: str
+    #: An OperationKind, or a kind only a newer version knows (recover() closes it).
     kind: str
     scope: Scope
     memory_id: str | None
@@ -99,6 +98,13 @@ class HistoryEntry:
 
 
 class Journal:
+    """The SQLite file of operations (pending until both stores are done) and of
+    memory history. Thread-safe; every write is one immediate transaction.
+
+    ``begin`` → ``checkpoint``* → ``finish`` is an operation's life; ``fail``
+    notes why one stopped; ``pending`` is what ``recover()`` finishes.
+    """
+
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -126,7 +132,7 @@ class Journal:
 
     def begin(
         self,
-        kind: str,
+        kind: OperationKind,
         *,
         scope: Scope | None = None,
         memory_id: str | None = None,
@@ -196,13 +202,13 @@ class Journal:
             self._write_history(db, op_id, events)
             self._erase(db, op_id, erase_ids)
             if erase_scope is not None and not erase_scope.is_empty():
-                parts = erase_scope.parts()
-                where = " AND ".join(_SCOPE_CONDITION[name] for name in parts)
+                # Column names from Scope.terms() (a fixed set); values are parameters.
+                where = " AND ".join(f"{name} = :{name}" for name, _ in erase_scope.terms())
                 db.execute(
                     "UPDATE history SET old_text = NULL, new_text = NULL,"  # noqa: S608
                     f" erased_by = coalesce(erased_by, :op) WHERE {where}"
                     " AND memory_id IS NOT NULL",
-                    {**parts, "op": op_id},
+                    {**erase_scope.parts(), "op": op_id},
                 )
             if erase_everything:
                 db.execute(
@@ -235,7 +241,7 @@ class Journal:
             for row in rows
         ]
 
-    def pending_memory_ids(self, kind: str = "add") -> set[str]:
+    def pending_memory_ids(self, kind: OperationKind = "add") -> set[str]:
         with self._lock:
             rows = self._db.execute(
                 "SELECT memory_id FROM operations WHERE state = 'pending' AND kind = ?"
@@ -247,25 +253,12 @@ class Journal:
     def operation(self, op_id: str) -> OperationInfo | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT id, kind, state, user_id, agent_id, run_id, memory_id, counts, error,"
-                " created_at, updated_at FROM operations WHERE id = ?",
+                f"SELECT {_OPERATION_COLUMNS} FROM operations WHERE id = ?",  # noqa: S608
                 (op_id,),
             ).fetchone()
         if row is None:
             return None
-        return OperationInfo(
-            id=row[0],
-            kind=row[1],
-            state=row[2],
-            user_id=row[3],
-            agent_id=row[4],
-            run_id=row[5],
-            memory_id=row[6],
-            counts=json.loads(row[7]),
-            error=row[8],
-            created_at=datetime.fromisoformat(row[9]),
-            updated_at=datetime.fromisoformat(row[10]),
-        )
+        return OperationInfo.model_validate(_named(_OPERATION_COLUMNS, row))
 
     # -- history ------------------------------------------------------------------
 
@@ -319,47 +312,17 @@ class Journal:
             ).fetchall()
         return [_event(row) for row in rows]
 
-    def operation_events(self, kind: HistoryKind | None = None) -> list[HistoryEvent]:
-        """delete_all and reset events (those without a memory id), oldest first."""
-        query = f"{_HISTORY_SELECT} WHERE memory_id IS NULL"
-        params: tuple[str, ...] = ()
-        if kind is not None:
-            query += " AND kind = ?"
-            params = (kind,)
-        with self._lock:
-            rows = self._db.execute(query + " ORDER BY id", params).fetchall()
-        return [_event(row) for row in rows]
-
-    def texts_mentioning(self, memory_ids: Sequence[str]) -> int:
-        """How many history rows of these memories still hold text (for tests and audits)."""
-        with self._lock:
-            return sum(
-                self._db.execute(
-                    "SELECT count(*) FROM history WHERE memory_id = ?"
-                    " AND (old_text IS NOT NULL OR new_text IS NOT NULL)",
-                    (memory_id,),
-                ).fetchone()[0]
-                for memory_id in memory_ids
-            )
-
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
 
+def _named(columns: str, row: Sequence[Any]) -> dict[str, Any]:
+    """A row as ``{column: value}``, with its JSON counts decoded."""
+    fields = dict(zip(columns.split(", "), row, strict=True))
+    fields["counts"] = json.loads(fields["counts"]) if fields["counts"] else None
+    return fields
+
+
 def _event(row: Sequence[Any]) -> HistoryEvent:
-    return HistoryEvent(
-        id=row[0],
-        kind=row[1],
-        memory_id=row[2],
-        operation_id=row[3],
-        old_text=row[4],
-        new_text=row[5],
-        hash=row[6],
-        user_id=row[7],
-        agent_id=row[8],
-        run_id=row[9],
-        counts=json.loads(row[10]) if row[10] else None,
-        erased_by=row[11],
-        created_at=datetime.fromisoformat(row[12]),
-    )
+    return HistoryEvent.model_validate(_named(_HISTORY_COLUMNS, row))

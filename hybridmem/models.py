@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+ScopeField = Literal["user_id", "agent_id", "run_id"]
+
+#: The scope fields, in the fixed order every filter lists them.
+SCOPE_FIELDS: tuple[ScopeField, ...] = ("user_id", "agent_id", "run_id")
 
 
 class Scope(BaseModel):
@@ -18,31 +23,31 @@ class Scope(BaseModel):
     agent_id: str | None = None
     run_id: str | None = None
 
+    def terms(self) -> tuple[tuple[ScopeField, str], ...]:
+        """The filter this scope stands for, the one description every backend
+        translates (journal, Kuzu, Neo4j, Weaviate): a ``(field, value)`` pair per
+        given part, in ``SCOPE_FIELDS`` order. A record matches when each of its
+        fields equals the value: exact, case-sensitive, no pattern. Field names come
+        from ``SCOPE_FIELDS`` only, so a query may name them; values stay parameters."""
+        return tuple(
+            (name, value) for name in SCOPE_FIELDS if (value := getattr(self, name)) is not None
+        )
+
     def parts(self) -> dict[str, str]:
         """The given parts only, in a fixed order."""
-        return {
-            name: value
-            for name, value in (
-                ("user_id", self.user_id),
-                ("agent_id", self.agent_id),
-                ("run_id", self.run_id),
-            )
-            if value is not None
-        }
+        return {name: value for name, value in self.terms()}
 
     def is_empty(self) -> bool:
-        return not self.parts()
+        return not self.terms()
 
     def matches(self, record: Scope) -> bool:
         """True when every part of this filter equals the record's part (exact, case-sensitive)."""
-        return all(getattr(record, name) == value for name, value in self.parts().items())
+        return all(getattr(record, name) == value for name, value in self.terms())
 
-    def narrowest(self) -> tuple[str, str]:
+    def narrowest(self) -> tuple[ScopeField, str]:
         """The part a scope lookup should start from: runs are usually smallest, users largest."""
-        for name in ("run_id", "agent_id", "user_id"):
-            value = getattr(self, name)
-            if value is not None:
-                return name, value
+        for name, value in reversed(self.terms()):
+            return name, value
         raise ValueError("empty scope has no narrowest part")
 
 
@@ -105,6 +110,12 @@ class Neighborhood(BaseModel):
     relations: list[Relation]
 
 
+#: A journaled operation: what the coordinator runs, the journal records and the
+#: fault points (hybridmem.faults) are named after.
+OperationKind = Literal[
+    "add", "update", "delete", "delete_all", "reset", "reconcile", "migrate_graph_labels"
+]
+
 HistoryKind = Literal["ADD", "UPDATE", "DELETE", "DELETE_ALL", "RESET"]
 
 
@@ -165,6 +176,10 @@ class DeleteProgress(BaseModel):
     phase: Literal["counting", "deleting", "cleanup", "done"]
     done: int
     total: int
+
+
+#: The ``progress`` argument of ``delete_all``, in-process and over HTTP.
+ProgressCallback = Callable[[DeleteProgress], None]
 
 
 class OrphanCounts(BaseModel):

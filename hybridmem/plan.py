@@ -1,17 +1,17 @@
-"""The deletion plan: what a scoped erasure does, in which order, and how it counts.
+"""The bookkeeping of an erasure: how it counts, when it gives up, what it reports.
 
-Pure: no I/O. The coordinator (``hybridmem.coordinator``) executes it against
-the stores and the journal; this module decides ordering, batching, guards,
-progress and the result, so all of that is unit-testable without a store.
+Pure: no I/O. The step sequence (which store first, batches, fault points,
+journal writes) lives in ``hybridmem.coordinator``, which calls this module
+around each step for:
 
-Order, per batch of at most ``batch_size`` memory ids taken from the graph:
-vectors first (so a half-finished erasure is already invisible to search),
-then the memory nodes with their relations and the entities left orphaned,
-then the journal checkpoint with the batch's history. After the last batch a
-sweep removes vectors of the scope that had no memory node (orphans left by an
-earlier crash or outside interference), and the journal marks the operation
-done. Every step is idempotent, so resuming from any point repeats at most one
-batch.
+* the running tally (``DeletionTally``), which survives a crash through the
+  journal's checkpoints and resumes from them;
+* the guard that refuses to loop on a store that keeps returning ids it was
+  told to delete (``DeletionPlan.next_batch_guard``);
+* the progress events and the final result (``DeletionPlan.progress`` and
+  ``.result``), and the dry run's result (``preview``).
+
+So all of that is unit-tested without a store (``tests/unit/test_plan.py``).
 """
 
 from __future__ import annotations
@@ -45,6 +45,10 @@ class DeletionTally:
 
     def counts(self) -> dict[str, int]:
         return asdict(self)
+
+    def public_counts(self) -> dict[str, int]:
+        """What a result and the history report: the counts but the batches."""
+        return {name: value for name, value in self.counts().items() if name != "batches"}
 
     def add_batch(self, vectors: int, graph: GraphDeleteCounts) -> None:
         # Batch ids come from memory nodes, so each removed node is one memory,
@@ -95,17 +99,14 @@ class DeletionPlan:
         )
 
     def result(self, elapsed_seconds: float, *, message: str = DELETE_ALL_MESSAGE) -> DeleteResult:
-        t = self.tally
-        return DeleteResult(
-            message=message,
-            operation_id=self.operation_id,
-            scope=self.scope,
-            memories=t.memories,
-            vectors=t.vectors,
-            memory_nodes=t.memory_nodes,
-            relations=t.relations,
-            orphan_entities=t.orphan_entities,
-            elapsed_seconds=round(elapsed_seconds, 6),
+        return DeleteResult.model_validate(
+            {
+                "message": message,
+                "operation_id": self.operation_id,
+                "scope": self.scope,
+                **self.tally.public_counts(),
+                "elapsed_seconds": round(elapsed_seconds, 6),
+            }
         )
 
 

@@ -14,7 +14,8 @@ Rules that hold for every method of both ports:
 * Writes are idempotent: writing the same record twice leaves one record, and
   deleting a missing id is a no-op that counts zero. Journal replay relies on it.
 * Cost follows the size of the arguments or the scope, not of the store,
-  except for the ``reconcile_*``/``iter_*`` and ``stats`` methods, which may scan.
+  except for reconcile's ``count_*``/``delete_*`` of orphans, the ``iter_*`` and
+  ``stats`` methods, which may scan.
 * Methods may be called from several threads; an adapter serialises what its
   backend cannot run concurrently.
 """
@@ -32,7 +33,7 @@ from hybridmem.records import (
     GraphDeleteCounts,
     MemoryGraph,
     MemoryNode,
-    RelationRecord,
+    RelationWithNames,
     VectorRecord,
 )
 
@@ -98,7 +99,7 @@ class GraphStore(Protocol):
         """Entities in the namespace ``user_id``; every entity when it is None."""
         ...
 
-    def relations(self, scope: Scope | None = None) -> list[tuple[RelationRecord, str, str]]:
+    def relations(self, scope: Scope | None = None) -> list[RelationWithNames]:
         """RELATES edges matching ``scope`` (all when None), with source and target
         entity names."""
         ...
@@ -125,7 +126,7 @@ class GraphStore(Protocol):
 
     def entity_relations(
         self, entity_ids: Sequence[str], user_id: str, limit: int
-    ) -> tuple[list[EntityRecord], list[tuple[RelationRecord, str, str]]]:
+    ) -> tuple[list[EntityRecord], list[RelationWithNames]]:
         """RELATES edges with an endpoint in ``entity_ids`` and both endpoints in the
         namespace ``user_id`` (at most ``limit``, oldest first), with the entities at
         their ends and the source and target names. One hop; the core iterates."""
@@ -135,13 +136,22 @@ class GraphStore(Protocol):
         """Every memory node id, in batches (reconcile's scan)."""
         ...
 
-    def reconcile_entities(self, fix: bool) -> int:
-        """Count (and with ``fix`` delete) entities with no MENTIONS and no RELATES."""
+    def count_orphan_entities(self) -> int:
+        """How many entities have no MENTIONS and no RELATES edge."""
         ...
 
-    def reconcile_relations(self, fix: bool, protected: Sequence[str]) -> int:
-        """Count (and with ``fix`` delete) RELATES edges whose memory_id has no memory
-        node, except those whose memory_id is in ``protected`` (adds in flight)."""
+    def delete_orphan_entities(self) -> int:
+        """Delete the entities ``count_orphan_entities`` counts; returns how many."""
+        ...
+
+    def count_dangling_relations(self, protected: Sequence[str]) -> int:
+        """How many RELATES edges have a memory_id with no memory node, not counting
+        those whose memory_id is in ``protected`` (adds in flight)."""
+        ...
+
+    def delete_dangling_relations(self, protected: Sequence[str]) -> int:
+        """Delete the edges ``count_dangling_relations`` counts, sparing the same
+        ``protected`` ones; returns how many."""
         ...
 
     def stats(self) -> dict[str, int]:

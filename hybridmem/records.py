@@ -1,19 +1,24 @@
 """What the core hands to the ports: plain records with every id already decided.
 
-The core computes entity and relation ids deterministically, so an adapter only
-has to write with merge semantics to be idempotent (journal replay relies on it).
+The core computes entity and relation ids deterministically (``parse_memory_graph``),
+so an adapter only has to write with merge semantics to be idempotent (journal
+replay relies on it). Each record that has a public twin in ``hybridmem.models``
+converts to it in one place: ``VectorRecord.to_memory``, ``EntityRecord.to_entity``,
+``RelationRecord.to_relation``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from hybridmem.models import Scope
+from hybridmem.errors import ValidationError
+from hybridmem.models import Entity, Memory, Relation, Scope
+from hybridmem.validation import check_name
 
 _ENTITY_NAMESPACE = uuid.UUID("6f1c0f7e-8a57-4c8e-9a6b-2f4f3b7d9a10")
 _RELATION_NAMESPACE = uuid.UUID("0b8e2e55-1f7c-4d3a-8f55-6b1d2c9e7a44")
@@ -45,6 +50,9 @@ class EntityRecord:
     type: str
     user_id: str | None
 
+    def to_entity(self) -> Entity:
+        return Entity(id=self.id, name=self.name, type=self.type, user_id=self.user_id)
+
 
 @dataclass(frozen=True)
 class RelationRecord:
@@ -57,6 +65,31 @@ class RelationRecord:
     agent_id: str | None
     run_id: str | None
     created_at: datetime
+
+    def to_relation(self, source: str, target: str) -> Relation:
+        """The public twin, with the endpoints' names the graph store read alongside."""
+        return Relation(
+            id=self.id,
+            type=self.type,
+            source=source,
+            target=target,
+            source_id=self.source_id,
+            target_id=self.target_id,
+            memory_id=self.memory_id,
+            user_id=self.user_id,
+            agent_id=self.agent_id,
+            run_id=self.run_id,
+            created_at=self.created_at,
+        )
+
+
+class RelationWithNames(NamedTuple):
+    """A RELATES edge as ``GraphStore.relations`` reads it: the record and the names
+    of its source and target entities."""
+
+    record: RelationRecord
+    source: str
+    target: str
 
 
 @dataclass(frozen=True)
@@ -73,6 +106,11 @@ class MemoryNode:
     @property
     def scope(self) -> Scope:
         return Scope(user_id=self.user_id, agent_id=self.agent_id, run_id=self.run_id)
+
+    @classmethod
+    def new(cls, memory_id: str, scope: Scope, stamp: datetime) -> MemoryNode:
+        """A memory node created and updated at ``stamp``."""
+        return cls(memory_id, scope.user_id, scope.agent_id, scope.run_id, stamp, stamp)
 
 
 @dataclass(frozen=True)
@@ -162,6 +200,44 @@ class VectorRecord:
     def scope(self) -> Scope:
         return Scope(user_id=self.user_id, agent_id=self.agent_id, run_id=self.run_id)
 
+    @classmethod
+    def new(
+        cls,
+        memory_id: str,
+        text: str,
+        embedding: list[float],
+        scope: Scope,
+        stamp: datetime,
+        metadata: dict[str, Any],
+    ) -> VectorRecord:
+        """A memory's first version: hashed text, created and updated at ``stamp``."""
+        return cls(
+            id=memory_id,
+            embedding=embedding,
+            text=text,
+            hash=text_hash(text),
+            user_id=scope.user_id,
+            agent_id=scope.agent_id,
+            run_id=scope.run_id,
+            created_at=stamp,
+            updated_at=stamp,
+            metadata=metadata,
+        )
+
+    def to_memory(self) -> Memory:
+        return Memory(
+            id=self.id,
+            text=self.text,
+            embedding=self.embedding,
+            user_id=self.user_id,
+            agent_id=self.agent_id,
+            run_id=self.run_id,
+            metadata=self.metadata,
+            hash=self.hash,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+        )
+
 
 @dataclass(frozen=True)
 class GraphDeleteCounts:
@@ -175,3 +251,58 @@ class GraphDeleteCounts:
             self.relations + other.relations,
             self.orphan_entities + other.orphan_entities,
         )
+
+
+def parse_memory_graph(
+    node: MemoryNode,
+    entities: Sequence[Mapping[str, str]],
+    relations: Sequence[Mapping[str, str]],
+) -> MemoryGraph:
+    """The graph of the memory ``node``: the caller's entities and relations checked,
+    with their ids decided. Entities live in the namespace ``node.user_id``;
+    relation endpoints become mentions, creating an entity when the relation names
+    one not listed; relations carry the node's scope and creation time."""
+    namespace = node.user_id
+    by_name: dict[str, EntityRecord] = {}
+    ordered: dict[str, EntityRecord] = {}
+    if isinstance(entities, (str, bytes)) or not isinstance(entities, Sequence):
+        raise ValidationError("invalid entities: must be a list of {'name': …, 'type': …}")
+    for index, item in enumerate(entities):
+        if not isinstance(item, Mapping):
+            raise ValidationError(f"invalid entities[{index}]: must be a dict with name and type")
+        name = check_name(f"entities[{index}].name", item.get("name"))
+        type_ = check_name(f"entities[{index}].type", item.get("type", "entity"))
+        record = EntityRecord(entity_id(namespace, name, type_), name, type_, namespace)
+        ordered.setdefault(record.id, record)
+        by_name.setdefault(normalise_name(name), record)
+    if isinstance(relations, (str, bytes)) or not isinstance(relations, Sequence):
+        raise ValidationError("invalid relations: must be a list of {'source', 'target', 'type'}")
+    relation_records: list[RelationRecord] = []
+    for index, item in enumerate(relations):
+        if not isinstance(item, Mapping):
+            raise ValidationError(f"invalid relations[{index}]: must be a dict")
+        ends = []
+        for side in ("source", "target"):
+            name = check_name(f"relations[{index}].{side}", item.get(side))
+            found = by_name.get(normalise_name(name))
+            if found is None:
+                found = EntityRecord(
+                    entity_id(namespace, name, "entity"), name, "entity", namespace
+                )
+                by_name[normalise_name(name)] = found
+                ordered.setdefault(found.id, found)
+            ends.append(found)
+        relation_records.append(
+            RelationRecord(
+                id=relation_id(node.id, index),
+                type=check_name(f"relations[{index}].type", item.get("type")),
+                source_id=ends[0].id,
+                target_id=ends[1].id,
+                memory_id=node.id,
+                user_id=node.user_id,
+                agent_id=node.agent_id,
+                run_id=node.run_id,
+                created_at=node.created_at,
+            )
+        )
+    return MemoryGraph(node, tuple(ordered.values()), tuple(relation_records))

@@ -100,8 +100,3 @@ class ScopeLocks:
 
     def everything(self) -> AbstractContextManager[None]:
         return self._claim("everything", Scope())
-
-    def busy(self) -> int:
-        """Claims held right now (for tests and stats)."""
-        with self._cond:
-            return len(self._active)

@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import Any
 
 from hybridmem.config import HybridMemConfig
-from hybridmem.coordinator import Coordinator, ProgressCallback
+from hybridmem.coordinator import Coordinator
 from hybridmem.embedders import HOW_TO_CONFIGURE, Embedder
 from hybridmem.embedders.resolve import embedder_for
 from hybridmem.errors import ConfigurationError, NotFoundError, ValidationError
@@ -24,23 +24,14 @@ from hybridmem.models import (
     Memory,
     Neighborhood,
     OperationInfo,
+    ProgressCallback,
     ReconcileReport,
     RecoveredOperation,
     Relation,
     SearchHit,
 )
 from hybridmem.ports import GraphStore, VectorStore
-from hybridmem.records import (
-    EntityRecord,
-    MemoryGraph,
-    MemoryNode,
-    RelationRecord,
-    VectorRecord,
-    entity_id,
-    normalise_name,
-    relation_id,
-    text_hash,
-)
+from hybridmem.records import MemoryNode, VectorRecord, parse_memory_graph, text_hash
 from hybridmem.registry import create_store
 from hybridmem.store_meta import StoreMeta
 from hybridmem.validation import (
@@ -57,20 +48,9 @@ from hybridmem.validation import (
 
 ConfigSource = HybridMemConfig | Mapping[str, Any] | str | Path | None
 
-
-def _memory(record: VectorRecord) -> Memory:
-    return Memory(
-        id=record.id,
-        text=record.text,
-        embedding=record.embedding,
-        user_id=record.user_id,
-        agent_id=record.agent_id,
-        run_id=record.run_id,
-        metadata=record.metadata,
-        hash=record.hash,
-        created_at=record.created_at,
-        updated_at=record.updated_at,
-    )
+# A sentinel id for ready(): a primary-key lookup that touches each store and
+# never matches (memory ids are random UUIDs).
+_PROBE_ID = "00000000-0000-0000-0000-000000000000"
 
 
 class HybridStore:
@@ -210,26 +190,12 @@ class HybridStore:
         )
         memory_id = str(uuid.uuid4())
         stamp = now()
-        entity_records, relation_records = _graph_parts(
-            memory_id, scope.user_id, scope, entities or (), relations or (), stamp
+        graph = parse_memory_graph(
+            MemoryNode.new(memory_id, scope, stamp), entities or (), relations or ()
         )
-        record = VectorRecord(
-            id=memory_id,
-            embedding=vector_values,
-            text=text,
-            hash=text_hash(text),
-            user_id=scope.user_id,
-            agent_id=scope.agent_id,
-            run_id=scope.run_id,
-            created_at=stamp,
-            updated_at=stamp,
-            metadata=meta,
-        )
-        node = MemoryNode(memory_id, scope.user_id, scope.agent_id, scope.run_id, stamp, stamp)
-        self._coordinator.add(
-            record, MemoryGraph(node, tuple(entity_records), tuple(relation_records))
-        )
-        return _memory(record)
+        record = VectorRecord.new(memory_id, text, vector_values, scope, stamp, meta)
+        self._coordinator.add(record, graph)
+        return record.to_memory()
 
     def update(
         self,
@@ -260,7 +226,7 @@ class HybridStore:
             metadata=check_metadata(metadata) if metadata is not None else old.metadata,
         )
         self._coordinator.update(old, new)
-        return _memory(new)
+        return new.to_memory()
 
     def delete(self, memory_id: str) -> DeleteResult:
         """Erase one memory from both stores (and its text from history). Idempotent."""
@@ -314,7 +280,7 @@ class HybridStore:
 
     def get(self, memory_id: str) -> Memory | None:
         found = self.vector.get([check_memory_id(memory_id)])
-        return _memory(found[0]) if found else None
+        return found[0].to_memory() if found else None
 
     def get_all(
         self,
@@ -341,7 +307,7 @@ class HybridStore:
         parsed = parse_filters(filters)
         if entity is None:
             return [
-                _memory(r)
+                r.to_memory()
                 for r in self.vector.list_scope(scope, limit, filters=parsed, offset=offset)
             ]
         name = check_name("entity", entity)
@@ -353,7 +319,7 @@ class HybridStore:
         records = self._matching(list(dict.fromkeys(m for m, _ in pairs)), scope, parsed)
         records.sort(key=lambda r: (r.created_at, r.id), reverse=True)
         end = None if limit is None else offset + limit
-        return [_memory(r) for r in records[offset:end]]
+        return [r.to_memory() for r in records[offset:end]]
 
     def _matching(
         self, ids: Sequence[str], scope: Any, filters: Filters | None
@@ -394,7 +360,7 @@ class HybridStore:
         anchors = _check_names("entities", entities) if entities is not None else []
         if not anchors:
             hits = [
-                SearchHit(memory=_memory(record), score=score)
+                SearchHit(memory=record.to_memory(), score=score)
                 for record, score in self.vector.search(vector_values, scope, limit, filters=parsed)
             ]
         else:
@@ -434,7 +400,7 @@ class HybridStore:
         fused = fuse([[r.id for r, _ in by_vector], ranked_graph])
         order = sorted(records, key=lambda m: (-fused[m], m))[:limit]
         return [
-            SearchHit(memory=_memory(records[m][0]), score=records[m][1], fused_score=fused[m])
+            SearchHit(memory=records[m][0].to_memory(), score=records[m][1], fused_score=fused[m])
             for m in order
         ]
 
@@ -452,10 +418,7 @@ class HybridStore:
     def entities(self, *, user_id: str | None = None) -> list[Entity]:
         if user_id is not None:
             check_id("user_id", user_id)
-        return [
-            Entity(id=e.id, name=e.name, type=e.type, user_id=e.user_id)
-            for e in self.graph.entities(user_id)
-        ]
+        return [e.to_entity() for e in self.graph.entities(user_id)]
 
     def relations(
         self,
@@ -465,22 +428,8 @@ class HybridStore:
         run_id: str | None = None,
     ) -> list[Relation]:
         scope = scope_from(user_id, agent_id, run_id, required_message=None)
-        return [
-            Relation(
-                id=r.id,
-                type=r.type,
-                source=source,
-                target=target,
-                source_id=r.source_id,
-                target_id=r.target_id,
-                memory_id=r.memory_id,
-                user_id=r.user_id,
-                agent_id=r.agent_id,
-                run_id=r.run_id,
-                created_at=r.created_at,
-            )
-            for r, source, target in self.graph.relations(None if scope.is_empty() else scope)
-        ]
+        found = self.graph.relations(None if scope.is_empty() else scope)
+        return [r.to_relation(source, target) for r, source, target in found]
 
     def history(self, memory_id: str) -> list[HistoryEvent]:
         return self.journal.history(check_memory_id(memory_id))
@@ -488,6 +437,12 @@ class HybridStore:
     def operation(self, operation_id: str) -> OperationInfo | None:
         """The journal's record of an operation (state, scope, counts)."""
         return self.journal.operation(operation_id)
+
+    def ready(self) -> None:
+        """Returns when both stores answer a lookup; otherwise raises the store's
+        error (``StoreUnavailableError`` naming the store and its address)."""
+        self.graph.get_memory_node(_PROBE_ID)
+        self.vector.get([_PROBE_ID])
 
     def stats(self) -> dict[str, int]:
         return {
@@ -534,58 +489,3 @@ def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
     dot = sum(x * y for x, y in zip(a, b, strict=False))
     norm = (sum(x * x for x in a) * sum(y * y for y in b)) ** 0.5
     return dot / norm if norm else 0.0
-
-
-def _graph_parts(
-    memory_id: str,
-    namespace: str | None,
-    scope: Any,
-    entities: Sequence[Mapping[str, str]],
-    relations: Sequence[Mapping[str, str]],
-    stamp: Any,
-) -> tuple[list[EntityRecord], list[RelationRecord]]:
-    """Entity and relation records with their ids decided; relation endpoints become
-    mentions, creating an entity when the relation names one not listed."""
-    by_name: dict[str, EntityRecord] = {}
-    ordered: dict[str, EntityRecord] = {}
-    if isinstance(entities, (str, bytes)) or not isinstance(entities, Sequence):
-        raise ValidationError("invalid entities: must be a list of {'name': …, 'type': …}")
-    for index, item in enumerate(entities):
-        if not isinstance(item, Mapping):
-            raise ValidationError(f"invalid entities[{index}]: must be a dict with name and type")
-        name = check_name(f"entities[{index}].name", item.get("name"))
-        type_ = check_name(f"entities[{index}].type", item.get("type", "entity"))
-        record = EntityRecord(entity_id(namespace, name, type_), name, type_, namespace)
-        ordered.setdefault(record.id, record)
-        by_name.setdefault(normalise_name(name), record)
-    if isinstance(relations, (str, bytes)) or not isinstance(relations, Sequence):
-        raise ValidationError("invalid relations: must be a list of {'source', 'target', 'type'}")
-    relation_records: list[RelationRecord] = []
-    for index, item in enumerate(relations):
-        if not isinstance(item, Mapping):
-            raise ValidationError(f"invalid relations[{index}]: must be a dict")
-        ends = []
-        for side in ("source", "target"):
-            name = check_name(f"relations[{index}].{side}", item.get(side))
-            found = by_name.get(normalise_name(name))
-            if found is None:
-                found = EntityRecord(
-                    entity_id(namespace, name, "entity"), name, "entity", namespace
-                )
-                by_name[normalise_name(name)] = found
-                ordered.setdefault(found.id, found)
-            ends.append(found)
-        relation_records.append(
-            RelationRecord(
-                id=relation_id(memory_id, index),
-                type=check_name(f"relations[{index}].type", item.get("type")),
-                source_id=ends[0].id,
-                target_id=ends[1].id,
-                memory_id=memory_id,
-                user_id=scope.user_id,
-                agent_id=scope.agent_id,
-                run_id=scope.run_id,
-                created_at=stamp,
-            )
-        )
-    return list(ordered.values()), relation_records

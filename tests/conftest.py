@@ -61,6 +61,9 @@ def pair_config(request: pytest.FixtureRequest) -> Iterator[PairConfig]:
     vector: dict[str, Any] = {"provider": "kuzu"}
     if graph_name == "neo4j":
         graph = request.getfixturevalue("neo4j_server").graph_config()
+        # Not the default prefix, and one per pair: a query with a hard-coded label
+        # would miss this store's data.
+        graph["label_prefix"] = f"Pair{vector_name.capitalize()}"
     if vector_name == "weaviate":
         vector = request.getfixturevalue("weaviate_server").vector_config(collection)
 

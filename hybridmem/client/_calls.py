@@ -19,7 +19,6 @@ from urllib.parse import quote
 import httpx
 from pydantic import TypeAdapter
 
-from hybridmem.coordinator import ProgressCallback
 from hybridmem.errors import StoreUnavailableError
 from hybridmem.filters import parse_filters
 from hybridmem.models import (
@@ -30,12 +29,12 @@ from hybridmem.models import (
     Memory,
     Neighborhood,
     OperationInfo,
+    ProgressCallback,
     ReconcileReport,
     RecoveredOperation,
     Relation,
     SearchHit,
 )
-from hybridmem.server.wire import error_from_response
 from hybridmem.validation import (
     NO_FILTER_MESSAGE,
     check_embedding,
@@ -46,6 +45,7 @@ from hybridmem.validation import (
     check_text,
     scope_from,
 )
+from hybridmem.wire import error_from_response
 
 T = TypeVar("T")
 
@@ -63,6 +63,8 @@ class Call(Generic[T]):
     none_if_missing: bool = False
     #: delete_all's callback: HTTP carries no progress, so it is called once, at the end.
     progress: ProgressCallback | None = None
+    #: The status is the answer (ready()): the body is not read.
+    body_ignored: bool = False
 
 
 def _adapter(kind: Any) -> TypeAdapter[Any]:
@@ -82,6 +84,7 @@ _RELATIONS: TypeAdapter[list[Relation]] = _adapter(list[Relation])
 _HISTORY: TypeAdapter[list[HistoryEvent]] = _adapter(list[HistoryEvent])
 _OPERATION: TypeAdapter[OperationInfo | None] = _adapter(OperationInfo | None)
 _NEIGHBORHOOD: TypeAdapter[Neighborhood] = _adapter(Neighborhood)
+_NOTHING: TypeAdapter[None] = _adapter(None)
 
 
 def _memory_path(memory_id: str, suffix: str = "") -> str:
@@ -268,6 +271,10 @@ def operation(operation_id: str) -> Call[OperationInfo | None]:
     return Call("GET", path, _OPERATION, none_if_missing=True)
 
 
+def ready() -> Call[None]:
+    return Call("GET", "/readyz", _NOTHING, body_ignored=True)
+
+
 def stats() -> Call[dict[str, int]]:
     return Call("GET", "/stats", _COUNTS)
 
@@ -292,6 +299,8 @@ def decode(call: Call[T], response: httpx.Response) -> T:
         except ValueError:
             payload = response.text
         raise error_from_response(response.status_code, payload, str(response.url))
+    if call.body_ignored:
+        return call.result.validate_python(None)
     value = call.result.validate_json(response.content)
     if call.progress is not None and isinstance(value, DeleteResult):
         call.progress(

@@ -10,7 +10,6 @@ import httpx
 
 from hybridmem.client import _calls as calls
 from hybridmem.client._calls import DEFAULT_URL, Call
-from hybridmem.coordinator import ProgressCallback
 from hybridmem.models import (
     DeleteResult,
     Entity,
@@ -18,6 +17,7 @@ from hybridmem.models import (
     Memory,
     Neighborhood,
     OperationInfo,
+    ProgressCallback,
     ReconcileReport,
     RecoveredOperation,
     Relation,
@@ -218,6 +218,10 @@ class HybridMemClient:
 
     def operation(self, operation_id: str) -> OperationInfo | None:
         return self._send(calls.operation(operation_id))
+
+    def ready(self) -> None:
+        """As HybridStore.ready, through the server's /readyz."""
+        return self._send(calls.ready())
 
     def stats(self) -> dict[str, int]:
         return self._send(calls.stats())

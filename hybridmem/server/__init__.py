@@ -1,7 +1,7 @@
 """The REST server (FastAPI). ``create_app`` needs the ``server`` extra.
 
-The wire contract (``hybridmem.server.wire``) is importable without FastAPI:
-the HTTP client shares it.
+The wire contract the HTTP client shares lives outside this package, in
+``hybridmem.wire``, so the client imports nothing of the server.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ __all__ = ["create_app"]
 
 
 def __getattr__(name: str) -> Any:
-    # Lazy, so that importing hybridmem.server.wire does not import FastAPI.
+    # Lazy: importing hybridmem.server must not import FastAPI.
     if name == "create_app":
         from hybridmem.server.app import create_app
 

@@ -2,7 +2,7 @@
 
 Endpoints are plain ``def`` functions: FastAPI runs them in its thread pool, so a
 long delete_all never blocks the event loop (HybridStore is thread-safe). Every
-error leaves as the one JSON shape of :mod:`hybridmem.server.wire`.
+error leaves as the one JSON shape of :mod:`hybridmem.wire`.
 """
 
 from __future__ import annotations
@@ -48,14 +48,10 @@ from hybridmem.server.schemas import (
     SearchRequest,
     UpdateRequest,
 )
-from hybridmem.server.wire import ERROR_STATUSES, ErrorBody, ErrorDetail, error_body
 from hybridmem.store import MAX_OFFSET, ConfigSource, HybridStore
+from hybridmem.wire import ERROR_STATUSES, ErrorBody, ErrorDetail, error_body
 
 log = logging.getLogger("hybridmem.server")
-
-# A sentinel id for readiness probes: a primary-key lookup that touches each
-# store and never matches (memory ids are random UUIDs).
-_PROBE_ID = "00000000-0000-0000-0000-000000000000"
 
 _bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <API key>")
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="the API key")
@@ -119,7 +115,6 @@ router = APIRouter(
                 "missing or unknown API key",
                 "the API key's scope does not allow this",
                 "no such record (or outside the API key's scope)",
-                "journaled operations are pending: run recover",
                 "invalid input; `parameter` names it",
                 "internal error (no details are sent)",
                 "a store failed; `store` and `address` name it",
@@ -344,8 +339,7 @@ def healthz() -> Health:
 def readyz(request: Request, store: StoreDep) -> Any:
     """Both stores answer a lookup. Open to probes without a key; then no address is shown."""
     try:
-        store.graph.get_memory_node(_PROBE_ID)
-        store.vector.get([_PROBE_ID])
+        store.ready()
     except StoreError as exc:
         status, body = error_body(exc)
         keyring: KeyRing = request.app.state.keyring

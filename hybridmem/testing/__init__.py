@@ -1,5 +1,9 @@
 """The conformance suite every adapter's tests subclass (third-party adapters too).
 
+``GraphStoreContract`` and ``VectorStoreContract`` prove one port each;
+``StorePairContract`` proves a graph store and a vector store together
+(erasure, a crash between the two stores, recovery), with the same fixtures.
+
 from hybridmem.testing import GraphStoreContract
 
 class TestMyGraphStore(GraphStoreContract):
@@ -12,5 +16,6 @@ class TestMyGraphStore(GraphStoreContract):
 """
 
 from hybridmem.testing.contracts import GraphStoreContract, VectorStoreContract
+from hybridmem.testing.pairs import FaultAt, StorePairContract
 
-__all__ = ["GraphStoreContract", "VectorStoreContract"]
+__all__ = ["FaultAt", "GraphStoreContract", "StorePairContract", "VectorStoreContract"]

@@ -15,7 +15,6 @@ from hybridmem.records import (
     VectorRecord,
     entity_id,
     relation_id,
-    text_hash,
 )
 
 BASE_TIME = datetime(2026, 1, 1, tzinfo=UTC)
@@ -37,17 +36,8 @@ def vector_record(
 ) -> VectorRecord:
     text = text if text is not None else f"memory {label}"
     stamp = BASE_TIME + timedelta(seconds=offset_seconds)
-    return VectorRecord(
-        id=memory_id(label),
-        embedding=embedding(label),
-        text=text,
-        hash=text_hash(text),
-        user_id=scope.user_id,
-        agent_id=scope.agent_id,
-        run_id=scope.run_id,
-        created_at=stamp,
-        updated_at=stamp,
-        metadata={"label": label},
+    return VectorRecord.new(
+        memory_id(label), text, embedding(label), scope, stamp, {"label": label}
     )
 
 
@@ -78,5 +68,5 @@ def memory_graph(
         )
         for index, (source, target, type_) in enumerate(relations)
     )
-    node = MemoryNode(mid, scope.user_id, scope.agent_id, scope.run_id, BASE_TIME, BASE_TIME)
+    node = MemoryNode.new(mid, scope, BASE_TIME)
     return MemoryGraph(node, tuple(records.values()), rels)

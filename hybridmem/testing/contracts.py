@@ -10,14 +10,16 @@ hint for adapter authors.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from hybridmem.errors import DimensionMismatchError, StoreError
+from hybridmem.errors import DimensionMismatchError, HybridMemError
 from hybridmem.filters import parse_filters
 from hybridmem.models import Scope
 from hybridmem.ports import GraphStore, VectorStore
+from hybridmem.records import relation_id
 from hybridmem.testing.builders import (
     embedding,
     memory_graph,
@@ -30,6 +32,10 @@ ALICE_A1 = Scope(user_id="alice", agent_id="a1")
 ALICE_A2 = Scope(user_id="alice", agent_id="a2")
 ALICE_A1_R1 = Scope(user_id="alice", agent_id="a1", run_id="r1")
 BOB = Scope(user_id="bob")
+#: Memory "m1": two entities and a relation between them.
+ALICE_LIVES_IN_PARIS = memory_graph(
+    "m1", ALICE_A1, (("Alice", "person"), ("Paris", "city")), (("Alice", "Paris", "lives_in"),)
+)
 # Ids a sloppy adapter would treat as patterns, tokens or query text.
 TRICKY = (
     "Alice",
@@ -64,11 +70,20 @@ class _NoSilentDodge:
                     )
 
 
-class GraphStoreContract(_NoSilentDodge):
+class StoreFixtures(_NoSilentDodge):
+    """The fixtures a contract's subclass overrides, each yielding a fresh, empty store
+    (a subclass overrides those its contract uses)."""
+
     @pytest.fixture
     def graph_store(self) -> Iterator[GraphStore]:
         raise NotImplementedError("override the graph_store fixture")
 
+    @pytest.fixture
+    def vector_store(self) -> Iterator[VectorStore]:
+        raise NotImplementedError("override the vector_store fixture")
+
+
+class GraphStoreContract(StoreFixtures):
     def test_is_a_graph_store(self, graph_store: GraphStore) -> None:
         """Troubleshooting: implement every method of hybridmem.ports.GraphStore."""
         assert isinstance(graph_store, GraphStore)
@@ -76,16 +91,7 @@ class GraphStoreContract(_NoSilentDodge):
 
     def test_add_and_read_back(self, graph_store: GraphStore) -> None:
         """Troubleshooting: add_memories must write node, entities, MENTIONS and RELATES."""
-        graph_store.add_memories(
-            [
-                memory_graph(
-                    "m1",
-                    ALICE_A1,
-                    (("Alice", "person"), ("Paris", "city")),
-                    (("Alice", "Paris", "lives_in"),),
-                )
-            ]
-        )
+        graph_store.add_memories([ALICE_LIVES_IN_PARIS])
         node = graph_store.get_memory_node(memory_id("m1"))
         assert node is not None and node.scope == ALICE_A1
         assert sorted(e.name for e in graph_store.entities("alice")) == ["Alice", "Paris"]
@@ -150,12 +156,7 @@ class GraphStoreContract(_NoSilentDodge):
         """Troubleshooting: delete RELATES by memory_id, then check only touched entities."""
         graph_store.add_memories(
             [
-                memory_graph(
-                    "m1",
-                    ALICE_A1,
-                    (("Alice", "person"), ("Paris", "city")),
-                    (("Alice", "Paris", "lives_in"),),
-                ),
+                ALICE_LIVES_IN_PARIS,
                 memory_graph(
                     "m2",
                     ALICE_A2,
@@ -212,14 +213,43 @@ class GraphStoreContract(_NoSilentDodge):
         assert graph_store.delete_memories(ids) == predicted
 
     def test_reconcile_finds_and_fixes_orphans(self, graph_store: GraphStore) -> None:
-        """Troubleshooting: reconcile_* may scan; protected ids must be skipped."""
-        graph_store.add_memories(
-            [memory_graph("m1", ALICE, (("A", "t"), ("B", "t")), (("A", "B", "r"),))]
+        """Troubleshooting: a dangling relation is one whose memory_id has no memory
+        node, unless that id is protected; an orphan entity has no MENTIONS and no
+        RELATES edge. The count_* and delete_* methods may scan."""
+        # m1 writes, besides its own relations, one in the name of a memory whose node
+        # never arrived ("ghost", as a crash leaves it) and one of an add in flight.
+        item = memory_graph(
+            "m1", ALICE, (("A", "t"), ("B", "t"), ("C", "t")), (("A", "B", "r"), ("B", "C", "r"))
         )
-        assert graph_store.reconcile_entities(False) == 0
-        assert graph_store.reconcile_relations(False, []) == 0
+        ghost, in_flight = memory_id("ghost"), memory_id("in-flight")
+        strays = (
+            replace(item.relations[0], id=relation_id(ghost, 0), memory_id=ghost),
+            replace(item.relations[1], id=relation_id(in_flight, 0), memory_id=in_flight),
+        )
+        graph_store.add_memories(
+            [
+                replace(item, relations=item.relations + strays),
+                memory_graph("kept", ALICE, (("K", "t"),)),
+            ]
+        )
+        assert graph_store.count_dangling_relations([]) == 2
+        assert graph_store.count_dangling_relations([in_flight]) == 1
+        # m1 goes; its own relations with it, the strays stay and keep A, B, C in use.
+        assert graph_store.delete_memories([memory_id("m1")]).relations == 2
+        assert graph_store.count_dangling_relations([in_flight]) == 1
+        assert graph_store.count_orphan_entities() == 0
+
+        assert graph_store.delete_dangling_relations([in_flight]) == 1
+        assert [r.memory_id for r, _, _ in graph_store.relations()] == [in_flight]
+        assert graph_store.count_dangling_relations([in_flight]) == 0
+        # A lost its only edge with the ghost relation; B and C keep the in-flight one.
+        assert graph_store.count_orphan_entities() == 1
+        assert graph_store.delete_orphan_entities() == 1
+        assert graph_store.count_orphan_entities() == 0
+        assert sorted(e.name for e in graph_store.entities("alice")) == ["B", "C", "K"]
         ids = [i for batch in graph_store.iter_memory_ids(1) for i in batch]
-        assert ids == [memory_id("m1")]
+        assert ids == [memory_id("kept")]
+        assert graph_store.stats() == {"memory_nodes": 1, "entities": 3, "relations": 1}
 
     def test_touch_memory(self, graph_store: GraphStore) -> None:
         """Troubleshooting: touch_memory returns False for a missing id."""
@@ -316,11 +346,7 @@ class GraphStoreContract(_NoSilentDodge):
         assert graph_store.entity_relations([lisbon.id], "bob", 10) == ([], [])
 
 
-class VectorStoreContract(_NoSilentDodge):
-    @pytest.fixture
-    def vector_store(self) -> Iterator[VectorStore]:
-        raise NotImplementedError("override the vector_store fixture")
-
+class VectorStoreContract(StoreFixtures):
     def test_is_a_vector_store(self, vector_store: VectorStore) -> None:
         """Troubleshooting: implement every method of hybridmem.ports.VectorStore."""
         assert isinstance(vector_store, VectorStore)
@@ -352,8 +378,6 @@ class VectorStoreContract(_NoSilentDodge):
         """Troubleshooting: raise DimensionMismatchError before writing anything."""
         vector_store.upsert([vector_record("m1", ALICE)])
         bad = vector_record("m2", ALICE)
-        from dataclasses import replace
-
         with pytest.raises(DimensionMismatchError):
             vector_store.upsert([replace(bad, embedding=[1.0, 2.0])])
         assert vector_store.count() == 1
@@ -416,12 +440,12 @@ class VectorStoreContract(_NoSilentDodge):
         assert vector_store.count() == 0
 
     def test_errors_are_hybridmem_errors(self, vector_store: VectorStore) -> None:
-        """Troubleshooting: translate driver errors into hybridmem.errors."""
-        with pytest.raises((StoreError, DimensionMismatchError, ValueError)):
-            vector_store.upsert([vector_record("m1", ALICE)])
-            from dataclasses import replace
-
+        """Troubleshooting: translate driver errors into hybridmem.errors; never let a
+        driver's exception (or a bare ValueError) out."""
+        vector_store.upsert([vector_record("m1", ALICE)])
+        with pytest.raises(HybridMemError) as caught:
             vector_store.upsert([replace(vector_record("m2", ALICE), embedding=[1.0])])
+        assert type(caught.value).__module__ == "hybridmem.errors"
 
     # -- filters and paging ------------------------------------------------------------
 

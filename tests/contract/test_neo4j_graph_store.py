@@ -30,10 +30,11 @@ class TestNeo4jGraphStore(GraphStoreContract):
 
 def test_scope_lookups_are_index_seeks(neo4j_store: Neo4jGraphStore) -> None:
     neo4j_store.add_memories([memory_graph("m1", Scope(user_id="alice", agent_id="a1"))])
+    memory, relates = neo4j_store._n.memory, neo4j_store._n.relates
     for cypher in (
-        "EXPLAIN MATCH (m:Memory) WHERE m.user_id = $user_id RETURN m.id",
-        "EXPLAIN MATCH (m:Memory) WHERE m.run_id = $run_id RETURN m.id",
-        "EXPLAIN MATCH ()-[r:RELATES]->() WHERE r.memory_id IN $ids DELETE r",
+        f"EXPLAIN MATCH (m:{memory}) WHERE m.user_id = $user_id RETURN m.id",
+        f"EXPLAIN MATCH (m:{memory}) WHERE m.run_id = $run_id RETURN m.id",
+        f"EXPLAIN MATCH ()-[r:{relates}]->() WHERE r.memory_id IN $ids DELETE r",
     ):
         plan = neo4j_store._driver.execute_query(
             cypher, {"user_id": "x", "run_id": "x", "ids": ["x"]}

@@ -28,6 +28,7 @@ from hybridmem.testing import VectorStoreContract
 from hybridmem.testing.builders import embedding, memory_id, vector_record
 from hybridmem_weaviate import WeaviateVectorStore
 from tests.integration.checks import assert_no_half_memory_or_orphan
+from tests.integration.seeding import seed_victims_and_keepers
 from tests.servers.weaviate import WeaviateServer, native
 
 pytestmark = pytest.mark.weaviate
@@ -238,16 +239,10 @@ def test_delete_all_on_small_server_removes_the_whole_scope(
     }
     with HybridStore(config) as store:
         store.reset()
-        for i in range(260):
-            store.add(
-                f"victim {i}",
-                embedding=embedding(f"v{i}"),
-                user_id="victim",
-                entities=[{"name": f"E{i % 4}", "type": "t"}],
-            )
-        keeper = store.add("keeper", embedding=embedding("k"), user_id="keeper").id
+        keeper = seed_victims_and_keepers(store, 260, 1)["k0"]
         result = store.delete_all(user_id="victim")
         assert (result.memories, result.vectors, result.memory_nodes) == (260, 260, 260)
+        # The victims' own E0-E2 and Paris: the keeper's Paris is another namespace.
         assert result.orphan_entities == 4
         assert store.vector.count_scope(Scope(user_id="victim")) == 0
         assert store.get(keeper) is not None

@@ -7,6 +7,7 @@ import pytest
 from hybridmem import DeleteProgress, HybridStore, Scope
 from hybridmem.testing.builders import embedding
 from tests.integration.checks import assert_no_half_memory_or_orphan, assert_scope_empty, snapshot
+from tests.integration.seeding import seed_victims_and_keepers
 
 
 def _seed(store: HybridStore) -> dict[str, str]:
@@ -123,16 +124,10 @@ def test_batches_stream_through_large_scope(store: HybridStore) -> None:
         graph=store.graph,
         vector=store.vector,
     ) as small:
-        for i in range(30):
-            small.add(
-                f"m{i}",
-                embedding=embedding(f"m{i}"),
-                user_id="big",
-                entities=[{"name": f"E{i % 4}", "type": "t"}],
-            )
-        small.add("other", embedding=embedding("o"), user_id="small")
+        seed_victims_and_keepers(small, 30, 1)
         seen: list[int] = []
-        result = small.delete_all(user_id="big", progress=lambda p: seen.append(p.done))
+        result = small.delete_all(user_id="victim", progress=lambda p: seen.append(p.done))
+        # The victims' own E0-E2 and Paris: the keeper's Paris is another namespace.
         assert result.memories == 30 and result.orphan_entities == 4
         assert seen[-1] == 30 and len(seen) >= 5  # counting, >=5 batches, cleanup, done
         assert small.stats()["vectors"] == 1

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from hybridmem import HybridStore, Scope, StoreUnavailableError
-from hybridmem.testing.builders import embedding
 from tests.integration.checks import assert_no_half_memory_or_orphan, assert_scope_empty
+from tests.integration.seeding import seed_victims_and_keepers
 from tests.servers.neo4j import Neo4jServer
 from tests.servers.neo4j import native as neo4j_native
 from tests.servers.weaviate import WeaviateServer
@@ -102,22 +102,8 @@ def test_server_down_mid_delete_all_then_recover(
                     outage.down()
 
         with HybridStore(config, fault_hook=take_server_down_in_second_batch) as store:
-            for i in range(20):
-                store.add(
-                    f"victim {i}",
-                    embedding=embedding(f"v{i}"),
-                    user_id="victim",
-                    entities=[{"name": f"E{i % 3}", "type": "t"}],
-                )
-            keepers = [
-                store.add(
-                    f"keeper {i}",
-                    embedding=embedding(f"k{i}"),
-                    user_id="keeper",
-                    entities=[{"name": "E0", "type": "t"}],
-                ).id
-                for i in range(3)
-            ]
+            ids = seed_victims_and_keepers(store, 20, 3)
+            keepers = [ids[f"k{i}"] for i in range(3)]
             with pytest.raises(StoreUnavailableError) as caught:
                 store.delete_all(user_id="victim")
             assert outage.store_name in str(caught.value)

@@ -85,7 +85,8 @@ def test_embedder_object_can_be_passed(tmp_path: Path) -> None:
 def test_demo_question_finds_its_memory_by_meaning_alone(tmp_path: Path) -> None:
     import re
 
-    from hybridmem.demo_data import _STOPWORDS, ANSWER, MEMORIES, QUESTION
+    from hybridmem.demo_data import ANSWER, MEMORIES, QUESTION
+    from hybridmem.embedders.hashing import _STOPWORDS
 
     def words(text: str) -> set[str]:
         return set(re.findall(r"[a-z0-9]+", text.lower())) - _STOPWORDS - {"she", "her"}

@@ -28,6 +28,7 @@ from hybridmem import HybridStore, Scope, StoreError, StoreUnavailableError
 from hybridmem.testing.builders import embedding
 from hybridmem_weaviate.vector import scope_key
 from tests.integration.checks import assert_no_half_memory_or_orphan
+from tests.integration.seeding import seed_victims_and_keepers
 from tests.servers import compose
 
 pytestmark = pytest.mark.weaviate
@@ -269,26 +270,10 @@ def erase_with_node3_out(
 ) -> tuple[Outcome, Memories]:
     with HybridStore(_config(cluster, tmp_path, collection, level)) as store:
         try:
+            ids = seed_victims_and_keepers(store, VICTIMS, KEEPERS)
             memories = Memories(
-                victims=[
-                    store.add(
-                        f"victim {i}",
-                        embedding=embedding(f"v{i}"),
-                        user_id="victim",
-                        entities=[{"name": f"E{i % 3}", "type": "t"}],
-                        relations=[{"source": f"E{i % 3}", "target": "Shared", "type": "r"}],
-                    ).id
-                    for i in range(VICTIMS)
-                ],
-                keepers=[
-                    store.add(
-                        f"keeper {i}",
-                        embedding=embedding(f"k{i}"),
-                        user_id="keeper",
-                        entities=[{"name": "E0", "type": "t"}],
-                    ).id
-                    for i in range(KEEPERS)
-                ],
+                victims=[ids[f"v{i}"] for i in range(VICTIMS)],
+                keepers=[ids[f"k{i}"] for i in range(KEEPERS)],
             )
             before = read_every_node(cluster, collection, memories)
             assert all(len(s) == VICTIMS for s in before.victims_seen.values()), before

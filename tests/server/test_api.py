@@ -212,6 +212,7 @@ def test_stats_reconcile_recover_and_probes(
     assert client.recover() == []
     assert httpx.get(f"{open_server.url}/healthz").json() == {"status": "ok"}
     assert httpx.get(f"{open_server.url}/readyz").json() == {"status": "ready"}
+    assert client.ready() is None
 
 
 def test_reset_needs_confirmation(tmp_path: Path) -> None:

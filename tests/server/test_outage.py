@@ -70,6 +70,9 @@ def test_graph_store_killed_gives_503_naming_it(tmp_path: Path) -> None:
                 STORE,
                 neo4j.uri,
             )
+            with pytest.raises(StoreUnavailableError) as caught:
+                client.ready()
+            assert (caught.value.store, caught.value.address) == (STORE, neo4j.uri)
             # The interrupted erasures wait in the journal for recover().
             assert server.process.poll() is None, "the server died with its store"
     finally:

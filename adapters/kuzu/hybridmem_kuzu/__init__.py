@@ -49,4 +49,4 @@ def _vector(options: Mapping[str, Any], data_dir: Path) -> KuzuVectorStore:
     return KuzuVectorStore(path, opts.engine, opts.batch_plan, opts.buffer_pool_mb)
 
 
-plugin = AdapterPlugin(provider="kuzu", distribution="hybridmem-kuzu", graph=_graph, vector=_vector)
+plugin = AdapterPlugin(provider="kuzu", graph=_graph, vector=_vector)

@@ -205,3 +205,27 @@ class KuzuDatabase:
             self._closed = True
             self._conn.close()
             self._db.close()
+
+
+class KuzuFileStore:
+    """What both Kuzu stores share: one database file of their own, opened with the
+    adapter's options; a subclass creates its tables in ``_prepare``."""
+
+    name: str
+
+    def __init__(
+        self,
+        path: Path,
+        engine: str = "kuzu",
+        batch_plan: str = "auto",
+        buffer_pool_mb: int = 256,
+    ) -> None:
+        self.address = str(path)
+        self._db = KuzuDatabase(path, self.name, engine, batch_plan, buffer_pool_mb)
+        self._prepare()
+
+    def _prepare(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self._db.close()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from hybridmem.records import EntityRecord, RelationRecord, normalise_name
+from hybridmem.records import EntityRecord, RelationRecord, RelationWithNames, normalise_name
 from hybridmem_kuzu._database import KuzuDatabase
 from hybridmem_kuzu._scope import scope_key
 from hybridmem_kuzu._time import from_text
@@ -28,7 +28,7 @@ def _entity(row: Sequence[Any]) -> EntityRecord:
     return EntityRecord(id=row[0], name=row[1], type=row[2], user_id=row[3])
 
 
-def _relation(row: Sequence[Any]) -> tuple[RelationRecord, str, str]:
+def _relation(row: Sequence[Any]) -> RelationWithNames:
     record = RelationRecord(
         id=row[0],
         type=row[1],
@@ -40,7 +40,7 @@ def _relation(row: Sequence[Any]) -> tuple[RelationRecord, str, str]:
         run_id=row[7],
         created_at=from_text(row[8]),
     )
-    return record, row[9], row[10]
+    return RelationWithNames(record, row[9], row[10])
 
 
 class KuzuGraphReads:
@@ -84,7 +84,7 @@ class KuzuGraphReads:
 
     def entity_relations(
         self, entity_ids: Sequence[str], user_id: str, limit: int
-    ) -> tuple[list[EntityRecord], list[tuple[RelationRecord, str, str]]]:
+    ) -> tuple[list[EntityRecord], list[RelationWithNames]]:
         if not entity_ids:
             return [], []
         # Kuzu matches an undirected pattern once per direction: bind the
@@ -104,7 +104,7 @@ class KuzuGraphReads:
                     {"u": user_id, "limit": limit},
                 )
             )
-        relations: dict[str, tuple[RelationRecord, str, str]] = {}
+        relations: dict[str, RelationWithNames] = {}
         entities: dict[str, EntityRecord] = {}
         for row in rows:
             relation = _relation(row)

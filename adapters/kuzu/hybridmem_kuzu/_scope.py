@@ -8,25 +8,23 @@ adjacency list, so its cost follows the scope's size, not the store's.
 
 from __future__ import annotations
 
-from hybridmem.models import Scope
+from hybridmem.models import Scope, ScopeField
 
-_PREFIX = {"user_id": "u", "agent_id": "a", "run_id": "r"}
-
-# Fixed fragments, chosen by which parts are present; values stay parameters.
-_CONDITION = {
-    "user_id": "{var}.user_id = $user_id",
-    "agent_id": "{var}.agent_id = $agent_id",
-    "run_id": "{var}.run_id = $run_id",
-}
+_PREFIX: dict[ScopeField, str] = {"user_id": "u", "agent_id": "a", "run_id": "r"}
 
 
-def scope_key(part: str, value: str) -> str:
+def _equals(var: str, field: ScopeField) -> str:
+    # The property and parameter name is a scope field (a fixed set); the value a parameter.
+    return f"{var}.{field} = ${field}"
+
+
+def scope_key(part: ScopeField, value: str) -> str:
     # \x1f cannot occur in a valid id, so "u\x1fa" never collides with another part.
     return f"{_PREFIX[part]}\x1f{value}"
 
 
 def scope_keys(scope: Scope) -> list[str]:
-    return [scope_key(part, value) for part, value in scope.parts().items()]
+    return [scope_key(part, value) for part, value in scope.terms()]
 
 
 def scope_match(
@@ -34,11 +32,11 @@ def scope_match(
 ) -> tuple[str, dict[str, str]]:
     """A MATCH … WHERE clause selecting ``var:label`` nodes in ``scope``, and its parameters."""
     part, value = scope.narrowest()
-    conditions = [_CONDITION[name].format(var=var) for name in scope.parts() if name != part]
+    rest = [(name, v) for name, v in scope.terms() if name != part]
     clause = f"MATCH (s:{scope_label} {{key: $scope_key}})<-[:{link}]-({var}:{label})"
-    if conditions:
-        clause += " WHERE " + " AND ".join(conditions)
-    params = {name: v for name, v in scope.parts().items() if name != part}
+    if rest:
+        clause += " WHERE " + " AND ".join(_equals(var, name) for name, _ in rest)
+    params: dict[str, str] = dict(rest)
     params["scope_key"] = scope_key(part, value)
     return clause, params
 
@@ -49,11 +47,9 @@ def outside_scope(scope: Scope, var: str) -> str:
     coalesce: a record lacking a part the filter gives is outside the scope,
     and a bare ``NULL = $x`` would make the whole predicate NULL instead.
     """
-    inside = " AND ".join(
-        f"coalesce({_CONDITION[name].format(var=var)}, false)" for name in scope.parts()
-    )
+    inside = " AND ".join(f"coalesce({_equals(var, name)}, false)" for name, _ in scope.terms())
     return f"NOT ({inside})"
 
 
 def scope_params(scope: Scope) -> dict[str, str]:
-    return dict(scope.parts())
+    return scope.parts()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from hybridmem.models import Scope
@@ -13,10 +12,10 @@ from hybridmem.records import (
     GraphDeleteCounts,
     MemoryGraph,
     MemoryNode,
-    RelationRecord,
+    RelationWithNames,
     graph_rows,
 )
-from hybridmem_kuzu._database import KuzuDatabase
+from hybridmem_kuzu._database import KuzuFileStore
 from hybridmem_kuzu._graph_reads import KuzuGraphReads, _relation
 from hybridmem_kuzu._scope import outside_scope, scope_keys, scope_match, scope_params
 from hybridmem_kuzu._time import from_text, to_text
@@ -45,6 +44,12 @@ _ENTITY_IN_USE = (
     " RETURN mm.id LIMIT 1",
     "MATCH (e:Entity {id: $key})-[:RELATES]-(y:Entity) WHERE y.id IS NOT NULL RETURN y.id LIMIT 1",
 )
+_ORPHAN_ENTITIES = f"MATCH (e:Entity) WHERE {_UNMENTIONED} AND {_UNRELATED}"
+_DANGLING = (
+    "MATCH (:Entity)-[r:RELATES]->(:Entity)"
+    " WHERE NOT EXISTS { MATCH (m:Memory) WHERE m.id = r.memory_id }"
+    " AND NOT list_contains($protected, r.memory_id)"
+)
 _SCOPE_IN_USE = (
     "MATCH (s:Scope {key: $key})<-[:IN_SCOPE]-(mm:Memory) WHERE mm.id IS NOT NULL"
     " RETURN mm.id LIMIT 1",
@@ -68,18 +73,15 @@ def _memory_node(row: Sequence[Any]) -> MemoryNode:
     )
 
 
-class KuzuGraphStore(KuzuGraphReads):
+def _protected(ids: Sequence[str]) -> dict[str, list[str]]:
+    # An empty list literal has no element type in Kuzu; "" is never a memory id.
+    return {"protected": list(ids) or [""]}
+
+
+class KuzuGraphStore(KuzuGraphReads, KuzuFileStore):
     name = "Kuzu graph store"
 
-    def __init__(
-        self,
-        path: Path,
-        engine: str = "kuzu",
-        batch_plan: str = "auto",
-        buffer_pool_mb: int = 256,
-    ) -> None:
-        self.address = str(path)
-        self._db = KuzuDatabase(path, self.name, engine, batch_plan, buffer_pool_mb)
+    def _prepare(self) -> None:
         for statement in _SCHEMA:
             self._db.rows(statement)
 
@@ -266,7 +268,7 @@ class KuzuGraphStore(KuzuGraphReads):
             )
         return [EntityRecord(id=r[0], name=r[1], type=r[2], user_id=r[3]) for r in rows]
 
-    def relations(self, scope: Scope | None = None) -> list[tuple[RelationRecord, str, str]]:
+    def relations(self, scope: Scope | None = None) -> list[RelationWithNames]:
         if scope is None or scope.is_empty():
             rows = self._db.rows(
                 f"MATCH (a:Entity)-[r:RELATES]->(b:Entity) RETURN {_RELATION_FIELDS}"
@@ -285,24 +287,19 @@ class KuzuGraphStore(KuzuGraphReads):
     def iter_memory_ids(self, batch_size: int) -> Iterator[list[str]]:
         return self._db.iter_ids("Memory", batch_size)
 
-    def reconcile_entities(self, fix: bool) -> int:
-        where = f"MATCH (e:Entity) WHERE {_UNMENTIONED} AND {_UNRELATED}"
-        if fix:
-            return self._db.scalar(f"{where} DETACH DELETE e RETURN count(*)")
-        return self._db.scalar(f"{where} RETURN count(e)")
+    def count_orphan_entities(self) -> int:
+        return self._db.scalar(f"{_ORPHAN_ENTITIES} RETURN count(e)")
 
-    def reconcile_relations(self, fix: bool, protected: Sequence[str]) -> int:
-        where = (
-            "MATCH (:Entity)-[r:RELATES]->(:Entity)"
-            " WHERE NOT EXISTS { MATCH (m:Memory) WHERE m.id = r.memory_id }"
-            " AND NOT list_contains($protected, r.memory_id)"
-        )
-        params = {"protected": list(protected) or [""]}
-        if fix:
-            count = self._db.scalar(f"{where} DELETE r RETURN count(*)", params)
-            self._db.rows(f"MATCH (s:Scope) WHERE {_EMPTY_SCOPE} DETACH DELETE s")
-            return count
-        return self._db.scalar(f"{where} RETURN count(r)", params)
+    def delete_orphan_entities(self) -> int:
+        return self._db.scalar(f"{_ORPHAN_ENTITIES} DETACH DELETE e RETURN count(*)")
+
+    def count_dangling_relations(self, protected: Sequence[str]) -> int:
+        return self._db.scalar(f"{_DANGLING} RETURN count(r)", _protected(protected))
+
+    def delete_dangling_relations(self, protected: Sequence[str]) -> int:
+        count = self._db.scalar(f"{_DANGLING} DELETE r RETURN count(*)", _protected(protected))
+        self._db.rows(f"MATCH (s:Scope) WHERE {_EMPTY_SCOPE} DETACH DELETE s")
+        return count
 
     def stats(self) -> dict[str, int]:
         return {
@@ -316,6 +313,3 @@ class KuzuGraphStore(KuzuGraphReads):
             for label in ("Memory", "Entity", "Scope"):
                 self._db.rows(f"MATCH (n:{label}) DETACH DELETE n")
         self._db.forget_estimates()
-
-    def close(self) -> None:
-        self._db.close()

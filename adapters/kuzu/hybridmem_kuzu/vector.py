@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 from hybridmem.errors import DimensionMismatchError
 from hybridmem.filters import Filters
 from hybridmem.models import Scope
 from hybridmem.records import VectorRecord
-from hybridmem_kuzu._database import KuzuDatabase
+from hybridmem_kuzu._database import KuzuFileStore
 from hybridmem_kuzu._filters import FILTER_FUNCTION, filter_params, matches_row
 from hybridmem_kuzu._scope import scope_keys, scope_match
 from hybridmem_kuzu._time import from_text, to_text
@@ -48,18 +47,10 @@ def _record(row: Sequence[Any]) -> VectorRecord:
     )
 
 
-class KuzuVectorStore:
+class KuzuVectorStore(KuzuFileStore):
     name = "Kuzu vector store"
 
-    def __init__(
-        self,
-        path: Path,
-        engine: str = "kuzu",
-        batch_plan: str = "auto",
-        buffer_pool_mb: int = 256,
-    ) -> None:
-        self.address = str(path)
-        self._db = KuzuDatabase(path, self.name, engine, batch_plan, buffer_pool_mb)
+    def _prepare(self) -> None:
         self._db.rows(_META)
         # Filters run inside the query (before ORDER BY … LIMIT) as a function of
         # the row's metadata and timestamps; Kuzu has no JSON functions offline.
@@ -280,6 +271,3 @@ class KuzuVectorStore:
             self._db.rows("MATCH (x:VMeta {key: 'dimension'}) DELETE x")
         self._dimension = None
         self._db.forget_estimates()
-
-    def close(self) -> None:
-        self._db.close()

@@ -10,8 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from hybridmem.registry import AdapterPlugin, parse_options
 from hybridmem_neo4j.graph import Neo4jGraphStore
+from hybridmem_neo4j.legacy import Neo4jLabelMigration
+from hybridmem_neo4j.names import DEFAULT_LABEL_PREFIX, LABEL_PREFIX_PATTERN
 
-__all__ = ["Neo4jGraphStore", "Neo4jOptions", "plugin"]
+__all__ = ["Neo4jGraphStore", "Neo4jLabelMigration", "Neo4jOptions", "plugin"]
 
 
 class Neo4jOptions(BaseModel):
@@ -25,9 +27,13 @@ class Neo4jOptions(BaseModel):
     connection_timeout: float = Field(default=5.0, gt=0)
     #: Seconds the driver may retry a transaction on transient errors.
     retry_seconds: float = Field(default=5.0, ge=0)
+    #: Goes into every label, relationship type, constraint and index name this
+    #: store uses (``Hybridmem_Memory``, ``Hybridmem_RELATES``), so stores and other
+    #: applications can share one database without seeing each other's data.
+    label_prefix: str = Field(default=DEFAULT_LABEL_PREFIX, pattern=LABEL_PREFIX_PATTERN)
 
 
-def _graph(options: Mapping[str, Any], data_dir: Path) -> Neo4jGraphStore:
+def _open(options: Mapping[str, Any], *, refuse_legacy: bool) -> Neo4jGraphStore:
     opts = parse_options(Neo4jOptions, options, "graph", "neo4j")
     return Neo4jGraphStore(
         opts.uri,
@@ -36,7 +42,21 @@ def _graph(options: Mapping[str, Any], data_dir: Path) -> Neo4jGraphStore:
         opts.database,
         connection_timeout=opts.connection_timeout,
         retry_seconds=opts.retry_seconds,
+        label_prefix=opts.label_prefix,
+        refuse_legacy=refuse_legacy,
     )
 
 
-plugin = AdapterPlugin(provider="neo4j", distribution="hybridmem-neo4j", graph=_graph)
+def _graph(options: Mapping[str, Any], data_dir: Path) -> Neo4jGraphStore:
+    return _open(options, refuse_legacy=True)
+
+
+def _label_migration(options: Mapping[str, Any], data_dir: Path) -> Neo4jLabelMigration:
+    return Neo4jLabelMigration(_open(options, refuse_legacy=False))
+
+
+plugin = AdapterPlugin(
+    provider="neo4j",
+    graph=_graph,
+    label_migration=_label_migration,
+)

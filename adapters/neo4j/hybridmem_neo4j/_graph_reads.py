@@ -3,16 +3,21 @@
 A name is looked up among the entities of the user's namespace (an index seek
 on ``Entity.user_id``), compared as ``normalise_name`` does; everything after
 starts from entity or memory ids (unique constraints) and expands one hop per
-query, with both ends in the namespace.
+query, with both ends in the namespace. Every label and relationship type is
+the store's own (``Names``: prefixed per store), so no read matches another
+application's or another store's nodes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from hybridmem.records import EntityRecord, RelationRecord, normalise_name
+from hybridmem.records import EntityRecord, RelationRecord, RelationWithNames, normalise_name
+from hybridmem_neo4j.names import Names
 
+_ENTITY = "e.id, e.name, e.type, e.user_id"
 _RELATION = (
     "r.id, r.type, a.id, b.id, r.memory_id, r.user_id, r.agent_id, r.run_id, r.created_at,"
     " a.name, b.name, a.type, a.user_id, b.type, b.user_id"
@@ -20,7 +25,15 @@ _RELATION = (
 
 
 class Neo4jGraphReads:
+    _n: Names
+
     def _read(self, query: str, params: dict[str, Any]) -> list[list[Any]]:
+        raise NotImplementedError  # Neo4jGraphStore's
+
+    def _ours(self, kind: str, fields: str, rows: list[list[Any]]) -> list[list[Any]]:
+        raise NotImplementedError  # Neo4jGraphStore's
+
+    def _stamp(self, value: Any) -> datetime:
         raise NotImplementedError  # Neo4jGraphStore's
 
     def find_entities(self, user_id: str, names: Sequence[str]) -> list[EntityRecord]:
@@ -28,16 +41,21 @@ class Neo4jGraphReads:
         if not wanted:
             return []
         rows = self._read(
-            "MATCH (e:Entity) WHERE e.user_id = $u RETURN e.id, e.name, e.type, e.user_id",
+            f"MATCH (e:{self._n.entity}) WHERE e.user_id = $u RETURN {_ENTITY}, elementId(e)",
             {"u": user_id},
         )
-        return [EntityRecord(*row) for row in rows if normalise_name(row[1]) in wanted]
+        return [
+            EntityRecord(*row)
+            for row in self._ours("entity", _ENTITY, rows)
+            if normalise_name(row[1]) in wanted
+        ]
 
     def mentioning_memory_ids(
         self, entity_ids: Sequence[str], user_id: str, limit: int
     ) -> list[tuple[str, str]]:
+        n = self._n
         rows = self._read(
-            "UNWIND $ids AS id MATCH (e:Entity {id: id})<-[:MENTIONS]-(m:Memory)"
+            f"UNWIND $ids AS id MATCH (e:{n.entity} {{id: id}})<-[:{n.mentions}]-(m:{n.memory})"
             " WHERE m.user_id = $u RETURN m.id, e.id"
             " ORDER BY m.created_at DESC, m.id DESC LIMIT $limit",
             {"ids": list(dict.fromkeys(entity_ids)), "u": user_id, "limit": limit},
@@ -45,9 +63,10 @@ class Neo4jGraphReads:
         return [(row[0], row[1]) for row in rows]
 
     def memory_entities(self, memory_ids: Sequence[str]) -> dict[str, list[EntityRecord]]:
+        n = self._n
         rows = self._read(
-            "UNWIND $ids AS id MATCH (m:Memory {id: id})-[:MENTIONS]->(e:Entity)"
-            " RETURN m.id, e.id, e.name, e.type, e.user_id",
+            f"UNWIND $ids AS id MATCH (m:{n.memory} {{id: id}})-[:{n.mentions}]->(e:{n.entity})"
+            f" RETURN m.id, {_ENTITY}",
             {"ids": list(dict.fromkeys(memory_ids))},
         )
         out: dict[str, list[EntityRecord]] = {i: [] for i in memory_ids}
@@ -57,28 +76,24 @@ class Neo4jGraphReads:
 
     def entity_relations(
         self, entity_ids: Sequence[str], user_id: str, limit: int
-    ) -> tuple[list[EntityRecord], list[tuple[RelationRecord, str, str]]]:
+    ) -> tuple[list[EntityRecord], list[RelationWithNames]]:
         if not entity_ids:
             return [], []
+        n = self._n
         rows = self._read(
-            "UNWIND $ids AS id MATCH (x:Entity {id: id})-[r:RELATES]-(y:Entity)"
+            f"UNWIND $ids AS id MATCH (x:{n.entity} {{id: id}})-[r:{n.relates}]-(y:{n.entity})"
             " WHERE x.user_id = $u AND y.user_id = $u"
-            " WITH DISTINCT r MATCH (a:Entity)-[r]->(b:Entity)"
+            f" WITH DISTINCT r MATCH (a:{n.entity})-[r]->(b:{n.entity})"
             f" RETURN {_RELATION} ORDER BY r.created_at, r.id LIMIT $limit",
             {"ids": list(dict.fromkeys(entity_ids)), "u": user_id, "limit": limit},
         )
-        from hybridmem_neo4j.graph import _time
-
-        relations: list[tuple[RelationRecord, str, str]] = []
+        relations: list[RelationWithNames] = []
         entities: dict[str, EntityRecord] = {}
         for r in rows:
-            relations.append(
-                (
-                    RelationRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], _time(r[8])),
-                    r[9],
-                    r[10],
-                )
+            record = RelationRecord(
+                r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], self._stamp(r[8])
             )
+            relations.append(RelationWithNames(record, r[9], r[10]))
             entities.setdefault(r[2], EntityRecord(r[2], r[9], r[11], r[12]))
             entities.setdefault(r[3], EntityRecord(r[3], r[10], r[13], r[14]))
         return list(entities.values()), relations

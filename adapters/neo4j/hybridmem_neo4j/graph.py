@@ -1,8 +1,9 @@
 """Neo4jGraphStore: the graph port on a Neo4j 5 server over Bolt.
 
-Every scope lookup is an index seek (indexes on the Memory scope properties
-and on RELATES.memory_id); every value is a parameter; labels and relationship
-types are fixed here.
+Every scope lookup is an index seek (indexes on the memory nodes' scope
+properties and on RELATES.memory_id); every value is a parameter. Labels,
+relationship types and schema names carry the store's label prefix (names.py),
+so a store matches only what it wrote, even in a database it shares.
 """
 
 from __future__ import annotations
@@ -14,54 +15,62 @@ from typing import Any, TypeVar
 from neo4j import Driver, GraphDatabase, ManagedTransaction, Query, RoutingControl
 from neo4j import exceptions as neo4j_errors
 
-from hybridmem.errors import StoreError, StoreUnavailableError
-from hybridmem.models import Scope
+from hybridmem.errors import (
+    ForeignDataError,
+    MigrationRequiredError,
+    StoreError,
+    StoreUnavailableError,
+)
+from hybridmem.models import Scope, ScopeField
 from hybridmem.records import (
     EntityRecord,
     GraphDeleteCounts,
     MemoryGraph,
     MemoryNode,
     RelationRecord,
+    RelationWithNames,
     graph_rows,
 )
 from hybridmem_neo4j._graph_reads import Neo4jGraphReads
+from hybridmem_neo4j.legacy import LEGACY_SCHEMA_NAMES, MIGRATE_COMMAND
+from hybridmem_neo4j.names import DEFAULT_LABEL_PREFIX, Names
 
 T = TypeVar("T")
 
-_SCHEMA = (
-    "CREATE CONSTRAINT hybridmem_memory_id IF NOT EXISTS FOR (m:Memory) REQUIRE m.id IS UNIQUE",
-    "CREATE CONSTRAINT hybridmem_entity_id IF NOT EXISTS FOR (e:Entity) REQUIRE e.id IS UNIQUE",
-    "CREATE INDEX hybridmem_memory_user IF NOT EXISTS FOR (m:Memory) ON (m.user_id)",
-    "CREATE INDEX hybridmem_memory_agent IF NOT EXISTS FOR (m:Memory) ON (m.agent_id)",
-    "CREATE INDEX hybridmem_memory_run IF NOT EXISTS FOR (m:Memory) ON (m.run_id)",
-    "CREATE INDEX hybridmem_entity_user IF NOT EXISTS FOR (e:Entity) ON (e.user_id)",
-    "CREATE INDEX hybridmem_relates_memory IF NOT EXISTS FOR ()-[r:RELATES]-() ON (r.memory_id)",
-)
-
-# Fixed fragments chosen by which scope parts are present; values stay parameters.
-_CONDITION = {
-    "user_id": "{v}.user_id = $user_id",
-    "agent_id": "{v}.agent_id = $agent_id",
-    "run_id": "{v}.run_id = $run_id",
-}
 
 _MEMORY_FIELDS = "m.id, m.user_id, m.agent_id, m.run_id, m.created_at, m.updated_at"
 _RELATION_FIELDS = (
     "r.id, r.type, a.id, b.id, r.memory_id, r.user_id, r.agent_id, r.run_id, r.created_at,"
     " a.name, b.name"
 )
-_UNUSED = "NOT EXISTS { (e)<-[:MENTIONS]-(:Memory) } AND NOT EXISTS { (e)-[:RELATES]-(:Entity) }"
+
+
+def _equals(var: str, field: ScopeField) -> str:
+    # The property and parameter name is a scope field (a fixed set); the value a parameter.
+    return f"{var}.{field} = ${field}"
 
 
 def _where(scope: Scope, var: str) -> str:
-    return " AND ".join(_CONDITION[name].format(v=var) for name in scope.parts())
+    return " AND ".join(_equals(var, name) for name, _ in scope.terms())
 
 
 def _outside(scope: Scope, var: str) -> str:
-    inside = " AND ".join(
-        f"coalesce({_CONDITION[name].format(v=var)}, false)" for name in scope.parts()
-    )
+    inside = " AND ".join(f"coalesce({_equals(var, name)}, false)" for name, _ in scope.terms())
     return f"NOT ({inside})"
+
+
+_SCOPE_PROPERTIES = {"user_id", "agent_id", "run_id"}
+_TIME_PROPERTIES = {"created_at", "updated_at"}
+
+
+def _alien(field: str, value: Any) -> bool:
+    """True when ``value`` cannot be what hybridmem wrote into ``field`` (``m.user_id``)."""
+    prop = field.rsplit(".", 1)[-1]
+    if prop in _SCOPE_PROPERTIES:
+        return value is not None and not isinstance(value, str)
+    if prop in _TIME_PROPERTIES:
+        return not isinstance(value, datetime) and not hasattr(value, "to_native")
+    return not isinstance(value, str)
 
 
 def _time(value: Any) -> datetime:
@@ -83,9 +92,12 @@ class Neo4jGraphStore(Neo4jGraphReads):
         *,
         connection_timeout: float = 5.0,
         retry_seconds: float = 5.0,
+        label_prefix: str = DEFAULT_LABEL_PREFIX,
+        refuse_legacy: bool = True,
     ) -> None:
         self.address = uri
         self._database = database
+        self._n = Names(label_prefix)
         try:
             self._driver: Driver = GraphDatabase.driver(
                 uri,
@@ -96,11 +108,42 @@ class Neo4jGraphStore(Neo4jGraphReads):
                 # pending in the journal, rather than retry for the default 30 s.
                 max_transaction_retry_time=retry_seconds,
             )
-            for statement in _SCHEMA:
+            if refuse_legacy:
+                self._refuse_legacy_layout()
+            for statement in self._n.schema():
                 self._write(statement, {})
         except BaseException:
             self.close()
             raise
+
+    @property
+    def label_prefix(self) -> str:
+        return self._n.prefix
+
+    def legacy_schema(self) -> list[str]:
+        """The constraints and indexes of the unprefixed layout (hybridmem before label
+        prefixes) present in this database: a precise signature of its data."""
+        found: set[str] = set()
+        for command in ("SHOW CONSTRAINTS", "SHOW INDEXES"):
+            rows = self._read(
+                f"{command} YIELD name WHERE name IN $names RETURN name",
+                {"names": list(LEGACY_SCHEMA_NAMES)},
+            )
+            found.update(r[0] for r in rows)
+        return sorted(found)
+
+    def _refuse_legacy_layout(self) -> None:
+        found = self.legacy_schema()
+        if found:
+            raise MigrationRequiredError(
+                self.name,
+                self.address,
+                "this database holds data an earlier hybridmem wrote under the unprefixed"
+                " labels Memory and Entity and relationship types MENTIONS and RELATES"
+                f" (its schema: {', '.join(found)}). Run `{MIGRATE_COMMAND}` with this"
+                " store's configuration to move it under the label prefix"
+                f" {self._n.prefix!r}; until then this store refuses to open.",
+            )
 
     # -- plumbing -------------------------------------------------------------------
 
@@ -159,27 +202,30 @@ class Neo4jGraphStore(Neo4jGraphReads):
         if not memories:
             return
         rows = graph_rows(memories)
+        n = self._n
 
         def work(tx: ManagedTransaction) -> None:
             tx.run(
-                "UNWIND $nodes AS x MERGE (m:Memory {id: x.id}) ON CREATE SET"
+                f"UNWIND $nodes AS x MERGE (m:{n.memory} {{id: x.id}}) ON CREATE SET"
                 " m.user_id = x.user_id, m.agent_id = x.agent_id, m.run_id = x.run_id,"
                 " m.created_at = x.created_at, m.updated_at = x.updated_at",
                 nodes=rows.nodes,
             ).consume()
             tx.run(
-                "UNWIND $entities AS x MERGE (e:Entity {id: x.id})"
+                f"UNWIND $entities AS x MERGE (e:{n.entity} {{id: x.id}})"
                 " ON CREATE SET e.name = x.name, e.type = x.type, e.user_id = x.ns",
                 entities=rows.entities,
             ).consume()
             tx.run(
-                "UNWIND $mentions AS x MATCH (m:Memory {id: x.m}), (e:Entity {id: x.e})"
-                " MERGE (m)-[:MENTIONS]->(e)",
+                f"UNWIND $mentions AS x MATCH (m:{n.memory} {{id: x.m}}),"
+                f" (e:{n.entity} {{id: x.e}})"
+                f" MERGE (m)-[:{n.mentions}]->(e)",
                 mentions=rows.mentions,
             ).consume()
             tx.run(
-                "UNWIND $relations AS x MATCH (a:Entity {id: x.source}), (b:Entity {id: x.target})"
-                " MERGE (a)-[r:RELATES {id: x.id}]->(b) ON CREATE SET r.type = x.type,"
+                f"UNWIND $relations AS x MATCH (a:{n.entity} {{id: x.source}}),"
+                f" (b:{n.entity} {{id: x.target}})"
+                f" MERGE (a)-[r:{n.relates} {{id: x.id}}]->(b) ON CREATE SET r.type = x.type,"
                 " r.memory_id = x.memory_id, r.user_id = x.user_id, r.agent_id = x.agent_id,"
                 " r.run_id = x.run_id, r.created_at = x.created_at",
                 relations=rows.relations,
@@ -190,7 +236,7 @@ class Neo4jGraphStore(Neo4jGraphReads):
     def touch_memory(self, memory_id: str, updated_at: datetime) -> bool:
         return bool(
             self._read_write(
-                "MATCH (m:Memory {id: $id}) SET m.updated_at = $t RETURN m.id",
+                f"MATCH (m:{self._n.memory} {{id: $id}}) SET m.updated_at = $t RETURN m.id",
                 {"id": memory_id, "t": updated_at},
             )
         )
@@ -205,27 +251,28 @@ class Neo4jGraphStore(Neo4jGraphReads):
         if not ids:
             return GraphDeleteCounts()
         params = {"ids": list(dict.fromkeys(ids))}
+        n = self._n
 
         def work(tx: ManagedTransaction) -> GraphDeleteCounts:
             touched = tx.run(
-                "MATCH (m:Memory)-[:MENTIONS]->(e:Entity) WHERE m.id IN $ids"
+                f"MATCH (m:{n.memory})-[:{n.mentions}]->(e:{n.entity}) WHERE m.id IN $ids"
                 " RETURN collect(DISTINCT e.id) AS touched",
                 params,
             ).single()
             relations = (
-                tx.run("MATCH ()-[r:RELATES]->() WHERE r.memory_id IN $ids DELETE r", params)
+                tx.run(f"MATCH ()-[r:{n.relates}]->() WHERE r.memory_id IN $ids DELETE r", params)
                 .consume()
                 .counters.relationships_deleted
             )
             nodes = (
-                tx.run("MATCH (m:Memory) WHERE m.id IN $ids DETACH DELETE m", params)
+                tx.run(f"MATCH (m:{n.memory}) WHERE m.id IN $ids DETACH DELETE m", params)
                 .consume()
                 .counters.nodes_deleted
             )
             # Only the entities these memories touched are candidates: never a scan.
             orphans = (
                 tx.run(
-                    f"MATCH (e:Entity) WHERE e.id IN $touched AND {_UNUSED} DETACH DELETE e",
+                    f"MATCH (e:{n.entity}) WHERE e.id IN $touched AND {n.unused()} DETACH DELETE e",
                     touched=touched["touched"] if touched else [],
                 )
                 .consume()
@@ -238,8 +285,13 @@ class Neo4jGraphStore(Neo4jGraphReads):
     # -- reads ----------------------------------------------------------------------
 
     def get_memory_node(self, memory_id: str) -> MemoryNode | None:
-        rows = self._read(
-            f"MATCH (m:Memory {{id: $id}}) RETURN {_MEMORY_FIELDS}", {"id": memory_id}
+        rows = self._ours(
+            "memory node",
+            _MEMORY_FIELDS,
+            self._read(
+                f"MATCH (m:{self._n.memory} {{id: $id}}) RETURN {_MEMORY_FIELDS}, elementId(m)",
+                {"id": memory_id},
+            ),
         )
         if not rows:
             return None
@@ -247,65 +299,105 @@ class Neo4jGraphStore(Neo4jGraphReads):
         return MemoryNode(r[0], r[1], r[2], r[3], _time(r[4]), _time(r[5]))
 
     def scope_memory_ids(self, scope: Scope, limit: int) -> list[str]:
-        rows = self._read(
-            f"MATCH (m:Memory) WHERE {_where(scope, 'm')} RETURN m.id LIMIT $limit",
-            {**scope.parts(), "limit": limit},
+        rows = self._ours(
+            "memory node",
+            "m.id",
+            self._read(
+                f"MATCH (m:{self._n.memory}) WHERE {_where(scope, 'm')}"
+                " RETURN m.id, elementId(m) LIMIT $limit",
+                {**scope.parts(), "limit": limit},
+            ),
         )
         return [r[0] for r in rows]
 
     def existing_memory_ids(self, ids: Sequence[str]) -> set[str]:
-        rows = self._read("MATCH (m:Memory) WHERE m.id IN $ids RETURN m.id", {"ids": list(ids)})
+        rows = self._read(
+            f"MATCH (m:{self._n.memory}) WHERE m.id IN $ids RETURN m.id", {"ids": list(ids)}
+        )
         return {r[0] for r in rows}
 
     def count_scope(self, scope: Scope) -> GraphDeleteCounts:
         params = dict(scope.parts())
         where = _where(scope, "m")
-        nodes = self._read(f"MATCH (m:Memory) WHERE {where} RETURN count(m)", params)[0][0]
+        n = self._n
+        nodes = self._read(f"MATCH (m:{n.memory}) WHERE {where} RETURN count(m)", params)[0][0]
         relations = self._read(
-            f"MATCH (m:Memory) WHERE {where} MATCH ()-[r:RELATES {{memory_id: m.id}}]->()"
+            f"MATCH (m:{n.memory}) WHERE {where}"
+            f" MATCH ()-[r:{n.relates} {{memory_id: m.id}}]->()"
             " RETURN count(r)",
             params,
         )[0][0]
         orphans = self._read(
-            f"MATCH (m:Memory) WHERE {where} MATCH (m)-[:MENTIONS]->(e:Entity) WITH DISTINCT e"
-            " WHERE NOT EXISTS { MATCH (e)<-[:MENTIONS]-(o:Memory)"
+            f"MATCH (m:{n.memory}) WHERE {where} MATCH (m)-[:{n.mentions}]->(e:{n.entity})"
+            " WITH DISTINCT e"
+            f" WHERE NOT EXISTS {{ MATCH (e)<-[:{n.mentions}]-(o:{n.memory})"
             f" WHERE {_outside(scope, 'o')} }}"
-            f" AND NOT EXISTS {{ MATCH (e)-[x:RELATES]-(:Entity) WHERE {_outside(scope, 'x')} }}"
+            f" AND NOT EXISTS {{ MATCH (e)-[x:{n.relates}]-(:{n.entity})"
+            f" WHERE {_outside(scope, 'x')} }}"
             " RETURN count(e)",
             params,
         )[0][0]
         return GraphDeleteCounts(int(nodes), int(relations), int(orphans))
 
     def entities(self, user_id: str | None = None) -> list[EntityRecord]:
+        fields = "e.id, e.name, e.type, e.user_id"
         if user_id is None:
-            rows = self._read("MATCH (e:Entity) RETURN e.id, e.name, e.type, e.user_id", {})
+            rows = self._read(f"MATCH (e:{self._n.entity}) RETURN {fields}, elementId(e)", {})
         else:
             rows = self._read(
-                "MATCH (e:Entity) WHERE e.user_id = $u RETURN e.id, e.name, e.type, e.user_id",
+                f"MATCH (e:{self._n.entity}) WHERE e.user_id = $u RETURN {fields}, elementId(e)",
                 {"u": user_id},
             )
-        return [EntityRecord(r[0], r[1], r[2], r[3]) for r in rows]
+        return [EntityRecord(r[0], r[1], r[2], r[3]) for r in self._ours("entity", fields, rows)]
 
-    def relations(self, scope: Scope | None = None) -> list[tuple[RelationRecord, str, str]]:
+    def relations(self, scope: Scope | None = None) -> list[RelationWithNames]:
+        n = self._n
         if scope is None or scope.is_empty():
             rows = self._read(
-                f"MATCH (a:Entity)-[r:RELATES]->(b:Entity) RETURN {_RELATION_FIELDS}", {}
+                f"MATCH (a:{n.entity})-[r:{n.relates}]->(b:{n.entity})"
+                f" RETURN {_RELATION_FIELDS}, elementId(r)",
+                {},
             )
         else:
             rows = self._read(
-                f"MATCH (m:Memory) WHERE {_where(scope, 'm')}"
-                f" MATCH (a:Entity)-[r:RELATES {{memory_id: m.id}}]->(b:Entity)"
-                f" RETURN {_RELATION_FIELDS}",
+                f"MATCH (m:{n.memory}) WHERE {_where(scope, 'm')}"
+                f" MATCH (a:{n.entity})-[r:{n.relates} {{memory_id: m.id}}]->(b:{n.entity})"
+                f" RETURN {_RELATION_FIELDS}, elementId(r)",
                 dict(scope.parts()),
             )
         return [
-            (
+            RelationWithNames(
                 RelationRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], _time(r[8])),
                 r[9],
                 r[10],
             )
-            for r in rows
+            for r in self._ours("relation", _RELATION_FIELDS, rows)
         ]
+
+    def _stamp(self, value: Any) -> datetime:
+        return _time(value)
+
+    def _ours(self, kind: str, fields: str, rows: list[list[Any]]) -> list[list[Any]]:
+        """Rows whose last column is the element id, without it; a row that lacks one of
+        hybridmem's properties is something this store did not write, and reading it
+        raises ForeignDataError naming it rather than a validation traceback later."""
+        names = [field.strip() for field in fields.split(",")]
+        checked = []
+        for row in rows:
+            *values, element_id = row
+            wrong = [name for name, value in zip(names, values, strict=True) if _alien(name, value)]
+            if wrong:
+                raise ForeignDataError(
+                    self.name,
+                    self.address,
+                    f"{kind} {values[0]!r} (element id {element_id}) carries this store's"
+                    f" label prefix {self._n.prefix!r} but not hybridmem's properties"
+                    f" ({', '.join(wrong)} missing or of the wrong type): hybridmem did not write"
+                    " it. Another application must not use this store's labels; give it"
+                    " other labels or this store another label_prefix.",
+                )
+            checked.append(values)
+        return checked
 
     # -- whole-store scans -----------------------------------------------------------
 
@@ -313,7 +405,7 @@ class Neo4jGraphStore(Neo4jGraphReads):
         last = ""
         while True:
             rows = self._read(
-                "MATCH (m:Memory) WHERE m.id > $last RETURN m.id ORDER BY m.id LIMIT $n",
+                f"MATCH (m:{self._n.memory}) WHERE m.id > $last RETURN m.id ORDER BY m.id LIMIT $n",
                 {"last": last, "n": batch_size},
             )
             if not rows:
@@ -322,42 +414,53 @@ class Neo4jGraphStore(Neo4jGraphReads):
             yield batch
             last = batch[-1]
 
-    def reconcile_entities(self, fix: bool) -> int:
-        if not fix:
-            return int(self._read(f"MATCH (e:Entity) WHERE {_UNUSED} RETURN count(e)", {})[0][0])
+    def count_orphan_entities(self) -> int:
+        n = self._n
+        return int(self._read(f"MATCH (e:{n.entity}) WHERE {n.unused()} RETURN count(e)", {})[0][0])
+
+    def delete_orphan_entities(self) -> int:
+        n = self._n
         summary = self._in_transactions(
-            f"MATCH (e:Entity) WHERE {_UNUSED}"
+            f"MATCH (e:{n.entity}) WHERE {n.unused()}"
             " CALL (e) { DETACH DELETE e } IN TRANSACTIONS OF 10000 ROWS",
             {},
         )
         return int(summary.counters.nodes_deleted)
 
-    def reconcile_relations(self, fix: bool, protected: Sequence[str]) -> int:
-        where = (
-            "MATCH ()-[r:RELATES]->() WHERE NOT EXISTS { MATCH (:Memory {id: r.memory_id}) }"
+    def _dangling(self) -> str:
+        n = self._n
+        return (
+            f"MATCH ()-[r:{n.relates}]->()"
+            f" WHERE NOT EXISTS {{ MATCH (:{n.memory} {{id: r.memory_id}}) }}"
             " AND NOT r.memory_id IN $protected"
         )
+
+    def count_dangling_relations(self, protected: Sequence[str]) -> int:
         params = {"protected": list(protected)}
-        if not fix:
-            return int(self._read(f"{where} RETURN count(r)", params)[0][0])
+        return int(self._read(f"{self._dangling()} RETURN count(r)", params)[0][0])
+
+    def delete_dangling_relations(self, protected: Sequence[str]) -> int:
+        params = {"protected": list(protected)}
         summary = self._in_transactions(
-            f"{where} CALL (r) {{ DELETE r }} IN TRANSACTIONS OF 10000 ROWS", params
+            f"{self._dangling()} CALL (r) {{ DELETE r }} IN TRANSACTIONS OF 10000 ROWS", params
         )
         return int(summary.counters.relationships_deleted)
 
     def stats(self) -> dict[str, int]:
+        n = self._n
         return {
-            "memory_nodes": int(self._read("MATCH (m:Memory) RETURN count(m)", {})[0][0]),
-            "entities": int(self._read("MATCH (e:Entity) RETURN count(e)", {})[0][0]),
-            "relations": int(self._read("MATCH ()-[r:RELATES]->() RETURN count(r)", {})[0][0]),
+            "memory_nodes": int(self._read(f"MATCH (m:{n.memory}) RETURN count(m)", {})[0][0]),
+            "entities": int(self._read(f"MATCH (e:{n.entity}) RETURN count(e)", {})[0][0]),
+            "relations": int(self._read(f"MATCH ()-[r:{n.relates}]->() RETURN count(r)", {})[0][0]),
         }
 
     def reset(self) -> None:
-        self._in_transactions(
-            "MATCH (n) WHERE n:Memory OR n:Entity"
-            " CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS",
-            {},
-        )
+        # Label by label, never "MATCH (n)": only nodes carrying this store's labels.
+        for label in (self._n.memory, self._n.entity):
+            self._in_transactions(
+                f"MATCH (n:{label}) CALL (n) {{ DETACH DELETE n }} IN TRANSACTIONS OF 10000 ROWS",
+                {},
+            )
 
     def close(self) -> None:
         driver = getattr(self, "_driver", None)

@@ -48,4 +48,4 @@ def _vector(options: Mapping[str, Any], data_dir: Path) -> WeaviateVectorStore:
     )
 
 
-plugin = AdapterPlugin(provider="weaviate", distribution="hybridmem-weaviate", vector=_vector)
+plugin = AdapterPlugin(provider="weaviate", vector=_vector)

@@ -100,8 +100,7 @@ _SCHEMA = [
 
 def _scope_filter(scope: Scope) -> Any:
     filters = [
-        Filter.by_property(_KEY[name]).equal(scope_key(value))
-        for name, value in scope.parts().items()
+        Filter.by_property(_KEY[name]).equal(scope_key(value)) for name, value in scope.terms()
     ]
     return filters[0] if len(filters) == 1 else Filter.all_of(filters)
 
@@ -147,6 +146,10 @@ class WeaviateVectorStore:
     is acknowledged by every replica), and the collection's replication deletion
     strategy is DeleteOnConflict, so a replica that missed a delete cannot bring
     the object back.
+
+    The collection is the store: two configurations naming one collection are one
+    store (each sees, erases and resets the other's records), and a collection
+    without hybridmem's exact-match scope keys is refused, never written to.
     """
 
     name = "Weaviate vector store"
@@ -187,7 +190,12 @@ class WeaviateVectorStore:
                 grpc_port=grpc_port,
                 grpc_secure=False,
                 auth_credentials=Auth.api_key(api_key) if api_key else None,
-                skip_init_checks=False,
+                # Without this, weaviate-client asks the public package index for its
+                # latest version on every connect: a request to the internet from a
+                # library holding personal data, and a hang where there is no network.
+                # (It also skips the gRPC health ping; a dead gRPC port shows on the
+                # first query as StoreUnavailableError instead.)
+                skip_init_checks=True,
                 additional_config=AdditionalConfig(
                     timeout=Timeout(
                         init=timeout_seconds,
@@ -435,7 +443,7 @@ class WeaviateVectorStore:
                 UPDATED_KEY: r.updated_at,
                 **metadata_properties(r.metadata),
             }
-            for name, value in r.scope.parts().items():
+            for name, value in r.scope.terms():
                 properties[name] = value
                 properties[_KEY[name]] = scope_key(value)
             objects.append(DataObject(properties=properties, uuid=r.id, vector=list(r.embedding)))
