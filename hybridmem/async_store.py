@@ -19,6 +19,7 @@ from hybridmem.models import (
     Entity,
     HistoryEvent,
     Memory,
+    Neighborhood,
     OperationInfo,
     ProgressCallback,
     ReconcileReport,
@@ -64,7 +65,7 @@ class AsyncHybridStore:
         self,
         text: str,
         *,
-        embedding: Sequence[float],
+        embedding: Sequence[float] | None = None,
         user_id: str | None = None,
         agent_id: str | None = None,
         run_id: str | None = None,
@@ -136,27 +137,52 @@ class AsyncHybridStore:
         agent_id: str | None = None,
         run_id: str | None = None,
         limit: int | None = None,
+        offset: int = 0,
+        filters: Mapping[str, Any] | None = None,
+        entity: str | None = None,
     ) -> list[Memory]:
         return await asyncio.to_thread(
-            self.sync.get_all, user_id=user_id, agent_id=agent_id, run_id=run_id, limit=limit
-        )
-
-    async def search(
-        self,
-        embedding: Sequence[float],
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        run_id: str | None = None,
-        limit: int = 10,
-    ) -> list[SearchHit]:
-        return await asyncio.to_thread(
-            self.sync.search,
-            embedding,
+            self.sync.get_all,
             user_id=user_id,
             agent_id=agent_id,
             run_id=run_id,
             limit=limit,
+            offset=offset,
+            filters=filters,
+            entity=entity,
+        )
+
+    async def search(
+        self,
+        query: str | Sequence[float] | None = None,
+        *,
+        embedding: Sequence[float] | None = None,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        limit: int = 10,
+        filters: Mapping[str, Any] | None = None,
+        graph: bool = False,
+        entities: Sequence[str] | None = None,
+    ) -> list[SearchHit]:
+        return await asyncio.to_thread(
+            self.sync.search,
+            query,
+            embedding=embedding,
+            user_id=user_id,
+            agent_id=agent_id,
+            run_id=run_id,
+            limit=limit,
+            filters=filters,
+            graph=graph,
+            entities=entities,
+        )
+
+    async def neighbors(
+        self, name: str, *, user_id: str, depth: int = 1, limit: int = 100
+    ) -> Neighborhood:
+        return await asyncio.to_thread(
+            self.sync.neighbors, name, user_id=user_id, depth=depth, limit=limit
         )
 
     async def entities(self, *, user_id: str | None = None) -> list[Entity]:

@@ -113,24 +113,26 @@ def check_unique_keys(keys: Sequence[ApiKeyConfig]) -> None:
 
 
 class EmbedderConfig(BaseModel):
-    """``[embedder]``: turns text into vectors where a caller gives only text (CLI, MCP).
+    """``[embedder]``: turns text into vectors where a caller gives only text.
 
-    The only built-in provider, ``hashing``, is a deterministic placeholder
-    (hashed word buckets): no model, no download, no semantics beyond shared
-    words. Real deployments pass embeddings of their own model.
+    ``provider`` names a plugin of the ``hybridmem.embedders`` entry-point group
+    (``wordllama``, ``openai``, ``sentence-transformers``, ``hashing``); the other
+    keys are its options, validated by the plugin. Unset, it is ``wordllama``
+    when that is installed, and otherwise there is no embedder: text-only calls
+    then fail saying how to configure one.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True)
 
-    provider: str = "hashing"
-    dimension: int = Field(default=64, ge=2, le=65536)
+    provider: str | None = None
 
     @field_validator("provider")
     @classmethod
-    def _known(cls, value: str) -> str:
-        if value.strip().lower() != "hashing":
-            raise ValueError(f"unknown embedder {value!r}; built in: hashing")
-        return "hashing"
+    def _lower(cls, value: str | None) -> str | None:
+        return value.strip().lower() if value is not None else None
+
+    def options(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
 
 
 class HybridMemConfig(BaseSettings):

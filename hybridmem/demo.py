@@ -7,8 +7,7 @@ from pathlib import Path
 from rich.console import Console
 
 from hybridmem.cli_common import counts_table, result_table, run_delete_all
-from hybridmem.demo_data import MEMORIES
-from hybridmem.embedder import hashed_words
+from hybridmem.demo_data import MEMORIES, QUESTION
 from hybridmem.store import HybridStore
 
 
@@ -26,12 +25,12 @@ def _per_user(store: HybridStore, users: list[str]) -> dict[str, dict[str, int]]
 def run_demo(data_dir: Path, console: Console) -> None:
     console.rule("hybridmem demo — embedded default (Kuzu graph + Kuzu vectors)")
     console.print(f"data directory: {data_dir}")
-    with HybridStore.embedded(data_dir) as store:
+    # wordllama: a real semantic embedder that runs offline (its weights ship in the wheel).
+    with HybridStore.embedded(data_dir, embedder={"provider": "wordllama"}) as store:
         store.reset()
         for memory in MEMORIES:
             store.add(
                 memory.text,
-                embedding=hashed_words(memory.text),
                 user_id=memory.user_id,
                 agent_id=memory.agent_id,
                 run_id=memory.run_id,
@@ -44,8 +43,16 @@ def run_demo(data_dir: Path, console: Console) -> None:
         before = _per_user(store, users)
         console.print(counts_table("per user, before", before))
 
-        hits = store.search(hashed_words("where does Alice live"), user_id="alice", limit=1)
-        console.print(f"search (alice) 'where does Alice live' → {hits[0].memory.text!r}")
+        # No content word in common with the memory it finds: only meaning links them.
+        hits = store.search(QUESTION, user_id="alice", limit=1, graph=True)
+        console.print(f"search (alice, by meaning) {QUESTION!r} → {hits[0].memory.text!r}")
+        context = ", ".join(f"{r.source} {r.type} {r.target}" for r in hits[0].relations)
+        console.print(f"  graph context: {context or 'none'}")
+        near = store.neighbors("Lisbon", user_id="alice")
+        console.print(
+            "neighbors of Lisbon (alice): "
+            + ", ".join(sorted(e.name for e in near.entities if e.name != "Lisbon"))
+        )
 
         console.rule("GDPR erasure: delete_all(user_id='alice')")
         console.print(result_table(store.delete_all(user_id="alice", dry_run=True)))

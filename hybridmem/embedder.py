@@ -1,52 +1,27 @@
-"""The built-in placeholder embedder for callers that have only text (CLI, MCP tools).
+"""One text at a time over the configured embedder, for the CLI and the MCP tools.
 
-It is *not* a language model: it hashes words into buckets, so two texts are
-close only when they share words ("Alice lives in Lisbon" finds "where does
-Alice live", but "car" never finds "automobile"). It is deterministic, needs no
-download and keeps the CLI and the MCP tools usable out of the box. Real
-deployments pass embeddings from their own model (``--embedding`` on the CLI,
-the ``embedding`` argument of the MCP tools, ``embedding=`` in the API) or plug
-any object with an ``embed(text) -> list[float]`` method.
-
-Vectors must keep one dimension per store: switching between this embedder and
-a real model on the same data is a dimension mismatch, reported as such.
+The embedders themselves are plugins: see :mod:`hybridmem.embedders` (the
+``hashing`` placeholder's function, ``hashed_words``, lives in
+:mod:`hybridmem.embedders.hashing` and is re-exported here).
 """
 
 from __future__ import annotations
 
-import hashlib
-import math
-import re
 from typing import Protocol
 
 from hybridmem.config import EmbedderConfig, HybridMemConfig
+from hybridmem.embedders import Embedder as TextsEmbedder
+from hybridmem.embedders.hashing import DEFAULT_DIMENSION, hashed_words
+from hybridmem.embedders.hashing import HashingEmbedder as _Hashing
+from hybridmem.embedders.resolve import embedder_for
 
-DEFAULT_DIMENSION = 64
-
-_STOPWORDS = frozenset(
-    "a an the is are was in on at to of for with and or does do did where what who how".split()
-)
-
-
-def hashed_words(text: str, dimension: int = DEFAULT_DIMENSION) -> list[float]:
-    """The placeholder vector of ``text``: its words hashed into signed buckets, L2-normalised."""
-    vector = [0.0] * dimension
-    for raw in re.findall(r"[a-z0-9]+", text.lower()):
-        if raw in _STOPWORDS:
-            continue
-        # Crude stemming: "lives" and "live" should land in the same bucket.
-        word = raw[:-1] if len(raw) > 3 and raw.endswith("s") else raw
-        # Two signed buckets per word: with one, two words that collide with
-        # opposite signs cancel out ("live" and "lisbon" did in 64 dimensions).
-        digest = hashlib.blake2b(word.encode(), digest_size=16).digest()
-        for offset in (0, 8):
-            bucket = int.from_bytes(digest[offset : offset + 4], "little") % dimension
-            vector[bucket] += 1.0 if digest[offset + 4] & 1 else -1.0
-    norm = math.sqrt(sum(v * v for v in vector)) or 1.0
-    vector = [v / norm for v in vector]
-    if not any(vector):
-        vector[0] = 1.0
-    return vector
+__all__ = [
+    "DEFAULT_DIMENSION",
+    "Embedder",
+    "HashingEmbedder",
+    "embedder_from_config",
+    "hashed_words",
+]
 
 
 class Embedder(Protocol):
@@ -55,17 +30,27 @@ class Embedder(Protocol):
         ...
 
 
-class HashingEmbedder:
-    """Hashed word buckets, L2-normalised: a deterministic placeholder."""
+class SingleText:
+    """Adapts a plugin embedder (many texts per call) to one text per call."""
 
-    def __init__(self, dimension: int = DEFAULT_DIMENSION) -> None:
-        self.dimension = dimension
+    def __init__(self, embedder: TextsEmbedder) -> None:
+        self.inner = embedder
+        self.name = embedder.name
+        self.dimension = embedder.dimension
 
     def embed(self, text: str) -> list[float]:
-        return hashed_words(text, self.dimension)
+        return self.inner.embed([text])[0]
+
+
+class HashingEmbedder(SingleText):
+    """The placeholder (hashed word buckets), one text per call."""
+
+    def __init__(self, dimension: int = DEFAULT_DIMENSION) -> None:
+        super().__init__(_Hashing(dimension))
 
 
 def embedder_from_config(config: HybridMemConfig | EmbedderConfig) -> Embedder:
+    """The configured embedder; ConfigurationError saying how to configure one when
+    none is configured and wordllama is not installed."""
     section = config.embedder if isinstance(config, HybridMemConfig) else config
-    # "hashing" is the only provider EmbedderConfig accepts.
-    return HashingEmbedder(section.dimension)
+    return SingleText(embedder_for(section, required=True))

@@ -72,6 +72,13 @@ class SearchHit(BaseModel):
     memory: Memory
     #: Cosine similarity, higher is closer (1.0 is the same direction).
     score: float
+    #: With ``graph=True``: the entities the memory mentions.
+    entities: list[Entity] = Field(default_factory=list)
+    #: With ``graph=True``: RELATES edges touching those entities (their 1-hop
+    #: neighbourhood), in the memory's user namespace.
+    relations: list[Relation] = Field(default_factory=list)
+    #: With ``entities=[…]``: the reciprocal-rank-fusion score hits are ordered by.
+    fused_score: float | None = None
 
 
 class Entity(BaseModel):
@@ -94,6 +101,13 @@ class Relation(BaseModel):
     agent_id: str | None = None
     run_id: str | None = None
     created_at: datetime
+
+
+class Neighborhood(BaseModel):
+    """What ``neighbors`` returns: entities within ``depth`` hops and the edges between."""
+
+    entities: list[Entity]
+    relations: list[Relation]
 
 
 #: A journaled operation: what the coordinator runs, the journal records and the

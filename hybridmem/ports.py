@@ -26,6 +26,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from hybridmem.filters import Filters
 from hybridmem.models import Scope
 from hybridmem.records import (
     EntityRecord,
@@ -103,6 +104,34 @@ class GraphStore(Protocol):
         entity names."""
         ...
 
+    # Graph reads: each starts from a key (the user's scope, entity or memory ids)
+    # and expands a bounded number of hops; only the namespace ``user_id`` is read.
+
+    def find_entities(self, user_id: str, names: Sequence[str]) -> list[EntityRecord]:
+        """Entities in the namespace ``user_id`` whose name equals one of ``names``
+        (compared as ``normalise_name`` does: case- and white-space-insensitive).
+        Never a label scan: cost follows the namespace, not the store."""
+        ...
+
+    def mentioning_memory_ids(
+        self, entity_ids: Sequence[str], user_id: str, limit: int
+    ) -> list[tuple[str, str]]:
+        """``(memory_id, entity_id)`` pairs of memories in ``user_id``'s scope that
+        MENTION one of ``entity_ids``, newest memory first, at most ``limit``."""
+        ...
+
+    def memory_entities(self, memory_ids: Sequence[str]) -> dict[str, list[EntityRecord]]:
+        """For each id, the entities its memory node MENTIONS ([] when none or missing)."""
+        ...
+
+    def entity_relations(
+        self, entity_ids: Sequence[str], user_id: str, limit: int
+    ) -> tuple[list[EntityRecord], list[RelationWithNames]]:
+        """RELATES edges with an endpoint in ``entity_ids`` and both endpoints in the
+        namespace ``user_id`` (at most ``limit``, oldest first), with the entities at
+        their ends and the source and target names. One hop; the core iterates."""
+        ...
+
     def iter_memory_ids(self, batch_size: int) -> Iterator[list[str]]:
         """Every memory node id, in batches (reconcile's scan)."""
         ...
@@ -177,16 +206,30 @@ class VectorStore(Protocol):
         """How many records match ``scope`` (server-side count)."""
         ...
 
-    def list_scope(self, scope: Scope, limit: int | None) -> list[VectorRecord]:
-        """Records matching ``scope``, newest first, at most ``limit`` (all when None)."""
+    def list_scope(
+        self,
+        scope: Scope,
+        limit: int | None,
+        *,
+        filters: Filters | None = None,
+        offset: int = 0,
+    ) -> list[VectorRecord]:
+        """Records matching ``scope`` and ``filters``, newest first (by created_at,
+        then id), skipping ``offset``, at most ``limit`` (all when None). Filters
+        are evaluated in the store, before offset and limit."""
         ...
 
     def search(
-        self, embedding: Sequence[float], scope: Scope, limit: int
+        self,
+        embedding: Sequence[float],
+        scope: Scope,
+        limit: int,
+        *,
+        filters: Filters | None = None,
     ) -> list[tuple[VectorRecord, float]]:
-        """The ``limit`` records matching ``scope`` closest to ``embedding``, best
-        first, each with its cosine similarity. Only records matching the scope;
-        filtering happens in the store, before the limit."""
+        """The ``limit`` records matching ``scope`` (and ``filters``) closest to
+        ``embedding``, best first, each with its cosine similarity. Only records
+        matching; filtering happens in the store, before the limit."""
         ...
 
     def iter_ids(self, batch_size: int) -> Iterator[list[str]]:

@@ -11,14 +11,19 @@ from typing import Any
 
 from hybridmem.config import HybridMemConfig
 from hybridmem.coordinator import Coordinator
-from hybridmem.errors import NotFoundError, ValidationError
+from hybridmem.embedders import HOW_TO_CONFIGURE, Embedder
+from hybridmem.embedders.resolve import embedder_for
+from hybridmem.errors import ConfigurationError, NotFoundError, ValidationError
 from hybridmem.faults import FaultHook, resolve
+from hybridmem.filters import Filters, parse_filters
+from hybridmem.graph_reads import fuse, graph_ranking, hit_context, neighborhood
 from hybridmem.journal import Journal, now
 from hybridmem.models import (
     DeleteResult,
     Entity,
     HistoryEvent,
     Memory,
+    Neighborhood,
     OperationInfo,
     ProgressCallback,
     ReconcileReport,
@@ -29,6 +34,7 @@ from hybridmem.models import (
 from hybridmem.ports import GraphStore, VectorStore
 from hybridmem.records import MemoryNode, VectorRecord, parse_memory_graph, text_hash
 from hybridmem.registry import create_store
+from hybridmem.store_meta import StoreMeta
 from hybridmem.validation import (
     NO_FILTER_MESSAGE,
     check_embedding,
@@ -36,6 +42,7 @@ from hybridmem.validation import (
     check_limit,
     check_memory_id,
     check_metadata,
+    check_name,
     check_text,
     scope_from,
 )
@@ -64,9 +71,15 @@ class HybridStore:
         vector: VectorStore | None = None,
         journal_path: Path | None = None,
         fault_hook: FaultHook | None = None,
+        embedder: Embedder | None = None,
     ) -> None:
         self.config = HybridMemConfig.load(config)
         data_dir = self.config.data_dir
+        #: Turns text into vectors for add(text) and search("query"); None when
+        #: nothing is configured and wordllama is not installed.
+        self.embedder: Embedder | None = embedder or embedder_for(self.config.embedder)
+        #: An embedder built from the config is ours to close (openai holds a connection pool).
+        self._owns_embedder = embedder is None
         opened: list[GraphStore | VectorStore] = []
         try:
             if graph is None:
@@ -87,6 +100,14 @@ class HybridStore:
         self.graph: GraphStore = graph
         self.vector: VectorStore = vector
         self.journal = Journal(journal_path or data_dir / "journal.sqlite3")
+        self._meta = StoreMeta(self.journal.path)
+        if self.embedder is not None:
+            try:
+                self._meta.check_embedder(self.embedder.name, self.embedder.dimension)
+            except ConfigurationError:
+                for closer in (vector.close, graph.close, self.journal.close, self._meta.close):
+                    closer()
+                raise
         self._coordinator = Coordinator(
             graph,
             vector,
@@ -121,8 +142,11 @@ class HybridStore:
         if self._closed:
             return
         self._closed = True
-        for closer in (self.vector.close, self.graph.close, self.journal.close):
+        for closer in (self.vector.close, self.graph.close, self.journal.close, self._meta.close):
             closer()
+        close_embedder = getattr(self.embedder, "close", None)
+        if self._owns_embedder and close_embedder is not None:
+            close_embedder()
 
     def __enter__(self) -> HybridStore:
         return self
@@ -137,11 +161,18 @@ class HybridStore:
 
     # -- writes --------------------------------------------------------------------
 
+    def _embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """Vectors for texts from the configured embedder, recorded on first use."""
+        if self.embedder is None:
+            raise ConfigurationError(HOW_TO_CONFIGURE)
+        self._meta.record_embedder(self.embedder.name, self.embedder.dimension)
+        return [check_embedding(v) for v in self.embedder.embed(list(texts))]
+
     def add(
         self,
         text: str,
         *,
-        embedding: Sequence[float],
+        embedding: Sequence[float] | None = None,
         user_id: str | None = None,
         agent_id: str | None = None,
         run_id: str | None = None,
@@ -149,11 +180,15 @@ class HybridStore:
         entities: Sequence[Mapping[str, str]] | None = None,
         relations: Sequence[Mapping[str, str]] | None = None,
     ) -> Memory:
-        """Write a memory to both stores; entities de-duplicate within the user's namespace."""
+        """Write a memory to both stores; entities de-duplicate within the user's namespace.
+
+        Without ``embedding``, the configured embedder embeds ``text``."""
         scope = scope_from(user_id, agent_id, run_id)
         text = check_text(text)
-        vector_values = check_embedding(embedding)
         meta = check_metadata(metadata)
+        vector_values = (
+            check_embedding(embedding) if embedding is not None else self._embed([text])[0]
+        )
         memory_id = str(uuid.uuid4())
         stamp = now()
         graph = parse_memory_graph(
@@ -231,8 +266,12 @@ class HybridStore:
         return self._coordinator.delete_all(scope, progress)
 
     def reset(self) -> dict[str, int]:
-        """Wipe both stores and every text in history. Returns what was there."""
-        return self._coordinator.reset()
+        """Wipe both stores and every text in history. Returns what was there.
+
+        The embedder record goes too: an empty store may take another embedder."""
+        counts = self._coordinator.reset()
+        self._meta.forget_embedder()
+        return counts
 
     def reconcile(self, *, fix: bool = False) -> ReconcileReport:
         """Scan both stores for every kind of orphan; with ``fix``, remove them."""
@@ -255,24 +294,131 @@ class HybridStore:
         agent_id: str | None = None,
         run_id: str | None = None,
         limit: int | None = None,
+        offset: int = 0,
+        filters: Mapping[str, Any] | None = None,
+        entity: str | None = None,
     ) -> list[Memory]:
+        """Memories in the scope, newest first (created_at, then id).
+
+        ``filters`` (see :mod:`hybridmem.filters`) and paging apply in the store,
+        before the limit. Paging is by ``offset``: the order is total (ties on
+        created_at break on id), so pages neither repeat nor skip while nothing is
+        written in between. ``entity`` keeps the memories that mention an entity of
+        that name in the ``user_id`` namespace (required with it)."""
         scope = scope_from(user_id, agent_id, run_id)
         if limit is not None:
             check_limit(limit)
-        return [r.to_memory() for r in self.vector.list_scope(scope, limit)]
+        offset = check_offset(offset)
+        parsed = parse_filters(filters)
+        if entity is None:
+            return [
+                r.to_memory()
+                for r in self.vector.list_scope(scope, limit, filters=parsed, offset=offset)
+            ]
+        name = check_name("entity", entity)
+        namespace = _namespace(scope, "entity")
+        anchors = self.graph.find_entities(namespace, [name])
+        pairs = self.graph.mentioning_memory_ids(
+            [a.id for a in anchors], namespace, MAX_GRAPH_MEMORIES
+        )
+        records = self._matching(list(dict.fromkeys(m for m, _ in pairs)), scope, parsed)
+        records.sort(key=lambda r: (r.created_at, r.id), reverse=True)
+        end = None if limit is None else offset + limit
+        return [r.to_memory() for r in records[offset:end]]
+
+    def _matching(
+        self, ids: Sequence[str], scope: Any, filters: Filters | None
+    ) -> list[VectorRecord]:
+        """The vector records of ``ids`` that are in ``scope`` and pass ``filters``."""
+        return [
+            r
+            for r in self.vector.get(ids)
+            if scope.matches(r.scope)
+            and (filters is None or filters.matches(r.metadata, r.created_at, r.updated_at))
+        ]
 
     def search(
         self,
-        embedding: Sequence[float],
+        query: str | Sequence[float] | None = None,
         *,
+        embedding: Sequence[float] | None = None,
         user_id: str | None = None,
         agent_id: str | None = None,
         run_id: str | None = None,
         limit: int = 10,
+        filters: Mapping[str, Any] | None = None,
+        graph: bool = False,
+        entities: Sequence[str] | None = None,
     ) -> list[SearchHit]:
+        """The memories in the scope closest to ``query``: a text (embedded by the
+        configured embedder) or a vector (also accepted as ``embedding=``).
+
+        ``filters`` apply in the store before the limit. ``graph=True`` gives each
+        hit its graph context (``.entities``, ``.relations``). ``entities=[names]``
+        anchors the search on entities of the ``user_id`` namespace: the vector
+        ranking and a graph-proximity ranking are merged by reciprocal-rank fusion
+        (:mod:`hybridmem.graph_reads`), and hits carry ``fused_score``."""
         scope = scope_from(user_id, agent_id, run_id)
-        hits = self.vector.search(check_embedding(embedding), scope, check_limit(limit))
-        return [SearchHit(memory=record.to_memory(), score=score) for record, score in hits]
+        limit = check_limit(limit)
+        vector_values = self._query_vector(query, embedding)
+        parsed = parse_filters(filters)
+        anchors = _check_names("entities", entities) if entities is not None else []
+        if not anchors:
+            hits = [
+                SearchHit(memory=record.to_memory(), score=score)
+                for record, score in self.vector.search(vector_values, scope, limit, filters=parsed)
+            ]
+        else:
+            hits = self._anchored(vector_values, scope, limit, parsed, anchors)
+        if graph and hits:
+            context = hit_context(self.graph, [(h.memory.id, h.memory.user_id) for h in hits])
+            for hit in hits:
+                hit.entities, hit.relations = context[hit.memory.id]
+        return hits
+
+    def _query_vector(
+        self, query: str | Sequence[float] | None, embedding: Sequence[float] | None
+    ) -> list[float]:
+        if (query is None) == (embedding is None):
+            raise ValidationError("search needs exactly one of query (text or vector) or embedding")
+        if isinstance(query, str):
+            return self._embed([check_text(query, "query")])[0]
+        return check_embedding(query if query is not None else embedding)
+
+    def _anchored(
+        self,
+        vector_values: list[float],
+        scope: Any,
+        limit: int,
+        filters: Filters | None,
+        names: list[str],
+    ) -> list[SearchHit]:
+        namespace = _namespace(scope, "entities")
+        pool = min(max(limit * ANCHOR_POOL_FACTOR, ANCHOR_POOL_MIN), MAX_GRAPH_MEMORIES)
+        by_vector = self.vector.search(vector_values, scope, pool, filters=filters)
+        records = {record.id: (record, score) for record, score in by_vector}
+        by_graph = graph_ranking(self.graph, names, namespace, pool)
+        missing = [m for m in by_graph if m not in records]
+        for record in self._matching(missing, scope, filters):
+            records[record.id] = (record, _cosine(vector_values, record.embedding))
+        ranked_graph = [m for m in by_graph if m in records]
+        fused = fuse([[r.id for r, _ in by_vector], ranked_graph])
+        order = sorted(records, key=lambda m: (-fused[m], m))[:limit]
+        return [
+            SearchHit(memory=records[m][0].to_memory(), score=records[m][1], fused_score=fused[m])
+            for m in order
+        ]
+
+    def neighbors(
+        self, name: str, *, user_id: str, depth: int = 1, limit: int = 100
+    ) -> Neighborhood:
+        """Entities and RELATES edges within ``depth`` hops of the entity ``name``
+        in the ``user_id`` namespace (at most ``limit`` edges, nearest first)."""
+        name = check_name("name", name)
+        namespace = check_id("user_id", user_id)
+        if isinstance(depth, bool) or not isinstance(depth, int) or not 1 <= depth <= MAX_DEPTH:
+            raise ValidationError(f"invalid depth: must be an integer from 1 to {MAX_DEPTH}")
+        return neighborhood(self.graph, name, namespace, depth, check_limit(limit))
 
     def entities(self, *, user_id: str | None = None) -> list[Entity]:
         if user_id is not None:
@@ -309,3 +455,42 @@ class HybridStore:
             **self.graph.stats(),
             "pending_operations": len(self.journal.pending()),
         }
+
+
+#: Graph reads stay bounded: hops of ``neighbors``, memories one entity lookup reads.
+MAX_DEPTH = 3
+MAX_GRAPH_MEMORIES = 10_000
+#: An anchored search fuses the top ``limit * factor`` (at least ``min``) of each ranking.
+ANCHOR_POOL_FACTOR = 5
+ANCHOR_POOL_MIN = 50
+
+
+#: Keeps huge integers away from the stores' query engines (Kuzu's SKIP is int64).
+MAX_OFFSET = 10_000_000
+
+
+def check_offset(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_OFFSET:
+        raise ValidationError(f"invalid offset: must be an integer from 0 to {MAX_OFFSET}")
+    return value
+
+
+def _check_names(parameter: str, names: object) -> list[str]:
+    if isinstance(names, (str, bytes)) or not isinstance(names, Sequence):
+        raise ValidationError(f"invalid {parameter}: must be a list of entity names")
+    if len(names) > 100:
+        raise ValidationError(f"invalid {parameter}: at most 100 names")
+    return [check_name(f"{parameter}[{i}]", n) for i, n in enumerate(names)]
+
+
+def _namespace(scope: Any, parameter: str) -> str:
+    """Graph reads run in one user namespace: ``user_id`` is required with them."""
+    if scope.user_id is None:
+        raise ValidationError(f"{parameter} needs user_id: entities live in a user's namespace")
+    return str(scope.user_id)
+
+
+def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b, strict=False))
+    norm = (sum(x * x for x in a) * sum(y * y for y in b)) ** 0.5
+    return dot / norm if norm else 0.0

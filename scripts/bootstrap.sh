@@ -10,7 +10,8 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
-packages=(-e . -e adapters/kuzu)
+# wordllama: the offline embedder the demo (and text APIs by default) use.
+packages=(-e . -e adapters/kuzu wordllama)
 if [ "${1:-}" = "--all" ]; then
   packages=(-e ".[test,server]")
   for adapter in adapters/*/; do

@@ -15,6 +15,7 @@ from hybridmem.models import (
     Entity,
     HistoryEvent,
     Memory,
+    Neighborhood,
     OperationInfo,
     ProgressCallback,
     ReconcileReport,
@@ -72,7 +73,7 @@ class AsyncHybridMemClient:
         self,
         text: str,
         *,
-        embedding: Sequence[float],
+        embedding: Sequence[float] | None = None,
         user_id: str | None = None,
         agent_id: str | None = None,
         run_id: str | None = None,
@@ -147,23 +148,53 @@ class AsyncHybridMemClient:
         agent_id: str | None = None,
         run_id: str | None = None,
         limit: int | None = None,
+        offset: int = 0,
+        filters: Mapping[str, Any] | None = None,
+        entity: str | None = None,
     ) -> list[Memory]:
         return await self._send(
-            calls.get_all(user_id=user_id, agent_id=agent_id, run_id=run_id, limit=limit)
+            calls.get_all(
+                user_id=user_id,
+                agent_id=agent_id,
+                run_id=run_id,
+                limit=limit,
+                offset=offset,
+                filters=filters,
+                entity=entity,
+            )
         )
 
     async def search(
         self,
-        embedding: Sequence[float],
+        query: str | Sequence[float] | None = None,
         *,
+        embedding: Sequence[float] | None = None,
         user_id: str | None = None,
         agent_id: str | None = None,
         run_id: str | None = None,
         limit: int = 10,
+        filters: Mapping[str, Any] | None = None,
+        graph: bool = False,
+        entities: Sequence[str] | None = None,
     ) -> list[SearchHit]:
         return await self._send(
-            calls.search(embedding, user_id=user_id, agent_id=agent_id, run_id=run_id, limit=limit)
+            calls.search(
+                query,
+                embedding=embedding,
+                user_id=user_id,
+                agent_id=agent_id,
+                run_id=run_id,
+                limit=limit,
+                filters=filters,
+                graph=graph,
+                entities=entities,
+            )
         )
+
+    async def neighbors(
+        self, name: str, *, user_id: str, depth: int = 1, limit: int = 100
+    ) -> Neighborhood:
+        return await self._send(calls.neighbors(name, user_id=user_id, depth=depth, limit=limit))
 
     async def entities(self, *, user_id: str | None = None) -> list[Entity]:
         return await self._send(calls.entities(user_id=user_id))

@@ -9,8 +9,10 @@ the I/O — the way httpx keeps its logic in ``BaseClient``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
@@ -18,12 +20,14 @@ import httpx
 from pydantic import TypeAdapter
 
 from hybridmem.errors import StoreUnavailableError
+from hybridmem.filters import parse_filters
 from hybridmem.models import (
     DeleteProgress,
     DeleteResult,
     Entity,
     HistoryEvent,
     Memory,
+    Neighborhood,
     OperationInfo,
     ProgressCallback,
     ReconcileReport,
@@ -79,6 +83,7 @@ _ENTITIES: TypeAdapter[list[Entity]] = _adapter(list[Entity])
 _RELATIONS: TypeAdapter[list[Relation]] = _adapter(list[Relation])
 _HISTORY: TypeAdapter[list[HistoryEvent]] = _adapter(list[HistoryEvent])
 _OPERATION: TypeAdapter[OperationInfo | None] = _adapter(OperationInfo | None)
+_NEIGHBORHOOD: TypeAdapter[Neighborhood] = _adapter(Neighborhood)
 _NOTHING: TypeAdapter[None] = _adapter(None)
 
 
@@ -100,7 +105,7 @@ def _items(value: Sequence[Mapping[str, str]] | None) -> Any:
 def add(
     text: str,
     *,
-    embedding: Sequence[float],
+    embedding: Sequence[float] | None = None,
     user_id: str | None = None,
     agent_id: str | None = None,
     run_id: str | None = None,
@@ -111,7 +116,8 @@ def add(
     scope = scope_from(user_id, agent_id, run_id)
     body = {
         "text": check_text(text),
-        "embedding": check_embedding(embedding),
+        # Without one, the server's configured embedder embeds the text.
+        "embedding": check_embedding(embedding) if embedding is not None else None,
         **scope.parts(),
         "metadata": check_metadata(metadata) if metadata is not None else None,
         "entities": _items(entities),
@@ -177,27 +183,68 @@ def get_all(
     agent_id: str | None = None,
     run_id: str | None = None,
     limit: int | None = None,
+    offset: int = 0,
+    filters: Mapping[str, Any] | None = None,
+    entity: str | None = None,
 ) -> Call[list[Memory]]:
     params = scope_from(user_id, agent_id, run_id).parts()
     if limit is not None:
         params["limit"] = str(check_limit(limit))
+    if offset:
+        params["offset"] = str(offset)
+    if filters is not None:
+        parse_filters(filters)
+        # A query string has no types: the filter travels as one JSON value.
+        params["filters"] = json.dumps(dict(filters), default=_timestamp)
+    if entity is not None:
+        params["entity"] = entity
     return Call("GET", "/memories", _MEMORIES, params=dict(params))
 
 
 def search(
-    embedding: Sequence[float],
+    query: str | Sequence[float] | None = None,
     *,
+    embedding: Sequence[float] | None = None,
     user_id: str | None = None,
     agent_id: str | None = None,
     run_id: str | None = None,
     limit: int = 10,
+    filters: Mapping[str, Any] | None = None,
+    graph: bool = False,
+    entities: Sequence[str] | None = None,
 ) -> Call[list[SearchHit]]:
+    if isinstance(query, str):
+        query_value: Any = check_text(query, "query")
+    else:
+        query_value = check_embedding(query) if query is not None else None
     body = {
-        "embedding": check_embedding(embedding),
+        "query": query_value,
+        "embedding": check_embedding(embedding) if embedding is not None else None,
         **scope_from(user_id, agent_id, run_id).parts(),
         "limit": check_limit(limit),
+        "filters": json.loads(json.dumps(dict(filters), default=_timestamp))
+        if filters is not None and parse_filters(filters) is not None
+        else None,
+        "graph": graph,
+        "entities": list(entities) if entities is not None else None,
     }
-    return Call("POST", "/search", _HITS, body=body)
+    return Call("POST", "/search", _HITS, body={k: v for k, v in body.items() if v is not None})
+
+
+def neighbors(name: str, *, user_id: str, depth: int = 1, limit: int = 100) -> Call[Neighborhood]:
+    params = {
+        "name": name,
+        "user_id": check_id("user_id", user_id),
+        "depth": str(depth),
+        "limit": str(check_limit(limit)),
+    }
+    return Call("GET", "/neighbors", _NEIGHBORHOOD, params=params)
+
+
+def _timestamp(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def entities(*, user_id: str | None = None) -> Call[list[Entity]]:

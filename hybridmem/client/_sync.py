@@ -15,6 +15,7 @@ from hybridmem.models import (
     Entity,
     HistoryEvent,
     Memory,
+    Neighborhood,
     OperationInfo,
     ProgressCallback,
     ReconcileReport,
@@ -77,7 +78,7 @@ class HybridMemClient:
         self,
         text: str,
         *,
-        embedding: Sequence[float],
+        embedding: Sequence[float] | None = None,
         user_id: str | None = None,
         agent_id: str | None = None,
         run_id: str | None = None,
@@ -152,23 +153,53 @@ class HybridMemClient:
         agent_id: str | None = None,
         run_id: str | None = None,
         limit: int | None = None,
+        offset: int = 0,
+        filters: Mapping[str, Any] | None = None,
+        entity: str | None = None,
     ) -> list[Memory]:
         return self._send(
-            calls.get_all(user_id=user_id, agent_id=agent_id, run_id=run_id, limit=limit)
+            calls.get_all(
+                user_id=user_id,
+                agent_id=agent_id,
+                run_id=run_id,
+                limit=limit,
+                offset=offset,
+                filters=filters,
+                entity=entity,
+            )
         )
 
     def search(
         self,
-        embedding: Sequence[float],
+        query: str | Sequence[float] | None = None,
         *,
+        embedding: Sequence[float] | None = None,
         user_id: str | None = None,
         agent_id: str | None = None,
         run_id: str | None = None,
         limit: int = 10,
+        filters: Mapping[str, Any] | None = None,
+        graph: bool = False,
+        entities: Sequence[str] | None = None,
     ) -> list[SearchHit]:
         return self._send(
-            calls.search(embedding, user_id=user_id, agent_id=agent_id, run_id=run_id, limit=limit)
+            calls.search(
+                query,
+                embedding=embedding,
+                user_id=user_id,
+                agent_id=agent_id,
+                run_id=run_id,
+                limit=limit,
+                filters=filters,
+                graph=graph,
+                entities=entities,
+            )
         )
+
+    def neighbors(
+        self, name: str, *, user_id: str, depth: int = 1, limit: int = 100
+    ) -> Neighborhood:
+        return self._send(calls.neighbors(name, user_id=user_id, depth=depth, limit=limit))
 
     def entities(self, *, user_id: str | None = None) -> list[Entity]:
         return self._send(calls.entities(user_id=user_id))

@@ -7,6 +7,7 @@ error leaves as the one JSON shape of :mod:`hybridmem.wire`.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -37,6 +38,7 @@ from hybridmem.models import (
     Entity,
     HistoryEvent,
     Memory,
+    Neighborhood,
     OperationInfo,
     ReconcileReport,
     RecoveredOperation,
@@ -54,7 +56,7 @@ from hybridmem.server.schemas import (
     SearchRequest,
     UpdateRequest,
 )
-from hybridmem.store import ConfigSource, HybridStore
+from hybridmem.store import MAX_OFFSET, ConfigSource, HybridStore
 from hybridmem.validation import MAX_LIMIT
 from hybridmem.wire import ERROR_STATUSES, ErrorBody, ErrorDetail, error_body
 
@@ -196,11 +198,29 @@ def get_all(
     principal: PrincipalDep,
     query: ScopeDep,
     limit: Annotated[int | None, Query(ge=1, le=MAX_LIMIT)] = None,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    filters: Annotated[str | None, Query(description="hybridmem.filters as JSON")] = None,
+    entity: Annotated[str | None, Query(description="memories mentioning this entity")] = None,
 ) -> list[Memory]:
     scope = principal.narrow(query, fill_empty=False)
     return store.get_all(
-        user_id=scope.user_id, agent_id=scope.agent_id, run_id=scope.run_id, limit=limit
+        user_id=scope.user_id,
+        agent_id=scope.agent_id,
+        run_id=scope.run_id,
+        limit=limit,
+        offset=offset,
+        filters=_json_filters(filters),
+        entity=entity,
     )
+
+
+def _json_filters(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise ValidationError("invalid filters: not a JSON object") from None
 
 
 @router.delete("/memories", operation_id="delete_all", tags=["memories"])
@@ -252,11 +272,15 @@ def history(memory_id: str, store: StoreDep, principal: PrincipalDep) -> list[Hi
 def search(body: SearchRequest, store: StoreDep, principal: PrincipalDep) -> list[SearchHit]:
     scope = principal.narrow(body, fill_empty=False)
     return store.search(
-        body.embedding,
+        body.query,
+        embedding=body.embedding,
         user_id=scope.user_id,
         agent_id=scope.agent_id,
         run_id=scope.run_id,
         limit=body.limit,
+        filters=body.filters,
+        graph=body.graph,
+        entities=body.entities,
     )
 
 
@@ -266,6 +290,21 @@ def search(body: SearchRequest, store: StoreDep, principal: PrincipalDep) -> lis
 @router.get("/entities", operation_id="entities", tags=["graph"])
 def entities(store: StoreDep, principal: PrincipalDep, user_id: ScopeId = None) -> list[Entity]:
     return store.entities(user_id=principal.entity_namespace(user_id))
+
+
+@router.get("/neighbors", operation_id="neighbors", tags=["graph"])
+def neighbors(
+    store: StoreDep,
+    principal: PrincipalDep,
+    name: Annotated[str, Query(min_length=1, max_length=1024)],
+    user_id: ScopeId = None,
+    depth: Annotated[int, Query(ge=1, le=3)] = 1,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+) -> Neighborhood:
+    namespace = principal.entity_namespace(user_id)
+    if namespace is None:
+        raise ValidationError("neighbors needs user_id: entities live in a user's namespace")
+    return store.neighbors(name, user_id=namespace, depth=depth, limit=limit)
 
 
 @router.get("/relations", operation_id="relations", tags=["graph"])

@@ -55,7 +55,8 @@ class AddRequest(BaseModel):
     model_config = _STRICT
 
     text: str
-    embedding: list[Component]
+    #: Omitted: the server's configured embedder embeds ``text``.
+    embedding: list[Component] | None = None
     user_id: str | None = _scope_id()
     agent_id: str | None = _scope_id()
     run_id: str | None = _scope_id()
@@ -75,11 +76,19 @@ class UpdateRequest(BaseModel):
 class SearchRequest(BaseModel):
     model_config = _STRICT
 
-    embedding: list[Component]
+    #: A text (embedded by the server's embedder) or a vector; or give ``embedding``.
+    query: str | list[Component] | None = None
+    embedding: list[Component] | None = None
     user_id: str | None = _scope_id()
     agent_id: str | None = _scope_id()
     run_id: str | None = _scope_id()
     limit: int = Field(default=10, ge=1, le=MAX_LIMIT)
+    #: See hybridmem.filters: {"key": value} or {"key": {"$op": value}}, ANDed.
+    filters: dict[str, Any] | None = None
+    #: Give each hit its graph context (entities and relations).
+    graph: bool = False
+    #: Anchor the search on these entity names (reciprocal-rank fusion).
+    entities: list[str] | None = Field(default=None, max_length=100)
 
 
 class ResetRequest(BaseModel):

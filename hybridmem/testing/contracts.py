@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from hybridmem.errors import DimensionMismatchError, HybridMemError
+from hybridmem.filters import parse_filters
 from hybridmem.models import Scope
 from hybridmem.ports import GraphStore, VectorStore
 from hybridmem.records import relation_id
@@ -270,6 +271,80 @@ class GraphStoreContract(StoreFixtures):
         graph_store.reset()
         assert graph_store.stats() == {"memory_nodes": 0, "entities": 0, "relations": 0}
 
+    # -- graph reads ----------------------------------------------------------------
+
+    def _seed_graph(self, graph_store: GraphStore) -> None:
+        graph_store.add_memories(
+            [
+                memory_graph(
+                    "g1",
+                    ALICE_A1,
+                    (("Alice", "person"), ("Lisbon", "city"), ("Sam", "person")),
+                    (("Alice", "Lisbon", "lives_in"), ("Alice", "Sam", "partner_of")),
+                ),
+                memory_graph(
+                    "g2",
+                    ALICE_A2,
+                    (("Lisbon", "city"), ("Portugal", "country")),
+                    (("Lisbon", "Portugal", "in"),),
+                ),
+                memory_graph("g3", ALICE, (("Sam", "person"),)),
+                # bob has his own Lisbon, Alice and relation: never seen from alice.
+                memory_graph(
+                    "b1",
+                    BOB,
+                    (("Alice", "person"), ("Lisbon", "city")),
+                    (("Alice", "Lisbon", "visited"),),
+                ),
+            ]
+        )
+
+    def test_find_entities_by_name_in_one_namespace(self, graph_store: GraphStore) -> None:
+        """Troubleshooting: compare names as normalise_name does, and read only the
+        user's namespace (start from the user's scope, never a label scan)."""
+        self._seed_graph(graph_store)
+        found = graph_store.find_entities("alice", ["  lisbon ", "SAM"])
+        assert sorted((e.name, e.user_id) for e in found) == [
+            ("Lisbon", "alice"),
+            ("Sam", "alice"),
+        ]
+        assert [e.user_id for e in graph_store.find_entities("bob", ["Lisbon"])] == ["bob"]
+        assert graph_store.find_entities("carol", ["Lisbon"]) == []
+        assert graph_store.find_entities("alice", ["Nowhere"]) == []
+
+    def test_mentioning_memory_ids_stays_in_namespace(self, graph_store: GraphStore) -> None:
+        """Troubleshooting: expand MENTIONS from the entity ids given; keep memories
+        whose user_id is the caller's; newest first; honour the limit."""
+        self._seed_graph(graph_store)
+        [lisbon] = graph_store.find_entities("alice", ["Lisbon"])
+        pairs = graph_store.mentioning_memory_ids([lisbon.id], "alice", 10)
+        assert sorted(m for m, _ in pairs) == sorted([memory_id("g1"), memory_id("g2")])
+        assert {e for _, e in pairs} == {lisbon.id}
+        assert len(graph_store.mentioning_memory_ids([lisbon.id], "alice", 1)) == 1
+        assert graph_store.mentioning_memory_ids([lisbon.id], "bob", 10) == []
+
+    def test_memory_entities(self, graph_store: GraphStore) -> None:
+        """Troubleshooting: one MENTIONS hop per memory id; missing ids map to []."""
+        self._seed_graph(graph_store)
+        found = graph_store.memory_entities([memory_id("g2"), memory_id("zz")])
+        assert sorted(e.name for e in found[memory_id("g2")]) == ["Lisbon", "Portugal"]
+        assert found[memory_id("zz")] == []
+
+    def test_entity_relations_one_hop_in_namespace(self, graph_store: GraphStore) -> None:
+        """Troubleshooting: RELATES edges touching the given entities, both ends in
+        the namespace, each edge once, with source and target names."""
+        self._seed_graph(graph_store)
+        [lisbon] = graph_store.find_entities("alice", ["Lisbon"])
+        entities, relations = graph_store.entity_relations([lisbon.id], "alice", 10)
+        assert sorted((s, r.type, t) for r, s, t in relations) == [
+            ("Alice", "lives_in", "Lisbon"),
+            ("Lisbon", "in", "Portugal"),
+        ]
+        assert sorted(e.name for e in entities) == ["Alice", "Lisbon", "Portugal"]
+        assert {e.user_id for e in entities} == {"alice"}
+        assert len(graph_store.entity_relations([lisbon.id], "alice", 1)[1]) == 1
+        assert graph_store.entity_relations([lisbon.id], "bob", 10) == ([], [])
+
 
 class VectorStoreContract(StoreFixtures):
     def test_is_a_vector_store(self, vector_store: VectorStore) -> None:
@@ -371,3 +446,100 @@ class VectorStoreContract(StoreFixtures):
         with pytest.raises(HybridMemError) as caught:
             vector_store.upsert([replace(vector_record("m2", ALICE), embedding=[1.0])])
         assert type(caught.value).__module__ == "hybridmem.errors"
+
+    # -- filters and paging ------------------------------------------------------------
+
+    def _seed_metadata(self, vector_store: VectorStore) -> None:
+        from dataclasses import replace
+
+        records = []
+        for i in range(8):
+            metadata: dict[str, Any] = {"n": i, "parity": "even" if i % 2 == 0 else "odd"}
+            if i < 4:
+                metadata["flag"] = i % 2 == 0
+            if i == 7:
+                metadata = {"n": "7", "note": " spaced "}  # a string, not the number 7
+            records.append(
+                replace(vector_record(f"f{i}", ALICE, offset_seconds=i), metadata=metadata)
+            )
+        records.append(replace(vector_record("bob", BOB), metadata={"n": 1, "parity": "odd"}))
+        vector_store.upsert(records)
+
+    def _listed(self, vector_store: VectorStore, filters: dict[str, Any]) -> list[int]:
+        found = vector_store.list_scope(ALICE, None, filters=parse_filters(filters))
+        return sorted(_index(r.id) for r in found)
+
+    def test_filters_every_operator(self, vector_store: VectorStore) -> None:
+        """Troubleshooting: translate each operator of hybridmem.filters into the
+        store's own filter, ANDed with the scope; numbers compare as numbers."""
+        self._seed_metadata(vector_store)
+        assert self._listed(vector_store, {"parity": "even"}) == [0, 2, 4, 6]
+        assert self._listed(vector_store, {"n": {"$eq": 3}}) == [3]
+        assert self._listed(vector_store, {"n": {"$gt": 4}}) == [5, 6]
+        assert self._listed(vector_store, {"n": {"$gte": 4, "$lt": 6}}) == [4, 5]
+        assert self._listed(vector_store, {"n": {"$lte": 1}}) == [0, 1]
+        assert self._listed(vector_store, {"n": {"$in": [1, 5, 70]}}) == [1, 5]
+        assert self._listed(vector_store, {"parity": "odd", "n": {"$nin": [1, 3]}}) == [5]
+        # f7 has no parity: $ne matches it, as in MongoDB.
+        assert self._listed(vector_store, {"parity": {"$ne": "odd"}}) == [0, 2, 4, 6, 7]
+
+    def test_filters_keep_types_apart_and_treat_missing_keys(
+        self, vector_store: VectorStore
+    ) -> None:
+        """Troubleshooting: a boolean never equals a number, "7" never equals 7,
+        strings match exactly (white space included); a record without the key
+        matches only $ne and $nin."""
+        self._seed_metadata(vector_store)
+        assert self._listed(vector_store, {"flag": True}) == [0, 2]
+        assert self._listed(vector_store, {"flag": 1}) == []
+        assert self._listed(vector_store, {"n": "7"}) == [7]
+        assert self._listed(vector_store, {"n": 7}) == []
+        assert self._listed(vector_store, {"note": " spaced "}) == [7]
+        assert self._listed(vector_store, {"note": "spaced"}) == []
+        assert self._listed(vector_store, {"flag": {"$ne": True}}) == [1, 3, 4, 5, 6, 7]
+        assert self._listed(vector_store, {"missing": {"$nin": ["x"]}}) == list(range(8))
+        assert self._listed(vector_store, {"missing": "x"}) == []
+
+    def test_filters_on_timestamps(self, vector_store: VectorStore) -> None:
+        """Troubleshooting: created_at and updated_at are the record's own
+        timestamps, compared as instants."""
+        from datetime import timedelta
+
+        from hybridmem.testing.builders import BASE_TIME
+
+        self._seed_metadata(vector_store)
+        since = (BASE_TIME + timedelta(seconds=5)).isoformat()
+        assert self._listed(vector_store, {"created_at": {"$gte": since}}) == [5, 6, 7]
+        assert self._listed(vector_store, {"updated_at": {"$lt": since}}) == [0, 1, 2, 3, 4]
+
+    def test_search_filters_before_the_limit(self, vector_store: VectorStore) -> None:
+        """Troubleshooting: the filter must narrow the candidates inside the query;
+        filtering a top-k afterwards returns fewer hits than asked for."""
+        self._seed_metadata(vector_store)
+        hits = vector_store.search(
+            embedding("f0"), ALICE, 2, filters=parse_filters({"parity": "odd", "n": {"$gt": 2}})
+        )
+        assert sorted(_index(r.id) for r, _ in hits) == [3, 5]
+        assert (
+            vector_store.search(embedding("f0"), ALICE, 2, filters=parse_filters({"n": 99})) == []
+        )
+
+    def test_list_scope_pages_by_offset(self, vector_store: VectorStore) -> None:
+        """Troubleshooting: order by created_at descending, then id; skip ``offset``
+        after filtering; pages neither repeat nor skip a record."""
+        self._seed_metadata(vector_store)
+        pages = [vector_store.list_scope(ALICE, 3, offset=o) for o in (0, 3, 6, 9)]
+        walked = [_index(r.id) for page in pages for r in page]
+        assert walked == [7, 6, 5, 4, 3, 2, 1, 0]
+        even = vector_store.list_scope(
+            ALICE, 2, filters=parse_filters({"parity": "even"}), offset=1
+        )
+        assert [_index(r.id) for r in even] == [4, 2]
+
+
+def _index(record_id: str) -> int:
+    """The i of a record built by ``vector_record(f"f{i}")``."""
+    for i in range(8):
+        if memory_id(f"f{i}") == record_id:
+            return i
+    return -1

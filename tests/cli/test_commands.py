@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from hybridmem import HybridStore
 from hybridmem.cli import EXIT_ERROR, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, app
+from hybridmem.demo_data import ANSWER, QUESTION
 from hybridmem.embedder import HashingEmbedder
 from tests.cli.conftest import seed
 from tests.server.live import HYBRIDMEM
@@ -129,5 +130,5 @@ def test_demo_runs_on_the_embedded_default(tmp_path: Path) -> None:
     assert result.exit_code == EXIT_OK, result.output
     assert "other users untouched: yes" in result.stdout
     assert "orphans after erasure (reconcile): 0" in result.stdout
-    # The toy embedder is good enough for the demo's one search.
-    assert "'where does Alice live' → 'Alice lives in Lisbon" in " ".join(result.stdout.split())
+    # The demo embeds with wordllama and finds a memory by meaning alone.
+    assert f"{QUESTION!r} → {ANSWER!r}" in " ".join(result.stdout.split())

@@ -36,6 +36,9 @@ def write_config(
     graph: dict[str, Any] | None = None,
 ) -> Path:
     lines = [f"data_dir = {_toml_value(str(data_dir))}"]
+    # These tests were written against the 64-dimension placeholder: pin it, so
+    # the default (wordllama, when installed) does not change their vectors.
+    lines += ["[embedder]", 'provider = "hashing"']
     if graph is not None:
         lines.append("[graph]")
         lines += [f"{k} = {_toml_value(v)}" for k, v in graph.items()]

@@ -98,6 +98,14 @@ class KuzuDatabase:
             except RuntimeError as exc:
                 raise self._translate(exc) from None
 
+    def create_function(self, name: str, udf: Any, params: Sequence[str], returns: str) -> None:
+        """Register a Python function callable from this database's queries."""
+        with self._lock:
+            try:
+                self._conn.create_function(name, udf, list(params), returns)
+            except RuntimeError as exc:
+                raise self._translate(exc) from None
+
     def scalar(self, query: str, params: Mapping[str, Any] | None = None) -> int:
         found = self.rows(query, params)
         return int(found[0][0]) if found else 0

@@ -12,11 +12,11 @@ from hybridmem.records import (
     GraphDeleteCounts,
     MemoryGraph,
     MemoryNode,
-    RelationRecord,
     RelationWithNames,
     graph_rows,
 )
 from hybridmem_kuzu._database import KuzuFileStore
+from hybridmem_kuzu._graph_reads import KuzuGraphReads, _relation
 from hybridmem_kuzu._scope import outside_scope, scope_keys, scope_match, scope_params
 from hybridmem_kuzu._time import from_text, to_text
 
@@ -78,22 +78,7 @@ def _protected(ids: Sequence[str]) -> dict[str, list[str]]:
     return {"protected": list(ids) or [""]}
 
 
-def _relation(row: Sequence[Any]) -> RelationWithNames:
-    record = RelationRecord(
-        id=row[0],
-        type=row[1],
-        source_id=row[2],
-        target_id=row[3],
-        memory_id=row[4],
-        user_id=row[5],
-        agent_id=row[6],
-        run_id=row[7],
-        created_at=from_text(row[8]),
-    )
-    return RelationWithNames(record, row[9], row[10])
-
-
-class KuzuGraphStore(KuzuFileStore):
+class KuzuGraphStore(KuzuGraphReads, KuzuFileStore):
     name = "Kuzu graph store"
 
     def _prepare(self) -> None:

@@ -13,9 +13,11 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from hybridmem.errors import DimensionMismatchError
+from hybridmem.filters import Filters
 from hybridmem.models import Scope
 from hybridmem.records import VectorRecord
 from hybridmem_kuzu._database import KuzuFileStore
+from hybridmem_kuzu._filters import FILTER_FUNCTION, filter_params, matches_row
 from hybridmem_kuzu._scope import scope_keys, scope_match
 from hybridmem_kuzu._time import from_text, to_text
 
@@ -50,6 +52,9 @@ class KuzuVectorStore(KuzuFileStore):
 
     def _prepare(self) -> None:
         self._db.rows(_META)
+        # Filters run inside the query (before ORDER BY … LIMIT) as a function of
+        # the row's metadata and timestamps; Kuzu has no JSON functions offline.
+        self._db.create_function(FILTER_FUNCTION, matches_row, ["STRING"] * 4, "BOOL")
         rows = self._db.rows("MATCH (x:VMeta {key: 'dimension'}) RETURN x.value")
         # The vector column is a fixed-size array, so its table is created on the
         # first write, when the dimension is known.
@@ -196,28 +201,51 @@ class KuzuVectorStore(KuzuFileStore):
         clause, params = scope_match(scope, "v", "Vec", "VScope", "VIN_SCOPE")
         return self._db.scalar(f"{clause} RETURN count(v)", params)
 
-    def list_scope(self, scope: Scope, limit: int | None) -> list[VectorRecord]:
+    def _filtered(self, scope: Scope, filters: Filters | None) -> tuple[str, dict[str, object]]:
+        clause, params = scope_match(scope, "v", "Vec", "VScope", "VIN_SCOPE")
+        bound: dict[str, object] = dict(params)
+        if filters is not None:
+            joiner = " AND " if " WHERE " in clause else " WHERE "
+            clause += f"{joiner}{FILTER_FUNCTION}(v.metadata, v.created_at, v.updated_at, $filters)"
+            bound.update(filter_params(filters))
+        return clause, bound
+
+    def list_scope(
+        self,
+        scope: Scope,
+        limit: int | None,
+        *,
+        filters: Filters | None = None,
+        offset: int = 0,
+    ) -> list[VectorRecord]:
         if self._dimension is None:
             return []
-        clause, params = scope_match(scope, "v", "Vec", "VScope", "VIN_SCOPE")
-        query = f"{clause} RETURN {_FIELDS} ORDER BY v.created_at DESC, v.id"
-        bound: dict[str, object] = dict(params)
+        clause, bound = self._filtered(scope, filters)
+        # SKIP costs no more than the ORDER BY, which reads the whole (filtered)
+        # scope for any page anyway.
+        query = f"{clause} RETURN {_FIELDS} ORDER BY v.created_at DESC, v.id SKIP $offset"
+        bound["offset"] = offset
         if limit is not None:
             query += " LIMIT $limit"
             bound["limit"] = limit
         return [_record(row) for row in self._db.rows(query, bound)]
 
     def search(
-        self, embedding: Sequence[float], scope: Scope, limit: int
+        self,
+        embedding: Sequence[float],
+        scope: Scope,
+        limit: int,
+        *,
+        filters: Filters | None = None,
     ) -> list[tuple[VectorRecord, float]]:
         if self._dimension is None:
             return []
         self._check_dimension(embedding)
-        clause, params = scope_match(scope, "v", "Vec", "VScope", "VIN_SCOPE")
+        clause, bound = self._filtered(scope, filters)
         rows = self._db.rows(
             f"{clause} WITH v, array_cosine_similarity(v.embedding, CAST($q AS {self._array}))"
             f" AS score RETURN {_FIELDS}, score ORDER BY score DESC, v.id LIMIT $limit",
-            {**params, "q": list(embedding), "limit": limit},
+            {**bound, "q": list(embedding), "limit": limit},
         )
         return [(_record(row), float(row[10])) for row in rows]
 

@@ -31,6 +31,7 @@ from hybridmem.records import (
     RelationWithNames,
     graph_rows,
 )
+from hybridmem_neo4j._graph_reads import Neo4jGraphReads
 from hybridmem_neo4j.legacy import LEGACY_SCHEMA_NAMES, MIGRATE_COMMAND
 from hybridmem_neo4j.names import DEFAULT_LABEL_PREFIX, Names
 
@@ -82,7 +83,7 @@ def _time(value: Any) -> datetime:
     return native if native.tzinfo else native.replace(tzinfo=UTC)
 
 
-class Neo4jGraphStore:
+class Neo4jGraphStore(Neo4jGraphReads):
     name = "Neo4j graph store"
 
     def __init__(
@@ -385,6 +386,9 @@ class Neo4jGraphStore:
             )
             for r in self._ours("relation", _RELATION_FIELDS, rows)
         ]
+
+    def _stamp(self, value: Any) -> datetime:
+        return _time(value)
 
     def _ours(self, kind: str, fields: str, rows: list[list[Any]]) -> list[list[Any]]:
         """Rows whose last column is the element id, without it; a row that lacks one of

@@ -33,8 +33,17 @@ from hybridmem.errors import (
     StoreError,
     StoreUnavailableError,
 )
+from hybridmem.filters import Filters
 from hybridmem.models import Scope
 from hybridmem.records import VectorRecord
+from hybridmem_weaviate._filters import (
+    UPDATED_KEY,
+    Never,
+    metadata_properties,
+    property_for,
+    referenced,
+    translate,
+)
 
 T = TypeVar("T")
 
@@ -84,6 +93,8 @@ _SCHEMA = [
     # Filterable: list_scope pages through a scope newest first by created_at.
     Property(name="created_at", data_type=DataType.DATE, index_filterable=True),
     _stored_property("updated_at", DataType.DATE),
+    # Filters on updated_at (the property above is stored, not indexed).
+    Property(name=UPDATED_KEY, data_type=DataType.DATE, index_filterable=True),
 ]
 
 
@@ -195,6 +206,9 @@ class WeaviateVectorStore:
             )
 
         self._connect = connect
+        #: Property names the collection has (metadata filters need to know).
+        self._properties: set[str] = set()
+        self._schema_lock = threading.Lock()
         self._client = self._call(connect)
         try:
             self._ensure_collection()
@@ -360,6 +374,11 @@ class WeaviateVectorStore:
                     f" but its property {key!r} is not a filterable FIELD-tokenized text; scope"
                     " filters on it would not be exact. Use another collection name."
                 )
+        if UPDATED_KEY not in properties:
+            # A collection made before updated_at filters existed.
+            self._add_properties(
+                [Property(name=UPDATED_KEY, data_type=DataType.DATE, index_filterable=True)]
+            )
         strategy = config.replication_config.deletion_strategy
         if strategy != ReplicationDeletionStrategy.DELETE_ON_CONFLICT:
             # Without it a replica that missed an erasure can resurrect the object.
@@ -373,9 +392,35 @@ class WeaviateVectorStore:
         """The collection's own replication factor and shard count win over the
         configured ones: they are what an erasure has to reach."""
         config = self._coll.config.get()
+        self._properties = {p.name for p in config.properties}
         self._replication_factor = int(config.replication_config.factor)
         self._shards = int(config.sharding_config.actual_count) if config.sharding_config else 1
         return config
+
+    def _add_properties(self, properties: list[Property]) -> None:
+        """Create properties the collection lacks, before an object needs them:
+        auto-schema would index a text by word and lose exact matching."""
+        with self._schema_lock:
+            for prop in properties:
+                if prop.name in self._properties:
+                    continue
+                try:
+                    self._call(lambda prop=prop: self._coll.config.add_property(prop))  # type: ignore[misc]
+                except StoreError as exc:
+                    if "already exists" not in str(exc):
+                        raise
+                self._properties.add(prop.name)
+
+    def _where(self, scope: Scope, filters: Filters | None) -> Any:
+        """Scope and filters as one Weaviate filter; raises Never when nothing matches."""
+        where = _scope_filter(scope)
+        if filters is None:
+            return where
+        if referenced(filters) - self._properties:
+            # Another process may have added it since: look before concluding.
+            self._call(self._read_layout)
+        extra = translate(filters, self._properties)
+        return where if extra is None else where & extra
 
     # -- writes ---------------------------------------------------------------------
 
@@ -385,6 +430,8 @@ class WeaviateVectorStore:
         dims = {len(r.embedding) for r in records}
         if len(dims) > 1:
             raise DimensionMismatchError(f"embeddings of different lengths in one batch: {dims}")
+        wanted = {name for r in records for name in metadata_properties(r.metadata)}
+        self._add_properties([property_for(n) for n in sorted(wanted - self._properties)])
         objects = []
         for r in records:
             properties: dict[str, Any] = {
@@ -393,6 +440,8 @@ class WeaviateVectorStore:
                 "metadata": json.dumps(r.metadata),
                 "created_at": r.created_at,
                 "updated_at": r.updated_at,
+                UPDATED_KEY: r.updated_at,
+                **metadata_properties(r.metadata),
             }
             for name, value in r.scope.terms():
                 properties[name] = value
@@ -486,14 +535,31 @@ class WeaviateVectorStore:
         )
         return int(result.total_count or 0)
 
-    def list_scope(self, scope: Scope, limit: int | None) -> list[VectorRecord]:
+    def list_scope(
+        self,
+        scope: Scope,
+        limit: int | None,
+        *,
+        filters: Filters | None = None,
+        offset: int = 0,
+    ) -> list[VectorRecord]:
         """Newest first, paged by (created_at, id): one query may return at most
-        QUERY_MAXIMUM_RESULTS objects, and a scope may hold more."""
+        QUERY_MAXIMUM_RESULTS objects, and a scope may hold more. An offset is
+        walked through by the same keyset paging (Weaviate refuses offsets past
+        QUERY_MAXIMUM_RESULTS), so its cost follows the offset."""
+        try:
+            base = self._where(scope, filters)
+        except Never:
+            return []
+        wanted = None if limit is None else offset + limit
+        return self._list(base, wanted)[offset:]
+
+    def _list(self, base: Any, limit: int | None) -> list[VectorRecord]:
         out: list[VectorRecord] = []
         cursor: datetime | None = None
         seen_at_cursor: list[str] = []
         while limit is None or len(out) < limit:
-            where = _scope_filter(scope)
+            where = base
             if cursor is not None:
                 where = where & Filter.by_property("created_at").less_or_equal(cursor)
                 if seen_at_cursor:
@@ -521,13 +587,24 @@ class WeaviateVectorStore:
         return out
 
     def search(
-        self, embedding: Sequence[float], scope: Scope, limit: int
+        self,
+        embedding: Sequence[float],
+        scope: Scope,
+        limit: int,
+        *,
+        filters: Filters | None = None,
     ) -> list[tuple[VectorRecord, float]]:
+        try:
+            where = self._where(scope, filters)
+        except Never:
+            return []
+        # Weaviate applies the filter before the HNSW search (an allow-list), so
+        # the limit counts matching records only.
         found = self._call(
             lambda: self._coll.query.near_vector(
                 near_vector=list(embedding),
                 limit=limit,
-                filters=_scope_filter(scope),
+                filters=where,
                 return_metadata=MetadataQuery(distance=True),
                 include_vector=True,
             )

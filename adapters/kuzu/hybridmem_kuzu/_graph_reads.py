@@ -1,0 +1,115 @@
+"""Graph reads on Kuzu: entities by name, the memories that mention them, neighbourhoods.
+
+Each read starts from a primary key: the user's scope node (``u\\x1f<user>``)
+for a name lookup, entity and memory ids for everything after it, and expands
+a bounded number of hops from there. Kuzu has no secondary index on names, so
+a name is found among the entities the user's memories mention: the cost
+follows the user's scope, never the store, and no other namespace is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from hybridmem.records import EntityRecord, RelationRecord, RelationWithNames, normalise_name
+from hybridmem_kuzu._database import KuzuDatabase
+from hybridmem_kuzu._scope import scope_key
+from hybridmem_kuzu._time import from_text
+
+_ENTITY = "e.id, e.name, e.type, e.user_id"
+_RELATION = (
+    "r.id, r.type, a.id, b.id, r.memory_id, r.user_id, r.agent_id, r.run_id, r.created_at,"
+    " a.name, b.name"
+)
+
+
+def _entity(row: Sequence[Any]) -> EntityRecord:
+    return EntityRecord(id=row[0], name=row[1], type=row[2], user_id=row[3])
+
+
+def _relation(row: Sequence[Any]) -> RelationWithNames:
+    record = RelationRecord(
+        id=row[0],
+        type=row[1],
+        source_id=row[2],
+        target_id=row[3],
+        memory_id=row[4],
+        user_id=row[5],
+        agent_id=row[6],
+        run_id=row[7],
+        created_at=from_text(row[8]),
+    )
+    return RelationWithNames(record, row[9], row[10])
+
+
+class KuzuGraphReads:
+    _db: KuzuDatabase
+
+    def find_entities(self, user_id: str, names: Sequence[str]) -> list[EntityRecord]:
+        wanted = {normalise_name(name) for name in names}
+        if not wanted:
+            return []
+        rows = self._db.rows(
+            "MATCH (s:Scope {key: $key})<-[:IN_SCOPE]-(m:Memory)-[:MENTIONS]->(e:Entity)"
+            f" WHERE m.id IS NOT NULL AND e.user_id = $u RETURN DISTINCT {_ENTITY}",
+            {"key": scope_key("user_id", user_id), "u": user_id},
+        )
+        return [_entity(row) for row in rows if normalise_name(row[1]) in wanted]
+
+    def mentioning_memory_ids(
+        self, entity_ids: Sequence[str], user_id: str, limit: int
+    ) -> list[tuple[str, str]]:
+        rows = self._db.each(
+            "MATCH (e:Entity {id: x.id})<-[:MENTIONS]-(m:Memory)"
+            " WHERE m.user_id = $u RETURN m.id, e.id, m.created_at",
+            [{"id": i} for i in dict.fromkeys(entity_ids)],
+            "Entity",
+            {"u": user_id},
+        )
+        rows.sort(key=lambda row: (row[2], row[0]), reverse=True)
+        return [(row[0], row[1]) for row in rows[:limit]]
+
+    def memory_entities(self, memory_ids: Sequence[str]) -> dict[str, list[EntityRecord]]:
+        rows = self._db.each(
+            f"MATCH (m:Memory {{id: x.id}})-[:MENTIONS]->(e:Entity) RETURN m.id, {_ENTITY}",
+            [{"id": i} for i in dict.fromkeys(memory_ids)],
+            "Memory",
+        )
+        out: dict[str, list[EntityRecord]] = {i: [] for i in memory_ids}
+        for row in rows:
+            if row[1] is not None:
+                out[row[0]].append(_entity(row[1:]))
+        return out
+
+    def entity_relations(
+        self, entity_ids: Sequence[str], user_id: str, limit: int
+    ) -> tuple[list[EntityRecord], list[RelationWithNames]]:
+        if not entity_ids:
+            return [], []
+        # Kuzu matches an undirected pattern once per direction: bind the
+        # direction explicitly so each edge is read once per side.
+        rows: list[list[Any]] = []
+        for pattern in (
+            "(a:Entity {id: x.id})-[r:RELATES]->(b:Entity)",
+            "(a:Entity)-[r:RELATES]->(b:Entity {id: x.id})",
+        ):
+            rows.extend(
+                self._db.each(
+                    f"MATCH {pattern} WHERE a.user_id = $u AND b.user_id = $u"
+                    f" AND a.id IS NOT NULL AND b.id IS NOT NULL"
+                    f" RETURN {_RELATION}, a.type, a.user_id, b.type, b.user_id LIMIT $limit",
+                    [{"id": i} for i in dict.fromkeys(entity_ids)],
+                    "Entity",
+                    {"u": user_id, "limit": limit},
+                )
+            )
+        relations: dict[str, RelationWithNames] = {}
+        entities: dict[str, EntityRecord] = {}
+        for row in rows:
+            relation = _relation(row)
+            relations.setdefault(relation[0].id, relation)
+            entities.setdefault(row[2], EntityRecord(row[2], row[9], row[11], row[12]))
+            entities.setdefault(row[3], EntityRecord(row[3], row[10], row[13], row[14]))
+        ordered = sorted(relations.values(), key=lambda r: (r[0].created_at, r[0].id))
+        return list(entities.values()), ordered[:limit]
