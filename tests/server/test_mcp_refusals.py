@@ -21,6 +21,7 @@ VALID: dict[str, dict[str, Any]] = {
     "add_memory": {"text": "a fact", "user_id": "alice", "agent_id": "A"},
     "search_memories": {"query": "fact", "user_id": "alice"},
     "list_memories": {"user_id": "alice"},
+    "neighbors": {"name": "Lisbon", "user_id": "alice"},
     "delete_memory": {"memory_id": "00000000-0000-4000-8000-000000000000"},
     "delete_all_memories": {"user_id": "alice", "agent_id": "A", "dry_run": True},
 }
