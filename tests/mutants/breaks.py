@@ -89,16 +89,6 @@ def neo4j_names_unprefixed() -> None:
     names.Names._quoted = lambda self, suffix: f"`{suffix}`"  # type: ignore[method-assign]
 
 
-def neo4j_unused_ignores_whose_edges() -> None:
-    """An entity counts as used while any relationship touches it, another
-    application's included (so reconcile and delete never remove it)."""
-    import hybridmem_neo4j.names as names
-
-    names.Names.unused = (  # type: ignore[method-assign]
-        lambda self, var="e": f"NOT EXISTS {{ ({var})--() }}"
-    )
-
-
 def weaviate_scope_first_part_only() -> None:
     """Weaviate filters on the first scope part only."""
     import hybridmem_weaviate.vector as vector
@@ -130,12 +120,22 @@ def weaviate_scope_key_trims() -> None:
 
 
 def journal_erase_scope_too_wide() -> None:
-    """History erasure by scope keys on the user only: other agents' history loses its text."""
+    """History erasure by scope keys on the first part only (the user): other agents'
+    and runs' history loses its text too."""
     import hybridmem.journal as journal
+    from hybridmem.models import Scope
 
-    journal._SCOPE_CONDITION.update(
-        agent_id="(agent_id = :agent_id OR 1)", run_id="(run_id = :run_id OR 1)"
-    )
+    def make(original: Any) -> Any:
+        def finish(self: Any, op_id: str, counts: Any = None, **kwargs: Any) -> None:
+            scope = kwargs.get("erase_scope")
+            if scope is not None and len(scope.parts()) > 1:
+                first, value = next(iter(scope.parts().items()))
+                kwargs["erase_scope"] = Scope(**{first: value})
+            original(self, op_id, counts, **kwargs)
+
+        return finish
+
+    _replace(journal.Journal, "finish", make)
 
 
 # -- bound API keys ---------------------------------------------------------------------

@@ -57,7 +57,7 @@ _ROWS = [
         "scope isolation: Kuzu vectors",
         breaks.kuzu_vector_scope_narrowest_part_only,
         f"{CONTRACT_KUZU}::TestKuzuVectorStore::test_delete_scope_in_small_batches_removes_all",
-        f"{DELETE_ALL}::test_delete_all_erases_scope_and_keeps_everything_else",
+        "tests/integration/test_scope_isolation.py",
     ),
     _row(
         "scope isolation: Neo4j graph",
@@ -68,12 +68,6 @@ _ROWS = [
     _row(
         "Neo4j: a store touches only its own labels in a shared database (issue 15)",
         breaks.neo4j_names_unprefixed,
-        "tests/integration/test_shared_neo4j.py::test_one_store_touches_only_its_own_data_in_a_shared_database",
-        pair=NEO4J,
-    ),
-    _row(
-        "Neo4j: another application's edges never keep or hide our orphans (issue 15)",
-        breaks.neo4j_unused_ignores_whose_edges,
         "tests/integration/test_shared_neo4j.py::test_one_store_touches_only_its_own_data_in_a_shared_database",
         pair=NEO4J,
     ),
