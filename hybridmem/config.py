@@ -8,7 +8,7 @@ example ``HYBRIDMEM_GRAPH__PROVIDER=neo4j``), then a TOML file.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +88,28 @@ class ServerConfig(BaseModel):
     #: Bind a non-loopback host with no API key configured. Off: anyone who can
     #: reach the port could erase every memory.
     allow_unauthenticated: bool = False
+    #: The largest request body accepted, in bytes; a larger one is answered 413.
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+
+    @field_validator("api_keys")
+    @classmethod
+    def _unique(cls, keys: tuple[ApiKeyConfig, ...]) -> tuple[ApiKeyConfig, ...]:
+        check_unique_keys(keys)
+        return keys
+
+
+def check_unique_keys(keys: Sequence[ApiKeyConfig]) -> None:
+    """The same key listed twice would authenticate as whichever entry comes first (an
+    entry meant to be bound to one user could be the admin one): refuse it at start."""
+    seen: dict[str, int] = {}
+    for index, entry in enumerate(keys):
+        first = seen.setdefault(entry.key.get_secret_value(), index)
+        if first != index:
+            names = [keys[i].name or f"#{i + 1}" for i in (first, index)]
+            raise ValueError(
+                f"api_keys entries {first + 1} ({names[0]}) and {index + 1} ({names[1]})"
+                " have the same key; each entry needs a key of its own"
+            )
 
 
 class EmbedderConfig(BaseModel):

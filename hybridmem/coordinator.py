@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from datetime import datetime
 
-from hybridmem.errors import HybridMemError
+from hybridmem.errors import HybridMemError, NotFoundError
 from hybridmem.faults import FaultHook
 from hybridmem.journal import HistoryEntry, Journal, PendingOperation, now
 from hybridmem.models import (
@@ -41,6 +41,9 @@ from hybridmem.plan import DELETE_MESSAGE, DeletionPlan, DeletionTally, preview
 from hybridmem.ports import GraphStore, VectorStore
 from hybridmem.records import MemoryGraph, VectorRecord, text_hash
 from hybridmem.scope_locks import ScopeLocks
+
+#: The operation id of a delete that found nothing to delete: nothing was journaled.
+NO_OPERATION = "none"
 
 
 class Coordinator:
@@ -87,7 +90,8 @@ class Coordinator:
     # -- add / update / delete ----------------------------------------------------
 
     def add(self, record: VectorRecord, graph: MemoryGraph) -> None:
-        with self.locks.records(record.scope):
+        # Claimed with its id: a delete(id) of a half-written add waits for it to finish.
+        with self.locks.records(record.scope, record.id):
             self._add(record, graph)
 
     def _add(self, record: VectorRecord, graph: MemoryGraph) -> None:
@@ -125,19 +129,34 @@ class Coordinator:
         self._fault("add.rollback.graph_deleted")
         self.journal.finish(op_id, {"rolled_back": 1})
 
-    def update(self, old: VectorRecord, new: VectorRecord) -> None:
-        payload = {
-            "old_text": old.text,
-            "text": new.text,
-            "embedding": new.embedding,
-            "metadata": new.metadata,
-            "updated_at": new.updated_at.isoformat(),
-        }
-        with self.locks.records(old.scope):
+    def update(
+        self, memory_id: str, scope: Scope, change: Callable[[VectorRecord], VectorRecord]
+    ) -> VectorRecord:
+        """Apply ``change`` to the memory as it is *under the claim* and write the result.
+
+        The caller looked ``scope`` up without the claim (a memory's scope never
+        changes); what it read may have been erased since, so the memory is read
+        again here. Gone: NotFoundError, and nothing is written anywhere.
+        """
+        with self.locks.records(scope, memory_id):
+            # Erasures delete the vector first, so a memory they touched has none.
+            found = self.vector.get([memory_id])
+            if not found:
+                raise NotFoundError(f"memory {memory_id} not found")
+            old = found[0]
+            new = change(old)
+            payload = {
+                "old_text": old.text,
+                "text": new.text,
+                "embedding": new.embedding,
+                "metadata": new.metadata,
+                "updated_at": new.updated_at.isoformat(),
+            }
             op_id = self.journal.begin("update", scope=old.scope, memory_id=old.id, payload=payload)
             with self._operation(op_id):
                 self._fault("update.journaled")
                 self._apply_update(op_id, old.text, new)
+            return new
 
     def _apply_update(self, op_id: str, old_text: str, new: VectorRecord) -> None:
         self.vector.upsert([new])
@@ -155,7 +174,14 @@ class Coordinator:
 
     def delete(self, memory_id: str, scope: Scope) -> DeleteResult:
         started = time.monotonic()
-        with self.locks.records(scope):
+        with self.locks.records(scope, memory_id):
+            if not self.vector.existing_ids([memory_id]) and not self.graph.existing_memory_ids(
+                [memory_id]
+            ):
+                # Already gone (maybe erased while we waited for the claim): nothing to
+                # journal, no store write that could touch a record, no history event.
+                plan = DeletionPlan(NO_OPERATION, scope, 1)
+                return plan.result(time.monotonic() - started, message=DELETE_MESSAGE)
             op_id = self.journal.begin("delete", scope=scope, memory_id=memory_id)
             with self._operation(op_id):
                 self._fault("delete.journaled")
@@ -334,7 +360,7 @@ class Coordinator:
 
     def _claim_for(self, op: PendingOperation) -> AbstractContextManager[None]:
         if op.kind in ("add", "update", "delete"):
-            return self.locks.records(op.scope)
+            return self.locks.records(op.scope, op.memory_id)
         if op.kind == "delete_all":
             return self.locks.erase(op.scope)
         return self.locks.everything()

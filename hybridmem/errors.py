@@ -28,6 +28,10 @@ class InvalidScopeError(ValidationError):
         self.reason = reason
 
 
+class RequestTooLargeError(ValidationError):
+    """A request body is larger than the server's ``max_body_bytes`` (HTTP 413)."""
+
+
 class MissingScopeError(ValidationError):
     """No scope id was given where at least one is required."""
 

@@ -9,14 +9,27 @@ without a scope answers with the well-known "At least one filter is required…"
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
+import anyio
 from mcp.server.mcpserver import MCPServer
-from mcp_types import CallToolResult, TextContent
-from pydantic import BaseModel, TypeAdapter
+from mcp.server.mcpserver.context import Context
+from mcp.server.stdio import stdio_server
+from mcp.shared.message import SessionMessage
+from mcp_types import (
+    PARSE_ERROR,
+    CallToolResult,
+    ErrorData,
+    InputRequiredResult,
+    JSONRPCError,
+    TextContent,
+)
+from pydantic import BaseModel, StrictBool, StrictFloat, StrictInt, TypeAdapter
+from pydantic import ValidationError as PydanticValidationError
 
 from hybridmem.embedder import Embedder
 from hybridmem.errors import HybridMemError
@@ -52,13 +65,17 @@ class HitView(BaseModel):
     score: float
 
 
+def _refusal(message: str) -> CallToolResult:
+    return CallToolResult(content=[TextContent(type="text", text=message)], is_error=True)
+
+
 def _answer(action: Callable[[], Any]) -> CallToolResult:
     """The tool's result; a hybridmem error becomes an is_error result carrying exactly
     the in-process message (a raised ToolError would be prefixed by the SDK)."""
     try:
         value = action()
     except (HybridMemError, ValueError) as exc:
-        return CallToolResult(content=[TextContent(type="text", text=str(exc))], is_error=True)
+        return _refusal(str(exc))
     data = TypeAdapter(Any).dump_python(value, mode="json")
     # Lists travel wrapped, as the SDK wraps a list-returning tool's output schema.
     structured = data if isinstance(data, dict) else {"result": data}
@@ -67,14 +84,98 @@ def _answer(action: Callable[[], Any]) -> CallToolResult:
     )
 
 
+def _unparsable_request_answer(item: Exception) -> JSONRPCError | None:
+    """The error answer to a request line the SDK could not parse, if it names an id.
+
+    The SDK parses each stdio line with pydantic's JSON parser, which refuses a lone
+    surrogate escape (``"\\udc00"``, valid JSON) where Python's json accepts it; the SDK
+    then drops the line, so the client waits forever for its answer. Python's
+    parser finds the request's id, and the client gets a parse error for it.
+    """
+    if not isinstance(item, PydanticValidationError) or not item.errors():
+        return None
+    line = item.errors()[0].get("input")
+    try:
+        request = json.loads(line) if isinstance(line, str) else None
+    except ValueError:
+        return None
+    request_id = request.get("id") if isinstance(request, dict) else None
+    if isinstance(request_id, bool) or not isinstance(request_id, (int, str)):
+        return None
+    reason = item.errors()[0].get("msg", "invalid JSON")
+    return JSONRPCError(
+        jsonrpc="2.0",
+        id=request_id,
+        error=ErrorData(code=PARSE_ERROR, message=f"invalid request: {reason}"),
+    )
+
+
+_Tool = TypeVar("_Tool", bound=Callable[..., Any])
+
+
+class _MemoryServer(MCPServer[Any]):
+    """MCPServer that refuses unknown tool arguments (the SDK would drop them silently:
+    a misspelt ``agnt_id`` turned an agent's erasure into its whole user's), and that
+    answers every request line, even one the SDK cannot parse."""
+
+    def __init__(self) -> None:
+        super().__init__(name="hybridmem", instructions=INSTRUCTIONS)
+        self.parameters: dict[str, tuple[str, ...]] = {}
+
+    def memory_tool(self, fn: _Tool) -> _Tool:
+        self.parameters[fn.__name__] = tuple(inspect.signature(fn).parameters)
+        return self.tool(structured_output=True)(fn)
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        declared = self.parameters.get(name)
+        unknown = sorted(set(arguments) - set(declared)) if declared is not None else []
+        if unknown and declared is not None:
+            return _refusal(
+                f"invalid {unknown[0]}: unknown argument{'s' if len(unknown) > 1 else ''}"
+                f" {', '.join(map(repr, unknown))} of {name} (it takes {', '.join(declared)})"
+            )
+        return await super().call_tool(name, arguments, context)
+
+    async def run_stdio_async(self) -> None:
+        async with stdio_server() as (read_stream, write_stream):
+            send, receive = anyio.create_memory_object_stream[SessionMessage | Exception](0)
+
+            async def answer_unparsable() -> None:
+                async with send:
+                    async for item in read_stream:
+                        answer = (
+                            _unparsable_request_answer(item)
+                            if isinstance(item, Exception)
+                            else None
+                        )
+                        if answer is not None:
+                            await write_stream.send(SessionMessage(answer))
+                        else:
+                            await send.send(item)
+
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(answer_unparsable)
+                await self._lowlevel_server.run(
+                    receive, write_stream, self._lowlevel_server.create_initialization_options()
+                )
+                tasks.cancel_scope.cancel()
+
+
 def build_mcp(store: HybridStore, embedder: Embedder) -> MCPServer[Any]:
-    """The MCP server with the memory tools over ``store``; the caller runs and closes it."""
-    server: MCPServer[Any] = MCPServer(name="hybridmem", instructions=INSTRUCTIONS)
+    """The MCP server with the memory tools over ``store``; the caller runs and closes it.
+
+    Arguments are typed strictly (StrictFloat, StrictInt, StrictBool), so the SDK
+    never coerces ``true`` or ``"1"`` into a number the shared validators would
+    accept: they are refused, as the Python API refuses them.
+    """
+    server = _MemoryServer()
 
     def vector(text: str, embedding: list[float] | None) -> list[float]:
         return embedding if embedding is not None else embedder.embed(text)
 
-    @server.tool(structured_output=True)
+    @server.memory_tool
     def add_memory(
         text: str,
         user_id: str | None = None,
@@ -83,7 +184,7 @@ def build_mcp(store: HybridStore, embedder: Embedder) -> MCPServer[Any]:
         metadata: dict[str, Any] | None = None,
         entities: list[dict[str, str]] | None = None,
         relations: list[dict[str, str]] | None = None,
-        embedding: list[float] | None = None,
+        embedding: list[StrictFloat] | None = None,
     ) -> Annotated[CallToolResult, MemoryView]:
         """Store a memory for a scope (at least one of user_id, agent_id, run_id).
 
@@ -106,14 +207,14 @@ def build_mcp(store: HybridStore, embedder: Embedder) -> MCPServer[Any]:
             )
         )
 
-    @server.tool(structured_output=True)
+    @server.memory_tool
     def search_memories(
         query: str,
         user_id: str | None = None,
         agent_id: str | None = None,
         run_id: str | None = None,
-        limit: int = 10,
-        embedding: list[float] | None = None,
+        limit: StrictInt = 10,
+        embedding: list[StrictFloat] | None = None,
     ) -> Annotated[CallToolResult, list[HitView]]:
         """The memories of a scope closest to ``query``, best first (score: cosine similarity)."""
         return _answer(
@@ -129,12 +230,12 @@ def build_mcp(store: HybridStore, embedder: Embedder) -> MCPServer[Any]:
             ]
         )
 
-    @server.tool(structured_output=True)
+    @server.memory_tool
     def list_memories(
         user_id: str | None = None,
         agent_id: str | None = None,
         run_id: str | None = None,
-        limit: int | None = None,
+        limit: StrictInt | None = None,
     ) -> Annotated[CallToolResult, list[MemoryView]]:
         """Every memory of a scope (at least one of user_id, agent_id, run_id)."""
         return _answer(
@@ -146,17 +247,17 @@ def build_mcp(store: HybridStore, embedder: Embedder) -> MCPServer[Any]:
             ]
         )
 
-    @server.tool(structured_output=True)
+    @server.memory_tool
     def delete_memory(memory_id: str) -> Annotated[CallToolResult, DeleteResult]:
         """Erase one memory from both stores (and its text from history)."""
         return _answer(lambda: store.delete(memory_id))
 
-    @server.tool(structured_output=True)
+    @server.memory_tool
     def delete_all_memories(
         user_id: str | None = None,
         agent_id: str | None = None,
         run_id: str | None = None,
-        dry_run: bool = False,
+        dry_run: StrictBool = False,
     ) -> Annotated[CallToolResult, DeleteResult]:
         """Erase everything a scope owns from both stores; a scope is required.
 

@@ -5,9 +5,11 @@ lose its vector to the erasure's final sweep after its node is written (a
 half-memory), and two overlapping erasures race each other's counts. So each
 mutation claims what it may touch before it starts:
 
-* ``records(scope)`` — add, update or delete of memories of one scope. Such
-  claims never conflict with each other (they touch different memory ids, or
-  the same id idempotently).
+* ``records(scope, memory_id)`` — add, update or delete of one memory of one
+  scope. Two such claims conflict only when they name the same memory id: an
+  update and a delete of one memory run one after the other (otherwise the
+  update, having read the memory, could write it back after the delete), while
+  adds and changes of different memories run together.
 * ``erase(filter)`` — delete_all. Conflicts with a records claim whose scope the
   filter matches, and with an erase whose filter could match a common record.
 * ``everything()`` — reset and reconcile(fix): conflicts with every claim.
@@ -39,6 +41,7 @@ class _Claim:
     kind: ClaimKind
     scope: Scope
     ticket: int
+    memory_id: str | None = None
 
 
 def _overlap(a: Scope, b: Scope) -> bool:
@@ -51,7 +54,7 @@ def conflicts(a: _Claim, b: _Claim) -> bool:
     if "everything" in (a.kind, b.kind):
         return True
     if a.kind == "records" and b.kind == "records":
-        return False
+        return a.memory_id is not None and a.memory_id == b.memory_id
     if a.kind == "erase" and b.kind == "erase":
         return _overlap(a.scope, b.scope)
     erase, records = (a, b) if a.kind == "erase" else (b, a)
@@ -74,9 +77,9 @@ class ScopeLocks:
         )
 
     @contextmanager
-    def _claim(self, kind: ClaimKind, scope: Scope) -> Iterator[None]:
+    def _claim(self, kind: ClaimKind, scope: Scope, memory_id: str | None = None) -> Iterator[None]:
         with self._cond:
-            claim = _Claim(kind, scope, next(self._tickets))
+            claim = _Claim(kind, scope, next(self._tickets), memory_id)
             self._waiting.append(claim)
             try:
                 self._cond.wait_for(lambda: self._admissible(claim))
@@ -92,8 +95,8 @@ class ScopeLocks:
                 self._active.remove(claim)
                 self._cond.notify_all()
 
-    def records(self, scope: Scope) -> AbstractContextManager[None]:
-        return self._claim("records", scope)
+    def records(self, scope: Scope, memory_id: str | None = None) -> AbstractContextManager[None]:
+        return self._claim("records", scope, memory_id)
 
     def erase(self, scope: Scope) -> AbstractContextManager[None]:
         return self._claim("erase", scope)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -173,25 +174,28 @@ class HybridStore:
         memory_id = check_memory_id(memory_id)
         if text is None and embedding is None and metadata is None:
             raise ValidationError("update needs at least one of text, embedding or metadata")
+        # Everything is validated before the first store step.
+        new_text = check_text(text) if text is not None else None
+        new_embedding = check_embedding(embedding) if embedding is not None else None
+        new_metadata = check_metadata(metadata) if metadata is not None else None
         found = self.vector.get([memory_id])
         if not found:
             raise NotFoundError(f"memory {memory_id} not found")
-        old = found[0]
-        new_text = check_text(text) if text is not None else old.text
-        new = VectorRecord(
-            id=old.id,
-            embedding=check_embedding(embedding) if embedding is not None else old.embedding,
-            text=new_text,
-            hash=text_hash(new_text),
-            user_id=old.user_id,
-            agent_id=old.agent_id,
-            run_id=old.run_id,
-            created_at=old.created_at,
-            updated_at=now(),
-            metadata=check_metadata(metadata) if metadata is not None else old.metadata,
-        )
-        self._coordinator.update(old, new)
-        return new.to_memory()
+
+        def change(old: VectorRecord) -> VectorRecord:
+            kept_text = new_text if new_text is not None else old.text
+            return replace(
+                old,
+                text=kept_text,
+                hash=text_hash(kept_text),
+                embedding=new_embedding if new_embedding is not None else old.embedding,
+                metadata=new_metadata if new_metadata is not None else old.metadata,
+                updated_at=now(),
+            )
+
+        # The coordinator reads the memory again under its scope's claim: what was
+        # read here may be erased by then, and must not be written back.
+        return self._coordinator.update(memory_id, found[0].scope, change).to_memory()
 
     def delete(self, memory_id: str) -> DeleteResult:
         """Erase one memory from both stores (and its text from history). Idempotent."""
@@ -202,6 +206,7 @@ class HybridStore:
         else:
             found = self.vector.get([memory_id])
             scope = found[0].scope if found else scope_from(required_message=None)
+        # The coordinator checks again under the claim that the memory still exists.
         return self._coordinator.delete(memory_id, scope)
 
     def delete_all(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import unicodedata
 import uuid
@@ -18,6 +19,24 @@ MAX_ID_LENGTH = 256
 #: (cosine divides by its norm).
 FLOAT32_MAX = 3.4028234663852886e38
 FLOAT32_MIN_NORMAL = 1.1754943508222875e-38
+
+#: The largest squared norm (sum of squared components) an embedding may have:
+#: both stores compute cosine in float32, and a vector whose squared norm
+#: overflows it scores wrong ([3e38] * 8 scored 1.0 against a true 0.47). So the
+#: norm is at most sqrt(FLOAT32_MAX), about 1.8e19; real embeddings are near 1.
+MAX_SQUARED_NORM = FLOAT32_MAX
+
+#: Metadata is a JSON object at most this many levels deep (the object itself is
+#: level 1, each object or list inside it one more) and at most this many bytes as
+#: UTF-8 JSON. Deeper values break serialisers (pydantic refuses ~255 levels, so a
+#: stored memory could no longer be read back over REST); larger ones belong in
+#: the text or in a store of their own.
+MAX_METADATA_DEPTH = 32
+MAX_METADATA_BYTES = 64 * 1024
+
+#: The bound on every ``limit``, for every surface (Python, REST, clients, MCP,
+#: CLI): bounds one answer, and keeps huge integers away from the query engines.
+MAX_LIMIT = 100_000
 
 #: Word for word the message of the well-known memory API, so backends that
 #: match on it keep working.
@@ -84,11 +103,24 @@ def check_memory_id(value: object) -> str:
     return str(parsed)
 
 
+def _check_encodable(parameter: str, value: str, where: str = "") -> None:
+    """Lone surrogates (``"\\udc00"`` is a valid JSON escape) cannot be written as UTF-8: a
+    store would keep them, and every later read of the record would fail to serialise."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValidationError(
+            f"invalid {parameter}: {where}contains a lone surrogate {value[exc.start]!r} at"
+            f" position {exc.start} (not UTF-8 encodable)"
+        ) from None
+
+
 def check_text(value: object, parameter: str = "text") -> str:
     if not isinstance(value, str):
         raise ValidationError(f"invalid {parameter}: must be a string, not {type(value).__name__}")
     if "\x00" in value:
         raise ValidationError(f"invalid {parameter}: contains a NUL character")
+    _check_encodable(parameter, value)
     return value
 
 
@@ -116,23 +148,75 @@ def check_embedding(value: object) -> list[float]:
                 f" (|x| <= {FLOAT32_MAX:.4g})"
             )
         out.append(number)
-    if math.fsum(x * x for x in out) < FLOAT32_MIN_NORMAL:
+    squared_norm = math.fsum(x * x for x in out)
+    if squared_norm < FLOAT32_MIN_NORMAL:
         raise ValidationError("invalid embedding: must not be all zeros (or too close to zero)")
+    if squared_norm > MAX_SQUARED_NORM:
+        raise ValidationError(
+            f"invalid embedding: its squared norm {squared_norm:.4g} overflows float32, in which"
+            f" the stores compute cosine (the sum of squared components must be at most"
+            f" {MAX_SQUARED_NORM:.4g}, so the norm at most {math.sqrt(MAX_SQUARED_NORM):.4g})"
+        )
     return out
 
 
+def _at(path: str) -> str:
+    return path if len(path) <= 120 else path[:119] + "…"
+
+
+def _check_json_value(value: object, path: str, depth: int) -> None:
+    """A JSON value with string keys, encodable strings and finite numbers, not too deep.
+    Recursion stops at the depth bound, so a cyclic or very deep value is refused, not a
+    RecursionError."""
+    if value is None or isinstance(value, (bool, int)):
+        return
+    if isinstance(value, str):
+        _check_encodable("metadata", value, f"the value at {_at(path)} ")
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValidationError(
+                f"invalid metadata: the value at {_at(path)} is {value!r}, not JSON"
+            )
+        return
+    if not isinstance(value, (Mapping, list, tuple)):
+        raise ValidationError(
+            f"invalid metadata: the value at {_at(path)} is a {type(value).__name__}, not JSON"
+        )
+    if depth > MAX_METADATA_DEPTH:
+        raise ValidationError(
+            f"invalid metadata: nested deeper than {MAX_METADATA_DEPTH} levels (at {_at(path)})"
+        )
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ValidationError(
+                    f"invalid metadata: keys must be strings, got {type(key).__name__}"
+                    f" {key!r:.80} at {_at(path)}"
+                )
+            _check_encodable("metadata", key, f"a key at {_at(path)} ")
+            _check_json_value(item, f"{path}[{key!r}]", depth + 1)
+    else:
+        for index, item in enumerate(value):
+            _check_json_value(item, f"{path}[{index}]", depth + 1)
+
+
 def check_metadata(value: object) -> dict[str, Any]:
+    """A JSON object of bounded depth and size (``MAX_METADATA_DEPTH``, ``MAX_METADATA_BYTES``)
+    whose keys are strings and whose strings are all UTF-8 encodable."""
     if value is None:
         return {}
     if not isinstance(value, Mapping):
         raise ValidationError("invalid metadata: must be a JSON object (a dict)")
-    import json
-
-    try:
-        # Round-trip so what is stored is exactly what a reader gets back.
-        loaded: dict[str, Any] = json.loads(json.dumps(dict(value), allow_nan=False))
-    except (TypeError, ValueError) as exc:
-        raise ValidationError(f"invalid metadata: not JSON-serialisable ({exc})") from None
+    _check_json_value(value, "metadata", 1)
+    encoded = json.dumps(dict(value), ensure_ascii=False, allow_nan=False)
+    size = len(encoded.encode("utf-8"))
+    if size > MAX_METADATA_BYTES:
+        raise ValidationError(
+            f"invalid metadata: {size} bytes as JSON, at most {MAX_METADATA_BYTES} allowed"
+        )
+    # Round-trip so what is stored is exactly what a reader gets back (tuples become lists).
+    loaded: dict[str, Any] = json.loads(encoded)
     return loaded
 
 
@@ -151,6 +235,9 @@ def check_name(parameter: str, value: object) -> str:
 
 
 def check_limit(value: object, parameter: str = "limit") -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValidationError(f"invalid {parameter}: must be a positive integer")
+    """The one bound on limits: an integer from 1 to ``MAX_LIMIT``."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_LIMIT:
+        raise ValidationError(
+            f"invalid {parameter}: must be an integer from 1 to {MAX_LIMIT}, got {value!r:.40}"
+        )
     return value

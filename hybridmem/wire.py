@@ -40,13 +40,14 @@ STATUS_OF: tuple[tuple[type[errors.HybridMemError], int], ...] = (
     (errors.AuthenticationError, 401),
     (errors.PermissionDeniedError, 403),
     (errors.NotFoundError, 404),
+    (errors.RequestTooLargeError, 413),
     (errors.ValidationError, 422),
     (errors.StoreUnavailableError, 503),
     (errors.StoreError, 502),
 )
 
 #: Every status an operation may answer with besides its success status.
-ERROR_STATUSES = (400, 401, 403, 404, 422, 500, 502, 503)
+ERROR_STATUSES = (400, 401, 403, 404, 413, 422, 500, 502, 503)
 
 #: Every error class of hybridmem.errors by name: the client rebuilds what the server names.
 _TYPES: dict[str, type[errors.HybridMemError]] = {
@@ -60,6 +61,7 @@ _BY_STATUS: dict[int, type[errors.HybridMemError]] = {
     401: errors.AuthenticationError,
     403: errors.PermissionDeniedError,
     404: errors.NotFoundError,
+    413: errors.RequestTooLargeError,
     422: errors.ValidationError,
 }
 

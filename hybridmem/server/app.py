@@ -19,10 +19,19 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Send
+from starlette.types import Scope as AsgiScope
 
 from hybridmem.config import ApiKeyConfig, ServerConfig
-from hybridmem.errors import HybridMemError, NotFoundError, StoreError, ValidationError
+from hybridmem.errors import (
+    HybridMemError,
+    NotFoundError,
+    RequestTooLargeError,
+    StoreError,
+    ValidationError,
+)
 from hybridmem.models import (
     DeleteResult,
     Entity,
@@ -37,7 +46,6 @@ from hybridmem.models import (
 )
 from hybridmem.server.auth import KeyRing, Principal
 from hybridmem.server.schemas import (
-    MAX_LIMIT,
     SCOPE_ID_SCHEMA,
     AddRequest,
     Health,
@@ -47,6 +55,7 @@ from hybridmem.server.schemas import (
     UpdateRequest,
 )
 from hybridmem.store import ConfigSource, HybridStore
+from hybridmem.validation import MAX_LIMIT
 from hybridmem.wire import ERROR_STATUSES, ErrorBody, ErrorDetail, error_body
 
 log = logging.getLogger("hybridmem.server")
@@ -102,8 +111,34 @@ def _single_valued(request: Request) -> None:
             raise ValidationError(f"invalid {name}: given more than once")
 
 
+def _declared_query(route: APIRoute) -> tuple[str, ...]:
+    """The query parameters a route declares, its dependencies' included."""
+    names: list[str] = []
+    pending = [route.dependant]
+    while pending:
+        dependant = pending.pop()
+        names += [field.alias for field in dependant.query_params]
+        pending += dependant.dependencies
+    return tuple(dict.fromkeys(names))
+
+
+def _known_parameters(request: Request) -> None:
+    """A misspelt ``dryrun`` or ``agnt_id`` would be ignored, turning a preview into an
+    erasure or an agent's erasure into its user's: every route refuses what it does not take."""
+    route = request.scope.get("route")
+    declared = _declared_query(route) if isinstance(route, APIRoute) else ()
+    unknown = [name for name in request.query_params if name not in declared]
+    if unknown:
+        first = unknown[0] if unknown[0].isidentifier() else repr(unknown[0])
+        takes = ", ".join(declared) if declared else "no query parameters"
+        raise ValidationError(
+            f"invalid {first}: unknown query parameter{'s' if len(unknown) > 1 else ''}"
+            f" {', '.join(map(repr, unknown))} (this route takes {takes})"
+        )
+
+
 router = APIRouter(
-    dependencies=[Depends(_single_valued)],
+    dependencies=[Depends(_single_valued), Depends(_known_parameters)],
     responses={
         code: {"model": ErrorBody, "description": description}
         for code, description in zip(
@@ -113,7 +148,8 @@ router = APIRouter(
                 "missing or unknown API key",
                 "the API key's scope does not allow this",
                 "no such record (or outside the API key's scope)",
-                "invalid input; `parameter` names it",
+                "the request body is larger than the server's max_body_bytes",
+                "invalid input, or an unknown query parameter; `parameter` names it",
                 "internal error (no details are sent)",
                 "a store failed; `store` and `address` name it",
                 "a store is unavailable; `store` and `address` name it",
@@ -203,6 +239,10 @@ def delete(memory_id: str, store: StoreDep, principal: PrincipalDep) -> DeleteRe
 @router.get("/memories/{memory_id}/history", operation_id="history", tags=["memories"])
 def history(memory_id: str, store: StoreDep, principal: PrincipalDep) -> list[HistoryEvent]:
     events = store.history(memory_id)
+    if not events:
+        # A bound key gets the same 404 for an id that never existed as for another
+        # scope's: an empty 200 would tell the two apart.
+        principal.check_visible(None, f"memory {memory_id}")
     for event in events:
         principal.check_visible(_scope_of(event), f"memory {memory_id}")
     return events
@@ -283,7 +323,7 @@ def stats(store: StoreDep, principal: PrincipalDep) -> dict[str, int]:
 
 # -- probes -----------------------------------------------------------------------------
 
-probes = APIRouter(tags=["probes"])
+probes = APIRouter(tags=["probes"], dependencies=[Depends(_known_parameters)])
 
 
 @probes.get("/healthz", operation_id="healthz")
@@ -316,6 +356,45 @@ def readyz(request: Request, store: StoreDep) -> Any:
 
 def _error_response(status: int, body: ErrorBody) -> JSONResponse:
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status)
+
+
+class _BodyCap:
+    """413 for a request body over ``[server] max_body_bytes``, before any of it is parsed
+    (without it a 20 MB text was stored). The body is read up to the cap, then replayed."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        cap: int = scope["app"].state.max_body_bytes
+        declared = Headers(scope=scope).get("content-length", "")
+        messages: list[Message] = []
+        size = int(declared) if declared.isdigit() else 0
+        while size <= cap:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            size += 0 if declared.isdigit() else len(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        if size > cap:
+            status, body = error_body(
+                RequestTooLargeError(
+                    f"the request body is larger than {cap} bytes (the server's max_body_bytes)"
+                )
+            )
+            await _error_response(status, body)(scope, receive, send)
+            return
+        replay = iter(messages)
+
+        async def replayed() -> Message:
+            return next(replay, None) or await receive()
+
+        await self.app(scope, replayed, send)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -399,6 +478,7 @@ def create_app(
         settings = server or store.config.server
         app.state.store = store
         app.state.keyring = KeyRing(api_keys if api_keys is not None else settings.api_keys)
+        app.state.max_body_bytes = settings.max_body_bytes
 
     app = FastAPI(
         title="hybridmem",
@@ -412,6 +492,7 @@ def create_app(
     if given is not None:
         _configure(app, given)
     _install_error_handlers(app)
+    app.add_middleware(_BodyCap)
     app.include_router(router)
     app.include_router(probes)
     return app

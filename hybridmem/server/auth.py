@@ -26,8 +26,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from hybridmem.config import ApiKeyConfig
-from hybridmem.errors import AuthenticationError, NotFoundError, PermissionDeniedError
+from hybridmem.config import ApiKeyConfig, check_unique_keys
+from hybridmem.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from hybridmem.models import Scope
 from hybridmem.validation import scope_from
 
@@ -105,6 +110,10 @@ def _digest(key: str) -> bytes:
 
 class KeyRing:
     def __init__(self, keys: Sequence[ApiKeyConfig]) -> None:
+        try:
+            check_unique_keys(keys)
+        except ValueError as exc:
+            raise ConfigurationError(f"invalid configuration: server.{exc}") from None
         self._keys = [
             (
                 _digest(k.key.get_secret_value()),

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hybridmem.validation import FLOAT32_MAX, MAX_ID_LENGTH
+from hybridmem.validation import FLOAT32_MAX, MAX_ID_LENGTH, MAX_LIMIT
 
 #: Documents what hybridmem.validation.check_id enforces (it stays the one that
 #: enforces it, with its own messages): 1-256 characters, not only white space,
@@ -23,10 +23,6 @@ SCOPE_ID_SCHEMA: dict[str, Any] = {
     "pattern": rf"^{_NO_CONTROL}*[^\s\x00-\x1f\x7f-\x9f\u2028\u2029]{_NO_CONTROL}*$",
 }
 
-
-#: The server's cap on ``limit``: bounds one response, and keeps huge integers
-#: away from the stores' query engines.
-MAX_LIMIT = 100_000
 
 #: Documents (in the OpenAPI schema) the float32 range check_embedding enforces.
 Component = Annotated[float, Field(ge=-FLOAT32_MAX, le=FLOAT32_MAX)]
