@@ -229,5 +229,26 @@ _ROWS = [
     ),
 ]
 
+_ROWS += [
+    # -- finality (issue 10) --------------------------------------------------------------
+    _row(
+        "claims before reads: an update racing an erasure brings nothing back",
+        breaks.update_reads_before_its_claim,
+        "tests/integration/test_finality.py::test_updates_racing_delete_all_bring_nothing_back",
+    ),
+    _row(
+        "claims before reads: record claims wait for an erasure of their scope",
+        breaks.scope_claims_ignored,
+        "tests/unit/test_scope_claims.py",
+        "tests/integration/test_finality.py::test_updates_racing_delete_all_bring_nothing_back",
+    ),
+    _row(
+        "unknown query parameters are refused, never ignored",
+        breaks.unknown_query_parameters_ignored,
+        "tests/server/test_refusals.py::test_every_route_refuses_unknown_query_parameters",
+        "tests/server/test_refusals.py::test_misspelt_dry_run_and_scope_are_refused_not_ignored",
+    ),
+]
+
 ROWS: dict[str, Row] = {row.name: row for row in _ROWS}
 assert len(ROWS) == len(_ROWS), "two rows share a name"
