@@ -505,29 +505,35 @@ def kuzu_graph_merge_becomes_create() -> None:
 def update_reads_before_its_claim() -> None:
     """update reads the memory before it claims the scope and writes what it read
     without looking again: an update racing an erasure brings the memory back."""
+    import threading
+
     from hybridmem import coordinator
-    from hybridmem.errors import NotFoundError
 
-    def update(self: Any, memory_id: str, scope: Any, change: Any) -> Any:
-        found = self.vector.get([memory_id])
-        if not found:
-            raise NotFoundError(f"memory {memory_id} not found")
-        old = found[0]
-        new = change(old)
-        with self.locks.records(scope, memory_id):
-            payload = {
-                "old_text": old.text,
-                "text": new.text,
-                "embedding": new.embedding,
-                "metadata": new.metadata,
-                "updated_at": new.updated_at.isoformat(),
-            }
-            op_id = self.journal.begin("update", scope=old.scope, memory_id=old.id, payload=payload)
-            with self._operation(op_id):
-                self._apply_update(op_id, old.text, new)
-        return new
+    stale = threading.local()
 
-    coordinator.Coordinator.update = update  # type: ignore[method-assign]
+    def make(original: Any) -> Any:
+        def update(self: Any, memory_id: str, scope: Any, change: Any) -> Any:
+            vector = self.vector
+            if not getattr(vector, "_mutant_stale_reads", False):
+                real_get = vector.get
+
+                def get(ids: Any) -> Any:
+                    found = getattr(stale, "found", None)
+                    return found if found is not None else real_get(ids)
+
+                vector.get = get
+                vector._mutant_stale_reads = True
+            stale.found = None
+            stale.found = vector.get([memory_id])  # before the claim
+            try:
+                # Under the claim, the re-read returns what was read before it.
+                return original(self, memory_id, scope, change)
+            finally:
+                stale.found = None
+
+        return update
+
+    _replace(coordinator.Coordinator, "update", make)
 
 
 def scope_claims_ignored() -> None:
