@@ -57,7 +57,7 @@ _ROWS = [
         "scope isolation: Kuzu vectors",
         breaks.kuzu_vector_scope_narrowest_part_only,
         f"{CONTRACT_KUZU}::TestKuzuVectorStore::test_delete_scope_in_small_batches_removes_all",
-        f"{DELETE_ALL}::test_delete_all_erases_scope_and_keeps_everything_else",
+        "tests/integration/test_scope_isolation.py",
     ),
     _row(
         "scope isolation: Neo4j graph",
@@ -68,12 +68,6 @@ _ROWS = [
     _row(
         "Neo4j: a store touches only its own labels in a shared database (issue 15)",
         breaks.neo4j_names_unprefixed,
-        "tests/integration/test_shared_neo4j.py::test_one_store_touches_only_its_own_data_in_a_shared_database",
-        pair=NEO4J,
-    ),
-    _row(
-        "Neo4j: another application's edges never keep or hide our orphans (issue 15)",
-        breaks.neo4j_unused_ignores_whose_edges,
         "tests/integration/test_shared_neo4j.py::test_one_store_touches_only_its_own_data_in_a_shared_database",
         pair=NEO4J,
     ),
@@ -232,6 +226,27 @@ _ROWS = [
         "idempotence: writing a memory graph twice leaves one of each",
         breaks.kuzu_graph_merge_becomes_create,
         f"{CONTRACT_KUZU}::TestKuzuGraphStore::test_writing_twice_leaves_one_record",
+    ),
+]
+
+_ROWS += [
+    # -- finality (issue 10) --------------------------------------------------------------
+    _row(
+        "claims before reads: an update racing an erasure brings nothing back",
+        breaks.update_reads_before_its_claim,
+        "tests/integration/test_finality.py::test_updates_racing_delete_all_bring_nothing_back",
+    ),
+    _row(
+        "claims before reads: record claims wait for an erasure of their scope",
+        breaks.scope_claims_ignored,
+        "tests/unit/test_scope_claims.py",
+        "tests/integration/test_finality.py::test_updates_racing_delete_all_bring_nothing_back",
+    ),
+    _row(
+        "unknown query parameters are refused, never ignored",
+        breaks.unknown_query_parameters_ignored,
+        "tests/server/test_refusals.py::test_every_route_refuses_unknown_query_parameters",
+        "tests/server/test_refusals.py::test_misspelt_dry_run_and_scope_are_refused_not_ignored",
     ),
 ]
 

@@ -1,11 +1,12 @@
-"""What the boundary checks say, word for word, and where their limits sit."""
+"""What the boundary checks say, word for word, and where their bounds sit
+(limits: tests/unit/test_validation_limits.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from hybridmem.errors import ValidationError
-from hybridmem.validation import MAX_LIMIT, check_limit, check_memory_id, check_name
+from hybridmem.validation import check_memory_id, check_name
 
 
 def test_memory_id_messages_name_the_problem() -> None:
@@ -22,20 +23,6 @@ def test_name_messages_name_the_parameter() -> None:
     with pytest.raises(ValidationError) as wrong_type:
         check_name("entities[0].name", 3.5)
     assert str(wrong_type.value) == "invalid entities[0].name: must be a string, not float"
-
-
-@pytest.mark.parametrize("value", [1, 2, 10_000, MAX_LIMIT])
-def test_positive_limits_pass(value: int) -> None:
-    assert check_limit(value) == value
-
-
-@pytest.mark.parametrize("value", [0, -1, True, False, 1.0, "3", None])
-def test_other_limits_are_refused(value: object) -> None:
-    with pytest.raises(ValidationError) as refused:
-        check_limit(value)
-    assert str(refused.value) == (
-        f"invalid limit: must be an integer from 1 to {MAX_LIMIT}, got {value!r:.40}"
-    )
 
 
 def test_names_may_be_1024_characters_and_no_more() -> None:
