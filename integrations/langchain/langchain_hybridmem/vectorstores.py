@@ -14,6 +14,7 @@ from hybridmem import HybridStore
 from hybridmem.models import Memory
 from hybridmem.validation import scope_from
 from langchain_hybridmem.documents import memory_id_for, stored_metadata, to_document
+from langchain_hybridmem.mem0_listing import ChromaStyleListing
 
 
 class HybridMemVectorStore(VectorStore):
@@ -43,6 +44,11 @@ class HybridMemVectorStore(VectorStore):
     @property
     def embeddings(self) -> Embeddings:
         return self._embedding
+
+    @property
+    def _collection(self) -> ChromaStyleListing:
+        """For mem0's ``langchain`` provider, which lists memories only this way."""
+        return ChromaStyleListing(self)
 
     # -- writes --------------------------------------------------------------------
 
