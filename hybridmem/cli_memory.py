@@ -78,6 +78,16 @@ def add(
         console.print(f"added memory {memory.id} for {memory.scope.parts()}")
 
 
+FiltersOption = Annotated[
+    str | None,
+    typer.Option(
+        "--filters",
+        help='JSON, e.g. \'{"topic": "travel", "priority": {"$gte": 3}}\''
+        " ($eq $ne $gt $gte $lt $lte $in $nin; created_at, updated_at)",
+    ),
+]
+
+
 def search(
     query: Annotated[str, typer.Argument(help="What to look for")],
     user_id: UserOption = None,
@@ -85,10 +95,22 @@ def search(
     run_id: RunOption = None,
     limit: Annotated[int, typer.Option("--limit", "-n", help="At most this many hits")] = 10,
     embedding: EmbeddingOption = None,
+    filters: FiltersOption = None,
+    graph: Annotated[
+        bool, typer.Option("--graph", help="Give each hit its entities and relations")
+    ] = False,
+    entities: Annotated[
+        str | None,
+        typer.Option(
+            "--entities", help="JSON list of entity names to anchor on, e.g. '[\"Lisbon\"]'"
+        ),
+    ] = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """The memories of a scope closest to QUERY."""
+    parsed_filters = parse_json("--filters", filters)
+    anchors = parse_json("--entities", entities)
     with open_store(config) as store, handled():
         hits = store.search(
             _embedding(store, query, embedding),
@@ -96,6 +118,9 @@ def search(
             agent_id=agent_id,
             run_id=run_id,
             limit=limit,
+            filters=parsed_filters,
+            graph=graph,
+            entities=anchors,
         )
     if as_json:
         print_json(hits)
@@ -108,16 +133,55 @@ def list_memories(
     agent_id: AgentOption = None,
     run_id: RunOption = None,
     limit: Annotated[int | None, typer.Option("--limit", "-n", help="At most this many")] = None,
+    offset: Annotated[int, typer.Option("--offset", help="Skip this many (newest first)")] = 0,
+    filters: FiltersOption = None,
+    entity: Annotated[
+        str | None, typer.Option("--entity", help="Only memories mentioning this entity")
+    ] = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Every memory of a scope."""
+    """Every memory of a scope, newest first."""
+    parsed_filters = parse_json("--filters", filters)
     with open_store(config) as store, handled():
-        memories = store.get_all(user_id=user_id, agent_id=agent_id, run_id=run_id, limit=limit)
+        memories = store.get_all(
+            user_id=user_id,
+            agent_id=agent_id,
+            run_id=run_id,
+            limit=limit,
+            offset=offset,
+            filters=parsed_filters,
+            entity=entity,
+        )
     if as_json:
         print_json(memories)
     else:
         console.print(memories_table(f"{len(memories)} memories", memories))
+
+
+def neighbors(
+    name: Annotated[str, typer.Argument(help="An entity name")],
+    user_id: Annotated[str, typer.Option("--user-id", "-u", help="The entity's namespace")],
+    depth: Annotated[int, typer.Option("--depth", help="Hops, 1 to 3")] = 1,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="At most this many relations")] = 100,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The entities and relations within DEPTH hops of an entity."""
+    with open_store(config) as store, handled():
+        found = store.neighbors(name, user_id=user_id, depth=depth, limit=limit)
+    if as_json:
+        print_json(found)
+        return
+    console.print(
+        counts_table(
+            f"neighbors of {name!r} ({len(found.entities)} entities)",
+            {
+                r.id: {"source": r.source, "type": r.type, "target": r.target}
+                for r in found.relations
+            },
+        )
+    )
 
 
 def get(

@@ -20,12 +20,14 @@ from pydantic import BaseModel, TypeAdapter
 
 from hybridmem.embedder import Embedder
 from hybridmem.errors import HybridMemError
-from hybridmem.models import DeleteResult, Memory
+from hybridmem.models import DeleteResult, Entity, Memory, Neighborhood, Relation
 from hybridmem.store import HybridStore
 
 INSTRUCTIONS = (
     "Long-term memory scoped by user_id, agent_id and run_id (give at least one). "
-    "add_memory stores a fact; search_memories finds related ones; "
+    "add_memory stores a fact; search_memories finds related ones (graph=true adds the "
+    "entities and relations each memory touches; entities=[names] favours memories near "
+    "them); neighbors shows what the graph knows around an entity; "
     "delete_all_memories erases everything a scope owns from both stores."
 )
 
@@ -50,6 +52,8 @@ class MemoryView(BaseModel):
 class HitView(BaseModel):
     memory: MemoryView
     score: float
+    entities: list[Entity] = []
+    relations: list[Relation] = []
 
 
 def _answer(action: Callable[[], Any]) -> CallToolResult:
@@ -114,20 +118,45 @@ def build_mcp(store: HybridStore, embedder: Embedder) -> MCPServer[Any]:
         run_id: str | None = None,
         limit: int = 10,
         embedding: list[float] | None = None,
+        filters: dict[str, Any] | None = None,
+        graph: bool = False,
+        entities: list[str] | None = None,
     ) -> Annotated[CallToolResult, list[HitView]]:
-        """The memories of a scope closest to ``query``, best first (score: cosine similarity)."""
+        """The memories of a scope closest to ``query``, best first (score: cosine similarity).
+
+        filters: {"key": value} or {"key": {"$gt": 1}} over metadata and
+        created_at/updated_at ($eq $ne $gt $gte $lt $lte $in $nin), ANDed.
+        graph=true: each hit also lists the entities its memory mentions and the
+        relations around them. entities: names to anchor on (needs user_id).
+        """
         return _answer(
             lambda: [
-                HitView(memory=MemoryView.of(h.memory), score=h.score)
+                HitView(
+                    memory=MemoryView.of(h.memory),
+                    score=h.score,
+                    entities=h.entities,
+                    relations=h.relations,
+                )
                 for h in store.search(
                     vector(query, embedding),
                     user_id=user_id,
                     agent_id=agent_id,
                     run_id=run_id,
                     limit=limit,
+                    filters=filters,
+                    graph=graph,
+                    entities=entities,
                 )
             ]
         )
+
+    @server.tool(structured_output=True)
+    def neighbors(
+        name: str, user_id: str, depth: int = 1, limit: int = 100
+    ) -> Annotated[CallToolResult, Neighborhood]:
+        """What the graph knows around the entity ``name`` in user_id's namespace:
+        the entities and relations within ``depth`` hops (1 to 3)."""
+        return _answer(lambda: store.neighbors(name, user_id=user_id, depth=depth, limit=limit))
 
     @server.tool(structured_output=True)
     def list_memories(
@@ -135,13 +164,24 @@ def build_mcp(store: HybridStore, embedder: Embedder) -> MCPServer[Any]:
         agent_id: str | None = None,
         run_id: str | None = None,
         limit: int | None = None,
+        offset: int = 0,
+        filters: dict[str, Any] | None = None,
+        entity: str | None = None,
     ) -> Annotated[CallToolResult, list[MemoryView]]:
-        """Every memory of a scope (at least one of user_id, agent_id, run_id)."""
+        """The memories of a scope (at least one of user_id, agent_id, run_id), newest
+        first; page with limit and offset. filters as in search_memories; entity:
+        only memories that mention that entity (needs user_id)."""
         return _answer(
             lambda: [
                 MemoryView.of(m)
                 for m in store.get_all(
-                    user_id=user_id, agent_id=agent_id, run_id=run_id, limit=limit
+                    user_id=user_id,
+                    agent_id=agent_id,
+                    run_id=run_id,
+                    limit=limit,
+                    offset=offset,
+                    filters=filters,
+                    entity=entity,
                 )
             ]
         )

@@ -53,16 +53,21 @@ def parse_options(model: type[M], options: Mapping[str, Any], role: str, provide
         raise ConfigurationError(f"invalid {provider} options: {problems}") from None
 
 
-def _entry_points() -> dict[str, EntryPoint]:
+def named_entry_points(group: str, kind: str) -> dict[str, EntryPoint]:
+    """The group's entry points by name; two packages claiming one name is an error."""
     found: dict[str, EntryPoint] = {}
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
+    for ep in entry_points(group=group):
         if ep.name in found and found[ep.name].value != ep.value:
             raise ConfigurationError(
-                f"two installed adapters claim provider {ep.name!r}: "
+                f"two installed {kind} claim provider {ep.name!r}: "
                 f"{found[ep.name].value} and {ep.value}; uninstall one"
             )
         found[ep.name] = ep
     return found
+
+
+def _entry_points() -> dict[str, EntryPoint]:
+    return named_entry_points(ENTRY_POINT_GROUP, "adapters")
 
 
 def installed_providers() -> list[str]:

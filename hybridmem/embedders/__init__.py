@@ -15,11 +15,12 @@ configuration names it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint
 from importlib.util import find_spec
 from typing import Any, Protocol, runtime_checkable
 
 from hybridmem.errors import ConfigurationError
+from hybridmem.registry import named_entry_points
 
 ENTRY_POINT_GROUP = "hybridmem.embedders"
 
@@ -59,15 +60,7 @@ EmbedderFactory = Callable[[Mapping[str, Any]], Embedder]
 
 
 def _entry_points() -> dict[str, EntryPoint]:
-    found: dict[str, EntryPoint] = {}
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name in found and found[ep.name].value != ep.value:
-            raise ConfigurationError(
-                f"two installed embedders claim provider {ep.name!r}: "
-                f"{found[ep.name].value} and {ep.value}; uninstall one"
-            )
-        found[ep.name] = ep
-    return found
+    return named_entry_points(ENTRY_POINT_GROUP, "embedders")
 
 
 def installed_embedders() -> list[str]:

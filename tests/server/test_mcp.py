@@ -12,7 +12,14 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 from hybridmem.validation import NO_FILTER_MESSAGE
 from tests.server.live import HYBRIDMEM, write_config
 
-TOOLS = {"add_memory", "search_memories", "list_memories", "delete_memory", "delete_all_memories"}
+TOOLS = {
+    "add_memory",
+    "search_memories",
+    "list_memories",
+    "delete_memory",
+    "delete_all_memories",
+    "neighbors",
+}
 
 
 def _text(result: Any) -> str:

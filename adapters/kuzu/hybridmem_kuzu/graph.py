@@ -17,7 +17,7 @@ from hybridmem.records import (
     graph_rows,
 )
 from hybridmem_kuzu._database import KuzuDatabase
-from hybridmem_kuzu._graph_reads import KuzuGraphReads
+from hybridmem_kuzu._graph_reads import KuzuGraphReads, _relation
 from hybridmem_kuzu._scope import outside_scope, scope_keys, scope_match, scope_params
 from hybridmem_kuzu._time import from_text, to_text
 
@@ -66,21 +66,6 @@ def _memory_node(row: Sequence[Any]) -> MemoryNode:
         created_at=from_text(row[4]),
         updated_at=from_text(row[5]),
     )
-
-
-def _relation(row: Sequence[Any]) -> tuple[RelationRecord, str, str]:
-    record = RelationRecord(
-        id=row[0],
-        type=row[1],
-        source_id=row[2],
-        target_id=row[3],
-        memory_id=row[4],
-        user_id=row[5],
-        agent_id=row[6],
-        run_id=row[7],
-        created_at=from_text(row[8]),
-    )
-    return record, row[9], row[10]
 
 
 class KuzuGraphStore(KuzuGraphReads):

@@ -24,6 +24,7 @@ from hybridmem.records import (
     RelationRecord,
     graph_rows,
 )
+from hybridmem_neo4j._graph_reads import Neo4jGraphReads
 
 T = TypeVar("T")
 
@@ -70,7 +71,7 @@ def _time(value: Any) -> datetime:
     return native if native.tzinfo else native.replace(tzinfo=UTC)
 
 
-class Neo4jGraphStore:
+class Neo4jGraphStore(Neo4jGraphReads):
     name = "Neo4j graph store"
 
     def __init__(
