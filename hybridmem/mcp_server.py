@@ -1,8 +1,8 @@
 """MCP tools over HybridStore (``hybridmem mcp``, stdio): memory for an agent's model.
 
 Tools take text. A tool call may carry its own ``embedding``; otherwise the
-configured embedder (``[embedder]``, by default the deterministic hashing
-placeholder of :mod:`hybridmem.embedder`) makes one. Every store error becomes
+configured embedder (``[embedder]``: wordllama when installed, see
+:mod:`hybridmem.embedders`) makes one. Every store error becomes
 an is_error result whose text is exactly the in-process message — ``delete_all_memories``
 without a scope answers with the well-known "At least one filter is required…".
 """

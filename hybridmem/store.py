@@ -97,6 +97,8 @@ class HybridStore:
         #: Turns text into vectors for add(text) and search("query"); None when
         #: nothing is configured and wordllama is not installed.
         self.embedder: Embedder | None = embedder or embedder_for(self.config.embedder)
+        #: An embedder built from the config is ours to close (openai holds a connection pool).
+        self._owns_embedder = embedder is None
         opened: list[GraphStore | VectorStore] = []
         try:
             if graph is None:
@@ -161,6 +163,9 @@ class HybridStore:
         self._closed = True
         for closer in (self.vector.close, self.graph.close, self.journal.close, self._meta.close):
             closer()
+        close_embedder = getattr(self.embedder, "close", None)
+        if self._owns_embedder and close_embedder is not None:
+            close_embedder()
 
     def __enter__(self) -> HybridStore:
         return self
@@ -508,9 +513,13 @@ ANCHOR_POOL_FACTOR = 5
 ANCHOR_POOL_MIN = 50
 
 
+#: Keeps huge integers away from the stores' query engines (Kuzu's SKIP is int64).
+MAX_OFFSET = 10_000_000
+
+
 def check_offset(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValidationError("invalid offset: must be an integer >= 0")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_OFFSET:
+        raise ValidationError(f"invalid offset: must be an integer from 0 to {MAX_OFFSET}")
     return value
 
 

@@ -49,7 +49,7 @@ from hybridmem.server.schemas import (
     UpdateRequest,
 )
 from hybridmem.server.wire import ERROR_STATUSES, ErrorBody, ErrorDetail, error_body
-from hybridmem.store import ConfigSource, HybridStore
+from hybridmem.store import MAX_OFFSET, ConfigSource, HybridStore
 
 log = logging.getLogger("hybridmem.server")
 
@@ -168,7 +168,7 @@ def get_all(
     principal: PrincipalDep,
     query: ScopeDep,
     limit: Annotated[int | None, Query(ge=1, le=MAX_LIMIT)] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     filters: Annotated[str | None, Query(description="hybridmem.filters as JSON")] = None,
     entity: Annotated[str | None, Query(description="memories mentioning this entity")] = None,
 ) -> list[Memory]:

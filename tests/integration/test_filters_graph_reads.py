@@ -132,3 +132,11 @@ def test_search_anchored_on_entities_by_rank_fusion(store: HybridStore) -> None:
         filters={"topic": {"$ne": "health"}},
     )
     assert ids["marathon"] not in {h.memory.id for h in only}
+
+
+def test_offset_beyond_the_cap_is_refused(embedded: HybridStore) -> None:
+    # Found by schemathesis: an offset past int64 reached Kuzu and failed there.
+    with pytest.raises(ValidationError, match="invalid offset"):
+        embedded.get_all(user_id="alice", offset=2644260548478784503808)
+    with pytest.raises(ValidationError, match="invalid offset"):
+        embedded.get_all(user_id="alice", offset=-1)
