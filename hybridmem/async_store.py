@@ -72,6 +72,7 @@ class AsyncHybridStore:
         metadata: Mapping[str, Any] | None = None,
         entities: Sequence[Mapping[str, str]] | None = None,
         relations: Sequence[Mapping[str, str]] | None = None,
+        memory_id: str | None = None,
     ) -> Memory:
         return await asyncio.to_thread(
             self.sync.add,
@@ -83,6 +84,7 @@ class AsyncHybridStore:
             metadata=metadata,
             entities=entities,
             relations=relations,
+            memory_id=memory_id,
         )
 
     async def update(

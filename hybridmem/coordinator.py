@@ -19,6 +19,7 @@ marks the operation done. Resuming from any point repeats at most one batch.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -26,7 +27,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from datetime import datetime
 
-from hybridmem.errors import HybridMemError, NotFoundError
+from hybridmem.errors import HybridMemError, NotFoundError, ValidationError
 from hybridmem.faults import FaultHook
 from hybridmem.journal import HistoryEntry, Journal, PendingOperation, now
 from hybridmem.models import (
@@ -89,10 +90,50 @@ class Coordinator:
 
     # -- add / update / delete ----------------------------------------------------
 
-    def add(self, record: VectorRecord, graph: MemoryGraph) -> None:
+    def add(
+        self, record: VectorRecord, graph: MemoryGraph, *, caller_id: bool = False
+    ) -> VectorRecord:
+        """Write a new memory; returns what is stored.
+
+        With ``caller_id`` (the caller chose ``record.id``) the write is idempotent:
+        if a whole memory of that id exists in the same scope, writing it again
+        leaves one record — unchanged when text, embedding and metadata are the
+        same, else replaced by a journaled update (created_at kept). The lookup
+        runs under the claim, so a racing erasure is either before it (nothing
+        exists: a fresh add) or after it (the erasure sees the result)."""
         # Claimed with its id: a delete(id) of a half-written add waits for it to finish.
         with self.locks.records(record.scope, record.id):
+            if caller_id:
+                existing = self._existing(record)
+                if existing is not None:
+                    return self._rewrite(existing, record, graph)
             self._add(record, graph)
+            return record
+
+    def _existing(self, record: VectorRecord) -> VectorRecord | None:
+        """The whole memory stored under ``record.id``, if any (None for none or a half)."""
+        found = self.vector.get([record.id])
+        node = self.graph.get_memory_node(record.id)
+        for scope in [r.scope for r in found] + ([node.scope] if node is not None else []):
+            if scope != record.scope:
+                raise ValidationError(
+                    f"memory_id {record.id} is taken by a memory of another scope"
+                )
+        # A half memory (left by a crash) is completed by a fresh add: both steps are
+        # idempotent, and a rollback removes only what reconcile would remove anyway.
+        return found[0] if found and node is not None else None
+
+    def _rewrite(self, old: VectorRecord, new: VectorRecord, graph: MemoryGraph) -> VectorRecord:
+        if _same_content(old, new):
+            return old
+        if graph.entities or graph.relations:
+            raise ValidationError(
+                f"memory {old.id} exists: its entities and relations are fixed when it is"
+                " first added; delete it to add it anew"
+            )
+        kept = replace(new, created_at=old.created_at)
+        self._update(old, kept)
+        return kept
 
     def _add(self, record: VectorRecord, graph: MemoryGraph) -> None:
         op_id = self.journal.begin("add", scope=record.scope, memory_id=record.id)
@@ -143,20 +184,22 @@ class Coordinator:
             found = self.vector.get([memory_id])
             if not found:
                 raise NotFoundError(f"memory {memory_id} not found")
-            old = found[0]
-            new = change(old)
-            payload = {
-                "old_text": old.text,
-                "text": new.text,
-                "embedding": new.embedding,
-                "metadata": new.metadata,
-                "updated_at": new.updated_at.isoformat(),
-            }
-            op_id = self.journal.begin("update", scope=old.scope, memory_id=old.id, payload=payload)
-            with self._operation(op_id):
-                self._fault("update.journaled")
-                self._apply_update(op_id, old.text, new)
+            new = change(found[0])
+            self._update(found[0], new)
             return new
+
+    def _update(self, old: VectorRecord, new: VectorRecord) -> None:
+        payload = {
+            "old_text": old.text,
+            "text": new.text,
+            "embedding": new.embedding,
+            "metadata": new.metadata,
+            "updated_at": new.updated_at.isoformat(),
+        }
+        op_id = self.journal.begin("update", scope=old.scope, memory_id=old.id, payload=payload)
+        with self._operation(op_id):
+            self._fault("update.journaled")
+            self._apply_update(op_id, old.text, new)
 
     def _apply_update(self, op_id: str, old_text: str, new: VectorRecord) -> None:
         self.vector.upsert([new])
@@ -406,3 +449,13 @@ class Coordinator:
             updated_at=datetime.fromisoformat(payload.get("updated_at") or now().isoformat()),
         )
         self._apply_update(op.id, payload.get("old_text", ""), new)
+
+
+def _same_content(old: VectorRecord, new: VectorRecord) -> bool:
+    """Same text, metadata and embedding — the stored one read back as float32."""
+    if (old.text, old.metadata, len(old.embedding)) != (new.text, new.metadata, len(new.embedding)):
+        return False
+    return all(
+        math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-12)
+        for a, b in zip(old.embedding, new.embedding, strict=True)
+    )

@@ -179,24 +179,30 @@ class HybridStore:
         metadata: Mapping[str, Any] | None = None,
         entities: Sequence[Mapping[str, str]] | None = None,
         relations: Sequence[Mapping[str, str]] | None = None,
+        memory_id: str | None = None,
     ) -> Memory:
         """Write a memory to both stores; entities de-duplicate within the user's namespace.
 
-        Without ``embedding``, the configured embedder embeds ``text``."""
+        Without ``embedding``, the configured embedder embeds ``text``. ``memory_id``
+        (a UUID) lets the caller name the memory, as framework stores that keep
+        their own ids need: adding it again leaves one record, replaced when the
+        text, embedding or metadata differ (see :meth:`Coordinator.add`); an id
+        held by another scope's memory is refused."""
         scope = scope_from(user_id, agent_id, run_id)
         text = check_text(text)
         meta = check_metadata(metadata)
+        chosen = check_memory_id(memory_id) if memory_id is not None else None
         vector_values = (
             check_embedding(embedding) if embedding is not None else self._embed([text])[0]
         )
-        memory_id = str(uuid.uuid4())
+        memory_id = chosen or str(uuid.uuid4())
         stamp = now()
         graph = parse_memory_graph(
             MemoryNode.new(memory_id, scope, stamp), entities or (), relations or ()
         )
         record = VectorRecord.new(memory_id, text, vector_values, scope, stamp, meta)
-        self._coordinator.add(record, graph)
-        return record.to_memory()
+        stored = self._coordinator.add(record, graph, caller_id=chosen is not None)
+        return stored.to_memory()
 
     def update(
         self,

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Create .venv and install hybridmem with its adapters (editable). Idempotent.
 #   bash scripts/bootstrap.sh            # core + embedded default (Kuzu)
-#   bash scripts/bootstrap.sh --all      # + every adapter in adapters/, the test tools and the
+#   bash scripts/bootstrap.sh --all      # + every adapter in adapters/, every framework
+#                                        #   integration in integrations/, the test tools and the
 #                                        #   server extra (REST server, HTTP client, MCP tools)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,8 +15,8 @@ fi
 packages=(-e . -e adapters/kuzu wordllama)
 if [ "${1:-}" = "--all" ]; then
   packages=(-e ".[test,server]")
-  for adapter in adapters/*/; do
-    packages+=(-e "$adapter")
+  for distribution in adapters/*/ integrations/*/; do
+    packages+=(-e "$distribution")
   done
 fi
 .venv/bin/python -m pip install --quiet "${packages[@]}"

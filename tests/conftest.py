@@ -49,10 +49,19 @@ def _marks(pair: str) -> list[pytest.MarkDecorator]:
 PairConfig = Callable[[Path], dict[str, Any]]
 
 
-@pytest.fixture(params=[pytest.param(p, marks=_marks(p), id=p) for p in selected_pairs()])
+def pair_params(pairs: list[str]) -> list[Any]:
+    return [pytest.param(p, marks=_marks(p), id=p) for p in pairs]
+
+
+@pytest.fixture(params=pair_params(selected_pairs()))
 def pair_config(request: pytest.FixtureRequest) -> Iterator[PairConfig]:
     """A function: data_dir -> config dict for this pair, with empty server stores."""
-    graph_name, vector_name = request.param.split("+")
+    yield from open_pair(request, request.param)
+
+
+def open_pair(request: pytest.FixtureRequest, pair: str) -> Iterator[PairConfig]:
+    """The body of ``pair_config``, for conftests that narrow the pairs."""
+    graph_name, vector_name = pair.split("+")
     # Weaviate class names are case-insensitive ("alice" and "Alice" tests would
     # collide): name the collection after a digest of the test id.
     digest = hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:16]

@@ -80,6 +80,7 @@ class AsyncHybridMemClient:
         metadata: Mapping[str, Any] | None = None,
         entities: Sequence[Mapping[str, str]] | None = None,
         relations: Sequence[Mapping[str, str]] | None = None,
+        memory_id: str | None = None,
     ) -> Memory:
         return await self._send(
             calls.add(
@@ -91,6 +92,7 @@ class AsyncHybridMemClient:
                 metadata=metadata,
                 entities=entities,
                 relations=relations,
+                memory_id=memory_id,
             )
         )
 

@@ -112,6 +112,7 @@ def add(
     metadata: Mapping[str, Any] | None = None,
     entities: Sequence[Mapping[str, str]] | None = None,
     relations: Sequence[Mapping[str, str]] | None = None,
+    memory_id: str | None = None,
 ) -> Call[Memory]:
     scope = scope_from(user_id, agent_id, run_id)
     body = {
@@ -122,6 +123,7 @@ def add(
         "metadata": check_metadata(metadata) if metadata is not None else None,
         "entities": _items(entities),
         "relations": _items(relations),
+        "memory_id": check_memory_id(memory_id) if memory_id is not None else None,
     }
     return Call("POST", "/memories", _MEMORY, body=body)
 

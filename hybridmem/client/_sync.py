@@ -85,6 +85,7 @@ class HybridMemClient:
         metadata: Mapping[str, Any] | None = None,
         entities: Sequence[Mapping[str, str]] | None = None,
         relations: Sequence[Mapping[str, str]] | None = None,
+        memory_id: str | None = None,
     ) -> Memory:
         return self._send(
             calls.add(
@@ -96,6 +97,7 @@ class HybridMemClient:
                 metadata=metadata,
                 entities=entities,
                 relations=relations,
+                memory_id=memory_id,
             )
         )
 

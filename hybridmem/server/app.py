@@ -189,6 +189,7 @@ def add(body: AddRequest, store: StoreDep, principal: PrincipalDep) -> Memory:
         metadata=body.metadata,
         entities=[e.model_dump() for e in body.entities] if body.entities is not None else None,
         relations=[r.model_dump() for r in body.relations] if body.relations is not None else None,
+        memory_id=body.memory_id,
     )
 
 

@@ -63,6 +63,8 @@ class AddRequest(BaseModel):
     metadata: dict[str, Any] | None = None
     entities: list[EntityIn] | None = None
     relations: list[RelationIn] | None = None
+    #: A UUID the caller chooses; adding it again leaves one memory.
+    memory_id: str | None = None
 
 
 class UpdateRequest(BaseModel):

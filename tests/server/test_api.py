@@ -235,3 +235,15 @@ def test_reset_needs_confirmation(tmp_path: Path) -> None:
             assert client.stats()["vectors"] == 0
     finally:
         server.stop()
+
+
+def test_add_with_a_caller_chosen_id_over_http(client: HybridMemClient, name: str) -> None:
+    memory_id = "6f1c0b55-1f5c-4d47-9a54-0c6a7e3f2b10"
+    client.add("first", embedding=E1, user_id=name, memory_id=memory_id)
+    again = client.add("second", embedding=E2, user_id=name, memory_id=memory_id)
+    assert again.id == memory_id
+    assert [m.text for m in client.get_all(user_id=name)] == ["second"]
+    with pytest.raises(ValidationError, match="another scope"):
+        client.add("x", embedding=E1, user_id=name + "-other", memory_id=memory_id)
+    with pytest.raises(ValidationError, match="memory_id"):
+        client.add("x", embedding=E1, user_id=name, memory_id="not-a-uuid")

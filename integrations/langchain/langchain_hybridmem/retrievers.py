@@ -1,0 +1,73 @@
+"""HybridMemGraphRetriever: vector hits with their graph context, as LangChain Documents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict, Field, model_validator
+
+from hybridmem import HybridStore
+from hybridmem.models import SearchHit
+from hybridmem.validation import scope_from
+from langchain_hybridmem.documents import to_document
+
+
+class HybridMemGraphRetriever(BaseRetriever):
+    """The ``k`` memories of a scope closest to the query, each with its graph context.
+
+    Each Document's metadata holds the memory's own metadata plus ``score`` (cosine
+    similarity), ``entities`` (``{"name", "type"}`` of the entities the memory
+    mentions) and ``relations`` (``{"source", "type", "target"}`` of the relations
+    around them, in the user's namespace). ``entities=[names]`` anchors the search
+    on those entities (hybridmem's fused graph + vector ranking). ``k`` may also be
+    given per call: ``retriever.invoke(query, k=3)``.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    store: HybridStore
+    embeddings: Embeddings
+    user_id: str | None = None
+    agent_id: str | None = None
+    run_id: str | None = None
+    k: int = Field(default=4, ge=1)
+    #: hybridmem metadata filters, applied in the store before ``k``.
+    filter: dict[str, Any] | None = None
+    #: Entity names to anchor the search on (needs ``user_id``).
+    entities: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _check_scope(self) -> HybridMemGraphRetriever:
+        scope_from(self.user_id, self.agent_id, self.run_id)
+        return self
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any
+    ) -> list[Document]:
+        k = kwargs.pop("k", self.k)
+        if kwargs:
+            raise TypeError(f"unexpected keyword arguments: {sorted(kwargs)}")
+        hits = self.store.search(
+            self.embeddings.embed_query(query),
+            user_id=self.user_id,
+            agent_id=self.agent_id,
+            run_id=self.run_id,
+            limit=k,
+            filters=self.filter,
+            graph=True,
+            entities=self.entities,
+        )
+        return [_document(hit) for hit in hits]
+
+
+def _document(hit: SearchHit) -> Document:
+    return to_document(
+        hit.memory,
+        score=hit.score,
+        entities=[{"name": e.name, "type": e.type} for e in hit.entities],
+        relations=[{"source": r.source, "type": r.type, "target": r.target} for r in hit.relations],
+    )

@@ -1,0 +1,106 @@
+"""add(memory_id=…): callers that keep their own ids (framework stores) name the memory.
+
+Writing the same id twice leaves one record; a changed text, embedding or metadata
+replaces it through a journaled update; an id held by another scope is refused.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from hybridmem import HybridStore, ValidationError
+
+ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
+
+
+def test_same_id_twice_leaves_one_record(store: HybridStore) -> None:
+    first = store.add(
+        "likes tea",
+        embedding=[1.0, 0.0],
+        user_id="alice",
+        memory_id=ID,
+        entities=[{"name": "tea", "type": "drink"}],
+    )
+    again = store.add(
+        "likes tea",
+        embedding=[1.0, 0.0],
+        user_id="alice",
+        memory_id=ID,
+        entities=[{"name": "tea", "type": "drink"}],
+    )
+    assert first.id == again.id == ID
+    assert again.created_at == first.created_at
+    assert [m.id for m in store.get_all(user_id="alice")] == [ID]
+    stats = store.stats()
+    assert (stats["vectors"], stats["memory_nodes"], stats["entities"]) == (1, 1, 1)
+    assert [e.kind for e in store.history(ID)] == ["ADD"]
+
+
+def test_same_id_with_new_content_replaces_it(store: HybridStore) -> None:
+    first = store.add("likes tea", embedding=[1.0, 0.0], user_id="alice", memory_id=ID)
+    second = store.add(
+        "likes coffee",
+        embedding=[0.0, 1.0],
+        user_id="alice",
+        memory_id=ID,
+        metadata={"source": "chat"},
+    )
+    stored = store.get(ID)
+    assert stored is not None
+    assert (stored.text, stored.metadata) == ("likes coffee", {"source": "chat"})
+    assert stored.created_at == first.created_at == second.created_at
+    assert stored.updated_at >= first.updated_at
+    assert [h.memory.text for h in store.search([0.0, 1.0], user_id="alice")] == ["likes coffee"]
+    assert store.stats()["vectors"] == 1
+    events = store.history(ID)
+    assert [e.kind for e in events] == ["ADD", "UPDATE"]
+    assert (events[1].old_text, events[1].new_text) == ("likes tea", "likes coffee")
+
+
+def test_id_of_another_scope_is_refused_and_nothing_changes(store: HybridStore) -> None:
+    store.add("alice's", embedding=[1.0, 0.0], user_id="alice", memory_id=ID)
+    with pytest.raises(ValidationError, match="another scope"):
+        store.add("bob's", embedding=[0.0, 1.0], user_id="bob", memory_id=ID)
+    stored = store.get(ID)
+    assert stored is not None and (stored.text, stored.user_id) == ("alice's", "alice")
+    assert store.get_all(user_id="bob") == []
+
+
+def test_changed_graph_on_an_existing_id_is_refused(store: HybridStore) -> None:
+    store.add("likes tea", embedding=[1.0, 0.0], user_id="alice", memory_id=ID)
+    with pytest.raises(ValidationError, match="fixed when it is first added"):
+        store.add(
+            "likes coffee",
+            embedding=[1.0, 0.0],
+            user_id="alice",
+            memory_id=ID,
+            entities=[{"name": "coffee", "type": "drink"}],
+        )
+    stored = store.get(ID)
+    assert stored is not None and stored.text == "likes tea"
+    assert store.entities(user_id="alice") == []
+
+
+@pytest.mark.parametrize("bad", ["1", "not-a-uuid", "", 7])
+def test_memory_id_must_be_a_uuid(embedded: HybridStore, bad: object) -> None:
+    with pytest.raises(ValidationError, match="memory_id"):
+        embedded.add("x", embedding=[1.0], user_id="u", memory_id=bad)  # type: ignore[arg-type]
+    assert embedded.stats()["vectors"] == 0
+    assert embedded.journal.pending() == []
+
+
+def test_erasure_of_caller_named_memories_leaves_nothing(store: HybridStore) -> None:
+    ids = [str(uuid.uuid5(uuid.NAMESPACE_URL, f"doc-{i}")) for i in range(3)]
+    for i, memory_id in enumerate(ids):
+        store.add(f"doc {i}", embedding=[1.0, float(i)], user_id="alice", memory_id=memory_id)
+        store.add(f"doc {i} v2", embedding=[1.0, float(i)], user_id="alice", memory_id=memory_id)
+    store.add("bob's", embedding=[1.0, 0.0], user_id="bob")
+    result = store.delete_all(user_id="alice")
+    assert result["memories"] == 3
+    assert all(store.get(m) is None for m in ids)
+    assert store.stats()["vectors"] == 1
+    report = store.reconcile()
+    assert report.found.model_dump() == {k: 0 for k in report.found.model_dump()}
+    assert all(e.new_text is None and e.old_text is None for m in ids for e in store.history(m))
