@@ -553,3 +553,59 @@ def unknown_query_parameters_ignored() -> None:
 
     # The router holds the function object itself: change what it does, not the name.
     app._known_parameters.__code__ = (lambda request: None).__code__
+
+
+def kuzu_filters_ignored() -> None:
+    """Kuzu's vector store drops the filters it is given: every record of the scope matches."""
+    import hybridmem_kuzu.vector as vector
+
+    store = vector.KuzuVectorStore
+    original = store._filtered
+    store._filtered = lambda self, scope, filters: original(self, scope, None)  # type: ignore[method-assign]
+
+
+def kuzu_entity_lookup_any_namespace() -> None:
+    """Kuzu's entity reads forget the user's namespace: a name is looked up among every
+    user's entities, and the memories mentioning them are not narrowed to the user."""
+    import hybridmem_kuzu._graph_reads as reads
+    from hybridmem.records import EntityRecord, normalise_name
+
+    def find_entities(self: Any, user_id: str, names: Any) -> list[EntityRecord]:
+        wanted = {normalise_name(name) for name in names}
+        rows = self._db.rows("MATCH (e:Entity) RETURN e.id, e.name, e.type, e.user_id", {})
+        return [
+            EntityRecord(row[0], row[1], row[2], row[3])
+            for row in rows
+            if normalise_name(row[1]) in wanted
+        ]
+
+    def mentioning_memory_ids(
+        self: Any, entity_ids: Any, user_id: str, limit: int
+    ) -> list[tuple[str, str]]:
+        rows = self._db.each(
+            "MATCH (e:Entity {id: x.id})<-[:MENTIONS]-(m:Memory) RETURN m.id, e.id, m.created_at",
+            [{"id": i} for i in dict.fromkeys(entity_ids)],
+            "Entity",
+        )
+        rows.sort(key=lambda row: (row[2], row[0]), reverse=True)
+        return [(row[0], row[1]) for row in rows[:limit]]
+
+    reads.KuzuGraphReads.find_entities = find_entities  # type: ignore[method-assign]
+    reads.KuzuGraphReads.mentioning_memory_ids = mentioning_memory_ids  # type: ignore[method-assign]
+
+
+def mcp_unknown_arguments_ignored() -> None:
+    """MCP tools drop arguments they do not take (``agnt_id`` widens an erasure)."""
+    from hybridmem import mcp_server
+
+    def memory_tool(self: Any, fn: Any) -> Any:
+        return self.tool(structured_output=True)(fn)
+
+    mcp_server._MemoryServer.memory_tool = memory_tool  # type: ignore[method-assign]
+
+
+def neo4j_entity_check_unlocked() -> None:
+    """Neo4j judges an entity unused without write-locking it first."""
+    import hybridmem_neo4j.graph as graph
+
+    graph.Neo4jGraphStore._lock_entities = lambda self, tx, ids: None  # type: ignore[method-assign]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import select
 import subprocess
 from pathlib import Path
@@ -46,7 +47,11 @@ async def _memories(session: ClientSession, **scope: str) -> list[dict[str, Any]
 
 
 async def _scenario(config: Path) -> int:
-    params = StdioServerParameters(command=HYBRIDMEM, args=["mcp", "--config", str(config)])
+    # The whole environment, not the SDK's short default list: the server process must
+    # run under the same settings as the test (the mutation matrix's break included).
+    params = StdioServerParameters(
+        command=HYBRIDMEM, args=["mcp", "--config", str(config)], env=dict(os.environ)
+    )
     async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
         await session.initialize()
         tools = {

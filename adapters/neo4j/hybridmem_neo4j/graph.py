@@ -263,15 +263,7 @@ class Neo4jGraphStore(Neo4jGraphReads):
                 params,
             ).single()
             candidates = touched["touched"] if touched else []
-            # Write-lock the candidates (in id order, so two deletes cannot deadlock)
-            # before judging whether they are still used. Without the lock, two deletes
-            # of memories sharing an entity each see the other's mention, both keep the
-            # entity, and it is left an orphan once both commit.
-            tx.run(
-                f"MATCH (e:{n.entity}) WHERE e.id IN $touched WITH e ORDER BY e.id"
-                f" SET e.{LOCK_PROPERTY} = true REMOVE e.{LOCK_PROPERTY}",
-                touched=candidates,
-            ).consume()
+            self._lock_entities(tx, candidates)
             relations = (
                 tx.run(f"MATCH ()-[r:{n.relates}]->() WHERE r.memory_id IN $ids DELETE r", params)
                 .consume()
@@ -294,6 +286,17 @@ class Neo4jGraphStore(Neo4jGraphReads):
             return GraphDeleteCounts(nodes, relations, orphans)
 
         return self._transaction(work)
+
+    def _lock_entities(self, tx: ManagedTransaction, entity_ids: Sequence[str]) -> None:
+        """Write-lock the entities (in id order, so two deletes cannot deadlock) before
+        judging whether they are still used. Without the lock, two deletes of memories
+        sharing an entity each see the other's mention, both keep the entity, and it
+        is left an orphan once both commit."""
+        tx.run(
+            f"MATCH (e:{self._n.entity}) WHERE e.id IN $ids WITH e ORDER BY e.id"
+            f" SET e.{LOCK_PROPERTY} = true REMOVE e.{LOCK_PROPERTY}",
+            ids=list(entity_ids),
+        ).consume()
 
     # -- reads ----------------------------------------------------------------------
 
