@@ -50,7 +50,8 @@ def vector_ids(store: HybridStore) -> set[str]:
         collection = client.collections.use(vector._collection_name)
         if not client.collections.exists(vector._collection_name):
             return set()
-        return {str(obj.uuid) for obj in collection.iterator()}
+        # Small pages: a server may cap QUERY_MAXIMUM_RESULTS (one test runs it at 50).
+        return {str(obj.uuid) for obj in collection.iterator(cache_size=20)}
     tables = {row[1] for row in vector._db.rows("CALL show_tables() RETURN *")}
     if "Vec" not in tables:
         return set()
