@@ -35,6 +35,24 @@ DELETE_ALL_CRASHES = [
 #: Killed after a batch's store steps and before its checkpoint, the vectors and
 #: relations that batch removed are not known any more; every memory still is.
 STEPS_LOST = {"delete_all.vectors_deleted": (3, 0), "delete_all.graph_deleted": (3, 3)}
+#: The victims' entities, by the victims (index) that mention them.
+VICTIM_ENTITIES = {
+    **{f"E{k}": {i for i in range(VICTIMS) if i % 3 == k} for k in range(3)},
+    "Paris": set(range(VICTIMS)),
+}
+
+
+def _orphans_lost(batches: list[list[str]], victims: list[str]) -> int:
+    """Entities whose last mention went in the batch the crash cut off before its
+    checkpoint: they were erased then, uncounted. Which entities those are depends
+    on the order the graph store hands out the scope's ids (Neo4j reuses freed
+    node ids, so not insertion order on a shared server)."""
+    index = {memory_id: i for i, memory_id in enumerate(victims)}
+    before = {index[m] for batch in batches[:-1] for m in batch}
+    through = before | {index[m] for m in batches[-1]}
+    return sum(
+        1 for mentions in VICTIM_ENTITIES.values() if mentions <= through and not mentions <= before
+    )
 
 
 def _store(
@@ -62,11 +80,21 @@ def test_delete_all_counts_and_events_survive_a_crash(
     with store:
         ids = seed_victims_and_keepers(store, VICTIMS, KEEPERS)
         victims = [ids[f"v{i}"] for i in range(VICTIMS)]
+        batches: list[list[str]] = []
+        delete_memories = store.graph.delete_memories
+
+        def recording(ids: Any) -> Any:
+            batches.append(list(ids))
+            return delete_memories(ids)
+
         reached.clear()
         armed["on"] = True
+        store.graph.delete_memories = recording  # type: ignore[method-assign]
         with pytest.raises(InjectedFault):
             store.delete_all(user_id="victim")
         armed["on"] = False
+        store.graph.delete_memories = delete_memories  # type: ignore[method-assign]
+        orphans_lost = _orphans_lost(batches, victims) if point.endswith("graph_deleted") else 0
         [recovered] = store.recover()
         assert (recovered.kind, recovered.outcome) == ("delete_all", "completed")
 
@@ -77,7 +105,7 @@ def test_delete_all_counts_and_events_survive_a_crash(
         assert info.counts["memory_nodes"] == VICTIMS
         assert info.counts["vectors"] == VICTIMS - vectors_lost
         assert info.counts["relations"] == VICTIMS - relations_lost
-        assert info.counts["orphan_entities"] == 4
+        assert info.counts["orphan_entities"] == 4 - orphans_lost
         for memory_id in victims:
             events = store.history(memory_id)
             assert [e.kind for e in events] == ["ADD", "DELETE"], (memory_id, events)
