@@ -16,7 +16,7 @@ from tests.integration import raw
 MEMORIES = 24
 
 
-ROUNDS = 3
+ROUNDS = 6
 
 
 def test_concurrent_deletes_sharing_an_entity_leave_no_orphan(store: HybridStore) -> None:
