@@ -602,10 +602,3 @@ def mcp_unknown_arguments_ignored() -> None:
         return self.tool(structured_output=True)(fn)
 
     mcp_server._MemoryServer.memory_tool = memory_tool  # type: ignore[method-assign]
-
-
-def neo4j_entity_check_unlocked() -> None:
-    """Neo4j judges an entity unused without write-locking it first."""
-    import hybridmem_neo4j.graph as graph
-
-    graph.Neo4jGraphStore._lock_entities = lambda self, tx, ids: None  # type: ignore[method-assign]

@@ -269,12 +269,6 @@ _ROWS += [
         breaks.mcp_unknown_arguments_ignored,
         "tests/server/test_mcp_refusals.py::test_every_tool_refuses_misspelt_and_loosely_typed_arguments",
     ),
-    _row(
-        "concurrent deletes sharing an entity leave no orphan (Neo4j)",
-        breaks.neo4j_entity_check_unlocked,
-        "tests/integration/test_concurrent_entity_deletes.py",
-        pair=NEO4J,
-    ),
 ]
 
 ROWS: dict[str, Row] = {row.name: row for row in _ROWS}
