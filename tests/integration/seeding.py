@@ -7,19 +7,25 @@ from hybridmem import HybridStore
 from hybridmem.testing.builders import embedding
 
 
+def victim_entity_names(index: int) -> list[str]:
+    """The entities victim ``index`` mentions (its relation joins the two)."""
+    return [f"E{index % 3}", "Paris"]
+
+
 def seed_victims_and_keepers(store: HybridStore, victims: int, keepers: int) -> dict[str, str]:
     """``victims`` memories of user "victim" (agents a0/a1, entities E0-E2 each
     related to Paris) and ``keepers`` of user "keeper" (an entity Ki related to
     Paris each). Returns their ids by label: v0, v1, …, k0, k1, …"""
     ids = {}
     for i in range(victims):
+        own, city = victim_entity_names(i)
         ids[f"v{i}"] = store.add(
             f"victim {i}",
             embedding=embedding(f"v{i}"),
             user_id="victim",
             agent_id=f"a{i % 2}",
-            entities=[{"name": f"E{i % 3}", "type": "t"}, {"name": "Paris", "type": "city"}],
-            relations=[{"source": f"E{i % 3}", "target": "Paris", "type": "near"}],
+            entities=[{"name": own, "type": "t"}, {"name": city, "type": "city"}],
+            relations=[{"source": own, "target": city, "type": "near"}],
         ).id
     for i in range(keepers):
         ids[f"k{i}"] = store.add(

@@ -19,7 +19,7 @@ from hybridmem.testing.builders import embedding
 from tests.conftest import PairConfig
 from tests.integration import raw
 from tests.integration.checks import assert_no_half_memory_or_orphan
-from tests.integration.seeding import seed_victims_and_keepers
+from tests.integration.seeding import seed_victims_and_keepers, victim_entity_names
 
 VICTIMS, KEEPERS, BATCH = 10, 3, 3
 #: Per batch point, the crash is on the second batch (3 memories already counted).
@@ -35,11 +35,6 @@ DELETE_ALL_CRASHES = [
 #: Killed after a batch's store steps and before its checkpoint, the vectors and
 #: relations that batch removed are not known any more; every memory still is.
 STEPS_LOST = {"delete_all.vectors_deleted": (3, 0), "delete_all.graph_deleted": (3, 3)}
-#: The victims' entities, by the victims (index) that mention them.
-VICTIM_ENTITIES = {
-    **{f"E{k}": {i for i in range(VICTIMS) if i % 3 == k} for k in range(3)},
-    "Paris": set(range(VICTIMS)),
-}
 
 
 def _orphans_lost(batches: list[list[str]], victims: list[str]) -> int:
@@ -50,9 +45,11 @@ def _orphans_lost(batches: list[list[str]], victims: list[str]) -> int:
     index = {memory_id: i for i, memory_id in enumerate(victims)}
     before = {index[m] for batch in batches[:-1] for m in batch}
     through = before | {index[m] for m in batches[-1]}
-    return sum(
-        1 for mentions in VICTIM_ENTITIES.values() if mentions <= through and not mentions <= before
-    )
+    mentions: dict[str, set[int]] = {}
+    for i in range(len(victims)):
+        for name in victim_entity_names(i):
+            mentions.setdefault(name, set()).add(i)
+    return sum(1 for by in mentions.values() if by <= through and not by <= before)
 
 
 def _store(
@@ -74,7 +71,7 @@ def _store(
     ("point", "nth"), DELETE_ALL_CRASHES, ids=[p for p, _ in DELETE_ALL_CRASHES]
 )
 def test_delete_all_counts_and_events_survive_a_crash(
-    pair_config: PairConfig, tmp_path: Path, point: str, nth: int
+    pair_config: PairConfig, tmp_path: Path, point: str, nth: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store, (armed, reached) = _store(pair_config, tmp_path, point, nth)
     with store:
@@ -89,11 +86,11 @@ def test_delete_all_counts_and_events_survive_a_crash(
 
         reached.clear()
         armed["on"] = True
-        store.graph.delete_memories = recording  # type: ignore[method-assign]
+        monkeypatch.setattr(store.graph, "delete_memories", recording)
         with pytest.raises(InjectedFault):
             store.delete_all(user_id="victim")
         armed["on"] = False
-        store.graph.delete_memories = delete_memories  # type: ignore[method-assign]
+        monkeypatch.undo()
         orphans_lost = _orphans_lost(batches, victims) if point.endswith("graph_deleted") else 0
         [recovered] = store.recover()
         assert (recovered.kind, recovered.outcome) == ("delete_all", "completed")
