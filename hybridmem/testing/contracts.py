@@ -424,6 +424,34 @@ class VectorStoreContract(StoreFixtures):
         best, score = vector_store.search(embedding("b3"), BOB, 1)[0]
         assert best.id == memory_id("b3") and score == pytest.approx(1.0, abs=1e-3)
 
+    def test_search_sees_every_write_at_once(self, vector_store: VectorStore) -> None:
+        """Troubleshooting: a search after a write sees it — new, replaced, deleted by
+        id or by scope — even when the scope was searched before (drop or update any
+        cached copy of a scope inside the write)."""
+
+        def ids(scope: Scope, query: str, limit: int = 10) -> list[str]:
+            return [r.id for r, _ in vector_store.search(embedding(query), scope, limit)]
+
+        vector_store.upsert([vector_record(f"a{i}", ALICE_A1) for i in range(4)])
+        vector_store.upsert([vector_record("a2-0", ALICE_A2), vector_record("b0", BOB)])
+        assert set(ids(ALICE, "q")) == {memory_id(f"a{i}") for i in range(4)} | {memory_id("a2-0")}
+        assert ids(ALICE_A1, "a1", 1) == [memory_id("a1")]
+        vector_store.upsert([vector_record("a9", ALICE_A1)])
+        assert ids(ALICE_A1, "a9", 1) == [memory_id("a9")]
+        assert ids(ALICE, "a9", 1) == [memory_id("a9")]
+        moved = replace(vector_record("a1", ALICE_A1, text="replaced"), embedding=embedding("z"))
+        vector_store.upsert([moved])
+        [(best, score)] = vector_store.search(embedding("z"), ALICE_A1, 1)
+        assert (best.id, best.text) == (memory_id("a1"), "replaced")
+        assert best.embedding == pytest.approx(embedding("z"), rel=1e-5)
+        assert score == pytest.approx(1.0, abs=1e-3)
+        vector_store.delete([memory_id("a9")])
+        assert memory_id("a9") not in ids(ALICE_A1, "a9") + ids(ALICE, "a9")
+        vector_store.delete_scope(ALICE_A2, 10)
+        assert memory_id("a2-0") not in ids(ALICE, "a2-0")
+        assert set(ids(ALICE, "q")) == {memory_id(f"a{i}") for i in range(4)}
+        assert ids(BOB, "q") == [memory_id("b0")]
+
     def test_list_scope_newest_first_with_limit(self, vector_store: VectorStore) -> None:
         """Troubleshooting: order by created_at descending."""
         vector_store.upsert([vector_record(f"m{i}", ALICE, offset_seconds=i) for i in range(5)])

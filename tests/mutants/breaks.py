@@ -562,6 +562,8 @@ def kuzu_filters_ignored() -> None:
     store = vector.KuzuVectorStore
     original = store._filtered
     store._filtered = lambda self, scope, filters: original(self, scope, None)  # type: ignore[method-assign]
+    # Searches of a cached scope filter its kept rows instead.
+    _replace(vector, "_cached_row_matches", lambda original: lambda filters, fields: True)
 
 
 def kuzu_entity_lookup_any_namespace() -> None:
@@ -602,3 +604,20 @@ def mcp_unknown_arguments_ignored() -> None:
         return self.tool(structured_output=True)(fn)
 
     mcp_server._MemoryServer.memory_tool = memory_tool  # type: ignore[method-assign]
+
+
+# -- the Kuzu search cache (issue 11) -----------------------------------------------------
+
+
+def kuzu_search_cache_keeps_deleted_rows() -> None:
+    """The Kuzu search cache is not told of deletes: a deleted memory is still found."""
+    from hybridmem_kuzu import _search_cache
+
+    _replace(_search_cache.SearchCache, "deleted", lambda original: lambda *args: None)
+
+
+def kuzu_search_cache_misses_writes() -> None:
+    """The Kuzu search cache is not told of upserts: new and replaced memories go unseen."""
+    from hybridmem_kuzu import _search_cache
+
+    _replace(_search_cache.SearchCache, "written", lambda original: lambda *args: None)

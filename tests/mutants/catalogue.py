@@ -271,5 +271,24 @@ _ROWS += [
     ),
 ]
 
+_CACHE = "tests/contract/test_kuzu_search_cache.py"
+_SEES_WRITES = f"{CONTRACT_KUZU}::TestKuzuVectorStore::test_search_sees_every_write_at_once"
+_ROWS += [
+    # -- the Kuzu search cache (issue 11) ------------------------------------------------
+    _row(
+        "erasure is final: a cached search never returns a deleted memory",
+        breaks.kuzu_search_cache_keeps_deleted_rows,
+        _SEES_WRITES,
+        _CACHE,
+        f"{DELETE_ALL}::test_delete_all_erases_scope_and_keeps_everything_else",
+    ),
+    _row(
+        "a cached search sees every write at once",
+        breaks.kuzu_search_cache_misses_writes,
+        _SEES_WRITES,
+        _CACHE,
+    ),
+]
+
 ROWS: dict[str, Row] = {row.name: row for row in _ROWS}
 assert len(ROWS) == len(_ROWS), "two rows share a name"

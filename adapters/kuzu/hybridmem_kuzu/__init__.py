@@ -16,7 +16,7 @@ from hybridmem.registry import AdapterPlugin, parse_options
 from hybridmem_kuzu.graph import KuzuGraphStore
 from hybridmem_kuzu.vector import KuzuVectorStore
 
-__all__ = ["KuzuGraphStore", "KuzuOptions", "KuzuVectorStore", "plugin"]
+__all__ = ["KuzuGraphStore", "KuzuOptions", "KuzuVectorOptions", "KuzuVectorStore", "plugin"]
 
 
 class KuzuOptions(BaseModel):
@@ -32,6 +32,12 @@ class KuzuOptions(BaseModel):
     buffer_pool_mb: int = Field(default=256, ge=16)
 
 
+class KuzuVectorOptions(KuzuOptions):
+    #: Memory for the scopes' vectors that unfiltered searches rank in memory;
+    #: a scope larger than this is ranked inside Kuzu instead. 0 turns it off.
+    search_cache_mb: int = Field(default=256, ge=0)
+
+
 def _path(option: Path | None, data_dir: Path, default: str) -> Path:
     path = option or Path(default)
     return path if path.is_absolute() else data_dir / path
@@ -44,9 +50,11 @@ def _graph(options: Mapping[str, Any], data_dir: Path) -> KuzuGraphStore:
 
 
 def _vector(options: Mapping[str, Any], data_dir: Path) -> KuzuVectorStore:
-    opts = parse_options(KuzuOptions, options, "vector", "kuzu")
+    opts = parse_options(KuzuVectorOptions, options, "vector", "kuzu")
     path = _path(opts.path, data_dir, "vectors.kuzu")
-    return KuzuVectorStore(path, opts.engine, opts.batch_plan, opts.buffer_pool_mb)
+    return KuzuVectorStore(
+        path, opts.engine, opts.batch_plan, opts.buffer_pool_mb, opts.search_cache_mb
+    )
 
 
 plugin = AdapterPlugin(provider="kuzu", graph=_graph, vector=_vector)

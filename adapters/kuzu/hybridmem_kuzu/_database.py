@@ -81,6 +81,11 @@ class KuzuDatabase:
         self._closed = False
         self._estimates: dict[str, int] = {}
 
+    @property
+    def lock(self) -> threading.RLock:
+        """Held across a caller's own sequence of statements (it is re-entrant)."""
+        return self._lock
+
     def _translate(self, exc: BaseException) -> StoreError:
         text = str(exc)
         if "lock" in text.lower():

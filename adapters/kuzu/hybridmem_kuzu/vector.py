@@ -1,16 +1,23 @@
 """KuzuVectorStore: the vector port on a second, separate Kuzu database file.
 
 Search is exact: the scope's records are found through their scope node (a
-primary-key lookup) and ranked by cosine similarity inside Kuzu. Every search
-carries a scope, so the work follows the scope's size, and filtering happens
-before the limit, which an approximate index with post-filtering cannot promise.
+primary-key lookup) and ranked by cosine similarity. Every search carries a
+scope, so the work follows the scope's size, and filtering happens before the
+limit, which an approximate index with post-filtering cannot promise. A scope
+searched before is ranked in memory from ``SearchCache`` (see there for why and
+what keeps it equal to the file); a scope larger than the cache, inside Kuzu.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from hybridmem.errors import DimensionMismatchError
 from hybridmem.filters import Filters
@@ -19,6 +26,7 @@ from hybridmem.records import VectorRecord
 from hybridmem_kuzu._database import KuzuFileStore
 from hybridmem_kuzu._filters import FILTER_FUNCTION, filter_params, matches_row
 from hybridmem_kuzu._scope import scope_keys, scope_match
+from hybridmem_kuzu._search_cache import ScopeRows, SearchCache
 from hybridmem_kuzu._time import from_text, to_text
 
 _META = "CREATE NODE TABLE IF NOT EXISTS VMeta(key STRING PRIMARY KEY, value STRING)"
@@ -29,6 +37,18 @@ _SCOPE_IN_USE = (
 _FIELDS = (
     "v.id, v.embedding, v.text, v.hash, v.user_id, v.agent_id, v.run_id,"
     " v.created_at, v.updated_at, v.metadata"
+)
+# _FIELDS but the embedding, as upsert writes them: what the search cache keeps.
+_CACHED_FIELDS = (
+    "id",
+    "text",
+    "hash",
+    "user_id",
+    "agent_id",
+    "run_id",
+    "created_at",
+    "updated_at",
+    "metadata",
 )
 
 
@@ -47,8 +67,35 @@ def _record(row: Sequence[Any]) -> VectorRecord:
     )
 
 
+def _cached_row_matches(filters: Filters, fields: tuple[Any, ...]) -> bool:
+    # The same evaluator the query's filter function runs, on the same stored text.
+    return filters.matches(json.loads(fields[8]), from_text(fields[6]), from_text(fields[7]))
+
+
 class KuzuVectorStore(KuzuFileStore):
     name = "Kuzu vector store"
+
+    def __init__(
+        self,
+        path: Path,
+        engine: str = "kuzu",
+        batch_plan: str = "auto",
+        buffer_pool_mb: int = 256,
+        search_cache_mb: int = 256,
+    ) -> None:
+        self._cache = SearchCache(search_cache_mb * 2**20)
+        super().__init__(path, engine, batch_plan, buffer_pool_mb)
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Holds the database lock across a write and its cache update, so no search
+        sees one without the other; a write that fails leaves no cache to doubt."""
+        with self._db.lock:
+            try:
+                yield
+            except BaseException:
+                self._cache.clear()
+                raise
 
     def _prepare(self) -> None:
         self._db.rows(_META)
@@ -112,7 +159,7 @@ class KuzuVectorStore(KuzuFileStore):
         links = [{"id": r.id, "key": key} for r in records for key in scope_keys(r.scope)]
         new = len(rows) - len(self.existing_ids([r.id for r in records]))
         db = self._db
-        with db.transaction():
+        with self._writing(), db.transaction():
             db.each(
                 "MERGE (v:Vec {id: x.id}) SET v.user_id = x.user_id,"
                 " v.agent_id = x.agent_id, v.run_id = x.run_id, v.text = x.text,"
@@ -126,6 +173,12 @@ class KuzuVectorStore(KuzuFileStore):
                 "MATCH (v:Vec {id: x.id}), (s:VScope {key: x.key}) MERGE (v)-[:VIN_SCOPE]->(s)",
                 links,
                 "Vec",
+            )
+            self._cache.written(
+                [
+                    (r.scope, tuple(row[f] for f in _CACHED_FIELDS), r.embedding)
+                    for r, row in zip(records, rows, strict=True)
+                ]
             )
         db.adjust("Vec", new)
         db.adjust("VScope", len({link["key"] for link in links}))
@@ -152,12 +205,13 @@ class KuzuVectorStore(KuzuFileStore):
         )
         db.adjust("Vec", -count)
         db.adjust("VScope", -emptied)
+        self._cache.deleted(ids, keys)
         return count
 
     def delete(self, ids: Sequence[str]) -> int:
         if not ids or self._dimension is None:
             return 0
-        with self._db.transaction():
+        with self._writing(), self._db.transaction():
             return self._delete_ids(list(ids))
 
     def delete_scope(self, scope: Scope, batch_size: int) -> int:
@@ -166,7 +220,7 @@ class KuzuVectorStore(KuzuFileStore):
         clause, params = scope_match(scope, "v", "Vec", "VScope", "VIN_SCOPE")
         total = 0
         while True:
-            with self._db.transaction():
+            with self._writing(), self._db.transaction():
                 ids = [
                     row[0]
                     for row in self._db.rows(
@@ -241,6 +295,11 @@ class KuzuVectorStore(KuzuFileStore):
         if self._dimension is None:
             return []
         self._check_dimension(embedding)
+        if self._cache.enabled:
+            with self._db.lock:
+                hits = self._search_cached(embedding, scope, limit, filters)
+            if hits is not None:
+                return hits
         clause, bound = self._filtered(scope, filters)
         rows = self._db.rows(
             f"{clause} WITH v, array_cosine_similarity(v.embedding, CAST($q AS {self._array}))"
@@ -248,6 +307,28 @@ class KuzuVectorStore(KuzuFileStore):
             {**bound, "q": list(embedding), "limit": limit},
         )
         return [(_record(row), float(row[10])) for row in rows]
+
+    def _search_cached(
+        self, embedding: Sequence[float], scope: Scope, limit: int, filters: Filters | None
+    ) -> list[tuple[VectorRecord, float]] | None:
+        """The search from the scope's cached rows, read from Kuzu on first use;
+        None when the scope is too large for the cache (the query ranks it then)."""
+        entry = self._cache.get(scope)
+        if entry is None:
+            dimension = int(self._dimension or 0)
+            if not self._cache.fits(self.count_scope(scope), dimension):
+                return None
+            clause, params = scope_match(scope, "v", "Vec", "VScope", "VIN_SCOPE")
+            entry = ScopeRows(dimension)
+            for row in self._db.rows(f"{clause} RETURN {_FIELDS}", params):
+                entry.put((row[0], *row[2:]), np.asarray(row[1], dtype=np.float32))
+            self._cache.keep(scope, entry)
+        query = np.asarray(embedding, dtype=np.float32)
+        keep = None if filters is None else functools.partial(_cached_row_matches, filters)
+        return [
+            (_record((fields[0], vector, *fields[1:])), score)
+            for fields, vector, score in entry.best(query, limit, keep)
+        ]
 
     # -- whole-store scans --------------------------------------------------------
 
@@ -261,10 +342,15 @@ class KuzuVectorStore(KuzuFileStore):
             return 0
         return self._db.scalar("MATCH (v:Vec) RETURN count(v)")
 
+    def close(self) -> None:
+        self._cache.clear()
+        super().close()
+
     def reset(self) -> None:
+        self._cache.clear()
         if self._dimension is None:
             return
-        with self._db.transaction():
+        with self._writing(), self._db.transaction():
             self._db.rows("DROP TABLE VIN_SCOPE")
             self._db.rows("DROP TABLE VScope")
             self._db.rows("DROP TABLE Vec")
