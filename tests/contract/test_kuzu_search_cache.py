@@ -166,3 +166,19 @@ def test_a_scope_beyond_the_budget_is_ranked_in_kuzu(tmp_path: Path) -> None:
     assert store._cache.get(Scope(user_id="big")) is None
     store.close()
     plain.close()
+
+
+def test_the_least_recently_searched_scope_leaves_first(tmp_path: Path) -> None:
+    store = KuzuVectorStore(tmp_path / "v.kuzu", search_cache_mb=1)
+    rng = random.Random(4)
+    scopes = [Scope(user_id=f"u{n}") for n in range(4)]
+    # Each scope takes ~0.28 MiB of the 1 MiB budget: three fit, not four.
+    store.upsert([_record(rng, f"u{n}-{i}", s) for n, s in enumerate(scopes) for i in range(350)])
+    query = [1.0] * DIMENSION
+    for scope in scopes[:3]:
+        store.search(query, scope, 1)
+    store.search(query, scopes[0], 1)  # u0 is now the most recent
+    store.search(query, scopes[3], 1)
+    cached = [store._cache.get(s) is not None for s in scopes]
+    assert cached == [True, False, True, True]
+    store.close()

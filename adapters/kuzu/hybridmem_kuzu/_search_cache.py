@@ -53,13 +53,14 @@ def _row_bytes(fields: Fields) -> int:
 class ScopeRows:
     """One scope's rows: a vector matrix with spare rows, their fields, which are live."""
 
-    def __init__(self, dimension: int) -> None:
+    def __init__(self, dimension: int, capacity: int = 16) -> None:
         self.dimension = dimension
         self.fields: list[Fields] = []
         self.rows: dict[str, int] = {}
-        self.matrix = np.zeros((16, dimension), dtype=np.float32)
-        self.inverse_norms = np.zeros(16, dtype=np.float32)
-        self.live = np.zeros(16, dtype=bool)
+        capacity = max(16, capacity)
+        self.matrix = np.zeros((capacity, dimension), dtype=np.float32)
+        self.inverse_norms = np.zeros(capacity, dtype=np.float32)
+        self.live = np.zeros(capacity, dtype=bool)
         self._text_bytes = 0
 
     @property
@@ -156,15 +157,19 @@ class SearchCache:
         return kept[1]
 
     def keep(self, scope: Scope, entry: ScopeRows) -> None:
+        """Keeps ``entry``, evicting the least recently searched others to fit; an
+        entry larger than the whole budget (long texts) is not kept."""
         terms = scope.terms()
         self._forget(terms)
-        self._entries[terms] = (scope, entry)
-        self._by_key.setdefault(scope_key(*terms[0]), set()).add(terms)
-        total = sum(e.nbytes for _, e in self._entries.values())
-        while total > self.budget and self._entries:
+        if entry.nbytes > self.budget:
+            return
+        total = entry.nbytes + sum(e.nbytes for _, e in self._entries.values())
+        while total > self.budget:
             oldest = next(iter(self._entries))
             total -= self._entries[oldest][1].nbytes
             self._forget(oldest)
+        self._entries[terms] = (scope, entry)
+        self._by_key.setdefault(scope_key(*terms[0]), set()).add(terms)
 
     def _forget(self, terms: Terms) -> None:
         if self._entries.pop(terms, None) is not None:

@@ -315,11 +315,11 @@ class KuzuVectorStore(KuzuFileStore):
         None when the scope is too large for the cache (the query ranks it then)."""
         entry = self._cache.get(scope)
         if entry is None:
-            dimension = int(self._dimension or 0)
-            if not self._cache.fits(self.count_scope(scope), dimension):
+            dimension, size = int(self._dimension or 0), self.count_scope(scope)
+            if not self._cache.fits(size, dimension):
                 return None
             clause, params = scope_match(scope, "v", "Vec", "VScope", "VIN_SCOPE")
-            entry = ScopeRows(dimension)
+            entry = ScopeRows(dimension, capacity=size)
             for row in self._db.rows(f"{clause} RETURN {_FIELDS}", params):
                 entry.put((row[0], *row[2:]), np.asarray(row[1], dtype=np.float32))
             self._cache.keep(scope, entry)
