@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import unicodedata
 import uuid
 from collections.abc import Mapping, Sequence
@@ -135,6 +136,29 @@ def check_embedding(value: object) -> list[float]:
             raise ValidationError("invalid embedding: must be a sequence of numbers")
     if len(value) == 0:
         raise ValidationError("invalid embedding: must not be empty")
+    # Every add and search passes here: a plain sequence of finite floats is checked
+    # at C speed; anything else goes through the loop, which names the fault.
+    if (
+        set(map(type, value)) == {float}
+        and all(map(math.isfinite, value))
+        and max(map(abs, value)) <= FLOAT32_MAX
+    ):
+        out: list[float] = list(value)
+    else:
+        out = _embedding_numbers(value)
+    squared_norm = math.fsum(map(operator.mul, out, out))
+    if squared_norm < FLOAT32_MIN_NORMAL:
+        raise ValidationError("invalid embedding: must not be all zeros (or too close to zero)")
+    if squared_norm > MAX_SQUARED_NORM:
+        raise ValidationError(
+            f"invalid embedding: its squared norm {squared_norm:.4g} overflows float32, in which"
+            f" the stores compute cosine (the sum of squared components must be at most"
+            f" {MAX_SQUARED_NORM:.4g}, so the norm at most {math.sqrt(MAX_SQUARED_NORM):.4g})"
+        )
+    return out
+
+
+def _embedding_numbers(value: Sequence[object]) -> list[float]:
     out: list[float] = []
     for item in value:
         if isinstance(item, bool) or not isinstance(item, (int, float)):
@@ -148,15 +172,6 @@ def check_embedding(value: object) -> list[float]:
                 f" (|x| <= {FLOAT32_MAX:.4g})"
             )
         out.append(number)
-    squared_norm = math.fsum(x * x for x in out)
-    if squared_norm < FLOAT32_MIN_NORMAL:
-        raise ValidationError("invalid embedding: must not be all zeros (or too close to zero)")
-    if squared_norm > MAX_SQUARED_NORM:
-        raise ValidationError(
-            f"invalid embedding: its squared norm {squared_norm:.4g} overflows float32, in which"
-            f" the stores compute cosine (the sum of squared components must be at most"
-            f" {MAX_SQUARED_NORM:.4g}, so the norm at most {math.sqrt(MAX_SQUARED_NORM):.4g})"
-        )
     return out
 
 
