@@ -101,6 +101,16 @@ def history_texts(journal_path: Path, memory_ids: Iterable[str]) -> int:
     )
 
 
+def operation_ids(journal_path: Path, kind: str, memory_id: str) -> list[str]:
+    """The journaled operations of this kind on this memory, oldest first."""
+    rows = _journal_rows(
+        journal_path,
+        "SELECT id FROM operations WHERE kind = ? AND memory_id = ? ORDER BY seq",
+        (kind, memory_id),
+    )
+    return [row[0] for row in rows]
+
+
 @dataclass(frozen=True)
 class OperationEvent:
     """A delete_all or reset event (no memory id) as the journal file holds it."""

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from hybridmem import HybridStore
+from hybridmem import HybridStore, StoreError
 from hybridmem.faults import FAULT_POINTS, InjectedFault
 from hybridmem.testing.builders import embedding
 from tests.conftest import PairConfig
@@ -148,3 +148,31 @@ def test_an_interrupted_add_is_rolled_back_by_recover(
         assert store.history(pending.memory_id or "") == [], "a rolled-back add has no history"
         assert [m.id for m in store.get_all(user_id="u")] == [kept.id]
         assert_no_half_memory_or_orphan(store)
+
+
+def test_a_store_error_during_add_is_rolled_back_at_once(
+    pair_config: PairConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A store error (not a crash): the add is undone before the error reaches the
+    # caller, so nothing of it is left, not even for recover().
+    memory_id = "0f8fad5b-d9cb-469f-a165-70867728950e"
+    with HybridStore(pair_config(tmp_path / "d")) as store:
+        kept = store.add("kept", embedding=embedding("kept"), user_id="u")
+
+        def refuse(graphs: object) -> None:
+            raise StoreError("graph store", "test", "write refused")
+
+        monkeypatch.setattr(store._coordinator.graph, "add_memories", refuse)
+        with pytest.raises(StoreError, match="write refused"):
+            store.add("refused", embedding=embedding("new"), user_id="u", memory_id=memory_id)
+        monkeypatch.undo()
+        assert raw.vector_ids(store) == {kept.id}
+        assert raw.memory_node_ids(store) == {kept.id}
+        assert store.journal.pending() == []
+        [op_id] = raw.operation_ids(store.journal.path, "add", memory_id)
+        info = store.operation(op_id)
+        assert info is not None
+        assert (info.state, info.counts) == ("done", {"rolled_back": 1})
+        assert "write refused" in (info.error or "")
+        assert store.history(memory_id) == []
+        assert store.recover() == []
