@@ -64,3 +64,26 @@ def test_reset_erases_every_text(store: HybridStore) -> None:
     reset_op = raw.operation_events(store.journal.path, "RESET")[-1].operation_id
     for memory_id in ids:
         assert {e.erased_by for e in store.history(memory_id)} == {reset_op}
+
+
+def test_reset_reports_what_was_there(store: HybridStore) -> None:
+    store.add(
+        "tea in Paris",
+        embedding=embedding("tea in Paris"),
+        user_id="u",
+        entities=[{"name": "tea", "type": "drink"}, {"name": "Paris", "type": "city"}],
+        relations=[{"source": "tea", "target": "Paris", "type": "in"}],
+    )
+    store.add(
+        "Paris again",
+        embedding=embedding("Paris again"),
+        user_id="u",
+        entities=[{"name": "Paris", "type": "city"}],
+    )
+    store.add("someone else", embedding=embedding("someone else"), user_id="v")
+    expected = {"vectors": 3, "memory_nodes": 3, "entities": 2, "relations": 1}
+    assert store.reset() == expected
+    [event] = raw.operation_events(store.journal.path, "RESET")
+    assert event.counts == expected
+    info = store.operation(event.operation_id)
+    assert info is not None and (info.state, info.counts) == ("done", expected)
