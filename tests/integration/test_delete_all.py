@@ -185,3 +185,19 @@ def test_delete_erases_a_half_memory(store: HybridStore, half: str) -> None:
     assert info is not None and info.state == "done"
     assert info.counts is not None and info.counts["memories"] == 1
     assert {e.kind for e in store.history(memory.id)} == {"ADD", "DELETE"}
+
+
+def test_the_operation_keeps_the_totals_with_swept_vectors(store: HybridStore) -> None:
+    # A vector with no memory node is found by the final sweep, after the last checkpoint.
+    store.add("kept", embedding=embedding("kept"), user_id="alice")
+    lonely = store.add("lonely", embedding=embedding("lonely"), user_id="alice")
+    store._coordinator.graph.delete_memories([lonely.id])
+    result = store.delete_all(user_id="alice")
+    assert (result.memories, result.vectors, result.memory_nodes) == (2, 2, 1)
+    info = store.operation(result.operation_id)
+    assert info is not None and info.counts is not None
+    assert {k: info.counts[k] for k in ("memories", "vectors", "memory_nodes")} == {
+        "memories": 2,
+        "vectors": 2,
+        "memory_nodes": 1,
+    }

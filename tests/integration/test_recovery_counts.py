@@ -214,6 +214,7 @@ def test_an_interrupted_update_is_completed_by_recover(
             ("ADD", None, "old text"),
             ("UPDATE", "old text", "new text"),
         ]
+        assert store.history(old.id)[1].hash == text_hash("new text")
 
 
 @pytest.mark.parametrize("gone", ["memory", "memory node"])
