@@ -192,7 +192,9 @@ def test_the_operation_keeps_the_totals_with_swept_vectors(store: HybridStore) -
     store.add("kept", embedding=embedding("kept"), user_id="alice")
     lonely = store.add("lonely", embedding=embedding("lonely"), user_id="alice")
     store._coordinator.graph.delete_memories([lonely.id])
-    result = store.delete_all(user_id="alice")
+    events: list[DeleteProgress] = []
+    result = store.delete_all(user_id="alice", progress=events.append)
+    assert (events[0].phase, events[0].total) == ("counting", 2)
     assert (result.memories, result.vectors, result.memory_nodes) == (2, 2, 1)
     info = store.operation(result.operation_id)
     assert info is not None and info.counts is not None

@@ -244,7 +244,7 @@ def test_recover_skips_an_update_of_what_is_gone(
         )
 
 
-@pytest.mark.parametrize("kind", ["update", "delete", "reset"])
+@pytest.mark.parametrize("kind", ["update", "delete", "delete_all", "reset"])
 def test_a_store_error_leaves_the_operation_pending_with_its_error(
     pair_config: PairConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
@@ -254,13 +254,17 @@ def test_a_store_error_leaves_the_operation_pending_with_its_error(
         def refuse(*args: object) -> None:
             raise StoreError("vector store", "test", "write refused")
 
-        method = {"update": "upsert", "delete": "delete", "reset": "reset"}[kind]
+        method = {"update": "upsert", "delete": "delete", "delete_all": "delete", "reset": "reset"}[
+            kind
+        ]
         monkeypatch.setattr(store._coordinator.vector, method, refuse)
         with pytest.raises(StoreError, match="write refused"):
             if kind == "update":
                 store.update(memory.id, text="new text")
             elif kind == "delete":
                 store.delete(memory.id)
+            elif kind == "delete_all":
+                store.delete_all(user_id="u")
             else:
                 store.reset()
         monkeypatch.undo()
@@ -268,7 +272,25 @@ def test_a_store_error_leaves_the_operation_pending_with_its_error(
         info = store.operation(pending.id)
         assert info is not None and info.kind == kind
         assert "write refused" in (info.error or "")
-        if kind != "reset":
+        if kind in ("update", "delete"):
             assert (info.user_id, info.memory_id) == ("u", memory.id)
         [recovered] = store.recover()
         assert (recovered.operation_id, recovered.outcome) == (pending.id, "completed")
+
+
+def test_each_checkpoint_erases_its_batch_text_before_the_operation_ends(
+    pair_config: PairConfig, tmp_path: Path
+) -> None:
+    store, (armed, _) = _store(pair_config, tmp_path, "delete_all.batch_journaled", 1)
+    with store:
+        ids = seed_victims_and_keepers(store, VICTIMS, KEEPERS)
+        victims = [ids[f"v{i}"] for i in range(VICTIMS)]
+        armed["on"] = True
+        with pytest.raises(InjectedFault):
+            store.delete_all(user_id="victim")
+        armed["on"] = False
+        # Pending after one checkpoint: that batch's text is gone, the rest is not yet.
+        erased = [v for v in victims if any(e.erased_by for e in store.history(v))]
+        assert len(erased) == BATCH
+        assert raw.history_texts(store.journal.path, erased) == 0
+        assert raw.history_texts(store.journal.path, set(victims) - set(erased)) > 0
