@@ -4,7 +4,9 @@ erased loses its text."""
 
 from __future__ import annotations
 
-from hybridmem import HybridStore
+import pytest
+
+from hybridmem import HybridStore, NotFoundError, Scope
 from hybridmem.testing.builders import embedding
 from tests.integration import raw
 
@@ -87,3 +89,11 @@ def test_reset_reports_what_was_there(store: HybridStore) -> None:
     assert event.counts == expected
     info = store.operation(event.operation_id)
     assert info is not None and (info.state, info.counts) == ("done", expected)
+
+
+def test_update_of_an_absent_id_names_it_and_writes_nothing(store: HybridStore) -> None:
+    absent = "0f8fad5b-d9cb-469f-a165-70867728950e"
+    with pytest.raises(NotFoundError, match=f"memory {absent} not found"):
+        store._coordinator.update(absent, Scope(user_id="u"), lambda record: record)
+    assert raw.operation_ids(store.journal.path, "update") == []
+    assert store.history(absent) == []

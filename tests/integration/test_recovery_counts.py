@@ -210,6 +210,8 @@ def test_an_interrupted_update_is_completed_by_recover(
         assert (new.text, new.metadata, new.hash) == ("new text", {"v": 2}, text_hash("new text"))
         assert new.embedding == pytest.approx(embedding("new"), rel=1e-6)
         assert before <= new.updated_at <= after, "the update's own time, not recover()'s"
+        node = store._coordinator.graph.get_memory_node(old.id)
+        assert node is not None and node.updated_at == new.updated_at
         assert [(e.kind, e.old_text, e.new_text) for e in store.history(old.id)] == [
             ("ADD", None, "old text"),
             ("UPDATE", "old text", "new text"),
