@@ -101,6 +101,16 @@ def history_texts(journal_path: Path, memory_ids: Iterable[str]) -> int:
     )
 
 
+def operation_ids(journal_path: Path, kind: str, memory_id: str | None = None) -> list[str]:
+    """The journaled operations of this kind (on this memory, if given), oldest first."""
+    rows = _journal_rows(
+        journal_path,
+        "SELECT id, memory_id FROM operations WHERE kind = ? ORDER BY seq",
+        (kind,),
+    )
+    return [row[0] for row in rows if memory_id is None or row[1] == memory_id]
+
+
 @dataclass(frozen=True)
 class OperationEvent:
     """A delete_all or reset event (no memory id) as the journal file holds it."""

@@ -11,6 +11,7 @@ import uuid
 import pytest
 
 from hybridmem import HybridStore, ValidationError
+from tests.integration import raw
 
 ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
 
@@ -104,3 +105,40 @@ def test_erasure_of_caller_named_memories_leaves_nothing(store: HybridStore) -> 
     report = store.reconcile()
     assert report.found.model_dump() == {k: 0 for k in report.found.model_dump()}
     assert all(e.new_text is None and e.old_text is None for m in ids for e in store.history(m))
+
+
+def test_embedding_read_back_as_float32_is_the_same_content(store: HybridStore) -> None:
+    # 0.1 is not a float32: the stored copy differs from it by about 1e-8 relative,
+    # and a tiny component may come back as a float32 subnormal (or 0): still the same.
+    for embedding in ([0.1, 0.2, 0.3], [1.0, 0.0, 1e-44]):
+        memory_id = str(uuid.uuid5(uuid.NAMESPACE_URL, repr(embedding)))
+        for _ in range(2):
+            store.add("same", embedding=embedding, user_id="alice", memory_id=memory_id)
+        assert [e.kind for e in store.history(memory_id)] == ["ADD"], embedding
+
+
+def test_a_nearby_embedding_is_new_content(store: HybridStore) -> None:
+    store.add("same text", embedding=[1.0, 0.0], user_id="alice", memory_id=ID)
+    store.add("same text", embedding=[0.9, 0.1], user_id="alice", memory_id=ID)
+    assert [e.kind for e in store.history(ID)] == ["ADD", "UPDATE"]
+    stored = store.get(ID)
+    assert stored is not None and stored.embedding == pytest.approx([0.9, 0.1], rel=1e-6)
+
+
+def test_a_half_memory_of_another_scope_keeps_its_id(store: HybridStore) -> None:
+    # A crash left only alice's memory node (no vector): the id is still hers.
+    store.add("alice's", embedding=[1.0, 0.0], user_id="alice", memory_id=ID)
+    store._coordinator.vector.delete([ID])
+    with pytest.raises(ValidationError, match="another scope"):
+        store.add("bob's", embedding=[0.0, 1.0], user_id="bob", memory_id=ID)
+    assert raw.vector_ids(store) == set()
+
+
+def test_adding_a_half_memory_again_completes_it(store: HybridStore) -> None:
+    # A crash left only the vector: the same add again writes the missing node.
+    store.add("likes tea", embedding=[1.0, 0.0], user_id="alice", memory_id=ID)
+    store._coordinator.graph.delete_memories([ID])
+    assert raw.memory_node_ids(store) == set()
+    again = store.add("likes tea", embedding=[1.0, 0.0], user_id="alice", memory_id=ID)
+    assert again.id == ID
+    assert raw.memory_node_ids(store) == raw.vector_ids(store) == {ID}

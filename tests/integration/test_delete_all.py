@@ -8,6 +8,7 @@ import pytest
 
 from hybridmem import DeleteProgress, HybridStore, Scope
 from hybridmem.testing.builders import embedding
+from tests.integration import raw
 from tests.integration.checks import assert_no_half_memory_or_orphan, assert_scope_empty, snapshot
 from tests.integration.seeding import seed_victims_and_keepers
 
@@ -83,8 +84,12 @@ def test_delete_all_erases_scope_and_keeps_everything_else(store: HybridStore) -
 def test_dry_run_counts_and_touches_nothing(store: HybridStore) -> None:
     _seed(store)
     before = snapshot(store)
+    started = time.monotonic()
     preview = store.delete_all(user_id="alice", dry_run=True)
+    spent = time.monotonic() - started
     assert preview.dry_run and preview["message"] == "Memories deleted successfully!"
+    assert preview.operation_id == "dry-run"
+    assert 0 <= preview.elapsed_seconds <= spent + 1e-6
     assert snapshot(store) == before
     real = store.delete_all(user_id="alice")
     for key in ("memories", "vectors", "memory_nodes", "relations", "orphan_entities"):
@@ -140,3 +145,61 @@ def test_batches_stream_through_large_scope(store: HybridStore) -> None:
         operation = small.operation(result.operation_id)
         assert operation is not None and operation.counts["batches"] == 5
         assert small.stats()["vectors"] == 1
+
+
+def test_delete_of_an_absent_id_journals_nothing(store: HybridStore) -> None:
+    absent = "0f8fad5b-d9cb-469f-a165-70867728950e"
+    started = time.monotonic()
+    result = store.delete(absent)
+    spent = time.monotonic() - started
+    assert (result["message"], result.operation_id) == ("Memory deleted successfully!", "none")
+    assert (result.memories, result.vectors, result.memory_nodes) == (0, 0, 0)
+    assert 0 <= result.elapsed_seconds <= spent + 1e-6
+    assert raw.operation_ids(store.journal.path, "delete") == []
+    assert store.history(absent) == []
+
+
+@pytest.mark.parametrize("half", ["vector only", "memory node only"])
+def test_delete_erases_a_half_memory(store: HybridStore, half: str) -> None:
+    memory = store.add("half", embedding=embedding("half"), user_id="u")
+    if half == "vector only":
+        store._coordinator.graph.delete_memories([memory.id])
+    else:
+        store._coordinator.vector.delete([memory.id])
+    started = time.monotonic()
+    result = store.delete(memory.id)
+    spent = time.monotonic() - started
+    assert raw.vector_ids(store) == raw.memory_node_ids(store) == set()
+    assert (result["message"], result.memories) == ("Memory deleted successfully!", 1)
+    assert 0 <= result.elapsed_seconds <= spent + 1e-6
+    counts = (
+        {"vectors": 1, "memory_nodes": 0}
+        if half == "vector only"
+        else {
+            "vectors": 0,
+            "memory_nodes": 1,
+        }
+    )
+    assert (result.vectors, result.memory_nodes) == (counts["vectors"], counts["memory_nodes"])
+    info = store.operation(result.operation_id)
+    assert info is not None and info.state == "done"
+    assert info.counts is not None and info.counts["memories"] == 1
+    assert {e.kind for e in store.history(memory.id)} == {"ADD", "DELETE"}
+
+
+def test_the_operation_keeps_the_totals_with_swept_vectors(store: HybridStore) -> None:
+    # A vector with no memory node is found by the final sweep, after the last checkpoint.
+    store.add("kept", embedding=embedding("kept"), user_id="alice")
+    lonely = store.add("lonely", embedding=embedding("lonely"), user_id="alice")
+    store._coordinator.graph.delete_memories([lonely.id])
+    events: list[DeleteProgress] = []
+    result = store.delete_all(user_id="alice", progress=events.append)
+    assert (events[0].phase, events[0].total) == ("counting", 2)
+    assert (result.memories, result.vectors, result.memory_nodes) == (2, 2, 1)
+    info = store.operation(result.operation_id)
+    assert info is not None and info.counts is not None
+    assert {k: info.counts[k] for k in ("memories", "vectors", "memory_nodes")} == {
+        "memories": 2,
+        "vectors": 2,
+        "memory_nodes": 1,
+    }

@@ -4,7 +4,9 @@ erased loses its text."""
 
 from __future__ import annotations
 
-from hybridmem import HybridStore
+import pytest
+
+from hybridmem import HybridStore, NotFoundError, Scope
 from hybridmem.testing.builders import embedding
 from tests.integration import raw
 
@@ -64,3 +66,34 @@ def test_reset_erases_every_text(store: HybridStore) -> None:
     reset_op = raw.operation_events(store.journal.path, "RESET")[-1].operation_id
     for memory_id in ids:
         assert {e.erased_by for e in store.history(memory_id)} == {reset_op}
+
+
+def test_reset_reports_what_was_there(store: HybridStore) -> None:
+    store.add(
+        "tea in Paris",
+        embedding=embedding("tea in Paris"),
+        user_id="u",
+        entities=[{"name": "tea", "type": "drink"}, {"name": "Paris", "type": "city"}],
+        relations=[{"source": "tea", "target": "Paris", "type": "in"}],
+    )
+    store.add(
+        "Paris again",
+        embedding=embedding("Paris again"),
+        user_id="u",
+        entities=[{"name": "Paris", "type": "city"}],
+    )
+    store.add("someone else", embedding=embedding("someone else"), user_id="v")
+    expected = {"vectors": 3, "memory_nodes": 3, "entities": 2, "relations": 1}
+    assert store.reset() == expected
+    [event] = raw.operation_events(store.journal.path, "RESET")
+    assert event.counts == expected
+    info = store.operation(event.operation_id)
+    assert info is not None and (info.state, info.counts) == ("done", expected)
+
+
+def test_update_of_an_absent_id_names_it_and_writes_nothing(store: HybridStore) -> None:
+    absent = "0f8fad5b-d9cb-469f-a165-70867728950e"
+    with pytest.raises(NotFoundError, match=f"memory {absent} not found"):
+        store._coordinator.update(absent, Scope(user_id="u"), lambda record: record)
+    assert raw.operation_ids(store.journal.path, "update") == []
+    assert store.history(absent) == []

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from hybridmem import HybridStore, Scope
-from hybridmem.testing.builders import memory_graph, memory_id, vector_record
+from hybridmem.testing.builders import embedding, memory_graph, memory_id, vector_record
+from tests.conftest import PairConfig
 from tests.integration import raw
 from tests.integration.checks import assert_no_half_memory_or_orphan
 
@@ -107,3 +110,37 @@ def test_reconcile_finds_and_fixes_an_entity_left_bare(store: HybridStore) -> No
     assert store.reconcile(fix=True).removed.orphan_entities == 1
     assert raw.orphan_entity_ids(store) == set()
     assert {e.name for e in store.entities(user_id="u")} == {"Used"}
+
+
+def test_reconcile_counts_every_batch_and_erases_orphan_history(
+    pair_config: PairConfig, tmp_path: Path
+) -> None:
+    # Batches of 2 over 5 orphans of each kind: every batch is counted, not the last.
+    with HybridStore({**pair_config(tmp_path / "d"), "batch_size": 2}) as store:
+        alice = Scope(user_id="alice")
+        for i in range(4):
+            store.vector.upsert([vector_record(f"lonely-vector-{i}", alice)])
+            store.graph.add_memories([memory_graph(f"lonely-node-{i}", alice, ((f"E{i}", "t"),))])
+        store.vector.upsert([vector_record("lonely-vector-4", alice)])
+        # The fifth node has a history: its vector went missing after a real add.
+        secret = store.add(
+            "secret",
+            embedding=embedding("secret"),
+            user_id="alice",
+            entities=[{"name": "E4", "type": "t"}],
+        )
+        store.vector.delete([secret.id])
+        fixed = store.reconcile(fix=True)
+        expected = {
+            "orphan_vectors": 5,
+            "orphan_memory_nodes": 5,
+            "dangling_relations": 0,
+            "orphan_entities": 5,
+        }
+        assert fixed.found.model_dump() == fixed.removed.model_dump() == expected
+        [op_id] = raw.operation_ids(store.journal.path, "reconcile")
+        info = store.operation(op_id)
+        assert info is not None and (info.state, info.counts) == ("done", expected)
+        assert raw.history_texts(store.journal.path, [secret.id]) == 0
+        assert {e.erased_by for e in store.history(secret.id)} == {op_id}
+        assert raw.vector_ids(store) == raw.memory_node_ids(store) == set()

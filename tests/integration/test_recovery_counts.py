@@ -8,13 +8,15 @@ erasure orphans (4). An interrupted add is rolled back: nothing of it survives.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from hybridmem import HybridStore
-from hybridmem.faults import FAULT_POINTS, InjectedFault
+from hybridmem import HybridStore, StoreError
+from hybridmem.faults import FAULT_POINTS, ROLLBACK_POINTS, InjectedFault
+from hybridmem.records import text_hash
 from hybridmem.testing.builders import embedding
 from tests.conftest import PairConfig
 from tests.integration import raw
@@ -148,3 +150,159 @@ def test_an_interrupted_add_is_rolled_back_by_recover(
         assert store.history(pending.memory_id or "") == [], "a rolled-back add has no history"
         assert [m.id for m in store.get_all(user_id="u")] == [kept.id]
         assert_no_half_memory_or_orphan(store)
+
+
+def test_a_store_error_during_add_is_rolled_back_at_once(
+    pair_config: PairConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A store error (not a crash): the add is undone before the error reaches the
+    # caller, so nothing of it is left, not even for recover().
+    memory_id = "0f8fad5b-d9cb-469f-a165-70867728950e"
+    reached: list[str] = []
+    with HybridStore(pair_config(tmp_path / "d"), fault_hook=reached.append) as store:
+        kept = store.add("kept", embedding=embedding("kept"), user_id="u")
+        reached.clear()
+
+        def refuse(graphs: object) -> None:
+            raise StoreError("graph store", "test", "write refused")
+
+        monkeypatch.setattr(store._coordinator.graph, "add_memories", refuse)
+        with pytest.raises(StoreError, match="write refused"):
+            store.add("refused", embedding=embedding("new"), user_id="u", memory_id=memory_id)
+        monkeypatch.undo()
+        # The crash matrix kills at the rollback's own points: they must be reached.
+        assert reached == ["add.journaled", "add.vector_written", *ROLLBACK_POINTS]
+        assert raw.vector_ids(store) == {kept.id}
+        assert raw.memory_node_ids(store) == {kept.id}
+        assert store.journal.pending() == []
+        [op_id] = raw.operation_ids(store.journal.path, "add", memory_id)
+        info = store.operation(op_id)
+        assert info is not None
+        assert (info.state, info.counts) == ("done", {"rolled_back": 1})
+        assert "write refused" in (info.error or "")
+        assert store.history(memory_id) == []
+        assert store.recover() == []
+
+
+def test_an_interrupted_update_is_completed_by_recover(
+    pair_config: PairConfig, tmp_path: Path
+) -> None:
+    store, (armed, _) = _store(pair_config, tmp_path, "update.journaled", 1)
+    with store:
+        old = store.add("old text", embedding=embedding("old"), user_id="u", metadata={"v": 1})
+        before = datetime.now(UTC)
+        armed["on"] = True
+        with pytest.raises(InjectedFault):
+            store.update(old.id, text="new text", embedding=embedding("new"), metadata={"v": 2})
+        armed["on"] = False
+        after = datetime.now(UTC)
+        [pending] = store.journal.pending()
+        info = store.operation(pending.id)
+        assert info is not None and (info.kind, info.user_id, info.memory_id) == (
+            "update",
+            "u",
+            old.id,
+        )
+        [recovered] = store.recover()
+        assert (recovered.kind, recovered.outcome) == ("update", "completed")
+        new = store.get(old.id)
+        assert new is not None
+        assert (new.text, new.metadata, new.hash) == ("new text", {"v": 2}, text_hash("new text"))
+        assert new.embedding == pytest.approx(embedding("new"), rel=1e-6)
+        assert before <= new.updated_at <= after, "the update's own time, not recover()'s"
+        node = store._coordinator.graph.get_memory_node(old.id)
+        assert node is not None and node.updated_at == new.updated_at
+        assert [(e.kind, e.old_text, e.new_text) for e in store.history(old.id)] == [
+            ("ADD", None, "old text"),
+            ("UPDATE", "old text", "new text"),
+        ]
+        assert store.history(old.id)[1].hash == text_hash("new text")
+
+
+@pytest.mark.parametrize("gone", ["memory", "memory node"])
+def test_recover_skips_an_update_of_what_is_gone(
+    pair_config: PairConfig, tmp_path: Path, gone: str
+) -> None:
+    store, (armed, _) = _store(pair_config, tmp_path, "update.journaled", 1)
+    with store:
+        old = store.add("old text", embedding=embedding("old"), user_id="u")
+        armed["on"] = True
+        with pytest.raises(InjectedFault):
+            store.update(old.id, text="new text")
+        armed["on"] = False
+        if gone == "memory":
+            store.delete(old.id)
+        else:
+            store._coordinator.graph.delete_memories([old.id])
+        [pending] = store.journal.pending()
+        [recovered] = store.recover()
+        assert (recovered.kind, recovered.outcome) == ("update", "completed")
+        info = store.operation(pending.id)
+        assert info is not None and (info.state, info.counts) == ("done", {"skipped": 1})
+        left = store._coordinator.vector.get([old.id])
+        assert [r.text for r in left] == ([] if gone == "memory" else ["old text"])
+        assert [e.kind for e in store.history(old.id)] == (
+            ["ADD", "DELETE"] if gone == "memory" else ["ADD"]
+        )
+
+
+@pytest.mark.parametrize("kind", ["update", "delete", "delete_all", "reset"])
+def test_a_store_error_leaves_the_operation_pending_with_its_error(
+    pair_config: PairConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    with HybridStore(pair_config(tmp_path / "d")) as store:
+        memory = store.add("text", embedding=embedding("text"), user_id="u")
+
+        def refuse(*args: object) -> None:
+            raise StoreError("vector store", "test", "write refused")
+
+        method = {"update": "upsert", "delete": "delete", "delete_all": "delete", "reset": "reset"}[
+            kind
+        ]
+        monkeypatch.setattr(store._coordinator.vector, method, refuse)
+        with pytest.raises(StoreError, match="write refused"):
+            if kind == "update":
+                store.update(memory.id, text="new text")
+            elif kind == "delete":
+                store.delete(memory.id)
+            elif kind == "delete_all":
+                store.delete_all(user_id="u")
+            else:
+                store.reset()
+        monkeypatch.undo()
+        [pending] = store.journal.pending()
+        info = store.operation(pending.id)
+        assert info is not None and info.kind == kind
+        assert "write refused" in (info.error or "")
+        if kind in ("update", "delete"):
+            assert (info.user_id, info.memory_id) == ("u", memory.id)
+        [recovered] = store.recover()
+        assert (recovered.operation_id, recovered.outcome) == (pending.id, "completed")
+
+
+def test_each_checkpoint_erases_its_batch_text_before_the_operation_ends(
+    pair_config: PairConfig, tmp_path: Path
+) -> None:
+    store, (armed, _) = _store(pair_config, tmp_path, "delete_all.batch_journaled", 1)
+    with store:
+        ids = seed_victims_and_keepers(store, VICTIMS, KEEPERS)
+        victims = [ids[f"v{i}"] for i in range(VICTIMS)]
+        armed["on"] = True
+        with pytest.raises(InjectedFault):
+            store.delete_all(user_id="victim")
+        armed["on"] = False
+        # Pending after one checkpoint: that batch's text is gone, the rest is not yet.
+        erased = [v for v in victims if any(e.erased_by for e in store.history(v))]
+        assert len(erased) == BATCH
+        assert raw.history_texts(store.journal.path, erased) == 0
+        assert raw.history_texts(store.journal.path, set(victims) - set(erased)) > 0
+
+
+def test_recover_closes_an_operation_of_a_kind_it_does_not_know(store: HybridStore) -> None:
+    # Left by a newer version: recover() marks it done, counted, and touches nothing.
+    op_id = store.journal.begin("from_a_newer_version")  # type: ignore[arg-type]
+    [recovered] = store.recover()
+    assert (recovered.operation_id, recovered.outcome) == (op_id, "completed")
+    info = store.operation(op_id)
+    assert info is not None and (info.state, info.counts) == ("done", {"unknown_kind": 1})
+    assert store.journal.pending() == []
