@@ -46,7 +46,8 @@ BULK = 2000
 def _config(pair: str, data_dir: Path) -> dict[str, Any]:
     graph_name, vector_name = pair.split("+")
     config: dict[str, Any] = {"data_dir": str(data_dir), "graph": {"provider": "kuzu"}}
-    config["vector"] = {"provider": "kuzu"}
+    # Kuzu's default 256 MB page cache cannot commit a batch into a 200k-record file.
+    config["vector"] = {"provider": "kuzu", "buffer_pool_mb": 1024}
     if vector_name == "weaviate":
         host = os.environ["HYBRIDMEM_TEST_WEAVIATE_HOST"]
         config["vector"] = {
