@@ -182,3 +182,16 @@ def test_the_least_recently_searched_scope_leaves_first(tmp_path: Path) -> None:
     cached = [store._cache.get(s) is not None for s in scopes]
     assert cached == [True, False, True, True]
     store.close()
+
+
+def test_search_cache_mb_is_a_vector_option_and_is_checked(tmp_path: Path) -> None:
+    from hybridmem.errors import ConfigurationError
+    from hybridmem_kuzu import plugin
+
+    off = plugin.vector({"search_cache_mb": 0}, tmp_path)
+    assert not off._cache.enabled
+    off.close()
+    with pytest.raises(ConfigurationError, match="search_cache_mb"):
+        plugin.vector({"search_cache_mb": -1}, tmp_path)
+    with pytest.raises(ConfigurationError, match="search_cache_mb"):
+        plugin.graph({"search_cache_mb": 64}, tmp_path)

@@ -22,10 +22,14 @@ def _parsed(text: str) -> Filters:
     return Filters.from_json(text)
 
 
+def stored_row_matches(filters: Filters, metadata: str, created_at: str, updated_at: str) -> bool:
+    """``filters`` on a row's stored text: what the query's function and the search
+    cache both evaluate."""
+    return filters.matches(json.loads(metadata), from_text(created_at), from_text(updated_at))
+
+
 def matches_row(metadata: str, created_at: str, updated_at: str, filters: str) -> bool:
-    return _parsed(filters).matches(
-        json.loads(metadata), from_text(created_at), from_text(updated_at)
-    )
+    return stored_row_matches(_parsed(filters), metadata, created_at, updated_at)
 
 
 def filter_params(filters: Filters) -> dict[str, object]:

@@ -24,7 +24,12 @@ from hybridmem.filters import Filters
 from hybridmem.models import Scope
 from hybridmem.records import VectorRecord
 from hybridmem_kuzu._database import KuzuFileStore
-from hybridmem_kuzu._filters import FILTER_FUNCTION, filter_params, matches_row
+from hybridmem_kuzu._filters import (
+    FILTER_FUNCTION,
+    filter_params,
+    matches_row,
+    stored_row_matches,
+)
 from hybridmem_kuzu._scope import scope_keys, scope_match
 from hybridmem_kuzu._search_cache import ScopeRows, SearchCache
 from hybridmem_kuzu._time import from_text, to_text
@@ -68,8 +73,8 @@ def _record(row: Sequence[Any]) -> VectorRecord:
 
 
 def _cached_row_matches(filters: Filters, fields: tuple[Any, ...]) -> bool:
-    # The same evaluator the query's filter function runs, on the same stored text.
-    return filters.matches(json.loads(fields[8]), from_text(fields[6]), from_text(fields[7]))
+    # fields are in _CACHED_FIELDS order.
+    return stored_row_matches(filters, fields[8], fields[6], fields[7])
 
 
 class KuzuVectorStore(KuzuFileStore):
