@@ -54,8 +54,13 @@ def test_guard_refuses_the_same_batch_twice_in_a_row() -> None:
     plan = DeletionPlan("op", ALICE, 10)
     plan.next_batch_guard(["a", "b"])
     plan.next_batch_guard(["c"])
-    with pytest.raises(StoreError, match="the same 1 memory ids were returned"):
+    with pytest.raises(StoreError) as caught:
         plan.next_batch_guard(["c"])
+    # The message says which store misbehaved; "-" stands for an address the plan does not know.
+    assert str(caught.value) == (
+        "graph store at -: the same 1 memory ids were returned after being deleted"
+    )
+    assert (caught.value.store, caught.value.address) == ("graph store", "-")
 
 
 def test_guard_compares_batches_as_sets() -> None:
@@ -110,6 +115,12 @@ def test_preview_counts_the_larger_store_and_touches_nothing() -> None:
     assert (result.memories, result.vectors, result.memory_nodes) == (4, 4, 3)
     assert (result.relations, result.orphan_entities) == (5, 2)
     assert preview("dry-run", ALICE, 1, graph, 0.0).memories == 3
+
+
+def test_preview_reports_its_time_to_the_microsecond() -> None:
+    graph = GraphDeleteCounts(memory_nodes=1)
+    assert preview("dry-run", ALICE, 1, graph, 0.12345678).elapsed_seconds == 0.123457
+    assert preview("dry-run", ALICE, 1, graph, 2.5).elapsed_seconds == 2.5
 
 
 def test_public_counts_are_the_counts_but_the_batches() -> None:

@@ -12,6 +12,7 @@ from pydantic import SecretStr
 from hybridmem.config import ApiKeyConfig
 from hybridmem.errors import (
     AuthenticationError,
+    ConfigurationError,
     InvalidScopeError,
     NotFoundError,
     PermissionDeniedError,
@@ -162,3 +163,18 @@ def test_without_keys_everyone_is_anonymous_and_unrestricted() -> None:
     assert ring.authenticate(None) is ANONYMOUS
     assert ring.authenticate("anything") is ANONYMOUS
     assert ANONYMOUS.scope is None
+
+
+def test_a_key_listed_twice_is_refused_naming_both_entries() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        KeyRing(
+            [
+                ApiKeyConfig(key=SecretStr("same-key-0123456789"), name="admin"),
+                _key("other-key-0123456789", user_id="bob"),
+                _key("same-key-0123456789", user_id="alice"),
+            ]
+        )
+    assert str(caught.value) == (
+        "invalid configuration: server.api_keys entries 1 (admin) and 3 (#3) have the same"
+        " key; each entry needs a key of its own"
+    )
