@@ -163,7 +163,13 @@ def _embedding_numbers(value: Sequence[object]) -> list[float]:
     for item in value:
         if isinstance(item, bool) or not isinstance(item, (int, float)):
             raise ValidationError("invalid embedding: every element must be a number")
-        number = float(item)
+        try:
+            number = float(item)
+        except OverflowError:  # an int too large for any float, so far beyond float32
+            raise ValidationError(
+                f"invalid embedding: an integer element of {int(item).bit_length()} bits is"
+                f" beyond float32 (|x| <= {FLOAT32_MAX:.4g})"
+            ) from None
         if not math.isfinite(number):
             raise ValidationError("invalid embedding: every element must be finite")
         if abs(number) > FLOAT32_MAX:

@@ -9,6 +9,8 @@ import pytest
 
 from hybridmem import HybridStore, ValidationError
 from hybridmem.validation import (
+    FLOAT32_MAX,
+    FLOAT32_MIN_NORMAL,
     MAX_LIMIT,
     MAX_METADATA_BYTES,
     MAX_METADATA_DEPTH,
@@ -78,3 +80,83 @@ def test_an_embedding_whose_squared_norm_overflows_float32_is_refused() -> None:
     assert f"{MAX_SQUARED_NORM:.4g}" in str(info.value), "the error states the bound"
     largest = math.sqrt(MAX_SQUARED_NORM / 2) * 0.999
     assert check_embedding([largest, largest])
+
+
+def test_a_limit_of_one_is_allowed() -> None:
+    assert check_limit(1) == 1
+    assert check_limit(1, "top_k") == 1
+    with pytest.raises(ValidationError) as caught:
+        check_limit(0, "top_k")
+    assert str(caught.value) == f"invalid top_k: must be an integer from 1 to {MAX_LIMIT}, got 0"
+
+
+def test_embedding_norms_on_the_bounds_are_kept() -> None:
+    # 2**-63 squared is FLOAT32_MIN_NORMAL, the smallest squared norm allowed.
+    assert math.sqrt(FLOAT32_MIN_NORMAL) == 2.0**-63
+    assert check_embedding([2.0**-63]) == [2.0**-63]
+    with pytest.raises(ValidationError, match="too close to zero"):
+        check_embedding([math.nextafter(2.0**-63, 0.0)])
+    # sqrt(MAX_SQUARED_NORM) squares back to exactly MAX_SQUARED_NORM, the largest allowed.
+    largest = math.sqrt(MAX_SQUARED_NORM)
+    assert largest * largest == MAX_SQUARED_NORM
+    assert check_embedding([largest]) == [largest]
+    assert check_embedding([0, largest]) == [0.0, largest]
+    with pytest.raises(ValidationError, match="overflows float32"):
+        check_embedding([math.nextafter(largest, math.inf)])
+
+
+def test_a_component_equal_to_the_float32_maximum_is_not_beyond_float32() -> None:
+    """It is a float32 value; what refuses it is its square (the norm's bound)."""
+    for embedding in ([FLOAT32_MAX, 0.0], [FLOAT32_MAX, 0], [-FLOAT32_MAX, 0]):
+        with pytest.raises(ValidationError, match="overflows float32"):
+            check_embedding(embedding)
+    with pytest.raises(ValidationError, match="beyond float32"):
+        check_embedding([math.nextafter(FLOAT32_MAX, math.inf), 0])
+
+
+def test_an_integer_too_large_for_a_float_is_a_validation_error() -> None:
+    for huge in (10**400, -(10**400)):
+        with pytest.raises(ValidationError) as caught:
+            check_embedding([huge, 1.0])
+        assert str(caught.value) == (
+            "invalid embedding: an integer element of 1329 bits is beyond float32"
+            " (|x| <= 3.403e+38)"
+        )
+
+
+def test_metadata_of_exactly_the_byte_bound_is_kept() -> None:
+    # '{"k": "' + text + '"}' is 9 bytes more than the text.
+    at_bound = {"k": "x" * (MAX_METADATA_BYTES - 9)}
+    assert check_metadata(at_bound) == at_bound
+    with pytest.raises(ValidationError) as caught:
+        check_metadata({"k": "x" * (MAX_METADATA_BYTES - 8)})
+    assert str(caught.value) == (
+        f"invalid metadata: {MAX_METADATA_BYTES + 1} bytes as JSON,"
+        f" at most {MAX_METADATA_BYTES} allowed"
+    )
+
+
+def test_metadata_size_counts_utf8_bytes_not_escapes() -> None:
+    # 30,000 "é" are 60,000 bytes of UTF-8 (they would be 180,000 as \u00e9 escapes).
+    accented = {"t": "é" * 30_000}
+    assert check_metadata(accented) == accented
+    with pytest.raises(ValidationError, match="65545 bytes as JSON"):
+        check_metadata({"t": "é" * 32_768})
+
+
+def _nested_lists(levels: int) -> dict[str, Any]:
+    """An object (level 1) holding lists nested down to level ``levels``."""
+    value: list[Any] = []
+    for _ in range(levels - 2):
+        value = [value]
+    return {"k": value}
+
+
+def test_lists_count_as_levels_of_depth() -> None:
+    assert check_metadata(_nested_lists(MAX_METADATA_DEPTH)) == _nested_lists(MAX_METADATA_DEPTH)
+    with pytest.raises(ValidationError) as caught:
+        check_metadata(_nested_lists(MAX_METADATA_DEPTH + 1))
+    path = "metadata['k']" + "[0]" * (MAX_METADATA_DEPTH - 1)
+    assert str(caught.value) == (
+        f"invalid metadata: nested deeper than {MAX_METADATA_DEPTH} levels (at {path})"
+    )
