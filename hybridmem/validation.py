@@ -34,6 +34,8 @@ MAX_SQUARED_NORM = FLOAT32_MAX
 #: the text or in a store of their own.
 MAX_METADATA_DEPTH = 32
 MAX_METADATA_BYTES = 64 * 1024
+# Neo4j, Kuzu and most JSON readers hold integers in 64 bits; Python would store more.
+METADATA_INT_MIN, METADATA_INT_MAX = -(2**63), 2**63 - 1
 
 #: The bound on every ``limit``, for every surface (Python, REST, clients, MCP,
 #: CLI): bounds one answer, and keeps huge integers away from the query engines.
@@ -189,7 +191,14 @@ def _check_json_value(value: object, path: str, depth: int) -> None:
     """A JSON value with string keys, encodable strings and finite numbers, not too deep.
     Recursion stops at the depth bound, so a cyclic or very deep value is refused, not a
     RecursionError."""
-    if value is None or isinstance(value, (bool, int)):
+    if value is None or isinstance(value, bool):
+        return
+    if isinstance(value, int):
+        if not METADATA_INT_MIN <= value <= METADATA_INT_MAX:
+            raise ValidationError(
+                f"invalid metadata: the integer at {_at(path)} has {value.bit_length()} bits;"
+                " integers must fit in 64 bits (-2**63 to 2**63-1)"
+            )
         return
     if isinstance(value, str):
         _check_encodable("metadata", value, f"the value at {_at(path)} ")

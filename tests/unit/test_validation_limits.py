@@ -160,3 +160,17 @@ def test_lists_count_as_levels_of_depth() -> None:
     assert str(caught.value) == (
         f"invalid metadata: nested deeper than {MAX_METADATA_DEPTH} levels (at {path})"
     )
+
+
+def test_metadata_integers_must_fit_in_64_bits() -> None:
+    # 2**70 would be stored by Kuzu's JSON text but not by Neo4j, and 10**5000
+    # made json.dumps raise a plain ValueError (Python's 4300-digit limit).
+    edge = {"lo": -(2**63), "hi": 2**63 - 1}
+    assert check_metadata(edge) == edge
+    for huge, bits in ((2**63, 64), (-(2**63) - 1, 64), (10**5000, 16610)):
+        with pytest.raises(ValidationError) as caught:
+            check_metadata({"a": [1, {"n": huge}]})
+        assert str(caught.value) == (
+            f"invalid metadata: the integer at metadata['a'][1]['n'] has {bits} bits;"
+            " integers must fit in 64 bits (-2**63 to 2**63-1)"
+        )
