@@ -34,7 +34,7 @@ MAX_SQUARED_NORM = FLOAT32_MAX
 #: the text or in a store of their own.
 MAX_METADATA_DEPTH = 32
 MAX_METADATA_BYTES = 64 * 1024
-# Neo4j, Kuzu and most JSON readers hold integers in 64 bits; Python would store more.
+# The range most JSON readers and filter engines hold exactly; Python would store more.
 METADATA_INT_MIN, METADATA_INT_MAX = -(2**63), 2**63 - 1
 
 #: The bound on every ``limit``, for every surface (Python, REST, clients, MCP,
