@@ -163,7 +163,7 @@ def test_lists_count_as_levels_of_depth() -> None:
 
 
 def test_metadata_integers_must_fit_in_64_bits() -> None:
-    # 2**70 would be stored by Kuzu's JSON text but not by Neo4j, and 10**5000
+    # Beyond 64 bits a number filter would compare a rounded copy, and 10**5000
     # made json.dumps raise a plain ValueError (Python's 4300-digit limit).
     edge = {"lo": -(2**63), "hi": 2**63 - 1}
     assert check_metadata(edge) == edge
