@@ -306,3 +306,36 @@ def test_recover_closes_an_operation_of_a_kind_it_does_not_know(store: HybridSto
     info = store.operation(op_id)
     assert info is not None and (info.state, info.counts) == ("done", {"unknown_kind": 1})
     assert store.journal.pending() == []
+
+
+def test_a_store_error_during_recover_is_noted_on_the_operation(
+    pair_config: PairConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A crash notes nothing; the store error recover() then meets is noted on the
+    # operation it was finishing, which stays pending for the next recover().
+    store, (armed, _) = _store(pair_config, tmp_path, "delete.journaled", 1)
+    with store:
+        memory = store.add("text", embedding=embedding("text"), user_id="u")
+        armed["on"] = True
+        with pytest.raises(InjectedFault):
+            store.delete(memory.id)
+        armed["on"] = False
+        [pending] = store.journal.pending()
+        info = store.operation(pending.id)
+        assert info is not None and info.error is None
+
+        def refuse(*args: object) -> None:
+            raise StoreError("vector store", "test", "delete refused")
+
+        monkeypatch.setattr(store._coordinator.vector, "delete", refuse)
+        with pytest.raises(StoreError, match="delete refused"):
+            store.recover()
+        monkeypatch.undo()
+        info = store.operation(pending.id)
+        assert info is not None and info.state == "pending"
+        assert "delete refused" in (info.error or "")
+        [recovered] = store.recover()
+        assert (recovered.operation_id, recovered.outcome) == (pending.id, "completed")
+        info = store.operation(pending.id)
+        assert info is not None and (info.state, info.error) == ("done", None)
+        assert store.get(memory.id) is None
