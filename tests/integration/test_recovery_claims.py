@@ -20,7 +20,7 @@ import pytest
 
 from hybridmem import HybridStore
 from hybridmem.faults import InjectedFault
-from hybridmem.models import RecoveredOperation
+from hybridmem.models import RecoveredOperation, Scope
 from hybridmem.scope_locks import ScopeLocks
 from hybridmem.testing.builders import embedding
 from tests.conftest import PairConfig
@@ -238,3 +238,31 @@ def test_recovering_a_reset_or_reconcile_blocks_everything(
         assert _claims_while_recovering(store, hook, kind, monkeypatch) == dict.fromkeys(
             PROBES, True
         )
+
+
+def test_two_recovers_waiting_for_one_claim_finish_the_operation_once(
+    pair_config: PairConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Both read the operation as pending while a delete of its memory held the
+    # claim; the second to get the claim finds it done and leaves it alone.
+    with _store(pair_config, tmp_path) as (store, hook):
+        ids = _leave_pending(store, hook, "delete")
+        [pending] = store.journal.pending()
+        answers = _FirstAnswers(store._coordinator.locks, monkeypatch)
+        errors: list[BaseException] = []
+        results: dict[str, list[RecoveredOperation]] = {}
+        threads = []
+        with store._coordinator.locks.records(Scope(user_id="u"), ids["m"]):
+            for name in ("first", "second"):
+
+                def recover(name: str = name) -> None:
+                    results[name] = store.recover()
+
+                threads.append(_start(name, recover, errors))
+                assert answers.waits(name) is True, f"the {name} recover() waits for the claim"
+        for thread in threads:
+            thread.join(timeout=GUARD)
+        assert errors == []
+        assert [r.operation_id for r in results["first"]] == [pending.id]
+        assert results["second"] == [], "the operation was finished once, by the first"
+        assert [e.kind for e in store.history(ids["m"])] == ["ADD", "DELETE"]
