@@ -51,11 +51,13 @@ PROBES = (
 
 
 class _Hook:
-    """Crashes one operation at ``crash_at``; pauses the recover thread at ``pause_at``."""
+    """Crashes one operation at ``crash_at``; pauses the thread named ``pause_in``
+    (the recover thread unless told) at ``pause_at``."""
 
     def __init__(self) -> None:
         self.crash_at: str | None = None
         self.pause_at: str | None = None
+        self.pause_in = "recover"
         self.paused = threading.Event()
         self.release = threading.Event()
 
@@ -63,7 +65,7 @@ class _Hook:
         if point == self.crash_at:
             self.crash_at = None
             raise InjectedFault(point)
-        if point == self.pause_at and threading.current_thread().name == "recover":
+        if point == self.pause_at and threading.current_thread().name == self.pause_in:
             self.paused.set()
             self.release.wait(timeout=GUARD)
 
@@ -266,3 +268,33 @@ def test_two_recovers_waiting_for_one_claim_finish_the_operation_once(
         assert [r.operation_id for r in results["first"]] == [pending.id]
         assert results["second"] == [], "the operation was finished once, by the first"
         assert [e.kind for e in store.history(ids["m"])] == ["ADD", "DELETE"]
+
+
+def test_a_delete_of_an_id_being_added_waits_for_the_add(
+    pair_config: PairConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # add claims the memory's id, not only its scope: a delete of that id in
+    # between the add's two writes would leave the node without its vector.
+    memory_id = "6f1c0b7e-3f0a-4d52-9a47-8c2d1e5b9a10"
+    with _store(pair_config, tmp_path) as (store, hook):
+        hook.pause_at, hook.pause_in = "add.vector_written", "add"
+        answers = _FirstAnswers(store._coordinator.locks, monkeypatch)
+        errors: list[BaseException] = []
+        add = _start(
+            "add",
+            lambda: store.add("m", embedding=embedding("m"), user_id="u", memory_id=memory_id),
+            errors,
+        )
+        threads = [add]
+        try:
+            assert hook.paused.wait(timeout=GUARD), "the add reached its pause point"
+            threads.append(_start("delete", lambda: store.delete(memory_id), errors))
+            assert answers.waits("delete") is True, "the delete waits for the add"
+        finally:
+            hook.release.set()
+            for thread in threads:
+                thread.join(timeout=GUARD)
+        assert errors == []
+        assert [e.kind for e in store.history(memory_id)] == ["ADD", "DELETE"]
+        assert store._coordinator.vector.get([memory_id]) == []
+        assert store._coordinator.graph.get_memory_node(memory_id) is None
