@@ -205,6 +205,9 @@ def test_an_interrupted_update_is_completed_by_recover(
         )
         [recovered] = store.recover()
         assert (recovered.kind, recovered.outcome) == ("update", "completed")
+        # Finished without counts: the operation keeps its empty ones.
+        info = store.operation(pending.id)
+        assert info is not None and (info.state, info.counts) == ("done", {})
         new = store.get(old.id)
         assert new is not None
         assert (new.text, new.metadata, new.hash) == ("new text", {"v": 2}, text_hash("new text"))
