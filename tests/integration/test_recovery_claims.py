@@ -298,3 +298,29 @@ def test_a_delete_of_an_id_being_added_waits_for_the_add(
         assert [e.kind for e in store.history(memory_id)] == ["ADD", "DELETE"]
         assert store._coordinator.vector.get([memory_id]) == []
         assert store._coordinator.graph.get_memory_node(memory_id) is None
+
+
+def test_a_second_recover_skips_the_running_operation_and_finishes_the_rest(
+    pair_config: PairConfig, tmp_path: Path
+) -> None:
+    with _store(pair_config, tmp_path) as (store, hook):
+        ids = _leave_pending(store, hook, "delete")
+        [running] = store.journal.pending()
+        hook.crash_at = "delete.journaled"
+        with pytest.raises(InjectedFault):
+            store.delete(ids["o"])
+        [_, rest] = store.journal.pending()
+        errors: list[BaseException] = []
+        first: list[RecoveredOperation] = []
+        thread = _start("recover", lambda: first.extend(store.recover()), errors)
+        try:
+            assert hook.paused.wait(timeout=GUARD), "recover() reached the pause point"
+            second = store.recover()
+        finally:
+            hook.release.set()
+            thread.join(timeout=GUARD)
+        assert errors == []
+        assert [r.operation_id for r in second] == [rest.id], "the running one skipped"
+        assert [r.operation_id for r in first] == [running.id], "the rest was done already"
+        assert store.journal.pending() == []
+        assert [e.kind for e in store.history(ids["o"])] == ["ADD", "DELETE"]
