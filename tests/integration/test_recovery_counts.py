@@ -352,3 +352,28 @@ def test_recover_leaves_a_label_migration_to_its_command_and_finishes_the_rest(
     later = store.journal.begin("from_a_newer_version")  # type: ignore[arg-type]
     assert [r.operation_id for r in store.recover()] == [later]
     assert [op.id for op in store.journal.pending()] == [migration]
+
+
+def test_a_recovered_delete_all_erases_its_whole_scope_and_nothing_more(
+    pair_config: PairConfig, tmp_path: Path
+) -> None:
+    # The scope read back from the journal keeps every part: without agent_id or
+    # run_id, the resumed erasure would take the user's other agents' or runs' memories.
+    store, (armed, _) = _store(pair_config, tmp_path, "delete_all.journaled", 1)
+    with store:
+
+        def add(text: str, agent_id: str, run_id: str) -> str:
+            found = store.add(
+                text, embedding=embedding(text), user_id="u", agent_id=agent_id, run_id=run_id
+            )
+            return found.id
+
+        add("victim", "a", "r")
+        kept = {add("other agent", "b", "r"), add("other run", "a", "s")}
+        armed["on"] = True
+        with pytest.raises(InjectedFault):
+            store.delete_all(user_id="u", agent_id="a", run_id="r")
+        armed["on"] = False
+        [recovered] = store.recover()
+        assert (recovered.kind, recovered.outcome) == ("delete_all", "completed")
+        assert {m.id for m in store.get_all(user_id="u")} == kept
