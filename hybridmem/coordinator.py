@@ -398,8 +398,13 @@ class Coordinator:
             if op.kind == "migrate_graph_labels":
                 # Resumed by `hybridmem migrate-neo4j-labels`, never by recover().
                 continue
-            finished.append(self._recover_one(op))
+            recovered = self._recover_one(op)
+            if recovered is not None:
+                finished.append(recovered)
         return finished
+
+    def _pending_now(self, op_id: str) -> PendingOperation | None:
+        return next((op for op in self.journal.pending() if op.id == op_id), None)
 
     def _claim_for(self, op: PendingOperation) -> AbstractContextManager[None]:
         if op.kind in ("add", "update", "delete"):
@@ -408,8 +413,14 @@ class Coordinator:
             return self.locks.erase(op.scope)
         return self.locks.everything()
 
-    def _recover_one(self, op: PendingOperation) -> RecoveredOperation:
+    def _recover_one(self, op: PendingOperation) -> RecoveredOperation | None:
         with self._claim_for(op), self._operation(op.id):
+            # Read again under the claim: another recover() may have finished the
+            # operation, or moved it on, while this one waited for the claim.
+            current = self._pending_now(op.id)
+            if current is None:
+                return None
+            op = current
             if op.kind == "add" and op.memory_id is not None:
                 self._roll_back_add(op.id, op.memory_id)
                 return RecoveredOperation(operation_id=op.id, kind=op.kind, outcome="rolled_back")

@@ -43,6 +43,7 @@ pytest_add_cli_args_test_selection=
     tests/integration/test_recovery_counts.py
     tests/integration/test_embedded_errors.py
     tests/integration/test_add_with_id.py
+    tests/integration/test_recovery_claims.py
 pytest_add_cli_args=
     -p
     no:cacheprovider

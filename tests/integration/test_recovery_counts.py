@@ -205,6 +205,9 @@ def test_an_interrupted_update_is_completed_by_recover(
         )
         [recovered] = store.recover()
         assert (recovered.kind, recovered.outcome) == ("update", "completed")
+        # Finished without counts: the operation keeps its empty ones.
+        info = store.operation(pending.id)
+        assert info is not None and (info.state, info.counts) == ("done", {})
         new = store.get(old.id)
         assert new is not None
         assert (new.text, new.metadata, new.hash) == ("new text", {"v": 2}, text_hash("new text"))
@@ -306,3 +309,71 @@ def test_recover_closes_an_operation_of_a_kind_it_does_not_know(store: HybridSto
     info = store.operation(op_id)
     assert info is not None and (info.state, info.counts) == ("done", {"unknown_kind": 1})
     assert store.journal.pending() == []
+
+
+def test_a_store_error_during_recover_is_noted_on_the_operation(
+    pair_config: PairConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A crash notes nothing; the store error recover() then meets is noted on the
+    # operation it was finishing, which stays pending for the next recover().
+    store, (armed, _) = _store(pair_config, tmp_path, "delete.journaled", 1)
+    with store:
+        memory = store.add("text", embedding=embedding("text"), user_id="u")
+        armed["on"] = True
+        with pytest.raises(InjectedFault):
+            store.delete(memory.id)
+        armed["on"] = False
+        [pending] = store.journal.pending()
+        info = store.operation(pending.id)
+        assert info is not None and info.error is None
+
+        def refuse(*args: object) -> None:
+            raise StoreError("vector store", "test", "delete refused")
+
+        monkeypatch.setattr(store._coordinator.vector, "delete", refuse)
+        with pytest.raises(StoreError, match="delete refused"):
+            store.recover()
+        monkeypatch.undo()
+        info = store.operation(pending.id)
+        assert info is not None and info.state == "pending"
+        assert "delete refused" in (info.error or "")
+        [recovered] = store.recover()
+        assert (recovered.operation_id, recovered.outcome) == (pending.id, "completed")
+        info = store.operation(pending.id)
+        assert info is not None and (info.state, info.error) == ("done", None)
+        assert store.get(memory.id) is None
+
+
+def test_recover_leaves_a_label_migration_to_its_command_and_finishes_the_rest(
+    store: HybridStore,
+) -> None:
+    # `hybridmem migrate-neo4j-labels` resumes its own operation; recover() passes over it.
+    migration = store.journal.begin("migrate_graph_labels")
+    later = store.journal.begin("from_a_newer_version")  # type: ignore[arg-type]
+    assert [r.operation_id for r in store.recover()] == [later]
+    assert [op.id for op in store.journal.pending()] == [migration]
+
+
+def test_a_recovered_delete_all_erases_its_whole_scope_and_nothing_more(
+    pair_config: PairConfig, tmp_path: Path
+) -> None:
+    # The scope read back from the journal keeps every part: without agent_id or
+    # run_id, the resumed erasure would take the user's other agents' or runs' memories.
+    store, (armed, _) = _store(pair_config, tmp_path, "delete_all.journaled", 1)
+    with store:
+
+        def add(text: str, agent_id: str, run_id: str) -> str:
+            found = store.add(
+                text, embedding=embedding(text), user_id="u", agent_id=agent_id, run_id=run_id
+            )
+            return found.id
+
+        add("victim", "a", "r")
+        kept = {add("other agent", "b", "r"), add("other run", "a", "s")}
+        armed["on"] = True
+        with pytest.raises(InjectedFault):
+            store.delete_all(user_id="u", agent_id="a", run_id="r")
+        armed["on"] = False
+        [recovered] = store.recover()
+        assert (recovered.kind, recovered.outcome) == ("delete_all", "completed")
+        assert {m.id for m in store.get_all(user_id="u")} == kept

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hybridmem.journal import HistoryEntry, Journal
+from hybridmem.journal import HistoryEntry, Journal, PendingOperation
 from hybridmem.models import Scope
 from tests.integration import raw
 
@@ -90,3 +90,25 @@ def test_pending_memory_ids_are_those_of_adds_by_default(journal: Journal) -> No
     assert journal.pending_memory_ids("delete") == {"00000000-0000-4000-8000-000000000002"}
     journal.finish(add)
     assert journal.pending_memory_ids() == set()
+
+
+def test_the_journal_makes_its_directories(tmp_path: Path) -> None:
+    # A configured journal path may name directories that do not exist yet.
+    path = tmp_path / "not" / "yet" / "journal.sqlite"
+    journal = Journal(path)
+    try:
+        assert journal.pending() == [] and path.is_file()
+    finally:
+        journal.close()
+
+
+def test_a_pending_operation_reads_back_every_field(journal: Journal) -> None:
+    erasure = journal.begin("delete_all", scope=SCOPE)
+    journal.checkpoint(erasure, {"memories": 3})
+    journal.note_batch(erasure, [MEMORY])
+    delete = journal.begin("delete", scope=Scope(agent_id="b"), memory_id=MEMORY)
+    journal.finish(journal.begin("reset"))
+    assert journal.pending() == [
+        PendingOperation(erasure, "delete_all", SCOPE, None, {"batch": [MEMORY]}, {"memories": 3}),
+        PendingOperation(delete, "delete", Scope(agent_id="b"), MEMORY, {}, {}),
+    ]
