@@ -404,7 +404,7 @@ class Coordinator:
         return finished
 
     def _pending_now(self, op_id: str) -> PendingOperation | None:
-        return next((op for op in self.journal.pending() if op.id == op_id), None)
+        return next(iter(self.journal.pending(op_id)), None)
 
     def _claim_for(self, op: PendingOperation) -> AbstractContextManager[None]:
         if op.kind in ("add", "update", "delete"):

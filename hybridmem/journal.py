@@ -233,12 +233,17 @@ class Journal:
                 (json.dumps(counts) if counts is not None else None, now().isoformat(), op_id),
             )
 
-    def pending(self) -> list[PendingOperation]:
+    def pending(self, op_id: str | None = None) -> list[PendingOperation]:
+        """Every pending operation in the order begun, or only ``op_id`` if it still is."""
+        select = (
+            "SELECT id, kind, user_id, agent_id, run_id, memory_id, payload, counts"
+            " FROM operations WHERE state = 'pending'"
+        )
         with self._lock:
-            rows = self._db.execute(
-                "SELECT id, kind, user_id, agent_id, run_id, memory_id, payload, counts"
-                " FROM operations WHERE state = 'pending' ORDER BY seq"
-            ).fetchall()
+            if op_id is None:
+                rows = self._db.execute(f"{select} ORDER BY seq").fetchall()
+            else:
+                rows = self._db.execute(f"{select} AND id = ?", (op_id,)).fetchall()
         return [
             PendingOperation(
                 id=row[0],
