@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from hybridmem.errors import HybridMemError, NotFoundError, ValidationError
@@ -169,6 +169,89 @@ class Coordinator:
         self.graph.delete_memories([memory_id])
         self._fault("add.rollback.graph_deleted")
         self.journal.finish(op_id, {"rolled_back": 1})
+
+    # -- add_many -------------------------------------------------------------------
+
+    def add_batch(self, batch: Sequence[NewMemory]) -> BatchOutcome:
+        """Write a batch of new memories as one journaled operation, all or nothing.
+
+        The whole batch is claimed first. A caller-chosen id whose whole memory is
+        stored with the same scope and content is left as it is (``unchanged``): so
+        an import can run again. Any other clash refuses the batch before a write."""
+        with self.locks.batch((m.record.scope, m.record.id) for m in batch):
+            fresh = self._not_yet_stored(batch)
+            if not fresh:
+                return BatchOutcome(NO_OPERATION, 0, len(batch))
+            op_id = self._add_fresh(fresh)
+            return BatchOutcome(op_id, len(fresh), len(batch) - len(fresh))
+
+    def _not_yet_stored(self, batch: Sequence[NewMemory]) -> list[NewMemory]:
+        chosen = [m.record.id for m in batch if m.caller_id]
+        if not chosen:
+            return list(batch)
+        vectors = {r.id: r for r in self.vector.get(chosen)}
+        nodes = self.graph.existing_memory_ids(chosen)
+        fresh = []
+        for item in batch:
+            new, old = item.record, vectors.get(item.record.id)
+            if old is not None and old.scope != new.scope:
+                raise ValidationError(f"memory_id {new.id} is taken by a memory of another scope")
+            if old is None and new.id in nodes:
+                node = self.graph.get_memory_node(new.id)
+                if node is not None and node.scope != new.scope:
+                    raise ValidationError(
+                        f"memory_id {new.id} is taken by a memory of another scope"
+                    )
+            if old is None or new.id not in nodes:
+                # Absent, or half-written by a crash: a fresh write completes it.
+                fresh.append(item)
+            elif not _same_content(old, new):
+                raise ValidationError(
+                    f"memory_id {new.id} exists with other text, embedding or metadata;"
+                    " add_many does not replace memories: update it, or delete it first"
+                )
+        return fresh
+
+    def _add_fresh(self, fresh: Sequence[NewMemory]) -> str:
+        ids = [m.record.id for m in fresh]
+        scopes = {m.record.scope for m in fresh}
+        op_id = self.journal.begin(
+            "add_many",
+            scope=next(iter(scopes)) if len(scopes) == 1 else None,
+            payload={"ids": ids},
+        )
+        with self._operation(op_id):
+            self._fault("add_many.journaled")
+            try:
+                self.vector.upsert([m.record for m in fresh])
+                self._fault("add_many.vector_written")
+                self.graph.add_memories([m.graph for m in fresh])
+                self._fault("add_many.graph_written")
+            except HybridMemError:
+                try:
+                    self._roll_back_batch(op_id, ids)
+                except HybridMemError:
+                    pass
+                raise
+            self.journal.finish(
+                op_id,
+                {"added": len(ids)},
+                events=[
+                    HistoryEntry("ADD", r.id, r.scope, new_text=r.text, hash=r.hash)
+                    for r in (m.record for m in fresh)
+                ],
+            )
+        return op_id
+
+    def _roll_back_batch(self, op_id: str, ids: Sequence[str]) -> None:
+        if ids:
+            self.vector.delete(ids)
+            self._fault("add_many.rollback.vector_deleted")
+            self.graph.delete_memories(ids)
+            self._fault("add_many.rollback.graph_deleted")
+        self.journal.finish(op_id, {"rolled_back": len(ids)})
+
+    # -- update -----------------------------------------------------------------------
 
     def update(
         self, memory_id: str, scope: Scope, change: Callable[[VectorRecord], VectorRecord]
@@ -357,7 +440,7 @@ class Coordinator:
 
     def _reconcile(self, op_id: str | None) -> ReconcileReport:
         fix = op_id is not None
-        protected = self.journal.pending_memory_ids("add")
+        protected = self.journal.pending_added_ids()
         found = OrphanCounts()
         removed = OrphanCounts()
         # Vectors without nodes, then nodes without vectors; entities last, because
@@ -409,6 +492,8 @@ class Coordinator:
     def _claim_for(self, op: PendingOperation) -> AbstractContextManager[None]:
         if op.kind in ("add", "update", "delete"):
             return self.locks.records(op.scope, op.memory_id)
+        if op.kind == "add_many" and not op.scope.is_empty():
+            return self.locks.batch((op.scope, m) for m in op.payload.get("ids", ()))
         if op.kind == "delete_all":
             return self.locks.erase(op.scope)
         return self.locks.everything()
@@ -423,6 +508,9 @@ class Coordinator:
             op = current
             if op.kind == "add" and op.memory_id is not None:
                 self._roll_back_add(op.id, op.memory_id)
+                return RecoveredOperation(operation_id=op.id, kind=op.kind, outcome="rolled_back")
+            if op.kind == "add_many":
+                self._roll_back_batch(op.id, list(op.payload.get("ids", ())))
                 return RecoveredOperation(operation_id=op.id, kind=op.kind, outcome="rolled_back")
             if op.kind == "update" and op.memory_id is not None:
                 self._complete_update(op, op.memory_id)
@@ -460,6 +548,23 @@ class Coordinator:
             updated_at=datetime.fromisoformat(payload.get("updated_at") or now().isoformat()),
         )
         self._apply_update(op.id, payload.get("old_text", ""), new)
+
+
+@dataclass(frozen=True)
+class NewMemory:
+    """One memory of an add_many batch, validated and with its ids decided."""
+
+    record: VectorRecord
+    graph: MemoryGraph
+    #: The caller chose the id: an identical stored memory is left unchanged.
+    caller_id: bool = False
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    operation_id: str
+    added: int
+    unchanged: int
 
 
 def _same_content(old: VectorRecord, new: VectorRecord) -> bool:

@@ -19,6 +19,7 @@ FaultHook = Callable[[str], None]
 #: Every point the coordinator reaches, per operation kind, in the order it reaches them.
 FAULT_POINTS: dict[OperationKind, tuple[str, ...]] = {
     "add": ("add.journaled", "add.vector_written", "add.graph_written"),
+    "add_many": ("add_many.journaled", "add_many.vector_written", "add_many.graph_written"),
     "update": ("update.journaled", "update.vector_written", "update.graph_written"),
     "delete": ("delete.journaled", "delete.vector_deleted", "delete.graph_deleted"),
     "delete_all": (
@@ -41,6 +42,10 @@ FAULT_POINTS: dict[OperationKind, tuple[str, ...]] = {
 
 #: Points reached while undoing an add, right after a store error or in recover().
 ROLLBACK_POINTS: tuple[str, ...] = ("add.rollback.vector_deleted", "add.rollback.graph_deleted")
+BATCH_ROLLBACK_POINTS: tuple[str, ...] = (
+    "add_many.rollback.vector_deleted",
+    "add_many.rollback.graph_deleted",
+)
 
 
 class InjectedFault(RuntimeError):

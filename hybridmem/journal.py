@@ -265,6 +265,17 @@ class Journal:
             ).fetchall()
         return {row[0] for row in rows}
 
+    def pending_added_ids(self) -> set[str]:
+        """The memories that pending adds (single or batched) may have half-written:
+        reconcile must leave them to recover(), which rolls them back whole."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT payload FROM operations WHERE state = 'pending' AND kind = 'add_many'"
+                " AND payload IS NOT NULL"
+            ).fetchall()
+        batched = {memory_id for row in rows for memory_id in json.loads(row[0]).get("ids", ())}
+        return self.pending_memory_ids("add") | batched
+
     def operation(self, op_id: str) -> OperationInfo | None:
         with self._lock:
             row = self._db.execute(

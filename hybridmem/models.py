@@ -113,7 +113,14 @@ class Neighborhood(BaseModel):
 #: A journaled operation: what the coordinator runs, the journal records and the
 #: fault points (hybridmem.faults) are named after.
 OperationKind = Literal[
-    "add", "update", "delete", "delete_all", "reset", "reconcile", "migrate_graph_labels"
+    "add",
+    "add_many",
+    "update",
+    "delete",
+    "delete_all",
+    "reset",
+    "reconcile",
+    "migrate_graph_labels",
 ]
 
 HistoryKind = Literal["ADD", "UPDATE", "DELETE", "DELETE_ALL", "RESET"]
@@ -180,6 +187,32 @@ class DeleteProgress(BaseModel):
 
 #: The ``progress`` argument of ``delete_all``, in-process and over HTTP.
 ProgressCallback = Callable[[DeleteProgress], None]
+
+
+class AddProgress(BaseModel):
+    """Handed to add_many's ``progress`` callback after every batch."""
+
+    operation_id: str
+    phase: Literal["adding", "done"]
+    done: int
+    #: None when the items came as an iterator of unknown length.
+    total: int | None = None
+
+
+AddProgressCallback = Callable[[AddProgress], None]
+
+
+class AddManyResult(_ItemAccess):
+    message: str = "Memories added successfully!"
+    #: The memory ids, in the order of the items.
+    ids: list[str] = Field(default_factory=list)
+    #: Written now, and already stored as given (an import run again).
+    added: int = 0
+    unchanged: int = 0
+    batches: int = 0
+    #: One journaled operation per batch that wrote something.
+    operation_ids: list[str] = Field(default_factory=list)
+    elapsed_seconds: float = 0.0
 
 
 class OrphanCounts(BaseModel):

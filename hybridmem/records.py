@@ -147,6 +147,8 @@ def graph_rows(
     """Pure: the rows for ``memories``, in order. ``timestamp`` converts datetimes
     for a store that cannot keep them as they are (Kuzu stores sortable text)."""
     rows = GraphRows(nodes=[], entities=[], mentions=[], relations=[])
+    # An entity mentioned by many memories of a batch is written once.
+    seen_entities: set[str] = set()
     for item in memories:
         node = item.node
         rows.nodes.append(
@@ -160,9 +162,11 @@ def graph_rows(
             }
         )
         for entity in item.entities:
-            rows.entities.append(
-                {"id": entity.id, "name": entity.name, "type": entity.type, "ns": node.user_id}
-            )
+            if entity.id not in seen_entities:
+                seen_entities.add(entity.id)
+                rows.entities.append(
+                    {"id": entity.id, "name": entity.name, "type": entity.type, "ns": node.user_id}
+                )
             rows.mentions.append({"m": node.id, "e": entity.id})
         rows.relations.extend(
             {

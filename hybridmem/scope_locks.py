@@ -10,6 +10,8 @@ mutation claims what it may touch before it starts:
   update and a delete of one memory run one after the other (otherwise the
   update, having read the memory, could write it back after the delete), while
   adds and changes of different memories run together.
+* ``batch(items)`` — add_many: a records claim on many (scope, memory id) pairs
+  at once, taken whole, so two batches never hold half of each other's ids.
 * ``erase(filter)`` — delete_all. Conflicts with a records claim whose scope the
   filter matches, and with an erase whose filter could match a common record.
 * ``everything()`` — reset and reconcile(fix): conflicts with every claim.
@@ -24,7 +26,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Literal
@@ -39,9 +41,10 @@ ClaimKind = Literal["records", "erase", "everything"]
 @dataclass(frozen=True, eq=False)
 class _Claim:
     kind: ClaimKind
-    scope: Scope
+    #: The filter of an erase; the scopes of the records a records claim names.
+    scopes: frozenset[Scope]
     ticket: int
-    memory_id: str | None = None
+    memory_ids: frozenset[str] = frozenset()
 
 
 def _overlap(a: Scope, b: Scope) -> bool:
@@ -54,11 +57,12 @@ def conflicts(a: _Claim, b: _Claim) -> bool:
     if "everything" in (a.kind, b.kind):
         return True
     if a.kind == "records" and b.kind == "records":
-        return a.memory_id is not None and a.memory_id == b.memory_id
+        return not a.memory_ids.isdisjoint(b.memory_ids)
     if a.kind == "erase" and b.kind == "erase":
-        return _overlap(a.scope, b.scope)
+        return _overlap(next(iter(a.scopes)), next(iter(b.scopes)))
     erase, records = (a, b) if a.kind == "erase" else (b, a)
-    return erase.scope.matches(records.scope)
+    erased = next(iter(erase.scopes))
+    return any(erased.matches(scope) for scope in records.scopes)
 
 
 class ScopeLocks:
@@ -77,9 +81,11 @@ class ScopeLocks:
         )
 
     @contextmanager
-    def _claim(self, kind: ClaimKind, scope: Scope, memory_id: str | None = None) -> Iterator[None]:
+    def _claim(
+        self, kind: ClaimKind, scopes: frozenset[Scope], memory_ids: frozenset[str] = frozenset()
+    ) -> Iterator[None]:
         with self._cond:
-            claim = _Claim(kind, scope, next(self._tickets), memory_id)
+            claim = _Claim(kind, scopes, next(self._tickets), memory_ids)
             self._waiting.append(claim)
             try:
                 self._cond.wait_for(lambda: self._admissible(claim))
@@ -96,10 +102,17 @@ class ScopeLocks:
                 self._cond.notify_all()
 
     def records(self, scope: Scope, memory_id: str | None = None) -> AbstractContextManager[None]:
-        return self._claim("records", scope, memory_id)
+        ids = frozenset() if memory_id is None else frozenset((memory_id,))
+        return self._claim("records", frozenset((scope,)), ids)
+
+    def batch(self, items: Iterable[tuple[Scope, str]]) -> AbstractContextManager[None]:
+        pairs = list(items)
+        return self._claim(
+            "records", frozenset(s for s, _ in pairs), frozenset(m for _, m in pairs)
+        )
 
     def erase(self, scope: Scope) -> AbstractContextManager[None]:
-        return self._claim("erase", scope)
+        return self._claim("erase", frozenset((scope,)))
 
     def everything(self) -> AbstractContextManager[None]:
-        return self._claim("everything", Scope())
+        return self._claim("everything", frozenset((Scope(),)))

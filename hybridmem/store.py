@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Iterable, Mapping, Sequence, Sized
 from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from hybridmem.bulk import batches, check_batch_size, new_memory, prepare_batch
 from hybridmem.config import HybridMemConfig
-from hybridmem.coordinator import Coordinator
+from hybridmem.coordinator import NO_OPERATION, Coordinator
 from hybridmem.embedders import HOW_TO_CONFIGURE, Embedder
 from hybridmem.embedders.resolve import embedder_for
 from hybridmem.errors import ConfigurationError, NotFoundError, ValidationError
@@ -19,6 +20,9 @@ from hybridmem.filters import Filters, parse_filters
 from hybridmem.graph_reads import fuse, graph_ranking, hit_context, neighborhood
 from hybridmem.journal import Journal, now
 from hybridmem.models import (
+    AddManyResult,
+    AddProgress,
+    AddProgressCallback,
     DeleteResult,
     Entity,
     HistoryEvent,
@@ -32,7 +36,7 @@ from hybridmem.models import (
     SearchHit,
 )
 from hybridmem.ports import GraphStore, VectorStore
-from hybridmem.records import MemoryNode, VectorRecord, parse_memory_graph, text_hash
+from hybridmem.records import VectorRecord, text_hash
 from hybridmem.registry import create_store
 from hybridmem.store_meta import StoreMeta
 from hybridmem.validation import (
@@ -195,14 +199,58 @@ class HybridStore:
         vector_values = (
             check_embedding(embedding) if embedding is not None else self._embed([text])[0]
         )
-        memory_id = chosen or str(uuid.uuid4())
-        stamp = now()
-        graph = parse_memory_graph(
-            MemoryNode.new(memory_id, scope, stamp), entities or (), relations or ()
-        )
-        record = VectorRecord.new(memory_id, text, vector_values, scope, stamp, meta)
-        stored = self._coordinator.add(record, graph, caller_id=chosen is not None)
+        new = new_memory(text, vector_values, scope, meta, entities or (), relations or (), chosen)
+        stored = self._coordinator.add(new.record, new.graph, caller_id=new.caller_id)
         return stored.to_memory()
+
+    def add_many(
+        self,
+        items: Iterable[Mapping[str, Any]],
+        *,
+        batch_size: int | None = None,
+        progress: AddProgressCallback | None = None,
+    ) -> AddManyResult:
+        """Write many memories, ``batch_size`` (default: the config's) at a time.
+
+        Each item is a dict of ``add()``'s arguments (``text`` required; also
+        ``created_at`` / ``updated_at`` to keep an imported memory's times). Each
+        batch is checked whole, embedded in one embedder call when its items have
+        no ``embedding``, and written as one journaled operation: all of it or none
+        of it, also across a crash (``recover()`` rolls a half-written batch back).
+        Items may be an iterator: it is read one batch at a time. An item whose
+        ``memory_id`` is stored already, in the same scope and with the same
+        content, is left as it is (``unchanged``), so an import can be run again.
+        On an error, the batches before the failing one are stored; the error
+        names the item (``items[i]``) and nothing of its batch is written."""
+        size = check_batch_size(batch_size if batch_size is not None else self.config.batch_size)
+        started = time.monotonic()
+        total = len(items) if isinstance(items, Sized) else None
+        result = AddManyResult()
+        for chunk in batches(items, size):
+            batch = prepare_batch(chunk, self._embed)
+            outcome = self._coordinator.add_batch(batch)
+            result.ids.extend(m.record.id for m in batch)
+            result.added += outcome.added
+            result.unchanged += outcome.unchanged
+            result.batches += 1
+            if outcome.operation_id != NO_OPERATION:
+                result.operation_ids.append(outcome.operation_id)
+            if progress is not None:
+                progress(
+                    AddProgress(
+                        operation_id=outcome.operation_id,
+                        phase="adding",
+                        done=len(result.ids),
+                        total=total,
+                    )
+                )
+        result.elapsed_seconds = time.monotonic() - started
+        if progress is not None:
+            last = result.operation_ids[-1] if result.operation_ids else NO_OPERATION
+            progress(
+                AddProgress(operation_id=last, phase="done", done=len(result.ids), total=total)
+            )
+        return result
 
     def update(
         self,

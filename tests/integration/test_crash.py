@@ -37,6 +37,20 @@ def _run(store: HybridStore, kind: str, ids: dict[str, str]) -> None:
             entities=[{"name": "New", "type": "t"}],
             relations=[{"source": "New", "target": "Paris", "type": "near"}],
         )
+    elif kind == "add_many":
+        # Paris is shared with the seeded memories: the rollback must leave it to them.
+        store.add_many(
+            [
+                {
+                    "text": f"batch {i}",
+                    "embedding": embedding(f"batch-{i}"),
+                    "user_id": "victim",
+                    "entities": [{"name": "Paris", "type": "city"}],
+                    "relations": [{"source": f"Batch{i}", "target": "Paris", "type": "near"}],
+                }
+                for i in range(3)
+            ]
+        )
     elif kind == "update":
         store.update(ids["v0"], text="updated text")
     elif kind == "delete":

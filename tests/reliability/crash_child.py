@@ -29,6 +29,20 @@ def run(store: HybridStore, operation: dict[str, Any]) -> None:
             entities=[{"name": "Crash", "type": "t"}, {"name": "Paris", "type": "city"}],
             relations=[{"source": "Crash", "target": "Paris", "type": "near"}],
         )
+    elif kind == "add_many":
+        store.add_many(
+            [
+                {
+                    "text": f"batch add {i}",
+                    "embedding": embedding(f"batch-{i}"),
+                    "user_id": operation["user_id"],
+                    "entities": [{"name": "Paris", "type": "city"}],
+                    "relations": [{"source": f"Batch{i}", "target": "Paris", "type": "near"}],
+                }
+                for i in range(operation.get("count", 4))
+            ],
+            batch_size=operation.get("batch_size", 2),
+        )
     elif kind == "adds":
         for i in range(operation["count"]):
             store.add(

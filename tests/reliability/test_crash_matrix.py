@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from hybridmem import HybridStore, Scope
-from hybridmem.faults import FAULT_POINTS, ROLLBACK_POINTS
+from hybridmem.faults import BATCH_ROLLBACK_POINTS, FAULT_POINTS, ROLLBACK_POINTS
 from hybridmem.testing.builders import embedding
 from tests.conftest import PairConfig
 from tests.integration import raw
@@ -71,7 +71,7 @@ class Case:
 def _single_cases() -> list[Case]:
     cases = [
         Case(kind, Kill(point))
-        for kind in ("add", "update", "delete", "reset", "reconcile")
+        for kind in ("add", "add_many", "update", "delete", "reset", "reconcile")
         for point in FAULT_POINTS[kind]
     ]
     cases += [
@@ -105,6 +105,7 @@ def _double_cases() -> list[Case]:
         Case("delete_all", Kill("delete_all.graph_deleted", 2), Kill("delete_all.batch_journaled")),
         *(Case("add", Kill("add.graph_written"), Kill(point)) for point in ROLLBACK_POINTS),
         Case("add", Kill("add.vector_written"), Kill(ROLLBACK_POINTS[0])),
+        *(Case("add_many", Kill("add_many.graph_written"), Kill(p)) for p in BATCH_ROLLBACK_POINTS),
         Case("delete", Kill("delete.vector_deleted"), Kill("delete.vector_deleted")),
         Case("delete", Kill("delete.vector_deleted"), Kill("delete.graph_deleted")),
         Case("update", Kill("update.vector_written"), Kill("update.vector_written")),
@@ -162,8 +163,8 @@ def _check(
         for memory_id in before - remaining:
             kinds = [e.kind for e in store.history(memory_id)]
             assert kinds == ["ADD", "DELETE"], f"{memory_id}: {kinds}"
-    if kind == "add" and not erased:
-        assert remaining == before, "the interrupted add was not rolled back"
+    if kind in ("add", "add_many") and not erased:
+        assert remaining == before, f"the interrupted {kind} was not rolled back"
     if kind == "reset":
         assert remaining == set()
         return
@@ -202,7 +203,7 @@ def test_sigkill_at_a_fault_point_then_reopen(
         tally.count("crash points tried (SIGKILL during recovery)")
     # Opening the store again finishes what the killed processes left pending.
     with HybridStore(config) as reopened:
-        _check(reopened, case.kind, ids, before, 0 if case.kind == "add" else VICTIMS)
+        _check(reopened, case.kind, ids, before, 0 if case.kind.startswith("add") else VICTIMS)
 
 
 RANDOM_KILLS = [("delete_all", i) for i in range(3)] + [("adds", i) for i in range(3)]

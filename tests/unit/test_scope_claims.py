@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 from hybridmem.models import Scope
 from hybridmem.scope_locks import ScopeLocks
@@ -46,3 +48,30 @@ def test_an_erasure_waits_for_records_of_its_scope_only() -> None:
         threading.Thread(target=erase, args=(Scope(user_id="alice"),)).start()
         assert not granted.wait(timeout=0.5), "an erasure of the scope waits for its writes"
     assert granted.wait(timeout=5)
+
+
+def _granted_beside_a_batch(probe: Callable[[ScopeLocks], AbstractContextManager[None]]) -> bool:
+    """Is the probe's claim granted while a batch of (alice, m1), (bob, m2) is held?"""
+    locks = ScopeLocks()
+    granted = threading.Event()
+
+    def take() -> None:
+        with probe(locks):
+            granted.set()
+
+    with locks.batch([(ALICE, "m1"), (BOB, "m2")]):
+        threading.Thread(target=take, daemon=True).start()
+        return granted.wait(timeout=1)
+
+
+BOB = Scope(user_id="bob")
+
+
+def test_a_batch_claim_conflicts_with_each_of_its_ids_and_scopes() -> None:
+    assert not _granted_beside_a_batch(lambda locks: locks.records(BOB, "m2")), "same id"
+    assert not _granted_beside_a_batch(lambda locks: locks.erase(Scope(user_id="bob")))
+    assert not _granted_beside_a_batch(lambda locks: locks.erase(Scope(agent_id="a")))
+    assert not _granted_beside_a_batch(lambda locks: locks.batch([(BOB, "m9"), (ALICE, "m1")]))
+    assert _granted_beside_a_batch(lambda locks: locks.records(BOB, "m3")), "another memory"
+    assert _granted_beside_a_batch(lambda locks: locks.erase(Scope(user_id="carol")))
+    assert _granted_beside_a_batch(lambda locks: locks.batch([(BOB, "m4"), (ALICE, "m5")]))

@@ -1,0 +1,174 @@
+"""add_many's items: checked one batch at a time, then built like add()'s memory.
+
+An item is a mapping with the keys of ``add()``'s arguments (``text`` required)
+plus ``created_at`` / ``updated_at`` for imports that keep a memory's times.
+A batch is checked whole before any of it is written; an error names the item
+by its position in the whole input (``items[1234]``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from hybridmem.coordinator import NewMemory
+from hybridmem.errors import ValidationError
+from hybridmem.journal import now
+from hybridmem.models import Scope
+from hybridmem.records import MemoryNode, VectorRecord, parse_memory_graph
+from hybridmem.validation import (
+    check_embedding,
+    check_memory_id,
+    check_metadata,
+    check_text,
+    scope_from,
+)
+
+ITEM_FIELDS = frozenset(
+    {
+        "text",
+        "embedding",
+        "user_id",
+        "agent_id",
+        "run_id",
+        "metadata",
+        "entities",
+        "relations",
+        "memory_id",
+        "created_at",
+        "updated_at",
+    }
+)
+#: A batch is one journaled operation and one write per store: bounded so that a
+#: batch's records fit comfortably in memory and in one store transaction.
+MAX_BATCH_SIZE = 10_000
+
+Embed = Callable[[Sequence[str]], list[list[float]]]
+
+
+def new_memory(
+    text: str,
+    vector: list[float],
+    scope: Scope,
+    metadata: dict[str, Any],
+    entities: Sequence[Mapping[str, str]],
+    relations: Sequence[Mapping[str, str]],
+    memory_id: str | None,
+    times: tuple[datetime, datetime] | None = None,
+) -> NewMemory:
+    """The records of one memory, with its ids decided: shared by add() and add_many()."""
+    chosen = memory_id is not None
+    memory_id = memory_id or str(uuid.uuid4())
+    stamp = now()
+    created, updated = times or (stamp, stamp)
+    node = MemoryNode(memory_id, scope.user_id, scope.agent_id, scope.run_id, created, updated)
+    graph = parse_memory_graph(node, entities, relations)
+    record = replace(
+        VectorRecord.new(memory_id, text, vector, scope, created, metadata), updated_at=updated
+    )
+    return NewMemory(record, graph, caller_id=chosen)
+
+
+def check_batch_size(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_BATCH_SIZE:
+        raise ValidationError(f"invalid batch_size: must be an integer from 1 to {MAX_BATCH_SIZE}")
+    return value
+
+
+def check_timestamp(parameter: str, value: object) -> datetime:
+    """An aware datetime, or ISO 8601 text with an offset; kept in UTC."""
+    if isinstance(value, str):
+        text = value
+        try:
+            value = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValidationError(f"invalid {parameter}: {text[:80]!r} is not ISO 8601") from None
+    if not isinstance(value, datetime):
+        raise ValidationError(f"invalid {parameter}: must be ISO 8601 text or a datetime")
+    if value.tzinfo is None:
+        raise ValidationError(f"invalid {parameter}: needs a UTC offset (e.g. +00:00)")
+    return value.astimezone(UTC)
+
+
+def batches(
+    items: Iterable[Mapping[str, Any]], size: int
+) -> Iterator[list[tuple[int, Mapping[str, Any]]]]:
+    """The items with their positions, ``size`` at a time, without reading ahead."""
+    numbered = enumerate(items)
+    while chunk := list(itertools.islice(numbered, size)):
+        yield chunk
+
+
+def prepare_batch(chunk: Sequence[tuple[int, Mapping[str, Any]]], embed: Embed) -> list[NewMemory]:
+    """Check every item of ``chunk``, embed the texts that came without a vector
+    (one embedder call for the batch), and build the memories."""
+    checked = [_checked(index, item) for index, item in chunk]
+    missing = [i for i, fields in enumerate(checked) if fields["embedding"] is None]
+    if missing:
+        vectors = embed([checked[i]["text"] for i in missing])
+        for i, vector in zip(missing, vectors, strict=True):
+            checked[i]["embedding"] = vector
+    built = []
+    seen: set[str] = set()
+    for (index, _), fields in zip(chunk, checked, strict=True):
+        memory = _built(index, fields)
+        if memory.record.id in seen:
+            raise ValidationError(f"items[{index}]: memory_id {memory.record.id} is repeated")
+        seen.add(memory.record.id)
+        built.append(memory)
+    return built
+
+
+def _checked(index: int, item: object) -> dict[str, Any]:
+    if not isinstance(item, Mapping):
+        raise ValidationError(f"items[{index}]: must be a dict with at least 'text'")
+    unknown = sorted(str(key) for key in item if key not in ITEM_FIELDS)
+    if unknown:
+        raise ValidationError(
+            f"items[{index}]: unknown field {unknown[0]!r};"
+            f" allowed: {', '.join(sorted(ITEM_FIELDS))}"
+        )
+    try:
+        created = item.get("created_at")
+        updated = item.get("updated_at")
+        times = None
+        if created is not None or updated is not None:
+            first = check_timestamp("created_at", created) if created is not None else now()
+            last = check_timestamp("updated_at", updated) if updated is not None else first
+            if last < first:
+                raise ValidationError("invalid updated_at: earlier than created_at")
+            times = (first, last)
+        embedding = item.get("embedding")
+        memory_id = item.get("memory_id")
+        return {
+            "scope": scope_from(item.get("user_id"), item.get("agent_id"), item.get("run_id")),
+            "text": check_text(item.get("text")),
+            "metadata": check_metadata(item.get("metadata")),
+            "embedding": check_embedding(embedding) if embedding is not None else None,
+            "memory_id": check_memory_id(memory_id) if memory_id is not None else None,
+            "entities": item.get("entities") or (),
+            "relations": item.get("relations") or (),
+            "times": times,
+        }
+    except ValidationError as exc:
+        raise ValidationError(f"items[{index}]: {exc}") from None
+
+
+def _built(index: int, fields: dict[str, Any]) -> NewMemory:
+    try:
+        return new_memory(
+            fields["text"],
+            fields["embedding"],
+            fields["scope"],
+            fields["metadata"],
+            fields["entities"],
+            fields["relations"],
+            fields["memory_id"],
+            fields["times"],
+        )
+    except ValidationError as exc:
+        raise ValidationError(f"items[{index}]: {exc}") from None
