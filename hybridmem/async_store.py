@@ -9,12 +9,14 @@ journal for recover(), but is never abandoned half-way by a cancellation.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from hybridmem.models import (
+    AddManyResult,
+    AddProgressCallback,
     DeleteResult,
     Entity,
     HistoryEvent,
@@ -85,6 +87,17 @@ class AsyncHybridStore:
             entities=entities,
             relations=relations,
             memory_id=memory_id,
+        )
+
+    async def add_many(
+        self,
+        items: Iterable[Mapping[str, Any]],
+        *,
+        batch_size: int | None = None,
+        progress: AddProgressCallback | None = None,
+    ) -> AddManyResult:
+        return await asyncio.to_thread(
+            self.sync.add_many, items, batch_size=batch_size, progress=progress
         )
 
     async def update(

@@ -9,17 +9,22 @@ by its position in the whole input (``items[1234]``).
 from __future__ import annotations
 
 import itertools
+import re
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
-from hybridmem.coordinator import NewMemory
 from hybridmem.errors import ValidationError
-from hybridmem.journal import now
-from hybridmem.models import Scope
-from hybridmem.records import MemoryNode, VectorRecord, parse_memory_graph
+from hybridmem.models import (
+    NO_OPERATION,
+    AddManyResult,
+    AddProgress,
+    AddProgressCallback,
+    Scope,
+)
+from hybridmem.records import MemoryNode, NewMemory, VectorRecord, parse_memory_graph
 from hybridmem.validation import (
     check_embedding,
     check_memory_id,
@@ -63,7 +68,7 @@ def new_memory(
     """The records of one memory, with its ids decided: shared by add() and add_many()."""
     chosen = memory_id is not None
     memory_id = memory_id or str(uuid.uuid4())
-    stamp = now()
+    stamp = datetime.now(UTC)
     created, updated = times or (stamp, stamp)
     node = MemoryNode(memory_id, scope.user_id, scope.agent_id, scope.run_id, created, updated)
     graph = parse_memory_graph(node, entities, relations)
@@ -71,6 +76,54 @@ def new_memory(
         VectorRecord.new(memory_id, text, vector, scope, created, metadata), updated_at=updated
     )
     return NewMemory(record, graph, caller_id=chosen)
+
+
+class AddManyTally:
+    """add_many's result, summed batch by batch (in-process) or request by request
+    (the HTTP clients), reporting progress after each."""
+
+    def __init__(self, items: object, progress: AddProgressCallback | None) -> None:
+        self.result = AddManyResult()
+        self._total = len(items) if isinstance(items, Sized) else None
+        self._progress = progress
+
+    def record(self, part: AddManyResult) -> None:
+        total = self.result
+        total.ids.extend(part.ids)
+        total.added += part.added
+        total.unchanged += part.unchanged
+        total.batches += part.batches
+        total.operation_ids.extend(part.operation_ids)
+        total.elapsed_seconds += part.elapsed_seconds
+        self._report("adding")
+
+    def finish(self) -> AddManyResult:
+        self._report("done")
+        return self.result
+
+    def _report(self, phase: Literal["adding", "done"]) -> None:
+        if self._progress is None:
+            return
+        ops = self.result.operation_ids
+        self._progress(
+            AddProgress(
+                operation_id=ops[-1] if ops else NO_OPERATION,
+                phase=phase,
+                done=len(self.result.ids),
+                total=self._total,
+            )
+        )
+
+
+def shift_item_index(message: str, offset: int) -> str:
+    """``items[i]: …`` as ``items[i + offset]: …``: for a part of a longer input."""
+    match = _ITEM_INDEX.match(message)
+    if match is None or offset == 0:
+        return message
+    return f"items[{int(match.group(1)) + offset}]{message[match.end() :]}"
+
+
+_ITEM_INDEX = re.compile(r"^items\[(\d+)\]")
 
 
 def check_batch_size(value: object) -> int:
@@ -106,7 +159,7 @@ def batches(
 def prepare_batch(chunk: Sequence[tuple[int, Mapping[str, Any]]], embed: Embed) -> list[NewMemory]:
     """Check every item of ``chunk``, embed the texts that came without a vector
     (one embedder call for the batch), and build the memories."""
-    checked = [_checked(index, item) for index, item in chunk]
+    checked = [check_item(index, item) for index, item in chunk]
     missing = [i for i, fields in enumerate(checked) if fields["embedding"] is None]
     if missing:
         vectors = embed([checked[i]["text"] for i in missing])
@@ -123,7 +176,7 @@ def prepare_batch(chunk: Sequence[tuple[int, Mapping[str, Any]]], embed: Embed) 
     return built
 
 
-def _checked(index: int, item: object) -> dict[str, Any]:
+def check_item(index: int, item: object) -> dict[str, Any]:
     if not isinstance(item, Mapping):
         raise ValidationError(f"items[{index}]: must be a dict with at least 'text'")
     unknown = sorted(str(key) for key in item if key not in ITEM_FIELDS)
@@ -137,7 +190,9 @@ def _checked(index: int, item: object) -> dict[str, Any]:
         updated = item.get("updated_at")
         times = None
         if created is not None or updated is not None:
-            first = check_timestamp("created_at", created) if created is not None else now()
+            first = (
+                check_timestamp("created_at", created) if created is not None else datetime.now(UTC)
+            )
             last = check_timestamp("updated_at", updated) if updated is not None else first
             if last < first:
                 raise ValidationError("invalid updated_at: earlier than created_at")

@@ -31,6 +31,7 @@ from hybridmem.errors import HybridMemError, NotFoundError, ValidationError
 from hybridmem.faults import FaultHook
 from hybridmem.journal import HistoryEntry, Journal, PendingOperation, now
 from hybridmem.models import (
+    NO_OPERATION,
     DeleteResult,
     OrphanCounts,
     ProgressCallback,
@@ -40,11 +41,8 @@ from hybridmem.models import (
 )
 from hybridmem.plan import DELETE_MESSAGE, DeletionPlan, DeletionTally, preview
 from hybridmem.ports import GraphStore, VectorStore
-from hybridmem.records import MemoryGraph, VectorRecord, text_hash
+from hybridmem.records import MemoryGraph, NewMemory, VectorRecord, text_hash
 from hybridmem.scope_locks import ScopeLocks
-
-#: The operation id of a delete that found nothing to delete: nothing was journaled.
-NO_OPERATION = "none"
 
 
 class Coordinator:
@@ -548,16 +546,6 @@ class Coordinator:
             updated_at=datetime.fromisoformat(payload.get("updated_at") or now().isoformat()),
         )
         self._apply_update(op.id, payload.get("old_text", ""), new)
-
-
-@dataclass(frozen=True)
-class NewMemory:
-    """One memory of an add_many batch, validated and with its ids decided."""
-
-    record: VectorRecord
-    graph: MemoryGraph
-    #: The caller chose the id: an identical stored memory is left unchanged.
-    caller_id: bool = False
 
 
 @dataclass(frozen=True)

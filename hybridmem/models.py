@@ -189,6 +189,10 @@ class DeleteProgress(BaseModel):
 ProgressCallback = Callable[[DeleteProgress], None]
 
 
+#: The operation id of a call that found nothing to do: nothing was journaled.
+NO_OPERATION = "none"
+
+
 class AddProgress(BaseModel):
     """Handed to add_many's ``progress`` callback after every batch."""
 

@@ -310,3 +310,13 @@ def parse_memory_graph(
             )
         )
     return MemoryGraph(node, tuple(ordered.values()), tuple(relation_records))
+
+
+@dataclass(frozen=True)
+class NewMemory:
+    """One memory of an add_many batch, validated and with its ids decided."""
+
+    record: VectorRecord
+    graph: MemoryGraph
+    #: The caller chose the id: an identical stored memory is left unchanged.
+    caller_id: bool = False

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping, Sequence, Sized
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from hybridmem.bulk import batches, check_batch_size, new_memory, prepare_batch
+from hybridmem.bulk import AddManyTally, batches, check_batch_size, new_memory, prepare_batch
 from hybridmem.config import HybridMemConfig
-from hybridmem.coordinator import NO_OPERATION, Coordinator
+from hybridmem.coordinator import Coordinator
 from hybridmem.embedders import HOW_TO_CONFIGURE, Embedder
 from hybridmem.embedders.resolve import embedder_for
 from hybridmem.errors import ConfigurationError, NotFoundError, ValidationError
@@ -20,8 +20,8 @@ from hybridmem.filters import Filters, parse_filters
 from hybridmem.graph_reads import fuse, graph_ranking, hit_context, neighborhood
 from hybridmem.journal import Journal, now
 from hybridmem.models import (
+    NO_OPERATION,
     AddManyResult,
-    AddProgress,
     AddProgressCallback,
     DeleteResult,
     Entity,
@@ -223,34 +223,23 @@ class HybridStore:
         On an error, the batches before the failing one are stored; the error
         names the item (``items[i]``) and nothing of its batch is written."""
         size = check_batch_size(batch_size if batch_size is not None else self.config.batch_size)
-        started = time.monotonic()
-        total = len(items) if isinstance(items, Sized) else None
-        result = AddManyResult()
+        tally = AddManyTally(items, progress)
         for chunk in batches(items, size):
+            started = time.monotonic()
             batch = prepare_batch(chunk, self._embed)
             outcome = self._coordinator.add_batch(batch)
-            result.ids.extend(m.record.id for m in batch)
-            result.added += outcome.added
-            result.unchanged += outcome.unchanged
-            result.batches += 1
-            if outcome.operation_id != NO_OPERATION:
-                result.operation_ids.append(outcome.operation_id)
-            if progress is not None:
-                progress(
-                    AddProgress(
-                        operation_id=outcome.operation_id,
-                        phase="adding",
-                        done=len(result.ids),
-                        total=total,
-                    )
+            written = outcome.operation_id != NO_OPERATION
+            tally.record(
+                AddManyResult(
+                    ids=[m.record.id for m in batch],
+                    added=outcome.added,
+                    unchanged=outcome.unchanged,
+                    batches=1,
+                    operation_ids=[outcome.operation_id] if written else [],
+                    elapsed_seconds=time.monotonic() - started,
                 )
-        result.elapsed_seconds = time.monotonic() - started
-        if progress is not None:
-            last = result.operation_ids[-1] if result.operation_ids else NO_OPERATION
-            progress(
-                AddProgress(operation_id=last, phase="done", done=len(result.ids), total=total)
             )
-        return result
+        return tally.finish()
 
     def update(
         self,

@@ -10,7 +10,7 @@ the I/O — the way httpx keeps its logic in ``BaseClient``.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -19,9 +19,12 @@ from urllib.parse import quote
 import httpx
 from pydantic import TypeAdapter
 
+from hybridmem.bulk import AddManyTally, batches, check_batch_size, check_item
 from hybridmem.errors import StoreUnavailableError
 from hybridmem.filters import parse_filters
 from hybridmem.models import (
+    AddManyResult,
+    AddProgressCallback,
     DeleteProgress,
     DeleteResult,
     Entity,
@@ -85,6 +88,7 @@ _HISTORY: TypeAdapter[list[HistoryEvent]] = _adapter(list[HistoryEvent])
 _OPERATION: TypeAdapter[OperationInfo | None] = _adapter(OperationInfo | None)
 _NEIGHBORHOOD: TypeAdapter[Neighborhood] = _adapter(Neighborhood)
 _NOTHING: TypeAdapter[None] = _adapter(None)
+_ADD_MANY: TypeAdapter[AddManyResult] = _adapter(AddManyResult)
 
 
 def _memory_path(memory_id: str, suffix: str = "") -> str:
@@ -126,6 +130,47 @@ def add(
         "memory_id": check_memory_id(memory_id) if memory_id is not None else None,
     }
     return Call("POST", "/memories", _MEMORY, body=body)
+
+
+#: Items per request when add_many is given no batch_size (the server default's size).
+ITEMS_PER_REQUEST = 1000
+
+
+class AddMany:
+    """add_many over HTTP: the input sent ``batch_size`` items per request (read one
+    request at a time, so an iterator is never held whole), the answers summed."""
+
+    def __init__(
+        self,
+        items: Iterable[Mapping[str, Any]],
+        batch_size: int | None,
+        progress: AddProgressCallback | None,
+    ) -> None:
+        self._size = check_batch_size(batch_size) if batch_size is not None else None
+        self._items = items
+        self.tally = AddManyTally(items, progress)
+
+    def calls(self) -> Iterator[Call[AddManyResult]]:
+        for chunk in batches(self._items, self._size or ITEMS_PER_REQUEST):
+            for index, item in chunk:
+                check_item(index, item)
+            body = {
+                "items": [_json_item(item) for _, item in chunk],
+                "batch_size": self._size,
+                "first_index": chunk[0][0],
+            }
+            yield Call("POST", "/memories/batch", _ADD_MANY, body=body)
+
+
+def _json_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    out = {key: value for key, value in item.items() if value is not None}
+    for key in ("entities", "relations"):
+        if key in out:
+            out[key] = _items(out[key])
+    for key in ("created_at", "updated_at"):
+        if isinstance(out.get(key), datetime):
+            out[key] = out[key].isoformat()
+    return out
 
 
 def update(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -11,6 +11,8 @@ import httpx
 from hybridmem.client import _calls as calls
 from hybridmem.client._calls import DEFAULT_URL, Call
 from hybridmem.models import (
+    AddManyResult,
+    AddProgressCallback,
     DeleteResult,
     Entity,
     HistoryEvent,
@@ -100,6 +102,19 @@ class HybridMemClient:
                 memory_id=memory_id,
             )
         )
+
+    def add_many(
+        self,
+        items: Iterable[Mapping[str, Any]],
+        *,
+        batch_size: int | None = None,
+        progress: AddProgressCallback | None = None,
+    ) -> AddManyResult:
+        """HybridStore.add_many over HTTP: ``batch_size`` items (default 1000) per request."""
+        plan = calls.AddMany(items, batch_size, progress)
+        for call in plan.calls():
+            plan.tally.record(self._send(call))
+        return plan.tally.finish()
 
     def update(
         self,

@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Send
 from starlette.types import Scope as AsgiScope
 
+from hybridmem.bulk import shift_item_index
 from hybridmem.config import ApiKeyConfig, ServerConfig
 from hybridmem.errors import (
     HybridMemError,
@@ -34,6 +35,7 @@ from hybridmem.errors import (
     ValidationError,
 )
 from hybridmem.models import (
+    AddManyResult,
     DeleteResult,
     Entity,
     HistoryEvent,
@@ -49,6 +51,7 @@ from hybridmem.models import (
 from hybridmem.server.auth import KeyRing, Principal
 from hybridmem.server.schemas import (
     SCOPE_ID_SCHEMA,
+    AddManyRequest,
     AddRequest,
     Health,
     ReconcileRequest,
@@ -191,6 +194,22 @@ def add(body: AddRequest, store: StoreDep, principal: PrincipalDep) -> Memory:
         relations=[r.model_dump() for r in body.relations] if body.relations is not None else None,
         memory_id=body.memory_id,
     )
+
+
+@router.post("/memories/batch", operation_id="add_many", tags=["memories"])
+def add_many(body: AddManyRequest, store: StoreDep, principal: PrincipalDep) -> AddManyResult:
+    """Many memories, one journaled operation per ``batch_size`` items, all or
+    nothing per batch (see ``HybridStore.add_many``). Each item's scope is narrowed
+    by the API key like add's."""
+    items = []
+    for item in body.items:
+        scope = principal.narrow(item, fill_empty=False)
+        fields = item.model_dump(exclude_none=True, exclude={"user_id", "agent_id", "run_id"})
+        items.append({**fields, **scope.parts()})
+    try:
+        return store.add_many(items, batch_size=body.batch_size)
+    except ValidationError as exc:
+        raise ValidationError(shift_item_index(str(exc), body.first_index)) from None
 
 
 @router.get("/memories", operation_id="get_all", tags=["memories"])

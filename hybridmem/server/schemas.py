@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hybridmem.bulk import MAX_BATCH_SIZE
 from hybridmem.validation import FLOAT32_MAX, MAX_ID_LENGTH, MAX_LIMIT
 
 #: Documents what hybridmem.validation.check_id enforces (it stays the one that
@@ -65,6 +66,26 @@ class AddRequest(BaseModel):
     relations: list[RelationIn] | None = None
     #: A UUID the caller chooses; adding it again leaves one memory.
     memory_id: str | None = None
+
+
+class AddManyItem(AddRequest):
+    """One item of a batch: add's fields, and the times an import keeps."""
+
+    #: ISO 8601 with a UTC offset; omitted: now.
+    created_at: str | None = None
+    updated_at: str | None = None
+
+
+class AddManyRequest(BaseModel):
+    model_config = _STRICT
+
+    items: list[AddManyItem] = Field(max_length=MAX_BATCH_SIZE)
+    #: Items per journaled operation; omitted: the server's configured batch_size.
+    batch_size: int | None = Field(default=None, ge=1, le=MAX_BATCH_SIZE)
+    #: The position of ``items[0]`` in the caller's whole input: error messages
+    #: (``items[i]: …``) count from it, so a client sending a long input in many
+    #: requests reports the item as the caller numbers it.
+    first_index: int = Field(default=0, ge=0)
 
 
 class UpdateRequest(BaseModel):
