@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from hybridmem import cli_memory, cli_migrate, cli_serve
+from hybridmem import cli_memory, cli_migrate, cli_portability, cli_serve
 from hybridmem.cli_common import (
     EXIT_ABORTED,
     EXIT_AUTH,
@@ -63,6 +63,7 @@ app.command("history")(cli_memory.history)
 app.command("serve")(cli_serve.serve)
 app.command("mcp")(cli_serve.mcp)
 app.command("migrate-neo4j-labels")(cli_migrate.migrate_neo4j_labels)
+app.command("export")(cli_portability.export)
 
 
 @app.command("delete-all")

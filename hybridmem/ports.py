@@ -124,6 +124,13 @@ class GraphStore(Protocol):
         """For each id, the entities its memory node MENTIONS ([] when none or missing)."""
         ...
 
+    def memory_relations(self, memory_ids: Sequence[str]) -> dict[str, list[RelationWithNames]]:
+        """For each id, the RELATES edges its memory asserts (``memory_id`` equal to
+        it), with source and target names, in no particular order ([] when none or
+        missing). Cost follows the memories' entities, never the store: export
+        reads a batch at a time with it."""
+        ...
+
     def entity_relations(
         self, entity_ids: Sequence[str], user_id: str, limit: int
     ) -> tuple[list[EntityRecord], list[RelationWithNames]]:

@@ -330,6 +330,26 @@ class GraphStoreContract(StoreFixtures):
         assert sorted(e.name for e in found[memory_id("g2")]) == ["Lisbon", "Portugal"]
         assert found[memory_id("zz")] == []
 
+    def test_memory_relations_by_memory_id(self, graph_store: GraphStore) -> None:
+        """Troubleshooting: the RELATES edges whose memory_id is one of the ids, each
+        once, with names; an edge between entities another memory also mentions
+        belongs to its own memory only; missing ids map to []."""
+        self._seed_graph(graph_store)
+        g1, g2, g3 = memory_id("g1"), memory_id("g2"), memory_id("g3")
+        found = graph_store.memory_relations([g1, g2, g3, memory_id("zz"), g1])
+        assert set(found) == {g1, g2, g3, memory_id("zz")}
+        assert sorted((r.id, s, r.type, t) for r, s, t in found[g1]) == sorted(
+            [
+                (relation_id(g1, 0), "Alice", "lives_in", "Lisbon"),
+                (relation_id(g1, 1), "Alice", "partner_of", "Sam"),
+            ]
+        )
+        assert [(s, r.type, t, r.memory_id) for r, s, t in found[g2]] == [
+            ("Lisbon", "in", "Portugal", g2)
+        ]
+        assert found[g3] == [] and found[memory_id("zz")] == []
+        assert graph_store.memory_relations([]) == {}
+
     def test_entity_relations_one_hop_in_namespace(self, graph_store: GraphStore) -> None:
         """Troubleshooting: RELATES edges touching the given entities, both ends in
         the namespace, each edge once, with source and target names."""

@@ -74,6 +74,29 @@ class Neo4jGraphReads:
             out[row[0]].append(EntityRecord(*row[1:]))
         return out
 
+    def memory_relations(self, memory_ids: Sequence[str]) -> dict[str, list[RelationWithNames]]:
+        ids = list(dict.fromkeys(memory_ids))
+        out: dict[str, list[RelationWithNames]] = {i: [] for i in ids}
+        if not ids:
+            return out
+        n = self._n
+        fields = (
+            "r.id, r.type, a.id, b.id, r.memory_id, r.user_id, r.agent_id, r.run_id,"
+            " r.created_at, a.name, b.name"
+        )
+        # An index seek on RELATES.memory_id per id.
+        rows = self._read(
+            f"UNWIND $ids AS id MATCH (a:{n.entity})-[r:{n.relates} {{memory_id: id}}]->"
+            f"(b:{n.entity}) RETURN {fields}, elementId(r)",
+            {"ids": ids},
+        )
+        for r in self._ours("relation", fields, rows):
+            record = RelationRecord(
+                r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], self._stamp(r[8])
+            )
+            out[r[4]].append(RelationWithNames(record, r[9], r[10]))
+        return out
+
     def entity_relations(
         self, entity_ids: Sequence[str], user_id: str, limit: int
     ) -> tuple[list[EntityRecord], list[RelationWithNames]]:

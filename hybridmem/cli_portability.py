@@ -1,0 +1,115 @@
+"""``hybridmem export``: a scope's memories (or all) as a JSONL file, see hybridmem.portability."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, TextIO
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from hybridmem.cli_common import (
+    EXIT_ERROR,
+    EXIT_USAGE,
+    AgentOption,
+    ConfigOption,
+    RunOption,
+    UserOption,
+    errors,
+    handled,
+    open_store,
+    report,
+)
+from hybridmem.models import Scope
+from hybridmem.portability import dumps, iter_export
+from hybridmem.store import HybridStore
+from hybridmem.validation import scope_from
+
+OutputOption = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="Write to this file (default: standard output)"),
+]
+NoHistoryOption = Annotated[bool, typer.Option("--no-history", help="Leave out the history events")]
+
+#: The progress line is redrawn every this many memories: cheap, still live.
+_PROGRESS_EVERY = 200
+
+
+def export(
+    user_id: UserOption = None,
+    agent_id: AgentOption = None,
+    run_id: RunOption = None,
+    output: OutputOption = None,
+    no_history: NoHistoryOption = False,
+    config: ConfigOption = None,
+) -> None:
+    """Write every memory of the scope (all without one) as JSONL, with embeddings,
+    entities, relations and the history whose text is still held."""
+    with handled():
+        scope = scope_from(user_id, agent_id, run_id, required_message=None)
+    started = time.monotonic()
+    with open_store(config) as store, handled(), _destination(output) as out:
+        counts = _write(store, scope, out, include_history=not no_history)
+    where = "standard output" if output is None else str(output)
+    errors.print(
+        f"exported {counts['memories']} memories and {counts['history']} history events"
+        f" of {scope.parts() or 'the whole store'} to {where}"
+        f" in {time.monotonic() - started:.1f} s",
+        highlight=False,
+    )
+
+
+def _write(
+    store: HybridStore, scope: Scope, out: TextIO, *, include_history: bool
+) -> dict[str, int]:
+    counts = {"memories": 0, "history": 0}
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("exporting: {task.completed} memories"),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("export", total=None)
+        for line in iter_export(store, scope, include_history=include_history):
+            out.write(dumps(line))
+            out.write("\n")
+            if line["type"] == "memory":
+                counts["memories"] += 1
+                if counts["memories"] % _PROGRESS_EVERY == 0:
+                    bar.update(task, completed=counts["memories"])
+            elif line["type"] == "history":
+                counts["history"] += 1
+    return counts
+
+
+@contextlib.contextmanager
+def _destination(output: Path | None) -> Iterator[TextIO]:
+    """Standard output, or a file written beside ``output`` and renamed into place
+    only when the export finished: a failed export leaves no file behind."""
+    if output is None:
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    partial = output.with_name(output.name + ".partial")
+    try:
+        handle = partial.open("w", encoding="utf-8")
+    except OSError as exc:
+        report("invalid input", f"cannot write --output {output}: {exc.strerror}")
+        raise typer.Exit(EXIT_USAGE) from None
+    try:
+        with handle:
+            yield handle
+        os.replace(partial, output)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        report("error", f"writing {output} failed: {exc.strerror}")
+        raise typer.Exit(EXIT_ERROR) from None
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
