@@ -64,6 +64,7 @@ app.command("serve")(cli_serve.serve)
 app.command("mcp")(cli_serve.mcp)
 app.command("migrate-neo4j-labels")(cli_migrate.migrate_neo4j_labels)
 app.command("export")(cli_portability.export)
+app.command("import")(cli_portability.import_)
 
 
 @app.command("delete-all")

@@ -1,4 +1,5 @@
-"""``hybridmem export``: a scope's memories (or all) as a JSONL file, see hybridmem.portability."""
+"""``hybridmem export`` and ``hybridmem import``: a scope's memories (or all) as a JSONL
+file and back, see hybridmem.portability."""
 
 from __future__ import annotations
 
@@ -18,15 +19,17 @@ from hybridmem.cli_common import (
     EXIT_USAGE,
     AgentOption,
     ConfigOption,
+    JsonOption,
     RunOption,
     UserOption,
     errors,
     handled,
     open_store,
+    print_json,
     report,
 )
-from hybridmem.models import Scope
-from hybridmem.portability import dumps, iter_export
+from hybridmem.models import AddManyResult, AddProgress, Scope
+from hybridmem.portability import dumps, iter_export, read_export
 from hybridmem.store import HybridStore
 from hybridmem.validation import scope_from
 
@@ -113,3 +116,71 @@ def _destination(output: Path | None) -> Iterator[TextIO]:
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
+
+
+InputArgument = Annotated[
+    Path, typer.Argument(help="A file written by `hybridmem export`; - for standard input")
+]
+BatchOption = Annotated[
+    int | None,
+    typer.Option("--batch-size", help="Memories per journaled batch (default: the config's)"),
+]
+
+
+def import_(
+    source: InputArgument,
+    batch_size: BatchOption = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Add the memories of an export, keeping their ids and times. Running it again
+    adds nothing twice: memories already stored as exported are left as they are."""
+    started = time.monotonic()
+    with open_store(config) as store, handled(), _source(source) as lines:
+        result = _load(store, read_export(lines), batch_size, show_progress=not as_json)
+    if as_json:
+        print_json(result)
+        return
+    errors.print(
+        f"imported {result.added} memories ({result.unchanged} already stored as exported)"
+        f" from {source} in {time.monotonic() - started:.1f} s",
+        highlight=False,
+    )
+
+
+def _load(
+    store: HybridStore,
+    items: Iterator[dict[str, object]],
+    batch_size: int | None,
+    *,
+    show_progress: bool,
+) -> AddManyResult:
+    if not show_progress:
+        return store.add_many(items, batch_size=batch_size)
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("importing: {task.completed} memories"),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("import", total=None)
+
+        def on_progress(event: AddProgress) -> None:
+            bar.update(task, completed=event.done)
+
+        return store.add_many(items, batch_size=batch_size, progress=on_progress)
+
+
+@contextlib.contextmanager
+def _source(source: Path) -> Iterator[TextIO]:
+    if str(source) == "-":
+        yield sys.stdin
+        return
+    try:
+        handle = source.open(encoding="utf-8")
+    except OSError as exc:
+        report("invalid input", f"cannot read {source}: {exc.strerror}")
+        raise typer.Exit(EXIT_USAGE) from None
+    with handle:
+        yield handle

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, Any, TextIO
 
+from hybridmem.bulk import check_batch_size, check_item
 from hybridmem.errors import StoreError, ValidationError
 from hybridmem.models import HistoryEvent, Scope
 from hybridmem.records import (
@@ -33,13 +34,6 @@ from hybridmem.records import (
 )
 from hybridmem.store import HybridStore
 from hybridmem.store_meta import StoreMeta
-from hybridmem.validation import (
-    check_embedding,
-    check_id,
-    check_memory_id,
-    check_metadata,
-    check_text,
-)
 
 EXPORT_FORMAT = "hybridmem-export"
 EXPORT_VERSION = 1
@@ -61,7 +55,6 @@ ITEM_KEYS = (
 
 #: History lines stay in memory up to this size, then spill to a temporary file.
 _SPOOL_BYTES = 8 * 1024 * 1024
-_MAX_BATCH = 10_000
 
 
 @dataclass(frozen=True)
@@ -84,10 +77,7 @@ def iter_export(
     include_history: bool = True,
 ) -> Iterator[dict[str, Any]]:
     """The export's lines as JSON-ready dicts: header, memories, history, end."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int):
-        raise ValidationError("invalid batch_size: must be an integer")
-    if not 1 <= batch_size <= _MAX_BATCH:
-        raise ValidationError(f"invalid batch_size: must be from 1 to {_MAX_BATCH}")
+    check_batch_size(batch_size)
     batches = _batches(store, scope, batch_size)
     # The header names the dimension; without a recorded embedder only the
     # first memory tells it, so the first batch is read before the header.
@@ -378,44 +368,29 @@ def _check_header(number: int, value: dict[str, Any]) -> None:
 
 
 def memory_item(number: int, value: dict[str, Any]) -> dict[str, Any]:
-    """A memory line as an ``add_many`` item, every field checked; errors name the
-    line and the field."""
+    """A memory line as an ``add_many`` item, checked by add_many's own item checks
+    and graph parser; errors name the line and the field."""
+    item = {
+        "memory_id": value.get("id"),
+        "text": value.get("text"),
+        "embedding": value.get("embedding"),
+        "user_id": value.get("user_id"),
+        "agent_id": value.get("agent_id"),
+        "run_id": value.get("run_id"),
+        "metadata": value.get("metadata", {}),
+        "entities": value.get("entities", []),
+        "relations": value.get("relations", []),
+        "created_at": value.get("created_at"),
+        "updated_at": value.get("updated_at"),
+    }
     try:
-        scope = {
-            name: _scope_part(name, value.get(name)) for name in ("user_id", "agent_id", "run_id")
-        }
-        memory_id = check_memory_id(value.get("id"))
-        item = {
-            "memory_id": memory_id,
-            "text": check_text(value.get("text")),
-            "embedding": check_embedding(value.get("embedding")),
-            **scope,
-            "metadata": check_metadata(value.get("metadata", {})),
-            "entities": value.get("entities", []),
-            "relations": value.get("relations", []),
-            "created_at": _timestamp("created_at", value.get("created_at")),
-            "updated_at": _timestamp("updated_at", value.get("updated_at")),
-        }
-        # add_many computes the ids the same way: a graph it would refuse is
-        # refused here, naming the line.
-        node = MemoryNode.new(memory_id, Scope(**scope), datetime.now(UTC))
+        for field in ("memory_id", "embedding", "created_at", "updated_at"):
+            if item[field] is None:
+                raise ValidationError(f"invalid {field}: missing")
+        checked = check_item(0, item)
+        node = MemoryNode.new(checked["memory_id"], checked["scope"], datetime.now(UTC))
         parse_memory_graph(node, item["entities"], item["relations"])
     except ValidationError as exc:
-        raise ValidationError(f"line {number}: {exc}") from None
-    return {key: item[key] for key in ITEM_KEYS}
-
-
-def _scope_part(name: str, value: object) -> str | None:
-    return None if value is None else check_id(name, value)
-
-
-def _timestamp(field: str, value: object) -> str:
-    if not isinstance(value, str):
-        raise ValidationError(f"invalid {field}: must be an ISO 8601 timestamp string")
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValidationError(f"invalid {field}: {value!r} is not an ISO 8601 timestamp") from None
-    if parsed.tzinfo is None:
-        raise ValidationError(f"invalid {field}: {value!r} has no time zone")
-    return value
+        message = str(exc).removeprefix("items[0]: ")
+        raise ValidationError(f"line {number}: {message}") from None
+    return item
