@@ -1,0 +1,275 @@
+"""hybridmem at scale: ingest, erasure, search, memory and disk, in one run per size.
+
+    python benchmarks/scale.py                                   # 100k, embedded pair
+    python benchmarks/scale.py --memories 100000 1000000 --pairs kuzu+kuzu,neo4j+weaviate
+    python benchmarks/scale.py --memories 20000 --sample 5000    # a quick look
+
+For each pair and each size, in a fresh store:
+
+* **ingest**: ``add_many`` of every memory (2 entities and 1 relation each),
+  memories/s over the whole load and over its first ``--sample`` memories;
+  the floor is the stores' raw bulk write (``vector.upsert`` +
+  ``graph.add_memories``, no journal, no checks) of the same ``--sample``
+  records into another empty store; then 300 single ``add()`` calls into the
+  loaded store (p50 and rate).
+* **search**: p50 of 200 searches in a 1k scope and, when the store is large
+  enough, in a 100k scope.
+* **delete_all** of a 1k and a 10k scope, with the growth of RSS while it ran;
+  the floor is the raw one-store delete of an identical scope (Cypher
+  ``DETACH DELETE`` of its memory nodes on Neo4j, Weaviate ``delete_many`` by
+  filter, Kuzu ``DETACH DELETE`` in each file). The raw deletes leave
+  relations, orphan entities and the other store behind: a floor, not an
+  alternative.
+* **disk**: bytes per memory of the embedded files (and of the server data
+  directories given by ``--neo4j-data`` / ``--weaviate-data``), after the load
+  and after the erasures.
+
+The cross-size table compares delete_all of the same scope inside each size:
+cost should follow the scope, not the store. Ratios, not absolute seconds,
+are the result. Server pairs use the servers named by HYBRIDMEM_TEST_NEO4J_URI
+and HYBRIDMEM_TEST_WEAVIATE_* (see benchmarks/delete_scope.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from delete_scope import PeakRss, pair_config, raw_graph_delete, raw_vector_delete
+
+from hybridmem import HybridStore
+from hybridmem.bulk import prepare_batch
+
+DIMENSION = 64
+BATCH = 2000
+SCOPES = {"s1k": 1000, "s10k": 10_000, "raw-1k": 1000, "raw-10k": 10_000}
+BIG_SCOPE = 100_000
+SINGLE_ADDS = 300
+SEARCHES = 200
+
+
+def _vector(i: int) -> list[float]:
+    return [((i * 2654435761 + k * 40503) % 1000) / 1000.0 + 0.001 for k in range(DIMENSION)]
+
+
+def owners(total: int) -> list[str]:
+    """The user of each memory: the measured scopes get exactly their size (the
+    100k one only in stores of at least 5x that), the rest 500 background users."""
+    scopes = dict(SCOPES)
+    if total >= 5 * BIG_SCOPE:
+        scopes["s100k"] = BIG_SCOPE
+    out: list[str] = []
+    for user, size in scopes.items():
+        out.extend([user] * size)
+    if len(out) > total:
+        raise SystemExit(f"--memories {total} is smaller than the measured scopes ({len(out)})")
+    out.extend(f"bg-{i % 500}" for i in range(total - len(out)))
+    # Interleave so that every scope is spread over the whole load, as in real use.
+    order = sorted(range(len(out)), key=lambda i: (i * 7919) % len(out))
+    return [out[i] for i in order]
+
+
+def items(users: list[str], start: int = 0) -> Iterator[dict[str, Any]]:
+    for i, user in enumerate(users, start):
+        yield {
+            "text": f"memory {i} of {user}",
+            "embedding": _vector(i),
+            "user_id": user,
+            "agent_id": f"agent-{i % 3}",
+            "memory_id": str(uuid.UUID(int=i + 1)),
+            "entities": [
+                {"name": f"topic-{i % 50}", "type": "topic"},
+                {"name": f"person-{i % 20}", "type": "person"},
+            ],
+            "relations": [
+                {"source": f"person-{i % 20}", "target": f"topic-{i % 50}", "type": "talks_about"}
+            ],
+        }
+
+
+def raw_write(store: HybridStore, users: list[str]) -> float:
+    """The floor: the same records straight into the stores in batches; seconds."""
+    batches = []
+    stream = list(items(users))
+    for start in range(0, len(stream), BATCH):
+        chunk = list(enumerate(stream[start : start + BATCH], start))
+        batches.append(prepare_batch(chunk, lambda texts: []))
+    started = time.perf_counter()
+    for batch in batches:
+        store.vector.upsert([m.record for m in batch])
+        store.graph.add_memories([m.graph for m in batch])
+    return time.perf_counter() - started
+
+
+def raw_kuzu_delete(store: HybridStore, user_id: str) -> float | None:
+    """The embedded pair's floor: DETACH DELETE of the scope in each Kuzu file."""
+    graph_db = getattr(store.graph, "_db", None)
+    vector_db = getattr(store.vector, "_db", None)
+    if store.config.graph.provider != "kuzu" or graph_db is None or vector_db is None:
+        return None
+    started = time.perf_counter()
+    graph_db.rows("MATCH (m:Memory) WHERE m.user_id = $u DETACH DELETE m", {"u": user_id})
+    vector_db.rows("MATCH (v:Vec) WHERE v.user_id = $u DETACH DELETE v", {"u": user_id})
+    return time.perf_counter() - started
+
+
+def disk_bytes(paths: list[Path]) -> int:
+    return sum(f.stat().st_size for p in paths if p.exists() for f in p.rglob("*") if f.is_file())
+
+
+def measure(
+    pair: str, total: int, sample: int, root: Path, extra_dirs: list[Path]
+) -> dict[str, Any]:
+    row: dict[str, Any] = {"pair": pair, "memories": total}
+    users = owners(total)
+    data_dir = root / f"{pair}-{total}"
+    floor_dir = root / f"{pair}-{total}-raw"
+    floor_config = pair_config(pair, floor_dir)
+    floor_config["vector"] = {**floor_config["vector"]}
+    if "collection" in floor_config["vector"]:
+        floor_config["vector"]["collection"] = "BenchScaleRaw"
+    if floor_config["graph"]["provider"] == "neo4j":
+        floor_config["graph"]["label_prefix"] = "BenchScaleRaw"
+    with HybridStore(floor_config) as floor:
+        floor.reset()
+        row["raw_per_s"] = sample / raw_write(floor, users[:sample])
+        floor.reset()
+    config = pair_config(pair, data_dir)
+    if "collection" in config["vector"]:
+        config["vector"]["collection"] = "BenchScale"
+    if config["graph"]["provider"] == "neo4j":
+        config["graph"]["label_prefix"] = "BenchScale"
+    with HybridStore(config) as store:
+        store.reset()
+        started = time.perf_counter()
+        store.add_many(items(users[:sample]), batch_size=BATCH)
+        row["add_many_sample_per_s"] = sample / (time.perf_counter() - started)
+        store.add_many(items(users[sample:], sample), batch_size=BATCH)
+        row["add_many_per_s"] = total / (time.perf_counter() - started)
+        print(f"[{pair}] loaded {total:,} in {time.perf_counter() - started:.0f}s", flush=True)
+        files = [data_dir, *extra_dirs]
+        row["disk_loaded"] = disk_bytes(files) / total
+        singles = []
+        for i in range(SINGLE_ADDS):
+            t = time.perf_counter()
+            store.add(
+                f"single {i}",
+                embedding=_vector(total + i),
+                user_id="singles",
+                entities=[{"name": f"topic-{i % 50}", "type": "topic"}],
+                relations=[{"source": "me", "target": f"topic-{i % 50}", "type": "likes"}],
+            )
+            singles.append(time.perf_counter() - t)
+        row["add_p50_ms"] = statistics.median(singles) * 1000
+        row["add_per_s"] = SINGLE_ADDS / sum(singles)
+        for user, key in (("s1k", "search_1k_ms"), ("s100k", "search_100k_ms")):
+            if user not in users:
+                row[key] = None
+                continue
+            store.search(_vector(1), user_id=user, limit=10)
+            times = []
+            for i in range(SEARCHES):
+                t = time.perf_counter()
+                store.search(_vector(i * 31), user_id=user, limit=10)
+                times.append(time.perf_counter() - t)
+            row[key] = statistics.median(times) * 1000
+        for size, label in ((1000, "1k"), (10_000, "10k")):
+            with PeakRss() as rss:
+                t = time.perf_counter()
+                result = store.delete_all(user_id=f"s{label}")
+                row[f"delete_{label}_s"] = time.perf_counter() - t
+            assert result.memories == size, result
+            row[f"delete_{label}_rss_mb"] = (rss.peak - rss.base) / 2**20
+            raw_user = f"raw-{label}"
+            raw_times = [
+                raw_graph_delete(config, raw_user),
+                raw_vector_delete(config, raw_user),
+            ]
+            if all(t is None for t in raw_times):
+                raw_times = [raw_kuzu_delete(store, raw_user)]
+            row[f"raw_delete_{label}_s"] = sum(t for t in raw_times if t is not None)
+        row["disk_erased"] = disk_bytes(files) / max(1, store.stats()["vectors"])
+        store.reset()
+    row["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return row
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def report(rows: list[dict[str, Any]]) -> None:
+    head = (
+        f"{'pair':<16}{'memories':>10}{'add_many/s':>12}{'raw/s':>9}{'vs raw':>8}"
+        f"{'add p50 ms':>11}{'add/s':>7}{'search 1k':>10}{'100k ms':>9}"
+        f"{'del 1k s':>9}{'vs raw':>8}{'del 10k s':>10}{'vs raw':>8}{'Δrss MB':>8}"
+        f"{'B/mem':>8}{'B/mem left':>11}{'peak MB':>8}"
+    )
+    print(f"\n{head}\n{'-' * len(head)}")
+    for r in rows:
+        print(
+            f"{r['pair']:<16}{r['memories']:>10,}{r['add_many_per_s']:>12,.0f}"
+            f"{r['raw_per_s']:>9,.0f}{r['add_many_sample_per_s'] / r['raw_per_s']:>7.2f}x"
+            f"{r['add_p50_ms']:>11.1f}{r['add_per_s']:>7.0f}"
+            f"{_fmt(r['search_1k_ms'], '.2f'):>10}{_fmt(r['search_100k_ms'], '.1f'):>9}"
+            f"{r['delete_1k_s']:>9.2f}{r['delete_1k_s'] / r['raw_delete_1k_s']:>7.1f}x"
+            f"{r['delete_10k_s']:>10.2f}{r['delete_10k_s'] / r['raw_delete_10k_s']:>7.1f}x"
+            f"{max(r['delete_1k_rss_mb'], r['delete_10k_rss_mb']):>8.0f}"
+            f"{r['disk_loaded']:>8,.0f}{r['disk_erased']:>11,.0f}{r['peak_rss_mb']:>8,.0f}"
+        )
+    print(
+        "vs raw (ingest): add_many's rate over its first --sample memories / the raw bulk"
+        " write's (aim >= 0.5); vs raw (delete): delete_all / the raw one-store deletes"
+        " (aim <= 2); Δrss: growth while delete_all ran; B/mem left: bytes per memory"
+        " still stored after the erasures (does space come back?)"
+    )
+    by_pair: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        by_pair.setdefault(r["pair"], []).append(r)
+    for pair, sized in by_pair.items():
+        if len(sized) < 2:
+            continue
+        small, large = sized[0], sized[-1]
+        print(
+            f"[{pair}] delete_all inside {large['memories']:,} vs inside {small['memories']:,}:"
+            f" 1k scope {large['delete_1k_s'] / small['delete_1k_s']:.2f}x,"
+            f" 10k scope {large['delete_10k_s'] / small['delete_10k_s']:.2f}x (aim < 1.5x)"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--memories", type=int, nargs="+", default=[100_000])
+    parser.add_argument("--sample", type=int, default=50_000, help="memories in the raw floor")
+    parser.add_argument("--pairs", default="kuzu+kuzu")
+    parser.add_argument("--neo4j-data", type=Path, default=None)
+    parser.add_argument("--weaviate-data", type=Path, default=None)
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="hybridmem-scale-") as tmp:
+        for pair in [p.strip() for p in args.pairs.split(",")]:
+            extra = [
+                d
+                for d, on in ((args.neo4j_data, "neo4j"), (args.weaviate_data, "weaviate"))
+                if d is not None and on in pair
+            ]
+            for total in sorted(args.memories):
+                rows.append(measure(pair, total, min(args.sample, total), Path(tmp), extra))
+    report(rows)
+
+
+if __name__ == "__main__":
+    main()
