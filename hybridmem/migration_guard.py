@@ -28,6 +28,7 @@ def check_distinct_configs(source: HybridMemConfig, destination: HybridMemConfig
         raise ValidationError(
             f"source and destination have the same data_dir ({source.data_dir}):"
             " they would share one journal; migrate copies between two different stores"
+            " (HYBRIDMEM_* environment variables, when set, override both files)"
         )
 
 
