@@ -65,6 +65,7 @@ app.command("mcp")(cli_serve.mcp)
 app.command("migrate-neo4j-labels")(cli_migrate.migrate_neo4j_labels)
 app.command("export")(cli_portability.export)
 app.command("import")(cli_portability.import_)
+app.command("migrate")(cli_portability.migrate)
 
 
 @app.command("delete-all")

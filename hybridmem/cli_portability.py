@@ -1,5 +1,6 @@
 """``hybridmem export`` and ``hybridmem import``: a scope's memories (or all) as a JSONL
-file and back, see hybridmem.portability."""
+file and back, see hybridmem.portability; ``hybridmem migrate``: the same memories
+straight into another adapter pair, see hybridmem.migration."""
 
 from __future__ import annotations
 
@@ -7,13 +8,21 @@ import contextlib
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, TextIO
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
+from hybridmem import migration
 from hybridmem.cli_common import (
     EXIT_ERROR,
     EXIT_USAGE,
@@ -24,10 +33,13 @@ from hybridmem.cli_common import (
     UserOption,
     errors,
     handled,
+    load_config,
     open_store,
     print_json,
     report,
 )
+from hybridmem.migration import MigrationProgress, MigrationReport
+from hybridmem.migration_guard import check_distinct_configs
 from hybridmem.models import AddManyResult, AddProgress, Scope
 from hybridmem.portability import dumps, iter_export, read_export
 from hybridmem.store import HybridStore
@@ -184,3 +196,97 @@ def _source(source: Path) -> Iterator[TextIO]:
         raise typer.Exit(EXIT_USAGE) from None
     with handle:
         yield handle
+
+
+FromOption = Annotated[
+    Path, typer.Option("--from", help="TOML config of the store to copy from (read only)")
+]
+ToOption = Annotated[Path, typer.Option("--to", help="TOML config of the store to copy into")]
+VerifyOnlyOption = Annotated[
+    bool, typer.Option("--verify-only", help="Copy nothing; compare the scope on both sides")
+]
+
+
+def migrate(
+    source_config: FromOption,
+    destination_config: ToOption,
+    user_id: UserOption = None,
+    agent_id: AgentOption = None,
+    run_id: RunOption = None,
+    batch_size: BatchOption = None,
+    verify_only: VerifyOnlyOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Copy every memory of the scope (all without one) from one store to another, keeping
+    ids, times, entities and relations, then verify both sides by counts and per-memory
+    hashes (exit 4 when they differ). History is not copied: the destination's starts
+    with one ADD per memory. Interrupted, run it again: it resumes."""
+    with handled():
+        scope = scope_from(user_id, agent_id, run_id, required_message=None)
+    source_cfg, destination_cfg = load_config(source_config), load_config(destination_config)
+    with handled():
+        check_distinct_configs(source_cfg, destination_cfg)
+    with (
+        open_store(source_cfg) as source,
+        open_store(destination_cfg) as destination,
+        handled(),
+        _migration_bar(show=not as_json, verify_only=verify_only) as on_progress,
+    ):
+        run = migration.verify if verify_only else migration.migrate
+        report_ = run(source, destination, scope, batch_size=batch_size, progress=on_progress)
+    if as_json:
+        print_json(report_)
+    else:
+        _summary(report_, verify_only=verify_only)
+    if not report_.verified:
+        raise typer.Exit(EXIT_ERROR)
+
+
+@contextlib.contextmanager
+def _migration_bar(
+    *, show: bool, verify_only: bool
+) -> Iterator[Callable[[MigrationProgress], None] | None]:
+    if not show:
+        yield None
+        return
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("verifying" if verify_only else "copying", total=None)
+
+        def on_progress(event: MigrationProgress) -> None:
+            bar.update(task, description=event.phase, completed=event.done, total=event.total)
+
+        yield on_progress
+
+
+def _summary(result: MigrationReport, *, verify_only: bool) -> None:
+    what = result.scope or "the whole store"
+    if not verify_only:
+        errors.print(
+            f"migrated {what}: {result.copied} memories copied now, {result.already_present}"
+            f" already there, in {result.batches} batches, {result.copy_seconds:.1f} s",
+            highlight=False,
+        )
+    counts = (
+        f"source {result.source_vectors} vectors / {result.source_memory_nodes} memory nodes,"
+        f" destination {result.destination_vectors} / {result.destination_memory_nodes}"
+    )
+    if result.verified:
+        errors.print(
+            f"verified: {result.checked} memories equal on both sides; {counts}"
+            f" ({result.verify_seconds:.1f} s)",
+            highlight=False,
+        )
+        return
+    listed = ", ".join(result.mismatched_ids)
+    report(
+        "verification failed",
+        f"{result.mismatched} of {result.checked} memories missing or different in the"
+        f" destination{f' (first: {listed})' if listed else ''}; {counts}",
+    )
