@@ -33,21 +33,21 @@ from hybridmem.validation import (
     scope_from,
 )
 
-ITEM_FIELDS = frozenset(
-    {
-        "text",
-        "embedding",
-        "user_id",
-        "agent_id",
-        "run_id",
-        "metadata",
-        "entities",
-        "relations",
-        "memory_id",
-        "created_at",
-        "updated_at",
-    }
+#: An item's keys, in the order an export writes them.
+ITEM_KEYS = (
+    "memory_id",
+    "text",
+    "embedding",
+    "user_id",
+    "agent_id",
+    "run_id",
+    "metadata",
+    "entities",
+    "relations",
+    "created_at",
+    "updated_at",
 )
+ITEM_FIELDS = frozenset(ITEM_KEYS)
 #: A batch is one journaled operation and one write per store: bounded so that a
 #: batch's records fit comfortably in memory and in one store transaction.
 MAX_BATCH_SIZE = 10_000

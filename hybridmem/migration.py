@@ -25,8 +25,7 @@ import hashlib
 import itertools
 import json
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -35,7 +34,7 @@ from pydantic import BaseModel, Field
 from hybridmem.bulk import check_batch_size
 from hybridmem.migration_guard import check_distinct, check_vectors_fit
 from hybridmem.models import Scope
-from hybridmem.portability import add_arguments
+from hybridmem.portability import MemoryBatch, add_arguments, memory_batches
 from hybridmem.records import EntityRecord, RelationWithNames, VectorRecord
 from hybridmem.store import HybridStore
 
@@ -81,17 +80,6 @@ class MigrationReport(BaseModel):
     verified: bool = False
 
 
-@dataclass(frozen=True)
-class _Batch:
-    records: list[VectorRecord]
-    entities: dict[str, list[EntityRecord]]
-    relations: dict[str, list[RelationWithNames]]
-
-    @property
-    def ids(self) -> list[str]:
-        return [r.id for r in self.records]
-
-
 def migrate(
     source: HybridStore,
     destination: HybridStore,
@@ -110,7 +98,7 @@ def migrate(
     size = check_batch_size(batch_size if batch_size is not None else destination.config.batch_size)
     report = MigrationReport(scope=scope.parts(), total=_vector_count(source, scope))
     started = time.monotonic()
-    batches = _batches(source, scope, size)
+    batches = memory_batches(source, scope, size)
     # The first batch tells the dimension when the source recorded no embedder.
     first = next(batches, None)
     check_vectors_fit(source, destination, len(first.records[0].embedding) if first else None)
@@ -149,9 +137,9 @@ def verify(
     size = check_batch_size(batch_size if batch_size is not None else source.config.batch_size)
     started = time.monotonic()
     report = MigrationReport(scope=scope.parts(), total=_vector_count(source, scope))
-    for batch in _batches(source, scope, size):
+    for batch in memory_batches(source, scope, size):
         ids = batch.ids
-        theirs = _Batch(
+        theirs = MemoryBatch(
             destination.vector.get(ids),
             destination.graph.memory_entities(ids),
             destination.graph.memory_relations(ids),
@@ -185,21 +173,7 @@ def verify(
 # -- reading the source ------------------------------------------------------------
 
 
-def _batches(store: HybridStore, scope: Scope, size: int) -> Iterator[_Batch]:
-    """The memories of ``scope``, ``size`` ids of the store at a time (batches with
-    none of the scope skipped), with their graph. The ports have no scope cursor,
-    so a scope is found by reading every id: as export does."""
-    for ids in store.vector.iter_ids(size):
-        order = {memory_id: index for index, memory_id in enumerate(ids)}
-        records = [r for r in store.vector.get(ids) if scope.matches(r.scope)]
-        if not records:
-            continue
-        records.sort(key=lambda r: order[r.id])
-        kept = [r.id for r in records]
-        yield _Batch(records, store.graph.memory_entities(kept), store.graph.memory_relations(kept))
-
-
-def _item(record: VectorRecord, batch: _Batch) -> dict[str, Any]:
+def _item(record: VectorRecord, batch: MemoryBatch) -> dict[str, Any]:
     """The add_many item that re-adds ``record`` with its graph (as an export line would)."""
     entities, relations = add_arguments(
         record, batch.entities.get(record.id, []), batch.relations.get(record.id, [])
@@ -242,7 +216,7 @@ def _report(
 # -- fingerprints ---------------------------------------------------------------------
 
 
-def _fingerprints(batch: _Batch, nodes: set[str]) -> dict[str, str]:
+def _fingerprints(batch: MemoryBatch, nodes: set[str]) -> dict[str, str]:
     return {
         r.id: fingerprint(
             r, batch.entities.get(r.id, []), batch.relations.get(r.id, []), r.id in nodes

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, Any, TextIO
 
-from hybridmem.bulk import check_batch_size, check_item
+from hybridmem.bulk import ITEM_KEYS, check_batch_size, check_item
 from hybridmem.errors import StoreError, ValidationError
 from hybridmem.models import HistoryEvent, Scope
 from hybridmem.records import (
@@ -35,35 +35,36 @@ from hybridmem.records import (
 from hybridmem.store import HybridStore
 from hybridmem.store_meta import StoreMeta
 
+__all__ = [
+    "EXPORT_FORMAT",
+    "EXPORT_VERSION",
+    "ITEM_KEYS",
+    "MemoryBatch",
+    "iter_export",
+    "memory_batches",
+    "read_export",
+    "write_export",
+]
+
 EXPORT_FORMAT = "hybridmem-export"
 EXPORT_VERSION = 1
 
-#: The keys of every item ``read_export`` yields: the item shape of ``add_many``.
-ITEM_KEYS = (
-    "memory_id",
-    "text",
-    "embedding",
-    "user_id",
-    "agent_id",
-    "run_id",
-    "metadata",
-    "entities",
-    "relations",
-    "created_at",
-    "updated_at",
-)
 
 #: History lines stay in memory up to this size, then spill to a temporary file.
 _SPOOL_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
-class _Batch:
-    """One batch of exported memories with their graph, as read from the ports."""
+class MemoryBatch:
+    """One batch of memories with their graph, as read from the ports."""
 
     records: list[VectorRecord]
     entities: dict[str, list[EntityRecord]]
     relations: dict[str, list[RelationWithNames]]
+
+    @property
+    def ids(self) -> list[str]:
+        return [r.id for r in self.records]
 
 
 # -- export ---------------------------------------------------------------------------
@@ -78,7 +79,7 @@ def iter_export(
 ) -> Iterator[dict[str, Any]]:
     """The export's lines as JSON-ready dicts: header, memories, history, end."""
     check_batch_size(batch_size)
-    batches = _batches(store, scope, batch_size)
+    batches = memory_batches(store, scope, batch_size)
     # The header names the dimension; without a recorded embedder only the
     # first memory tells it, so the first batch is read before the header.
     first = next(batches, None)
@@ -121,15 +122,17 @@ def dumps(line: dict[str, Any]) -> str:
     return json.dumps(line, ensure_ascii=False, separators=(",", ":"))
 
 
-def _chain(first: _Batch | None, rest: Iterator[_Batch]) -> Iterator[_Batch]:
+def _chain(first: MemoryBatch | None, rest: Iterator[MemoryBatch]) -> Iterator[MemoryBatch]:
     if first is None:
         return
     yield first
     yield from rest
 
 
-def _batches(store: HybridStore, scope: Scope, batch_size: int) -> Iterator[_Batch]:
-    """The memories in ``scope``, a batch of ids at a time (batches with none skipped)."""
+def memory_batches(store: HybridStore, scope: Scope, batch_size: int) -> Iterator[MemoryBatch]:
+    """The memories in ``scope``, a batch of the store's ids at a time (batches with
+    none of the scope skipped), with their graph. The ports have no scope cursor,
+    so a scope is found by reading every id."""
     for ids in store.vector.iter_ids(batch_size):
         order = {memory_id: index for index, memory_id in enumerate(ids)}
         records = [r for r in store.vector.get(ids) if scope.matches(r.scope)]
@@ -137,10 +140,12 @@ def _batches(store: HybridStore, scope: Scope, batch_size: int) -> Iterator[_Bat
             continue
         records.sort(key=lambda r: order.get(r.id, len(order)))
         kept = [r.id for r in records]
-        yield _Batch(records, store.graph.memory_entities(kept), store.graph.memory_relations(kept))
+        yield MemoryBatch(
+            records, store.graph.memory_entities(kept), store.graph.memory_relations(kept)
+        )
 
 
-def _header(store: HybridStore, scope: Scope, first: _Batch | None) -> dict[str, Any]:
+def _header(store: HybridStore, scope: Scope, first: MemoryBatch | None) -> dict[str, Any]:
     recorded = _recorded_embedder(store)
     if recorded is not None:
         dimension: int | None = recorded[1]
