@@ -234,7 +234,8 @@ def test_recover_rolls_back_a_batch_cut_short(pair_config: PairConfig, tmp_path:
     armed = False
 
     def hook(point: str) -> None:
-        if armed and point == "add_many.graph_written":
+        # Between the stores: the batch's vectors are written, its graph is not.
+        if armed and point == "add_many.vector_written":
             raise InjectedFault(point)
 
     with HybridStore(pair_config(tmp_path / "d"), fault_hook=hook) as store:
@@ -274,8 +275,9 @@ def test_delete_all_waits_for_a_batch_of_its_scope(store: HybridStore) -> None:
     )
     eraser.start()
     eraser.join(0.5)
-    assert eraser.is_alive(), "delete_all ran while the batch held its scope"
+    waited = eraser.is_alive()
     release.set()
+    assert waited, "delete_all ran while the batch held its scope"
     writer.join(30)
     eraser.join(30)
     store.vector.upsert = original  # type: ignore[method-assign]

@@ -621,3 +621,48 @@ def kuzu_search_cache_misses_writes() -> None:
     from hybridmem_kuzu import _search_cache
 
     _replace(_search_cache.SearchCache, "written", lambda original: lambda *args: None)
+
+
+# -- add_many (issue 13) -----------------------------------------------------------------
+
+
+def batch_rollback_keeps_records() -> None:
+    """recover() closes an interrupted add_many batch without removing what it wrote."""
+    from hybridmem import coordinator
+
+    def make(original: Any) -> Any:
+        def roll_back(self: Any, op_id: str, ids: Any) -> None:
+            self.journal.finish(op_id, {"rolled_back": len(ids)})
+
+        return roll_back
+
+    _replace(coordinator.Coordinator, "_roll_back_batch", make)
+
+
+def batch_claims_ignored() -> None:
+    """add_many no longer claims its batch: an erasure of its scope runs beside it."""
+    import contextlib
+
+    from hybridmem import scope_locks
+
+    scope_locks.ScopeLocks.batch = (  # type: ignore[method-assign]
+        lambda self, items: contextlib.nullcontext()
+    )
+
+
+def reconcile_ignores_pending_batches() -> None:
+    """reconcile takes a pending batch's half-written records for orphans."""
+    from hybridmem import journal
+
+    _replace(journal.Journal, "pending_added_ids", lambda original: lambda self: set())
+
+
+def add_many_rewrites_stored_ids() -> None:
+    """add_many writes every item again, even one stored already as given: an import
+    run twice journals every memory twice."""
+    from hybridmem import coordinator
+
+    def make(original: Any) -> Any:
+        return lambda self, batch: list(batch)
+
+    _replace(coordinator.Coordinator, "_not_yet_stored", make)

@@ -23,6 +23,7 @@ DELETE_ALL = "tests/integration/test_delete_all.py"
 HISTORY = "tests/integration/test_history.py"
 RECONCILE = "tests/integration/test_reconcile.py"
 RECOVERY = "tests/integration/test_recovery_counts.py"
+ADD_MANY = "tests/integration/test_add_many.py"
 ROUTES_LEAK = f"{AUTH}::test_a_bound_key_reaches_only_its_own_records_on_every_route"
 
 
@@ -230,6 +231,27 @@ _ROWS = [
 ]
 
 _ROWS += [
+    # -- add_many (issue 13) -------------------------------------------------------------
+    _row(
+        "batch rollback: an interrupted add_many batch leaves nothing",
+        breaks.batch_rollback_keeps_records,
+        f"{ADD_MANY}::test_recover_rolls_back_a_batch_cut_short",
+    ),
+    _row(
+        "batch claims: an erasure waits for a batch of its scope",
+        breaks.batch_claims_ignored,
+        f"{ADD_MANY}::test_delete_all_waits_for_a_batch_of_its_scope",
+    ),
+    _row(
+        "reconcile leaves a pending batch to recover()",
+        breaks.reconcile_ignores_pending_batches,
+        f"{ADD_MANY}::test_recover_rolls_back_a_batch_cut_short",
+    ),
+    _row(
+        "import idempotence: items stored as given are left unchanged",
+        breaks.add_many_rewrites_stored_ids,
+        f"{ADD_MANY}::test_caller_ids_and_times_are_kept_and_an_import_run_twice_changes_nothing",
+    ),
     # -- finality (issue 10) --------------------------------------------------------------
     _row(
         "claims before reads: an update racing an erasure brings nothing back",
