@@ -10,12 +10,13 @@ from hybridmem.models import Scope
 from hybridmem.records import (
     EntityRecord,
     GraphDeleteCounts,
+    GraphRows,
     MemoryGraph,
     MemoryNode,
     RelationWithNames,
     graph_rows,
 )
-from hybridmem_kuzu._database import KuzuFileStore
+from hybridmem_kuzu._database import KuzuFileStore, used
 from hybridmem_kuzu._graph_reads import KuzuGraphReads, _relation
 from hybridmem_kuzu._scope import outside_scope, scope_keys, scope_match, scope_params
 from hybridmem_kuzu._time import from_text, to_text
@@ -73,6 +74,92 @@ def _memory_node(row: Sequence[Any]) -> MemoryNode:
     )
 
 
+def _create_one(rows: GraphRows, links: list[dict[str, str]]) -> _OneMemory | None:
+    """One memory's probe and write statements (see ``_add_one``); None when a
+    mention or relation names an entity the memory does not carry."""
+    node = rows.nodes[0]
+    names = {entity["id"]: f"e{i}" for i, entity in enumerate(rows.entities)}
+    mentioned = list(dict.fromkeys(m["e"] for m in rows.mentions))
+    ends = [(r["source"], r["target"]) for r in rows.relations]
+    if any(e not in names for e in mentioned) or any(
+        a not in names or b not in names for a, b in ends
+    ):
+        return None
+    params: dict[str, Any] = {f"m_{k}": v for k, v in node.items()}
+    params.update({f"s{i}": link["key"] for i, link in enumerate(links)})
+    for i, entity in enumerate(rows.entities):
+        params.update({f"e{i}_{k}": v for k, v in entity.items()})
+    for i, relation in enumerate(rows.relations):
+        params.update(
+            {f"r{i}_{k}": v for k, v in relation.items() if k not in ("source", "target")}
+        )
+    probe = ["OPTIONAL MATCH (m:Memory {id: $m_id})"]
+    probe += [f"OPTIONAL MATCH (s{i}:Scope {{key: $s{i}}})" for i in range(len(links))]
+    probe += [f"OPTIONAL MATCH (e{i}:Entity {{id: $e{i}_id}})" for i in range(len(names))]
+    probe += [
+        f"OPTIONAL MATCH ({names[a]})-[r{i}:RELATES {{id: $r{i}_id}}]->(:Entity)"
+        for i, (a, _) in enumerate(ends)
+    ]
+    found = ["m.id"] + [f"s{i}.key" for i in range(len(links))]
+    found += [f"e{i}.id" for i in range(len(names))]
+    found += [f"r{i}.id" for i in range(len(ends))]
+    probe.append("RETURN " + ", ".join(f"{f} IS NOT NULL" for f in found))
+    return _OneMemory(" ".join(probe), params, names, mentioned, ends)
+
+
+class _OneMemory:
+    """A single new memory written as CREATEs: Kuzu checks a MERGEd edge by reading
+    its node's adjacency (the more edges, the slower), and each statement of a
+    transaction costs ~1 ms more; one statement also commits without BEGIN/COMMIT."""
+
+    def __init__(
+        self,
+        probe: str,
+        params: dict[str, Any],
+        names: dict[str, str],
+        mentioned: list[str],
+        ends: list[tuple[str, str]],
+    ) -> None:
+        self.probe, self.params = probe, params
+        self._names, self._mentioned, self._ends = names, mentioned, ends
+
+    def write(self, found: Sequence[bool], scopes: int) -> str | None:
+        """The write statement, given which of the probed rows exist; None when the
+        memory or one of its relations is there already (a merge is needed)."""
+        memory, found = found[0], list(found[1:])
+        in_scope, found = found[:scopes], found[scopes:]
+        entities, relations = found[: len(self._names)], found[len(self._names) :]
+        if memory or any(relations):
+            return None
+        matched, created = (
+            [],
+            [
+                "(m:Memory {id: $m_id, user_id: $m_user_id, agent_id: $m_agent_id,"
+                " run_id: $m_run_id, created_at: $m_created_at, updated_at: $m_updated_at})"
+            ],
+        )
+        for i, exists in enumerate(in_scope):
+            (matched if exists else created).append(f"(s{i}:Scope {{key: $s{i}}})")
+            created.append(f"(m)-[:IN_SCOPE]->(s{i})")
+        for i, exists in enumerate(entities):
+            if exists:
+                matched.append(f"(e{i}:Entity {{id: $e{i}_id}})")
+            else:
+                created.append(
+                    f"(e{i}:Entity {{id: $e{i}_id, name: $e{i}_name, type: $e{i}_type,"
+                    f" user_id: $e{i}_ns}})"
+                )
+        created += [f"(m)-[:MENTIONS]->({self._names[e]})" for e in self._mentioned]
+        created += [
+            f"({self._names[a]})-[:RELATES {{id: $r{i}_id, type: $r{i}_type,"
+            f" memory_id: $r{i}_memory_id, user_id: $r{i}_user_id, agent_id: $r{i}_agent_id,"
+            f" run_id: $r{i}_run_id, created_at: $r{i}_created_at}}]->({self._names[b]})"
+            for i, (a, b) in enumerate(self._ends)
+        ]
+        match = f"MATCH {', '.join(matched)} " if matched else ""
+        return f"{match}CREATE {', '.join(created)} RETURN m.id"
+
+
 def _protected(ids: Sequence[str]) -> dict[str, list[str]]:
     # An empty list literal has no element type in Kuzu; "" is never a memory id.
     return {"protected": list(ids) or [""]}
@@ -96,6 +183,28 @@ class KuzuGraphStore(KuzuGraphReads, KuzuFileStore):
             for item in memories
             for key in scope_keys(item.node.scope)
         ]
+        db = self._db
+        if len(memories) != 1 or not self._add_one(rows, links):
+            self._add_rows(rows, links)
+        # Estimates only steer the query plan; merges of existing ids overcount a little.
+        db.adjust("Memory", len(rows.nodes))
+        db.adjust("Entity", len({e["id"] for e in rows.entities}))
+        db.adjust("Scope", len({link["key"] for link in links}))
+
+    def _add_one(self, rows: GraphRows, links: list[dict[str, str]]) -> bool:
+        """A new memory in one write statement, after one read of what exists; False
+        (nothing written) when it needs ``_add_rows``' merges."""
+        one = _create_one(rows, links)
+        if one is None:
+            return False
+        db = self._db
+        with db.lock:
+            # The lock keeps the probe true until the write: only this connection writes.
+            found = db.rows(one.probe, used(one.probe, one.params))
+            write = one.write(found[0], len(links)) if len(found) == 1 else None
+            return write is not None and bool(db.rows(write, used(write, one.params)))
+
+    def _add_rows(self, rows: GraphRows, links: list[dict[str, str]]) -> None:
         db = self._db
         with db.transaction():
             db.each(
@@ -131,10 +240,6 @@ class KuzuGraphStore(KuzuGraphReads, KuzuFileStore):
                 rows.relations,
                 "Entity",
             )
-        # Estimates only steer the query plan; merges of existing ids overcount a little.
-        db.adjust("Memory", len(rows.nodes))
-        db.adjust("Entity", len({e["id"] for e in rows.entities}))
-        db.adjust("Scope", len({link["key"] for link in links}))
 
     def touch_memory(self, memory_id: str, updated_at: datetime) -> bool:
         rows = self._db.rows(
