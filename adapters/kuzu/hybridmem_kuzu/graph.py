@@ -131,13 +131,11 @@ class _OneMemory:
         entities, relations = found[: len(self._names)], found[len(self._names) :]
         if memory or any(relations):
             return None
-        matched, created = (
-            [],
-            [
-                "(m:Memory {id: $m_id, user_id: $m_user_id, agent_id: $m_agent_id,"
-                " run_id: $m_run_id, created_at: $m_created_at, updated_at: $m_updated_at})"
-            ],
-        )
+        matched: list[str] = []
+        created = [
+            "(m:Memory {id: $m_id, user_id: $m_user_id, agent_id: $m_agent_id,"
+            " run_id: $m_run_id, created_at: $m_created_at, updated_at: $m_updated_at})"
+        ]
         for i, exists in enumerate(in_scope):
             (matched if exists else created).append(f"(s{i}:Scope {{key: $s{i}}})")
             created.append(f"(m)-[:IN_SCOPE]->(s{i})")

@@ -231,14 +231,12 @@ class KuzuVectorStore(KuzuFileStore):
             found = db.rows(query, used(query, params))
             if len(found) != 1 or found[0][0]:
                 return False
-            matched, created = (
-                [],
-                [
-                    "(v:Vec {id: $id, user_id: $user_id, agent_id: $agent_id, run_id: $run_id,"
-                    " text: $text, hash: $hash, metadata: $metadata, created_at: $created_at,"
-                    f" updated_at: $updated_at, embedding: CAST($embedding AS {self._array})}})"
-                ],
-            )
+            matched: list[str] = []
+            created = [
+                "(v:Vec {id: $id, user_id: $user_id, agent_id: $agent_id, run_id: $run_id,"
+                " text: $text, hash: $hash, metadata: $metadata, created_at: $created_at,"
+                f" updated_at: $updated_at, embedding: CAST($embedding AS {self._array})}})"
+            ]
             for i, exists in enumerate(found[0][1:]):
                 (matched if exists else created).append(f"(s{i}:VScope {{key: $k{i}}})")
                 created.append(f"(v)-[:VIN_SCOPE]->(s{i})")
