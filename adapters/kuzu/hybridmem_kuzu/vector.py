@@ -193,39 +193,21 @@ class KuzuVectorStore(KuzuFileStore):
         db.adjust("VScope", len({link["key"] for link in links}))
 
     def _write_batch(self, rows: list[dict[str, Any]], links: list[dict[str, str]]) -> int:
-        """Records new to the store are COPYed with their links (one bulk insert per
-        table); the others are merged as before. The number of new records."""
+        """Merges the records and their scope links; the number that were new.
+        Not COPY / UNWIND … CREATE: on 0.11.3 a multi-row insert into a Vec table
+        that had rows deleted stored some new rows with a deleted row's embedding
+        (seen in test_kuzu_search_cache); the MERGE path does not."""
         db = self._db
+        new = len(rows) - len(db.existing("Vec", "id", [row["id"] for row in rows]))
         with db.transaction():
-            there = db.existing("Vec", "id", [row["id"] for row in rows])
-            # The last of a batch's rows for one id wins, as sequential merges do.
-            fresh = {row["id"]: row for row in rows if row["id"] not in there}
-            old = [row for row in rows if row["id"] in there]
-            fresh_links = [link for link in links if link["id"] in fresh]
-            keys = list(dict.fromkeys(link["key"] for link in fresh_links))
-            known = db.existing("VScope", "key", keys)
-            db.copy("VScope", "x", [key for key in keys if key not in known])
-            db.copy(
+            db.each(f"MERGE (v:Vec {{id: x.id}}) {self._set_fields}", rows, "Vec")
+            db.each("MERGE (s:VScope {key: x.key})", links, "VScope")
+            db.each(
+                "MATCH (v:Vec {id: x.id}), (s:VScope {key: x.key}) MERGE (v)-[:VIN_SCOPE]->(s)",
+                links,
                 "Vec",
-                "x.id, x.user_id, x.agent_id, x.run_id, x.text, x.hash, x.metadata,"
-                f" x.created_at, x.updated_at, CAST(x.embedding AS {self._array})",
-                list(fresh.values()),
             )
-            db.copy(
-                "VIN_SCOPE",
-                "x.id, x.key",
-                list({tuple(v.values()): v for v in fresh_links}.values()),
-            )
-            if old:
-                old_links = [link for link in links if link["id"] in there]
-                db.each(f"MERGE (v:Vec {{id: x.id}}) {self._set_fields}", old, "Vec")
-                db.each("MERGE (s:VScope {key: x.key})", old_links, "VScope")
-                db.each(
-                    "MATCH (v:Vec {id: x.id}), (s:VScope {key: x.key}) MERGE (v)-[:VIN_SCOPE]->(s)",
-                    old_links,
-                    "Vec",
-                )
-        return len(fresh)
+        return new
 
     @property
     def _set_fields(self) -> str:
