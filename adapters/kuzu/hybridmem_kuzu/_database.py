@@ -11,6 +11,8 @@ import importlib
 import re
 import sys
 import threading
+import warnings
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +31,36 @@ from hybridmem.errors import ConfigurationError, StoreError, StoreUnavailableErr
 # lookups, so cost follows the batch, not the store.
 LOOKUP_COST_IN_SCANNED_ROWS = 1000
 _ROW_FIELD = re.compile(r"\bx\.(\w+)")
+# Prepared statements kept per connection: preparing (parse, bind, plan) costs
+# 0.5-1.5 ms a statement on 0.11.3, as much as running a small one.
+PREPARED_CACHE_SIZE = 256
+# Not kept prepared: transaction control (nothing to plan) and schema changes,
+# after which (or after rolling one back) kept plans may be stale.
+_TRANSACTION = re.compile(r"^\s*(BEGIN|COMMIT)\b", re.I)
+_SCHEMA_CHANGE = re.compile(r"^\s*(ROLLBACK|CREATE\s+(NODE|REL)|DROP|ALTER)\b", re.I)
+
+
+_PARAMETER = re.compile(r"\$(\w+)")
+
+
+def used(query: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters ``query`` refers to: Kuzu refuses any other."""
+    names = set(_PARAMETER.findall(query))
+    return {name: value for name, value in params.items() if name in names}
+
+
+def _signature(value: Any) -> Any:
+    """What a parameter's value tells Kuzu's binder about its type, coarsely: an
+    empty list or a NULL binds differently from a filled one, so a statement is
+    prepared once per signature of its parameters."""
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return ("list", _signature(value[0])) if value else ("list",)
+    if isinstance(value, dict):
+        return tuple((key, _signature(item)) for key, item in value.items())
+    return type(value)
+
 
 #: engine option -> importable module. Both expose Kuzu's Python API.
 ENGINES = {"kuzu": "kuzu", "ladybug": "ladybug"}
@@ -80,6 +112,7 @@ class KuzuDatabase:
             raise self._translate(exc) from None
         self._closed = False
         self._estimates: dict[str, int] = {}
+        self._prepared: OrderedDict[tuple[str, Any], Any] = OrderedDict()
 
     @property
     def lock(self) -> threading.RLock:
@@ -97,11 +130,38 @@ class KuzuDatabase:
         with self._lock:
             if self._closed:
                 raise StoreUnavailableError(self.store_name, str(self.path), "store is closed")
+            bound = dict(params or {})
             try:
-                result = self._conn.execute(query, dict(params or {}))
+                result = self._conn.execute(self._statement(query, bound), bound)
                 return result.get_all()  # type: ignore[no-any-return,union-attr]
             except RuntimeError as exc:
                 raise self._translate(exc) from None
+
+    def _statement(self, query: str, params: dict[str, Any]) -> Any:
+        """``query`` prepared on this connection for parameters like ``params``
+        (kept, least recently used dropped first), or the text when not kept."""
+        if _TRANSACTION.match(query):
+            return query
+        if _SCHEMA_CHANGE.match(query):
+            self._prepared.clear()
+            return query
+        key = (query, tuple((name, _signature(v)) for name, v in params.items()))
+        prepared = self._prepared.get(key)
+        if prepared is not None:
+            self._prepared.move_to_end(key)
+            return prepared
+        with warnings.catch_warnings():
+            # 0.11 calls separate prepare + execute deprecated; it is what saves
+            # the planning on every call, and execute() takes a prepared statement.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            prepared = self._conn.prepare(query)
+        if not prepared.is_success():
+            # The error as execute() reports it.
+            return query
+        self._prepared[key] = prepared
+        if len(self._prepared) > PREPARED_CACHE_SIZE:
+            self._prepared.popitem(last=False)
+        return prepared
 
     def create_function(self, name: str, udf: Any, params: Sequence[str], returns: str) -> None:
         """Register a Python function callable from this database's queries."""
@@ -169,6 +229,28 @@ class KuzuDatabase:
         """``each`` for a body that ends in ``RETURN count(*)``: the total."""
         return sum(int(row[0]) for row in self.each(body, rows, table, params))
 
+    def existing(self, table: str, key: str, values: Sequence[str]) -> set[str]:
+        """Which of ``values`` are primary keys (``key``) of ``table``."""
+        found = self.each(
+            f"MATCH (n:{table} {{{key}: x.v}}) RETURN n.{key}",
+            [{"v": v} for v in dict.fromkeys(values)],
+            table,
+        )
+        return {row[0] for row in found}
+
+    def copy(self, table: str, columns: str, rows: Sequence[Any]) -> None:
+        """Appends ``rows`` to ``table`` with one COPY: a bulk insert, with no MERGE's
+        lookup per row nor its read of a node's edges. ``columns`` are expressions
+        over a row ``x``, in the table's column order (a rel table's start with its
+        two ends' keys). Every row must be new: a key already in a node table, or an
+        edge end that is not there, fails the whole statement (and its transaction).
+        Measured on 0.11.3, 2,000 vectors of 256 floats and 4,000 edges into a
+        50k-row table: COPY 1.4 s, UNWIND … CREATE 5.2 s, UNWIND … MERGE 14.7 s."""
+        if rows:
+            self.rows(
+                f"COPY {table} FROM (UNWIND $rows AS x RETURN {columns})", {"rows": list(rows)}
+            )
+
     def iter_ids(self, table: str, batch_size: int) -> Iterator[list[str]]:
         """Every primary key of ``table`` (a fixed label), in keyset-paginated batches."""
         last = ""
@@ -208,6 +290,7 @@ class KuzuDatabase:
             if self._closed:
                 return
             self._closed = True
+            self._prepared.clear()
             self._conn.close()
             self._db.close()
 

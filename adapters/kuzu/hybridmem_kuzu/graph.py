@@ -10,12 +10,13 @@ from hybridmem.models import Scope
 from hybridmem.records import (
     EntityRecord,
     GraphDeleteCounts,
+    GraphRows,
     MemoryGraph,
     MemoryNode,
     RelationWithNames,
     graph_rows,
 )
-from hybridmem_kuzu._database import KuzuFileStore
+from hybridmem_kuzu._database import KuzuFileStore, used
 from hybridmem_kuzu._graph_reads import KuzuGraphReads, _relation
 from hybridmem_kuzu._scope import outside_scope, scope_keys, scope_match, scope_params
 from hybridmem_kuzu._time import from_text, to_text
@@ -73,6 +74,90 @@ def _memory_node(row: Sequence[Any]) -> MemoryNode:
     )
 
 
+def _create_one(rows: GraphRows, links: list[dict[str, str]]) -> _OneMemory | None:
+    """One memory's probe and write statements (see ``_add_one``); None when a
+    mention or relation names an entity the memory does not carry."""
+    node = rows.nodes[0]
+    names = {entity["id"]: f"e{i}" for i, entity in enumerate(rows.entities)}
+    mentioned = list(dict.fromkeys(m["e"] for m in rows.mentions))
+    ends = [(r["source"], r["target"]) for r in rows.relations]
+    if any(e not in names for e in mentioned) or any(
+        a not in names or b not in names for a, b in ends
+    ):
+        return None
+    params: dict[str, Any] = {f"m_{k}": v for k, v in node.items()}
+    params.update({f"s{i}": link["key"] for i, link in enumerate(links)})
+    for i, entity in enumerate(rows.entities):
+        params.update({f"e{i}_{k}": v for k, v in entity.items()})
+    for i, relation in enumerate(rows.relations):
+        params.update(
+            {f"r{i}_{k}": v for k, v in relation.items() if k not in ("source", "target")}
+        )
+    probe = ["OPTIONAL MATCH (m:Memory {id: $m_id})"]
+    probe += [f"OPTIONAL MATCH (s{i}:Scope {{key: $s{i}}})" for i in range(len(links))]
+    probe += [f"OPTIONAL MATCH (e{i}:Entity {{id: $e{i}_id}})" for i in range(len(names))]
+    probe += [
+        f"OPTIONAL MATCH ({names[a]})-[r{i}:RELATES {{id: $r{i}_id}}]->(:Entity)"
+        for i, (a, _) in enumerate(ends)
+    ]
+    found = ["m.id"] + [f"s{i}.key" for i in range(len(links))]
+    found += [f"e{i}.id" for i in range(len(names))]
+    found += [f"r{i}.id" for i in range(len(ends))]
+    probe.append("RETURN " + ", ".join(f"{f} IS NOT NULL" for f in found))
+    return _OneMemory(" ".join(probe), params, names, mentioned, ends)
+
+
+class _OneMemory:
+    """A single new memory written as CREATEs: Kuzu checks a MERGEd edge by reading
+    its node's adjacency (the more edges, the slower), and each statement of a
+    transaction costs ~1 ms more; one statement also commits without BEGIN/COMMIT."""
+
+    def __init__(
+        self,
+        probe: str,
+        params: dict[str, Any],
+        names: dict[str, str],
+        mentioned: list[str],
+        ends: list[tuple[str, str]],
+    ) -> None:
+        self.probe, self.params = probe, params
+        self._names, self._mentioned, self._ends = names, mentioned, ends
+
+    def write(self, found: Sequence[bool], scopes: int) -> str | None:
+        """The write statement, given which of the probed rows exist; None when the
+        memory or one of its relations is there already (a merge is needed)."""
+        memory, found = found[0], list(found[1:])
+        in_scope, found = found[:scopes], found[scopes:]
+        entities, relations = found[: len(self._names)], found[len(self._names) :]
+        if memory or any(relations):
+            return None
+        matched: list[str] = []
+        created = [
+            "(m:Memory {id: $m_id, user_id: $m_user_id, agent_id: $m_agent_id,"
+            " run_id: $m_run_id, created_at: $m_created_at, updated_at: $m_updated_at})"
+        ]
+        for i, exists in enumerate(in_scope):
+            (matched if exists else created).append(f"(s{i}:Scope {{key: $s{i}}})")
+            created.append(f"(m)-[:IN_SCOPE]->(s{i})")
+        for i, exists in enumerate(entities):
+            if exists:
+                matched.append(f"(e{i}:Entity {{id: $e{i}_id}})")
+            else:
+                created.append(
+                    f"(e{i}:Entity {{id: $e{i}_id, name: $e{i}_name, type: $e{i}_type,"
+                    f" user_id: $e{i}_ns}})"
+                )
+        created += [f"(m)-[:MENTIONS]->({self._names[e]})" for e in self._mentioned]
+        created += [
+            f"({self._names[a]})-[:RELATES {{id: $r{i}_id, type: $r{i}_type,"
+            f" memory_id: $r{i}_memory_id, user_id: $r{i}_user_id, agent_id: $r{i}_agent_id,"
+            f" run_id: $r{i}_run_id, created_at: $r{i}_created_at}}]->({self._names[b]})"
+            for i, (a, b) in enumerate(self._ends)
+        ]
+        match = f"MATCH {', '.join(matched)} " if matched else ""
+        return f"{match}CREATE {', '.join(created)} RETURN m.id"
+
+
 def _protected(ids: Sequence[str]) -> dict[str, list[str]]:
     # An empty list literal has no element type in Kuzu; "" is never a memory id.
     return {"protected": list(ids) or [""]}
@@ -97,44 +182,140 @@ class KuzuGraphStore(KuzuGraphReads, KuzuFileStore):
             for key in scope_keys(item.node.scope)
         ]
         db = self._db
-        with db.transaction():
-            db.each(
-                "MERGE (m:Memory {id: x.id}) ON CREATE SET"
-                " m.user_id = x.user_id, m.agent_id = x.agent_id, m.run_id = x.run_id,"
-                " m.created_at = x.created_at, m.updated_at = x.updated_at",
-                rows.nodes,
-                "Memory",
-            )
-            db.each("MERGE (s:Scope {key: x.key})", links, "Scope")
-            db.each(
-                "MATCH (m:Memory {id: x.id}), (s:Scope {key: x.key}) MERGE (m)-[:IN_SCOPE]->(s)",
-                links,
-                "Memory",
-            )
-            db.each(
-                "MERGE (e:Entity {id: x.id})"
-                " ON CREATE SET e.name = x.name, e.type = x.type, e.user_id = x.ns",
-                rows.entities,
-                "Entity",
-            )
-            db.each(
-                "MATCH (m:Memory {id: x.m}), (e:Entity {id: x.e}) MERGE (m)-[:MENTIONS]->(e)",
-                rows.mentions,
-                "Entity",
-            )
-            db.each(
-                "MATCH (a:Entity {id: x.source}), (b:Entity {id: x.target})"
-                " MERGE (a)-[r:RELATES {id: x.id}]->(b)"
-                " ON CREATE SET r.type = x.type, r.memory_id = x.memory_id,"
-                " r.user_id = x.user_id, r.agent_id = x.agent_id, r.run_id = x.run_id,"
-                " r.created_at = x.created_at",
-                rows.relations,
-                "Entity",
-            )
+        if len(memories) != 1 or not self._add_one(rows, links):
+            self._add_rows(rows, links)
         # Estimates only steer the query plan; merges of existing ids overcount a little.
         db.adjust("Memory", len(rows.nodes))
         db.adjust("Entity", len({e["id"] for e in rows.entities}))
         db.adjust("Scope", len({link["key"] for link in links}))
+
+    def _add_one(self, rows: GraphRows, links: list[dict[str, str]]) -> bool:
+        """A new memory in one write statement, after one read of what exists; False
+        (nothing written) when it needs ``_add_rows``' merges."""
+        one = _create_one(rows, links)
+        if one is None:
+            return False
+        db = self._db
+        with db.lock:
+            # The lock keeps the probe true until the write: only this connection writes.
+            found = db.rows(one.probe, used(one.probe, one.params))
+            write = one.write(found[0], len(links)) if len(found) == 1 else None
+            return write is not None and bool(db.rows(write, used(write, one.params)))
+
+    def _add_rows(self, rows: GraphRows, links: list[dict[str, str]]) -> None:
+        """Memories new to the store are COPYed (one bulk insert per table) with their
+        links, mentions and relations, and any new entity or scope node; the others
+        merged as before, so writing a memory again leaves one."""
+        db = self._db
+        with db.transaction():
+            there = db.existing("Memory", "id", [node["id"] for node in rows.nodes])
+            # The first of a batch's rows for one id wins, as in ON CREATE SET merges.
+            fresh: dict[str, dict[str, Any]] = {}
+            for node in rows.nodes:
+                if node["id"] not in there:
+                    fresh.setdefault(node["id"], node)
+            keys = list(dict.fromkeys(link["key"] for link in links))
+            known = db.existing("Scope", "key", keys)
+            db.copy("Scope", "x", [key for key in keys if key not in known])
+            entities: dict[str, dict[str, Any]] = {}
+            for entity in rows.entities:
+                entities.setdefault(entity["id"], entity)
+            known = db.existing("Entity", "id", list(entities))
+            db.copy(
+                "Entity",
+                "x.id, x.name, x.type, x.ns",
+                [e for e in entities.values() if e["id"] not in known],
+            )
+            # A relation of a new memory may only be there as one left dangling;
+            # it, and a relation to an entity outside the batch, is merged.
+            sources = list({r["source"] for r in rows.relations if r["memory_id"] in fresh})
+            taken = {
+                row[0]
+                for row in db.each(
+                    "MATCH (a:Entity {id: x.id})-[r:RELATES]->(:Entity) RETURN r.id",
+                    [{"id": e} for e in sources],
+                    "Entity",
+                )
+            }
+            new_relations: dict[str, dict[str, Any]] = {}
+            for r in rows.relations:
+                if (
+                    r["memory_id"] in fresh
+                    and r["id"] not in taken
+                    and r["source"] in entities
+                    and r["target"] in entities
+                ):
+                    new_relations.setdefault(r["id"], r)
+            db.copy(
+                "Memory",
+                "x.id, x.user_id, x.agent_id, x.run_id, x.created_at, x.updated_at",
+                list(fresh.values()),
+            )
+            db.copy(
+                "IN_SCOPE",
+                "x.id, x.key",
+                list({(k["id"], k["key"]): k for k in links if k["id"] in fresh}.values()),
+            )
+            db.copy(
+                "MENTIONS",
+                "x.m, x.e",
+                list({(m["m"], m["e"]): m for m in rows.mentions if m["m"] in fresh}.values()),
+            )
+            db.copy(
+                "RELATES",
+                "x.source, x.target, x.id, x.type, x.memory_id, x.user_id, x.agent_id,"
+                " x.run_id, x.created_at",
+                list(new_relations.values()),
+            )
+            rest = GraphRows(
+                nodes=[n for n in rows.nodes if n["id"] in there],
+                entities=[],
+                mentions=[m for m in rows.mentions if m["m"] not in fresh],
+                relations=[
+                    r
+                    for r in rows.relations
+                    if r["id"] not in new_relations or r["memory_id"] not in fresh
+                ],
+            )
+            self._merge_rows(rest, [k for k in links if k["id"] not in fresh])
+
+    def _merge_rows(self, rows: GraphRows, links: list[dict[str, str]]) -> None:
+        """The MERGE statements: each row merged into what is there (in a transaction
+        the caller holds)."""
+        db = self._db
+        db.each(
+            "MERGE (m:Memory {id: x.id}) ON CREATE SET"
+            " m.user_id = x.user_id, m.agent_id = x.agent_id, m.run_id = x.run_id,"
+            " m.created_at = x.created_at, m.updated_at = x.updated_at",
+            rows.nodes,
+            "Memory",
+        )
+        db.each("MERGE (s:Scope {key: x.key})", links, "Scope")
+        db.each(
+            "MATCH (m:Memory {id: x.id}), (s:Scope {key: x.key}) MERGE (m)-[:IN_SCOPE]->(s)",
+            links,
+            "Memory",
+        )
+        db.each(
+            "MERGE (e:Entity {id: x.id})"
+            " ON CREATE SET e.name = x.name, e.type = x.type, e.user_id = x.ns",
+            rows.entities,
+            "Entity",
+        )
+        db.each(
+            "MATCH (m:Memory {id: x.m}), (e:Entity {id: x.e}) MERGE (m)-[:MENTIONS]->(e)",
+            rows.mentions,
+            "Entity",
+        )
+        db.each(
+            "MATCH (a:Entity {id: x.source}), (b:Entity {id: x.target})"
+            " MERGE (a)-[r:RELATES {id: x.id}]->(b)"
+            " ON CREATE SET r.type = x.type, r.memory_id = x.memory_id,"
+            " r.user_id = x.user_id, r.agent_id = x.agent_id, r.run_id = x.run_id,"
+            " r.created_at = x.created_at",
+            rows.relations,
+            "Entity",
+        )
 
     def touch_memory(self, memory_id: str, updated_at: datetime) -> bool:
         rows = self._db.rows(
