@@ -1,5 +1,5 @@
 """The Kuzu adapter's write paths: one new record (a probe and one CREATE), a batch
-(COPY for what is new, MERGE for the rest), and the prepared-statement cache."""
+(merged into what is there), and the prepared-statement cache."""
 
 from __future__ import annotations
 

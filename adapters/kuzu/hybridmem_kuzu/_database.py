@@ -238,19 +238,6 @@ class KuzuDatabase:
         )
         return {row[0] for row in found}
 
-    def copy(self, table: str, columns: str, rows: Sequence[Any]) -> None:
-        """Appends ``rows`` to ``table`` with one COPY: a bulk insert, with no MERGE's
-        lookup per row nor its read of a node's edges. ``columns`` are expressions
-        over a row ``x``, in the table's column order (a rel table's start with its
-        two ends' keys). Every row must be new: a key already in a node table, or an
-        edge end that is not there, fails the whole statement (and its transaction).
-        Measured on 0.11.3, 2,000 vectors of 256 floats and 4,000 edges into a
-        50k-row table: COPY 1.4 s, UNWIND … CREATE 5.2 s, UNWIND … MERGE 14.7 s."""
-        if rows:
-            self.rows(
-                f"COPY {table} FROM (UNWIND $rows AS x RETURN {columns})", {"rows": list(rows)}
-            )
-
     def iter_ids(self, table: str, batch_size: int) -> Iterator[list[str]]:
         """Every primary key of ``table`` (a fixed label), in keyset-paginated batches."""
         last = ""
