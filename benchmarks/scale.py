@@ -50,6 +50,7 @@ from delete_scope import PeakRss, pair_config, raw_graph_delete, raw_vector_dele
 
 from hybridmem import HybridStore
 from hybridmem.bulk import prepare_batch
+from hybridmem.errors import StoreError
 
 DIMENSION = 64
 BATCH = 2000
@@ -144,7 +145,7 @@ def measure(
     with HybridStore(floor_config) as floor:
         floor.reset()
         row["raw_per_s"] = sample / raw_write(floor, users[:sample])
-        floor.reset()
+        _clean_up(floor, pair)
     config = pair_config(pair, data_dir)
     if "collection" in config["vector"]:
         config["vector"]["collection"] = "BenchScale"
@@ -200,9 +201,18 @@ def measure(
                 raw_times = [raw_kuzu_delete(store, raw_user)]
             row[f"raw_delete_{label}_s"] = sum(t for t in raw_times if t is not None)
         row["disk_erased"] = disk_bytes(files) / max(1, store.stats()["vectors"])
-        store.reset()
+        _clean_up(store, pair)
     row["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return row
+
+
+def _clean_up(store: HybridStore, pair: str) -> None:
+    """Empty the stores for the next size; a failure is reported, not fatal: the
+    measured rows are kept (Neo4j with a 512 MB heap cannot reset 100k memories)."""
+    try:
+        store.reset()
+    except StoreError as exc:
+        print(f"[{pair}] reset after the run failed: {exc}", flush=True)
 
 
 def _fmt(value: float | None, spec: str) -> str:
@@ -268,7 +278,9 @@ def main() -> None:
             ]
             for total in sorted(args.memories):
                 rows.append(measure(pair, total, min(args.sample, total), Path(tmp), extra))
-    report(rows)
+                report(rows[-1:])
+    if len(rows) > 1:
+        report(rows)
 
 
 if __name__ == "__main__":
