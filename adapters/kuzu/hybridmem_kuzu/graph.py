@@ -207,46 +207,41 @@ class KuzuGraphStore(KuzuGraphReads, KuzuFileStore):
         multi-row insert into a vector table that had rows deleted stored some new rows
         with a deleted row's values (seen in the search-cache tests), and until that is
         pinned down no bulk insert writes scopes or ids here."""
-        with self._db.transaction():
-            self._merge_rows(rows, links)
-
-    def _merge_rows(self, rows: GraphRows, links: list[dict[str, str]]) -> None:
-        """The MERGE statements: each row merged into what is there (in a transaction
-        the caller holds)."""
         db = self._db
-        db.each(
-            "MERGE (m:Memory {id: x.id}) ON CREATE SET"
-            " m.user_id = x.user_id, m.agent_id = x.agent_id, m.run_id = x.run_id,"
-            " m.created_at = x.created_at, m.updated_at = x.updated_at",
-            rows.nodes,
-            "Memory",
-        )
-        db.each("MERGE (s:Scope {key: x.key})", links, "Scope")
-        db.each(
-            "MATCH (m:Memory {id: x.id}), (s:Scope {key: x.key}) MERGE (m)-[:IN_SCOPE]->(s)",
-            links,
-            "Memory",
-        )
-        db.each(
-            "MERGE (e:Entity {id: x.id})"
-            " ON CREATE SET e.name = x.name, e.type = x.type, e.user_id = x.ns",
-            rows.entities,
-            "Entity",
-        )
-        db.each(
-            "MATCH (m:Memory {id: x.m}), (e:Entity {id: x.e}) MERGE (m)-[:MENTIONS]->(e)",
-            rows.mentions,
-            "Entity",
-        )
-        db.each(
-            "MATCH (a:Entity {id: x.source}), (b:Entity {id: x.target})"
-            " MERGE (a)-[r:RELATES {id: x.id}]->(b)"
-            " ON CREATE SET r.type = x.type, r.memory_id = x.memory_id,"
-            " r.user_id = x.user_id, r.agent_id = x.agent_id, r.run_id = x.run_id,"
-            " r.created_at = x.created_at",
-            rows.relations,
-            "Entity",
-        )
+        with db.transaction():
+            db.each(
+                "MERGE (m:Memory {id: x.id}) ON CREATE SET"
+                " m.user_id = x.user_id, m.agent_id = x.agent_id, m.run_id = x.run_id,"
+                " m.created_at = x.created_at, m.updated_at = x.updated_at",
+                rows.nodes,
+                "Memory",
+            )
+            db.each("MERGE (s:Scope {key: x.key})", links, "Scope")
+            db.each(
+                "MATCH (m:Memory {id: x.id}), (s:Scope {key: x.key}) MERGE (m)-[:IN_SCOPE]->(s)",
+                links,
+                "Memory",
+            )
+            db.each(
+                "MERGE (e:Entity {id: x.id})"
+                " ON CREATE SET e.name = x.name, e.type = x.type, e.user_id = x.ns",
+                rows.entities,
+                "Entity",
+            )
+            db.each(
+                "MATCH (m:Memory {id: x.m}), (e:Entity {id: x.e}) MERGE (m)-[:MENTIONS]->(e)",
+                rows.mentions,
+                "Entity",
+            )
+            db.each(
+                "MATCH (a:Entity {id: x.source}), (b:Entity {id: x.target})"
+                " MERGE (a)-[r:RELATES {id: x.id}]->(b)"
+                " ON CREATE SET r.type = x.type, r.memory_id = x.memory_id,"
+                " r.user_id = x.user_id, r.agent_id = x.agent_id, r.run_id = x.run_id,"
+                " r.created_at = x.created_at",
+                rows.relations,
+                "Entity",
+            )
 
     def touch_memory(self, memory_id: str, updated_at: datetime) -> bool:
         rows = self._db.rows(
