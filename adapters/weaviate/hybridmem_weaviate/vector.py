@@ -663,6 +663,9 @@ def _short(exc: BaseException) -> str:
 
 
 def _looks_unreachable(text: str) -> bool:
+    # gRPC reports a server killed mid-call in several wordings depending on
+    # where the channel was ("[UNAVAILABLE] sendmsg: Broken pipe" was seen in CI);
+    # all of them mean "try again later", never "your request is wrong".
     lowered = text.lower()
     return any(
         s in lowered
@@ -675,5 +678,7 @@ def _looks_unreachable(text: str) -> bool:
             "connection reset",
             "could not connect",
             "socket closed",
+            "[unavailable]",
+            "broken pipe",
         )
     )
