@@ -53,6 +53,18 @@ def pair_params(pairs: list[str]) -> list[Any]:
     return [pytest.param(p, marks=_marks(p), id=p) for p in pairs]
 
 
+# Every adapter is in one of these two: where a test exercises each adapter's
+# own code rather than how two adapters meet, these two cover it, at half the
+# CI time (see the README's "What runs where").
+PRODUCTION_PAIRS = ("kuzu+kuzu", "neo4j+weaviate")
+
+
+def production_pairs() -> list[str]:
+    """The selected production pairs; the first selected pair if none is."""
+    selected = selected_pairs()
+    return [p for p in selected if p in PRODUCTION_PAIRS] or selected[:1]
+
+
 @pytest.fixture(params=pair_params(selected_pairs()))
 def pair_config(request: pytest.FixtureRequest) -> Iterator[PairConfig]:
     """A function: data_dir -> config dict for this pair, with empty server stores."""
@@ -90,6 +102,21 @@ def open_pair(request: pytest.FixtureRequest, pair: str) -> Iterator[PairConfig]
         with HybridStore(config(scratch)) as store:
             drop = getattr(store.vector, "drop", store.vector.reset)
             drop()
+
+
+@pytest.fixture(params=pair_params(production_pairs()))
+def production_pair_config(request: pytest.FixtureRequest) -> Iterator[PairConfig]:
+    """``pair_config`` on the production pairs only; a module narrows itself with
+    ``pair_config = narrowed_to_production_pairs()``."""
+    yield from open_pair(request, request.param)
+
+
+def narrowed_to_production_pairs() -> Any:
+    @pytest.fixture
+    def pair_config(production_pair_config: PairConfig) -> PairConfig:
+        return production_pair_config
+
+    return pair_config
 
 
 @pytest.fixture

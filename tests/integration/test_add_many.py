@@ -22,8 +22,11 @@ from hybridmem.errors import HybridMemError
 from hybridmem.faults import InjectedFault
 from hybridmem.models import AddProgress, Scope
 from hybridmem.testing.builders import embedding
-from tests.conftest import PairConfig
+from tests.conftest import PairConfig, narrowed_to_production_pairs
 from tests.integration.checks import assert_no_half_memory_or_orphan, assert_scope_empty
+
+# Each adapter's batch writes are in one of the production pairs.
+pair_config = narrowed_to_production_pairs()
 
 
 def _items(user_id: str, n: int, start: int = 0) -> list[dict[str, Any]]:

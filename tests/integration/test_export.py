@@ -23,6 +23,10 @@ from hybridmem.portability import (
 )
 from hybridmem.records import relation_id
 from hybridmem.testing.builders import embedding
+from tests.conftest import narrowed_to_production_pairs
+
+# Each adapter's reads of a memory whole are in one of the production pairs.
+pair_config = narrowed_to_production_pairs()
 
 # Same-name entities of two types, a relation endpoint nobody listed, and
 # relations in an order that is not alphabetical: all must come back as added.

@@ -3,8 +3,8 @@ half-written batch back, and running the migration again reaches the same end
 state as an uninterrupted one: every memory copied exactly, verified, no
 half-memory or orphan, nothing pending.
 
-The source is an embedded kuzu+kuzu store; the destination is each adapter pair
-(neo4j+weaviate among them), so the kill lands in every pair's batch writes.
+The source is an embedded kuzu+kuzu store; the destination is each production
+pair (kuzu+kuzu, neo4j+weaviate), so the kill lands in every adapter's batch writes.
 """
 
 from __future__ import annotations
@@ -21,10 +21,13 @@ import pytest
 
 from hybridmem import HybridStore, Scope
 from hybridmem.migration import migrate
-from tests.conftest import PairConfig
+from tests.conftest import PairConfig, narrowed_to_production_pairs
 from tests.integration.checks import assert_no_half_memory_or_orphan
 from tests.integration.migration_checks import assert_same_memories, records_in, seed_varied
 from tests.reliability import tally
+
+# Each adapter's batch writes are in one of the production pairs.
+pair_config = narrowed_to_production_pairs()
 
 ROOT = Path(__file__).resolve().parents[2]
 BATCH = 4
