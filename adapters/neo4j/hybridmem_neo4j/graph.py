@@ -39,6 +39,10 @@ T = TypeVar("T")
 
 #: Set and removed in one transaction, only for the write lock it takes on a node.
 LOCK_PROPERTY = "_hybridmem_lock"
+# Rows per inner transaction of the whole-store sweeps (reset, orphans, dangling
+# relations): 10,000 memory nodes with their edges exceeded a 512 MB heap's
+# transaction memory pool when reset() met 100k memories.
+ROWS_PER_TRANSACTION = 1000
 
 
 _MEMORY_FIELDS = "m.id, m.user_id, m.agent_id, m.run_id, m.created_at, m.updated_at"
@@ -438,7 +442,7 @@ class Neo4jGraphStore(Neo4jGraphReads):
         n = self._n
         summary = self._in_transactions(
             f"MATCH (e:{n.entity}) WHERE {n.unused()}"
-            " CALL (e) { DETACH DELETE e } IN TRANSACTIONS OF 10000 ROWS",
+            f" CALL (e) {{ DETACH DELETE e }} IN TRANSACTIONS OF {ROWS_PER_TRANSACTION} ROWS",
             {},
         )
         return int(summary.counters.nodes_deleted)
@@ -458,7 +462,9 @@ class Neo4jGraphStore(Neo4jGraphReads):
     def delete_dangling_relations(self, protected: Sequence[str]) -> int:
         params = {"protected": list(protected)}
         summary = self._in_transactions(
-            f"{self._dangling()} CALL (r) {{ DELETE r }} IN TRANSACTIONS OF 10000 ROWS", params
+            f"{self._dangling()} CALL (r) {{ DELETE r }}"
+            f" IN TRANSACTIONS OF {ROWS_PER_TRANSACTION} ROWS",
+            params,
         )
         return int(summary.counters.relationships_deleted)
 
@@ -474,7 +480,8 @@ class Neo4jGraphStore(Neo4jGraphReads):
         # Label by label, never "MATCH (n)": only nodes carrying this store's labels.
         for label in (self._n.memory, self._n.entity):
             self._in_transactions(
-                f"MATCH (n:{label}) CALL (n) {{ DETACH DELETE n }} IN TRANSACTIONS OF 10000 ROWS",
+                f"MATCH (n:{label}) CALL (n) {{ DETACH DELETE n }}"
+                f" IN TRANSACTIONS OF {ROWS_PER_TRANSACTION} ROWS",
                 {},
             )
 
