@@ -466,6 +466,21 @@ def kuzu_vector_delete_not_idempotent() -> None:
     _replace(vector.KuzuVectorStore, "delete", make)
 
 
+def kuzu_batch_takes_stored_memories_for_new() -> None:
+    """A batch write takes every memory for new, so the edges of one already
+    stored are CREATEd again instead of MERGEd (duplicate mentions, relations
+    and scope links)."""
+    import hybridmem_kuzu._database as database
+
+    def make(original: Any) -> Any:
+        def existing(self: Any, table: str, key: str, values: Any) -> set[str]:
+            return set() if table in ("Memory", "Vec") else set(original(self, table, key, values))
+
+        return existing
+
+    _replace(database.KuzuDatabase, "existing", make)
+
+
 def kuzu_graph_merge_becomes_create() -> None:
     """Writing a memory graph again duplicates its relations (a CREATE where a MERGE
     should be), so a repeated step is not a no-op."""

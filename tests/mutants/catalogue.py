@@ -228,6 +228,14 @@ _ROWS = [
         breaks.kuzu_graph_merge_becomes_create,
         f"{CONTRACT_KUZU}::TestKuzuGraphStore::test_writing_twice_leaves_one_record",
     ),
+    _row(
+        "idempotence: a batch MERGEs the edges of memories already stored",
+        breaks.kuzu_batch_takes_stored_memories_for_new,
+        "tests/contract/test_kuzu_writes.py"
+        "::test_batches_merge_entities_across_the_batch_and_with_the_store",
+        "tests/contract/test_kuzu_writes.py"
+        "::test_a_batch_some_of_whose_records_exist_updates_them_and_adds_the_rest",
+    ),
 ]
 
 _ROWS += [

@@ -229,6 +229,43 @@ class KuzuDatabase:
         """``each`` for a body that ends in ``RETURN count(*)``: the total."""
         return sum(int(row[0]) for row in self.each(body, rows, table, params))
 
+    def create_edges(
+        self,
+        rel: str,
+        source: tuple[str, str, str],
+        target: tuple[str, str, str],
+        rows: Sequence[Mapping[str, Any]],
+        properties: Sequence[str] = (),
+    ) -> None:
+        """CREATE a ``rel`` edge for each row between the ``source`` and ``target``
+        nodes, each given as (node table, key property, row field); a row whose
+        endpoint is missing creates nothing. Only for edges that cannot exist yet
+        (their source is new in this transaction). Duplicate rows make one edge.
+
+        Kuzu (0.11.3) plans ``UNWIND $rows AS x MATCH (a {k: x.a}), (b {k: x.b})``
+        as a cross product of both tables filtered afterwards: 2,000 edges between
+        two tables of 30k nodes took 21 s and grew with their square, so ingest
+        slowed as the store grew. Projecting the keys first and matching one
+        endpoint per clause gives hash joins: 0.09 s at 30k, 0.14 s at 100k.
+        (MERGE cannot follow those WITH clauses on 0.11.3, hence CREATE; COPY is
+        faster still, but rolling back a transaction that held a COPY into a rel
+        table lost that table's other edges.)"""
+        fields = (source[2], target[2], *properties)
+        unique = list({tuple(row[f] for f in fields): row for row in rows}.values())
+        if not unique:
+            return
+        (source_table, source_key, a), (target_table, target_key, b) = source, target
+        carried = ", ".join(f"x.{f} AS {f}" for f in fields)
+        kept = ", ".join(("s", b, *properties))
+        props = ", ".join(f"{p}: {p}" for p in properties)
+        self.rows(
+            f"UNWIND $rows AS x WITH {carried}"
+            f" MATCH (s:{source_table} {{{source_key}: {a}}}) WITH {kept}"
+            f" MATCH (t:{target_table} {{{target_key}: {b}}})"
+            f" CREATE (s)-[:{rel} {{{props}}}]->(t)",
+            {"rows": unique},
+        )
+
     def existing(self, table: str, key: str, values: Sequence[str]) -> set[str]:
         """Which of ``values`` are primary keys (``key``) of ``table``."""
         found = self.each(

@@ -33,6 +33,9 @@ _SCHEMA = (
     " memory_id STRING, user_id STRING, agent_id STRING, run_id STRING, created_at STRING)",
 )
 
+# RELATES' properties, as graph_rows names them.
+_RELATION_PROPERTIES = ("id", "type", "memory_id", "user_id", "agent_id", "run_id", "created_at")
+
 # Kuzu 0.11.3 keeps backward adjacency entries to nodes deleted before a crash
 # (seen after SIGKILL + WAL replay): EXISTS still finds the edge, but the
 # neighbour's primary key reads NULL. Only a neighbour with an id is real.
@@ -203,12 +206,23 @@ class KuzuGraphStore(KuzuGraphReads, KuzuFileStore):
             return write is not None and bool(db.rows(write, used(write, one.params)))
 
     def _add_rows(self, rows: GraphRows, links: list[dict[str, str]]) -> None:
-        """A batch merged into what is there, in one transaction. Not COPY: on 0.11.3 a
-        multi-row insert into a vector table that had rows deleted stored some new rows
-        with a deleted row's values (seen in the search-cache tests), and until that is
-        pinned down no bulk insert writes scopes or ids here."""
+        """A batch merged into what is there, in one transaction. Not COPY: on 0.11.3
+        a multi-row insert into a vector table that had rows deleted stored some new
+        rows with a deleted row's values (seen in the search-cache tests), and a
+        rolled-back COPY into a rel table lost its other edges. A new memory's edges
+        cannot exist yet and are CREATEd (see ``create_edges``: a MERGE of an edge
+        between two looked-up endpoints grew with the store); the rest is MERGEd."""
         db = self._db
         with db.transaction():
+            ids = [node["id"] for node in rows.nodes]
+            new = set(ids) - db.existing("Memory", "id", ids)
+
+            def fresh(edges: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+                return [e for e in edges if e[key] in new]
+
+            def stored(edges: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+                return [e for e in edges if e[key] not in new]
+
             db.each(
                 "MERGE (m:Memory {id: x.id}) ON CREATE SET"
                 " m.user_id = x.user_id, m.agent_id = x.agent_id, m.run_id = x.run_id,"
@@ -218,20 +232,46 @@ class KuzuGraphStore(KuzuGraphReads, KuzuFileStore):
             )
             db.each("MERGE (s:Scope {key: x.key})", links, "Scope")
             db.each(
-                "MATCH (m:Memory {id: x.id}), (s:Scope {key: x.key}) MERGE (m)-[:IN_SCOPE]->(s)",
-                links,
-                "Memory",
-            )
-            db.each(
                 "MERGE (e:Entity {id: x.id})"
                 " ON CREATE SET e.name = x.name, e.type = x.type, e.user_id = x.ns",
                 rows.entities,
                 "Entity",
             )
+            db.create_edges(
+                "IN_SCOPE", ("Memory", "id", "id"), ("Scope", "key", "key"), fresh(links, "id")
+            )
+            db.each(
+                "MATCH (m:Memory {id: x.id}), (s:Scope {key: x.key}) MERGE (m)-[:IN_SCOPE]->(s)",
+                stored(links, "id"),
+                "Memory",
+            )
+            db.create_edges(
+                "MENTIONS", ("Memory", "id", "m"), ("Entity", "id", "e"), fresh(rows.mentions, "m")
+            )
             db.each(
                 "MATCH (m:Memory {id: x.m}), (e:Entity {id: x.e}) MERGE (m)-[:MENTIONS]->(e)",
-                rows.mentions,
+                stored(rows.mentions, "m"),
                 "Entity",
+            )
+            # A relation's id is derived from its memory's id, so a new memory's are
+            # new, unless one was left dangling when its memory node went (after a
+            # crash, or by hand): those are merged.
+            new_relations = fresh(rows.relations, "memory_id")
+            dangling = {
+                row[0]
+                for row in db.each(
+                    "MATCH (a:Entity {id: x.source})-[r:RELATES]->(:Entity)"
+                    " WHERE r.id = x.id RETURN r.id",
+                    new_relations,
+                    "Entity",
+                )
+            }
+            db.create_edges(
+                "RELATES",
+                ("Entity", "id", "source"),
+                ("Entity", "id", "target"),
+                [r for r in new_relations if r["id"] not in dangling],
+                _RELATION_PROPERTIES,
             )
             db.each(
                 "MATCH (a:Entity {id: x.source}), (b:Entity {id: x.target})"
@@ -239,7 +279,8 @@ class KuzuGraphStore(KuzuGraphReads, KuzuFileStore):
                 " ON CREATE SET r.type = x.type, r.memory_id = x.memory_id,"
                 " r.user_id = x.user_id, r.agent_id = x.agent_id, r.run_id = x.run_id,"
                 " r.created_at = x.created_at",
-                rows.relations,
+                stored(rows.relations, "memory_id")
+                + [r for r in new_relations if r["id"] in dangling],
                 "Entity",
             )
 

@@ -194,20 +194,29 @@ class KuzuVectorStore(KuzuFileStore):
 
     def _write_batch(self, rows: list[dict[str, Any]], links: list[dict[str, str]]) -> int:
         """Merges the records and their scope links; the number that were new.
-        Not COPY / UNWIND … CREATE: on 0.11.3 a multi-row insert into a Vec table
-        that had rows deleted stored some new rows with a deleted row's embedding
-        (seen in test_kuzu_search_cache); the MERGE path does not."""
+        Not COPY / UNWIND … CREATE for the records: on 0.11.3 a multi-row insert
+        into a Vec table that had rows deleted stored some new rows with a deleted
+        row's embedding (seen in test_kuzu_search_cache); the MERGE path does not.
+        A new record's scope links cannot exist yet and are CREATEd (see
+        ``create_edges``)."""
         db = self._db
-        new = len(rows) - len(db.existing("Vec", "id", [row["id"] for row in rows]))
+        ids = [row["id"] for row in rows]
+        new = set(ids) - db.existing("Vec", "id", ids)
         with db.transaction():
             db.each(f"MERGE (v:Vec {{id: x.id}}) {self._set_fields}", rows, "Vec")
             db.each("MERGE (s:VScope {key: x.key})", links, "VScope")
+            db.create_edges(
+                "VIN_SCOPE",
+                ("Vec", "id", "id"),
+                ("VScope", "key", "key"),
+                [x for x in links if x["id"] in new],
+            )
             db.each(
                 "MATCH (v:Vec {id: x.id}), (s:VScope {key: x.key}) MERGE (v)-[:VIN_SCOPE]->(s)",
-                links,
+                [x for x in links if x["id"] not in new],
                 "Vec",
             )
-        return new
+        return len(new)
 
     @property
     def _set_fields(self) -> str:
