@@ -160,6 +160,8 @@ class KuzuVectorStore(KuzuFileStore):
             self._create_tables(len(records[0].embedding))
         for record in records:
             self._check_dimension(record.embedding)
+        # The last record of an id wins; the batch statements join rows in no set order.
+        records = list({r.id: r for r in records}.values())
         literals = array_literals([r.embedding for r in records])
         rows = [
             {
