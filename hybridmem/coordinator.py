@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from hybridmem.errors import HybridMemError, NotFoundError, ValidationError
 from hybridmem.faults import FaultHook
@@ -476,8 +476,8 @@ class Coordinator:
         while rows := self.journal.expired(at, self.batch_size):
             plan.next_batch_guard([r.memory_id for r in rows])
             with self.locks.batch((r.scope, r.memory_id) for r in rows):
-                due, stale = self._due(rows, at)
-                self.journal.forget_expiry(stale)
+                due, stale, live = self._due(rows, at)
+                self.journal.forget_expiry(stale, reindex=_expiring(live))
                 if due:
                     scopes = {r.memory_id: r.scope for r in due}
                     self._erase_batch("purge_expired", plan, list(scopes), scopes, resumed=False)
@@ -488,14 +488,15 @@ class Coordinator:
 
     def _due(
         self, rows: Sequence[ExpiryRow], at: datetime
-    ) -> tuple[list[ExpiryRow], list[ExpiryRow]]:
+    ) -> tuple[list[ExpiryRow], list[ExpiryRow], list[VectorRecord]]:
         """Under the claim: the rows whose memory is expired at ``at`` (its vector
-        says so, or only its memory node is left), and the rows that point at
-        nothing to erase (a rolled-back add, a memory written again since)."""
+        says so, or only its memory node is left); the rows with nothing to erase
+        (an add rolled back, a memory written again since); and, of the latter, the
+        memories that still expire later (their row is written again from them)."""
         ids = [r.memory_id for r in rows]
         vectors = {v.id: v for v in self.vector.get(ids)}
         nodes = self.graph.existing_memory_ids([m for m in ids if m not in vectors])
-        due, stale = [], []
+        due, stale, live = [], [], []
         for row in rows:
             found = vectors.get(row.memory_id)
             if (found is not None and found.expired(at)) or (
@@ -504,7 +505,9 @@ class Coordinator:
                 due.append(row)
             else:
                 stale.append(row)
-        return due, stale
+                if found is not None:
+                    live.append(found)
+        return due, stale, live
 
     # -- reset ------------------------------------------------------------------------
 
@@ -676,14 +679,24 @@ class BatchOutcome:
     unchanged: int
 
 
+#: Expiries this close are one: a store may keep a date at millisecond precision.
+_EXPIRY_TOLERANCE = timedelta(milliseconds=1)
+
+
 def _expiring(records: Sequence[VectorRecord]) -> list[tuple[str, Scope, datetime]]:
     """The time-index rows of ``records`` that expire."""
     return [(r.id, r.scope, r.expires_at) for r in records if r.expires_at is not None]
 
 
 def _same_content(old: VectorRecord, new: VectorRecord) -> bool:
-    """Same text, metadata and embedding — the stored one read back as float32."""
+    """Same text, metadata, expiry and embedding — the stored one read back as float32."""
     if (old.text, old.metadata, len(old.embedding)) != (new.text, new.metadata, len(new.embedding)):
+        return False
+    if (old.expires_at is None) != (new.expires_at is None) or (
+        old.expires_at is not None
+        and new.expires_at is not None
+        and abs(old.expires_at - new.expires_at) > _EXPIRY_TOLERANCE
+    ):
         return False
     return all(
         math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-12)

@@ -192,15 +192,7 @@ class Journal:
                     stamp,
                 ),
             )
-            if expiring:
-                db.executemany(
-                    "INSERT OR REPLACE INTO expiry (memory_id, expires_at, user_id, agent_id,"
-                    " run_id) VALUES (?, ?, ?, ?, ?)",
-                    [
-                        (m, expiry_text(at), s.user_id, s.agent_id, s.run_id)
-                        for m, s, at in expiring
-                    ],
-                )
+            self._index(db, expiring)
         return op_id
 
     def fail(self, op_id: str, error: str) -> None:
@@ -259,16 +251,31 @@ class Journal:
             ExpiryRow(r[0], r[1], Scope(user_id=r[2], agent_id=r[3], run_id=r[4])) for r in rows
         ]
 
-    def forget_expiry(self, rows: Sequence[ExpiryRow]) -> None:
-        """Drop index rows that point at nothing to erase. A row written again since
-        it was read (a later expiry of the same id) stays."""
-        if not rows:
+    def forget_expiry(
+        self,
+        rows: Sequence[ExpiryRow],
+        *,
+        reindex: Sequence[tuple[str, Scope, datetime]] = (),
+    ) -> None:
+        """Drop index rows that point at nothing to erase (a row written again since
+        it was read, with a later expiry of the same id, stays), and write the rows
+        of ``reindex`` (memories that expire later than their old row said)."""
+        if not rows and not reindex:
             return
         with self._tx() as db:
             db.executemany(
                 "DELETE FROM expiry WHERE memory_id = ? AND expires_at = ?",
                 [(r.memory_id, r.expires_at) for r in rows],
             )
+            self._index(db, reindex)
+
+    @staticmethod
+    def _index(db: sqlite3.Connection, expiring: Sequence[tuple[str, Scope, datetime]]) -> None:
+        db.executemany(
+            "INSERT OR REPLACE INTO expiry (memory_id, expires_at, user_id, agent_id,"
+            " run_id) VALUES (?, ?, ?, ?, ?)",
+            [(m, expiry_text(at), s.user_id, s.agent_id, s.run_id) for m, s, at in expiring],
+        )
 
     def expiry_of(self, memory_id: str) -> str | None:
         """The index row's expiry text of a memory (None: no row)."""
