@@ -666,3 +666,47 @@ def add_many_rewrites_stored_ids() -> None:
         return lambda self, batch: list(batch)
 
     _replace(coordinator.Coordinator, "_not_yet_stored", make)
+
+
+# -- expiry ---------------------------------------------------------------------------------
+
+
+def kuzu_reads_show_expired() -> None:
+    """Kuzu vector reads forget the alive filter: expired memories are searched and listed."""
+    from dataclasses import replace
+
+    from hybridmem_kuzu.vector import KuzuVectorStore
+
+    def strip(original: Any) -> Any:
+        @functools.wraps(original)
+        def without_alive(self: Any, *args: Any, **kwargs: Any) -> Any:
+            args = tuple(replace(a, alive_at=None) if _is_filters(a) else a for a in args)
+            kwargs = {
+                k: replace(v, alive_at=None) if _is_filters(v) else v for k, v in kwargs.items()
+            }
+            return original(self, *args, **kwargs)
+
+        return without_alive
+
+    _replace(KuzuVectorStore, "_filtered", strip)
+    _replace(KuzuVectorStore, "_search_cached", strip)
+
+
+def _is_filters(value: Any) -> bool:
+    from hybridmem.filters import Filters
+
+    return isinstance(value, Filters)
+
+
+def purge_trusts_the_index() -> None:
+    """purge_expired erases every due index row without checking, under its claim,
+    that the memory still expires then (a renewed memory is erased)."""
+    from hybridmem.coordinator import Coordinator
+
+    def make(original: Any) -> Any:
+        def _due(self: Any, rows: Any, at: Any) -> Any:
+            return list(rows), [], []
+
+        return _due
+
+    _replace(Coordinator, "_due", make)
