@@ -10,6 +10,8 @@ another scope, and leaves no orphan, no index row and no text behind.
 
 from __future__ import annotations
 
+import io
+import json
 import sqlite3
 import threading
 import time
@@ -19,8 +21,10 @@ from typing import Any
 
 import pytest
 
-from hybridmem import HybridStore, ValidationError
+from hybridmem import HybridStore, Scope, ValidationError
 from hybridmem.faults import FAULT_POINTS, InjectedFault
+from hybridmem.migration import migrate
+from hybridmem.portability import read_export, write_export
 from hybridmem.testing.builders import embedding
 from tests.conftest import PairConfig, narrowed_to_production_pairs
 from tests.integration import raw
@@ -281,3 +285,42 @@ def test_purge_racing_adds_and_delete_all_of_the_scope_ends_consistent(
         assert {row[0] for row in _index_rows(store)} == present
         assert raw.history_texts(store.journal.path, expired) == 0
         assert_no_half_memory_or_orphan(store)
+
+
+def test_export_leaves_out_the_expired_and_import_keeps_each_expiry(
+    store: HybridStore, tmp_path: Any
+) -> None:
+    expired, live = _expired_and_live(store, "mia", 3)
+    lines = [json.loads(line) for line in _export_text(store, Scope(user_id="mia")).splitlines()]
+    memories = {line["id"]: line for line in lines if line["type"] == "memory"}
+    assert set(memories) == set(live)
+    assert not [line for line in lines if line.get("memory_id") in expired]
+    assert memories[live[0]]["expires_at"] is None
+    assert memories[live[1]]["expires_at"] is not None
+    with HybridStore.embedded(tmp_path / "imported") as other:
+        other.add_many(read_export(_export_text(store, Scope(user_id="mia")).splitlines()))
+        for memory_id in live:
+            mine, theirs = store.get(memory_id), other.get(memory_id)
+            assert mine is not None and theirs is not None
+            assert theirs.expires_at == mine.expires_at
+        assert {row[0] for row in _index_rows(other)} == {live[1]}
+
+
+def test_migrate_keeps_expiries_and_the_expired_stay_invisible(
+    store: HybridStore, tmp_path: Any
+) -> None:
+    expired, live = _expired_and_live(store, "noah", 3)
+    with HybridStore.embedded(tmp_path / "copy") as copy:
+        report = migrate(store, copy, Scope(user_id="noah"))
+        assert report.verified and report.copied == 6
+        assert {m.id for m in copy.get_all(user_id="noah")} == set(live)
+        assert all(copy.get(m) is None for m in expired)
+        copied = copy.get(live[1])
+        assert copied is not None and copied.expires_at == store.get(live[1]).expires_at  # type: ignore[union-attr]
+        assert copy.purge_expired().memories == len(expired)
+
+
+def _export_text(store: HybridStore, scope: Scope) -> str:
+    out = io.StringIO()
+    write_export(store, out, scope)
+    return out.getvalue()
