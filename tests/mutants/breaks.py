@@ -380,7 +380,7 @@ def delete_all_batch_not_noted() -> None:
     count and its DELETE events."""
     import hybridmem.journal as journal
 
-    journal.Journal.note_batch = lambda self, op_id, memory_ids: None  # type: ignore[method-assign]
+    journal.Journal.note_batch = lambda self, op_id, memory_ids, *scopes: None  # type: ignore[method-assign]
 
 
 def checkpoint_without_events() -> None:
