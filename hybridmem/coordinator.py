@@ -131,7 +131,9 @@ class Coordinator:
     def _rewrite(self, old: VectorRecord, new: VectorRecord, graph: MemoryGraph) -> VectorRecord:
         if _same_content(old, new):
             return old
-        if graph.entities or graph.relations:
+        # Only a new expiry (a renewed ttl) leaves the graph as it is: allowed.
+        renewed = _same_content(old, replace(new, expires_at=old.expires_at))
+        if (graph.entities or graph.relations) and not renewed:
             raise ValidationError(
                 f"memory {old.id} exists: its entities and relations are fixed when it is"
                 " first added; delete it to add it anew"

@@ -324,3 +324,26 @@ def _export_text(store: HybridStore, scope: Scope) -> str:
     out = io.StringIO()
     write_export(store, out, scope)
     return out.getvalue()
+
+
+def test_adding_a_memory_again_with_a_new_ttl_renews_its_expiry(store: HybridStore) -> None:
+    """A framework that re-adds a memory by its id (with its entities) to keep it
+    alive: the second add renews the expiry and keeps one memory, graph unchanged."""
+    memory_id = "0d5c1c55-6f0e-4d5e-9a3b-7a1e0f3b9c22"
+    arguments: dict[str, Any] = {
+        "embedding": _near(0),
+        "user_id": "olga",
+        "memory_id": memory_id,
+        "entities": [{"name": "Olga", "type": "person"}],
+    }
+    first = store.add("session note", ttl=60, **arguments)
+    second = store.add("session note", ttl=3600, **arguments)
+    assert first.expires_at is not None and second.expires_at is not None
+    assert second.expires_at - first.expires_at > timedelta(minutes=50)
+    found = store.get(memory_id)
+    assert found is not None and found.expires_at == second.expires_at
+    assert found.created_at == first.created_at
+    assert [e.name for e in store.entities(user_id="olga")] == ["Olga"]
+    assert store.journal.expiry_of(memory_id) is not None
+    assert store.journal.expiry_of(memory_id) > first.expires_at.isoformat()  # type: ignore[operator]
+    assert [e.kind for e in store.history(memory_id)] == ["ADD", "UPDATE"]
