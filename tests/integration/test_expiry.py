@@ -347,3 +347,23 @@ def test_adding_a_memory_again_with_a_new_ttl_renews_its_expiry(store: HybridSto
     assert store.journal.expiry_of(memory_id) is not None
     assert store.journal.expiry_of(memory_id) > first.expires_at.isoformat()  # type: ignore[operator]
     assert [e.kind for e in store.history(memory_id)] == ["ADD", "UPDATE"]
+
+
+def test_purge_waits_for_a_write_in_flight_on_a_memory_it_would_erase(
+    store: HybridStore,
+) -> None:
+    """The purge claims each batch before it reads the stores: a write holding the
+    memory's claim (an add renewing it, an update) finishes first, and the purge
+    then decides on what that write left."""
+    [memory_id] = store.add_many(
+        [{"text": "due", "embedding": _near(0), "user_id": "pia", "expires_at": PAST}]
+    ).ids
+    purge = threading.Thread(target=store.purge_expired)
+    with store._coordinator.locks.records(Scope(user_id="pia"), memory_id):
+        purge.start()
+        purge.join(timeout=1.0)
+        waited = purge.is_alive()
+        assert store.vector.existing_ids([memory_id]) == {memory_id}
+    purge.join(timeout=60)
+    assert waited, "the purge read or erased a memory whose claim another write held"
+    assert not purge.is_alive() and store.vector.existing_ids([memory_id]) == set()

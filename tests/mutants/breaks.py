@@ -710,3 +710,23 @@ def purge_trusts_the_index() -> None:
         return _due
 
     _replace(Coordinator, "_due", make)
+
+
+def purge_skips_claims() -> None:
+    """purge_expired reads and erases its batches without claiming them first."""
+    from contextlib import nullcontext
+
+    from hybridmem.coordinator import Coordinator
+
+    def make(original: Any) -> Any:
+        def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+            real = self.locks.batch
+            self.locks.batch = lambda items: nullcontext()
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                self.locks.batch = real
+
+        return run
+
+    _replace(Coordinator, "_run_purge", make)
