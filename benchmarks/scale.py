@@ -20,6 +20,11 @@ For each pair and each size, in a fresh store:
   filter, Kuzu ``DETACH DELETE`` in each file). The raw deletes leave
   relations, orphan entities and the other store behind: a floor, not an
   alternative.
+* **purge_expired** of ``min(10k, N/10)`` memories loaded already expired
+  (spread over 50 users, inside the N others); the floor is the raw one-store
+  deletes by id of as many twin memories (``DETACH DELETE`` of the ids in each
+  Kuzu file / on Neo4j, Weaviate ``delete_many`` by id). Its cost should follow
+  the expired count, not N: the purge reads a time index, never the stores.
 * **disk**: bytes per memory of the embedded files (and of the server data
   directories given by ``--neo4j-data`` / ``--weaviate-data``), after the load
   and after the erasures.
@@ -113,6 +118,47 @@ def raw_write(store: HybridStore, users: list[str]) -> float:
     return time.perf_counter() - started
 
 
+def expired_items(count: int, start: int, prefix: str, expired: bool) -> Iterator[dict[str, Any]]:
+    """``count`` memories of 50 users named ``prefix-*``: already expired, or twins
+    that never expire (the raw floor deletes those by id)."""
+    for item in items([f"{prefix}-{i % 50}" for i in range(count)], start):
+        yield {**item, "expires_at": "2020-01-01T00:00:00+00:00"} if expired else item
+
+
+def raw_delete_ids(store: HybridStore, config: dict[str, Any], ids: list[str]) -> float:
+    """The floor of a purge: each store's own delete of these ids; seconds."""
+    started = time.perf_counter()
+    graph, vector = config["graph"], config["vector"]
+    if graph["provider"] == "neo4j":
+        from neo4j import GraphDatabase
+
+        with GraphDatabase.driver(graph["uri"], auth=(graph["user"], graph["password"])) as db:
+            label = f"`{graph['label_prefix']}_Memory`"
+            db.execute_query(f"MATCH (m:{label}) WHERE m.id IN $ids DETACH DELETE m", ids=ids)
+    else:
+        getattr(store.graph, "_db", None).rows(
+            "UNWIND $ids AS i MATCH (m:Memory {id: i}) DETACH DELETE m", {"ids": ids}
+        )
+    if vector["provider"] == "weaviate":
+        import weaviate
+        from weaviate.classes.query import Filter
+
+        client = weaviate.connect_to_local(
+            host=vector["host"], port=vector["http_port"], grpc_port=vector["grpc_port"]
+        )
+        try:
+            collection = client.collections.use(vector["collection"])
+            for at in range(0, len(ids), 1000):
+                collection.data.delete_many(where=Filter.by_id().contains_any(ids[at : at + 1000]))
+        finally:
+            client.close()
+    else:
+        getattr(store.vector, "_db", None).rows(
+            "UNWIND $ids AS i MATCH (v:Vec {id: i}) DETACH DELETE v", {"ids": ids}
+        )
+    return time.perf_counter() - started
+
+
 def raw_kuzu_delete(store: HybridStore, user_id: str) -> float | None:
     """The embedded pair's floor: DETACH DELETE of the scope in each Kuzu file."""
     graph_db = getattr(store.graph, "_db", None)
@@ -159,6 +205,12 @@ def measure(
         store.add_many(items(users[sample:], sample), batch_size=BATCH)
         row["add_many_per_s"] = total / (time.perf_counter() - started)
         print(f"[{pair}] loaded {total:,} in {time.perf_counter() - started:.0f}s", flush=True)
+        expired = min(10_000, total // 10)
+        row["expired"] = expired
+        store.add_many(expired_items(expired, 2 * total, "exp", True), batch_size=BATCH)
+        twins = store.add_many(
+            expired_items(expired, 3 * total, "twin", False), batch_size=BATCH
+        ).ids
         files = [data_dir, *extra_dirs]
         row["disk_loaded"] = disk_bytes(files) / total
         singles = []
@@ -200,6 +252,11 @@ def measure(
             if all(t is None for t in raw_times):
                 raw_times = [raw_kuzu_delete(store, raw_user)]
             row[f"raw_delete_{label}_s"] = sum(t for t in raw_times if t is not None)
+        t = time.perf_counter()
+        purged = store.purge_expired()
+        row["purge_s"] = time.perf_counter() - t
+        assert purged.memories == expired, purged
+        row["raw_purge_s"] = raw_delete_ids(store, config, twins)
         row["disk_erased"] = disk_bytes(files) / max(1, store.stats()["vectors"])
         _clean_up(store, pair)
     row["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -224,6 +281,7 @@ def report(rows: list[dict[str, Any]]) -> None:
         f"{'pair':<16}{'memories':>10}{'add_many/s':>12}{'raw/s':>9}{'vs raw':>8}"
         f"{'add p50 ms':>11}{'add/s':>7}{'search 1k':>10}{'100k ms':>9}"
         f"{'del 1k s':>9}{'vs raw':>8}{'del 10k s':>10}{'vs raw':>8}{'Δrss MB':>8}"
+        f"{'expired':>8}{'purge s':>8}{'vs raw':>8}"
         f"{'B/mem':>8}{'B/mem left':>11}{'peak MB':>8}"
     )
     print(f"\n{head}\n{'-' * len(head)}")
@@ -236,12 +294,14 @@ def report(rows: list[dict[str, Any]]) -> None:
             f"{r['delete_1k_s']:>9.2f}{r['delete_1k_s'] / r['raw_delete_1k_s']:>7.1f}x"
             f"{r['delete_10k_s']:>10.2f}{r['delete_10k_s'] / r['raw_delete_10k_s']:>7.1f}x"
             f"{max(r['delete_1k_rss_mb'], r['delete_10k_rss_mb']):>8.0f}"
+            f"{r['expired']:>8,}{r['purge_s']:>8.2f}{r['purge_s'] / r['raw_purge_s']:>7.1f}x"
             f"{r['disk_loaded']:>8,.0f}{r['disk_erased']:>11,.0f}{r['peak_rss_mb']:>8,.0f}"
         )
     print(
         "vs raw (ingest): add_many's rate over its first --sample memories / the raw bulk"
         " write's (aim >= 0.5); vs raw (delete): delete_all / the raw one-store deletes"
-        " (aim <= 2); Δrss: growth while delete_all ran; B/mem left: bytes per memory"
+        " (aim <= 2); purge: purge_expired of the expired memories / the raw deletes of"
+        " as many twins by id; Δrss: growth while delete_all ran; B/mem left: bytes per memory"
         " still stored after the erasures (does space come back?)"
     )
     by_pair: dict[str, list[dict[str, Any]]] = {}
@@ -254,8 +314,13 @@ def report(rows: list[dict[str, Any]]) -> None:
         print(
             f"[{pair}] delete_all inside {large['memories']:,} vs inside {small['memories']:,}:"
             f" 1k scope {large['delete_1k_s'] / small['delete_1k_s']:.2f}x,"
-            f" 10k scope {large['delete_10k_s'] / small['delete_10k_s']:.2f}x (aim < 1.5x)"
+            f" 10k scope {large['delete_10k_s'] / small['delete_10k_s']:.2f}x (aim < 1.5x);"
+            f" purge per expired memory {_per(large)} vs {_per(small)} ms"
         )
+
+
+def _per(row: dict[str, Any]) -> str:
+    return f"{1000 * row['purge_s'] / max(1, row['expired']):.3f}"
 
 
 def main() -> None:

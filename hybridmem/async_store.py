@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -75,6 +76,8 @@ class AsyncHybridStore:
         entities: Sequence[Mapping[str, str]] | None = None,
         relations: Sequence[Mapping[str, str]] | None = None,
         memory_id: str | None = None,
+        expires_at: datetime | str | None = None,
+        ttl: float | timedelta | None = None,
     ) -> Memory:
         return await asyncio.to_thread(
             self.sync.add,
@@ -87,6 +90,8 @@ class AsyncHybridStore:
             entities=entities,
             relations=relations,
             memory_id=memory_id,
+            expires_at=expires_at,
+            ttl=ttl,
         )
 
     async def add_many(
@@ -132,6 +137,9 @@ class AsyncHybridStore:
             dry_run=dry_run,
             progress=progress,
         )
+
+    async def purge_expired(self, *, progress: ProgressCallback | None = None) -> DeleteResult:
+        return await asyncio.to_thread(self.sync.purge_expired, progress=progress)
 
     async def reset(self) -> dict[str, int]:
         return await asyncio.to_thread(self.sync.reset)

@@ -1,7 +1,10 @@
 """add_many's items: checked one batch at a time, then built like add()'s memory.
 
 An item is a mapping with the keys of ``add()``'s arguments (``text`` required)
-plus ``created_at`` / ``updated_at`` for imports that keep a memory's times.
+plus ``created_at`` / ``updated_at`` for imports that keep a memory's times, and
+``expires_at``. Unlike ``add()``, an item may carry an ``expires_at`` already
+past: an import can hold a memory that expired in transit; it is stored
+invisible, and ``purge_expired()`` erases it.
 A batch is checked whole before any of it is written; an error names the item
 by its position in the whole input (``items[1234]``).
 """
@@ -9,11 +12,12 @@ by its position in the whole input (``items[1234]``).
 from __future__ import annotations
 
 import itertools
+import math
 import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from hybridmem.errors import ValidationError
@@ -46,6 +50,7 @@ ITEM_KEYS = (
     "relations",
     "created_at",
     "updated_at",
+    "expires_at",
 )
 ITEM_FIELDS = frozenset(ITEM_KEYS)
 #: A batch is one journaled operation and one write per store: bounded so that a
@@ -53,6 +58,12 @@ ITEM_FIELDS = frozenset(ITEM_KEYS)
 MAX_BATCH_SIZE = 10_000
 
 Embed = Callable[[Sequence[str]], list[list[float]]]
+
+#: The furthest a memory's expiry may lie ahead: bounds ``ttl`` and ``expires_at``
+#: (and keeps them inside every store's date range).
+MAX_TTL = timedelta(days=36_525)
+#: The earliest ``expires_at`` an item may carry (an import's, already past).
+EARLIEST_EXPIRY = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def new_memory(
@@ -64,6 +75,7 @@ def new_memory(
     relations: Sequence[Mapping[str, str]],
     memory_id: str | None,
     times: tuple[datetime, datetime] | None = None,
+    expires_at: datetime | None = None,
 ) -> NewMemory:
     """The records of one memory, with its ids decided: shared by add() and add_many()."""
     chosen = memory_id is not None
@@ -73,7 +85,9 @@ def new_memory(
     node = MemoryNode(memory_id, scope.user_id, scope.agent_id, scope.run_id, created, updated)
     graph = parse_memory_graph(node, entities, relations)
     record = replace(
-        VectorRecord.new(memory_id, text, vector, scope, created, metadata), updated_at=updated
+        VectorRecord.new(memory_id, text, vector, scope, created, metadata),
+        updated_at=updated,
+        expires_at=expires_at,
     )
     return NewMemory(record, graph, caller_id=chosen)
 
@@ -147,6 +161,56 @@ def check_timestamp(parameter: str, value: object) -> datetime:
     return value.astimezone(UTC)
 
 
+def check_expiry(
+    expires_at: object = None,
+    ttl: object = None,
+    *,
+    at: datetime,
+    allow_past: bool = False,
+) -> datetime | None:
+    """The expiry of a memory written at ``at``: ``expires_at`` (a datetime or ISO
+    8601 text; naive is UTC) or ``ttl`` (seconds > 0, or a timedelta), at most one,
+    at most 100 years ahead. ``add()`` refuses an ``expires_at`` not after ``at``
+    (already expired); add_many's items pass ``allow_past``. None: never expires."""
+    if expires_at is not None and ttl is not None:
+        raise ValidationError("give at most one of expires_at and ttl")
+    if ttl is not None:
+        if isinstance(ttl, timedelta):
+            seconds = ttl.total_seconds()
+        elif isinstance(ttl, bool) or not isinstance(ttl, (int, float)):
+            raise ValidationError(
+                f"invalid ttl: must be a number of seconds or a timedelta, not {type(ttl).__name__}"
+            )
+        else:
+            seconds = float(ttl)
+        if not math.isfinite(seconds) or not 0 < seconds <= MAX_TTL.total_seconds():
+            raise ValidationError(
+                f"invalid ttl: must be more than 0 and at most {MAX_TTL.total_seconds():.0f}"
+                " seconds (100 years)"
+            )
+        return at + timedelta(seconds=seconds)
+    if expires_at is None:
+        return None
+    if isinstance(expires_at, str):
+        text = expires_at
+        try:
+            expires_at = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValidationError(f"invalid expires_at: {text[:80]!r} is not ISO 8601") from None
+    if not isinstance(expires_at, datetime):
+        raise ValidationError("invalid expires_at: must be ISO 8601 text or a datetime")
+    stamp = (expires_at if expires_at.tzinfo else expires_at.replace(tzinfo=UTC)).astimezone(UTC)
+    if stamp > at + MAX_TTL:
+        raise ValidationError("invalid expires_at: more than 100 years ahead")
+    if stamp < EARLIEST_EXPIRY:
+        raise ValidationError("invalid expires_at: before 1970")
+    if not allow_past and stamp <= at:
+        raise ValidationError(
+            f"invalid expires_at: {stamp.isoformat()} is not in the future (already expired)"
+        )
+    return stamp
+
+
 def batches(
     items: Iterable[Mapping[str, Any]], size: int
 ) -> Iterator[list[tuple[int, Mapping[str, Any]]]]:
@@ -199,6 +263,7 @@ def check_item(index: int, item: object) -> dict[str, Any]:
             times = (first, last)
         embedding = item.get("embedding")
         memory_id = item.get("memory_id")
+        expires_at = check_expiry(item.get("expires_at"), at=datetime.now(UTC), allow_past=True)
         return {
             "scope": scope_from(item.get("user_id"), item.get("agent_id"), item.get("run_id")),
             "text": check_text(item.get("text")),
@@ -208,6 +273,7 @@ def check_item(index: int, item: object) -> dict[str, Any]:
             "entities": item.get("entities") or (),
             "relations": item.get("relations") or (),
             "times": times,
+            "expires_at": expires_at,
         }
     except ValidationError as exc:
         raise ValidationError(f"items[{index}]: {exc}") from None
@@ -224,6 +290,7 @@ def _built(index: int, fields: dict[str, Any]) -> NewMemory:
             fields["relations"],
             fields["memory_id"],
             fields["times"],
+            fields["expires_at"],
         )
     except ValidationError as exc:
         raise ValidationError(f"items[{index}]: {exc}") from None

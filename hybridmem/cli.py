@@ -137,6 +137,18 @@ def reconcile(
         )
 
 
+@app.command("purge-expired")
+def purge_expired(config: ConfigOption = None, as_json: JsonOption = False) -> None:
+    """Erase every memory whose expiry has passed (in every scope), from both stores."""
+    with open_store(config) as store, handled():
+        result = store.purge_expired()
+    if as_json:
+        print_json(result)
+    else:
+        console.print(result_table(result, "purge_expired"))
+        console.print(f"{result['message']} (operation {result.operation_id})")
+
+
 @app.command()
 def recover(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Finish operations a crash left pending."""

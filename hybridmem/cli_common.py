@@ -129,10 +129,10 @@ def counts_table(title: str, rows: dict[str, dict[str, Any]]) -> Table:
     return table
 
 
-def result_table(result: DeleteResult) -> Table:
+def result_table(result: DeleteResult, operation: str | None = None) -> Table:
     title = "would delete (dry run)" if result.dry_run else "deleted"
     return counts_table(
-        f"delete_all {result.scope.parts()} — {title}",
+        f"{operation or f'delete_all {result.scope.parts()}'} — {title}",
         {
             "count": {
                 k: result[k]

@@ -54,10 +54,17 @@ def add(
         ),
     ] = None,
     embedding: EmbeddingOption = None,
+    expires_at: Annotated[
+        str | None,
+        typer.Option("--expires-at", help="ISO 8601 time (no offset: UTC) it expires at"),
+    ] = None,
+    ttl: Annotated[
+        float | None, typer.Option("--ttl", help="Seconds from now until it expires")
+    ] = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Write a memory to both stores."""
+    """Write a memory to both stores (expiring with --ttl or --expires-at)."""
     meta = parse_json("--metadata", metadata)
     entity_list = parse_json("--entities", entities)
     relation_list = parse_json("--relations", relations)
@@ -71,11 +78,14 @@ def add(
             metadata=meta,
             entities=entity_list,
             relations=relation_list,
+            expires_at=expires_at,
+            ttl=ttl,
         )
     if as_json:
         print_json(memory)
     else:
-        console.print(f"added memory {memory.id} for {memory.scope.parts()}")
+        until = f", expires {memory.expires_at.isoformat()}" if memory.expires_at else ""
+        console.print(f"added memory {memory.id} for {memory.scope.parts()}{until}")
 
 
 FiltersOption = Annotated[

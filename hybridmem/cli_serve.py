@@ -16,6 +16,7 @@ from hybridmem.cli_common import (
     report,
 )
 from hybridmem.embedder import embedder_from_config
+from hybridmem.purger import PurgeLoop
 
 _INSTALL_HINT = "the server extra is not installed: pip install 'hybridmem[server]'"
 
@@ -53,6 +54,15 @@ def serve(
             " which an erasure cannot reach once they are in a log file.",
         ),
     ] = False,
+    purge_interval: Annotated[
+        float | None,
+        typer.Option(
+            "--purge-interval",
+            min=0,
+            help="Erase expired memories every SECONDS (default: [server]"
+            " purge_interval_seconds, 60); 0: never",
+        ),
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Serve the REST API (FastAPI under uvicorn) over the configured stores."""
@@ -83,13 +93,22 @@ def serve(
             f"hybridmem: {keys} API key(s)" if keys else "hybridmem: no API key (open access)",
             highlight=False,
         )
-        uvicorn.run(
-            app,
-            host=bind,
-            port=settings.server.port if port is None else port,
-            log_level=log_level,
-            access_log=access_log,
+        interval = (
+            settings.server.purge_interval_seconds if purge_interval is None else purge_interval
         )
+        purger = PurgeLoop(store, interval).start() if interval > 0 else None
+        try:
+            uvicorn.run(
+                app,
+                host=bind,
+                port=settings.server.port if port is None else port,
+                log_level=log_level,
+                access_log=access_log,
+            )
+        finally:
+            # Before the store closes: a purge in progress ends first.
+            if purger is not None:
+                purger.stop()
 
 
 def mcp(config: ConfigOption = None) -> None:

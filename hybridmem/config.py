@@ -90,6 +90,8 @@ class ServerConfig(BaseModel):
     allow_unauthenticated: bool = False
     #: The largest request body accepted, in bytes; a larger one is answered 413.
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    #: ``hybridmem serve`` runs purge_expired() this often (seconds); 0: never.
+    purge_interval_seconds: float = Field(default=60.0, ge=0, le=86_400 * 365)
 
     @field_validator("api_keys")
     @classmethod

@@ -22,24 +22,31 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from hybridmem.errors import HybridMemError, NotFoundError, ValidationError
 from hybridmem.faults import FaultHook
-from hybridmem.journal import HistoryEntry, Journal, PendingOperation, now
+from hybridmem.journal import ExpiryRow, HistoryEntry, Journal, PendingOperation, now
 from hybridmem.models import (
     NO_OPERATION,
     DeleteResult,
+    OperationKind,
     OrphanCounts,
     ProgressCallback,
     ReconcileReport,
     RecoveredOperation,
     Scope,
 )
-from hybridmem.plan import DELETE_MESSAGE, DeletionPlan, DeletionTally, preview
+from hybridmem.plan import (
+    DELETE_MESSAGE,
+    PURGE_MESSAGE,
+    DeletionPlan,
+    DeletionTally,
+    preview,
+)
 from hybridmem.ports import GraphStore, VectorStore
 from hybridmem.records import MemoryGraph, NewMemory, VectorRecord, text_hash
 from hybridmem.scope_locks import ScopeLocks
@@ -124,7 +131,9 @@ class Coordinator:
     def _rewrite(self, old: VectorRecord, new: VectorRecord, graph: MemoryGraph) -> VectorRecord:
         if _same_content(old, new):
             return old
-        if graph.entities or graph.relations:
+        # Only a new expiry (a renewed ttl) leaves the graph as it is: allowed.
+        renewed = _same_content(old, replace(new, expires_at=old.expires_at))
+        if (graph.entities or graph.relations) and not renewed:
             raise ValidationError(
                 f"memory {old.id} exists: its entities and relations are fixed when it is"
                 " first added; delete it to add it anew"
@@ -134,7 +143,9 @@ class Coordinator:
         return kept
 
     def _add(self, record: VectorRecord, graph: MemoryGraph) -> None:
-        op_id = self.journal.begin("add", scope=record.scope, memory_id=record.id)
+        op_id = self.journal.begin(
+            "add", scope=record.scope, memory_id=record.id, expiring=_expiring([record])
+        )
         with self._operation(op_id):
             self._fault("add.journaled")
             try:
@@ -217,6 +228,7 @@ class Coordinator:
             "add_many",
             scope=next(iter(scopes)) if len(scopes) == 1 else None,
             payload={"ids": ids},
+            expiring=_expiring([m.record for m in fresh]),
         )
         with self._operation(op_id):
             self._fault("add_many.journaled")
@@ -263,7 +275,8 @@ class Coordinator:
         with self.locks.records(scope, memory_id):
             # Erasures delete the vector first, so a memory they touched has none.
             found = self.vector.get([memory_id])
-            if not found:
+            if not found or found[0].expired(now()):
+                # Expired: invisible to every read, so not there to update either.
                 raise NotFoundError(f"memory {memory_id} not found")
             new = change(found[0])
             self._update(found[0], new)
@@ -276,8 +289,17 @@ class Coordinator:
             "embedding": new.embedding,
             "metadata": new.metadata,
             "updated_at": new.updated_at.isoformat(),
+            "expires_at": new.expires_at.isoformat() if new.expires_at else None,
         }
-        op_id = self.journal.begin("update", scope=old.scope, memory_id=old.id, payload=payload)
+        # A rewrite (add of a caller id) may give the memory another expiry.
+        changed = [new] if new.expires_at != old.expires_at else []
+        op_id = self.journal.begin(
+            "update",
+            scope=old.scope,
+            memory_id=old.id,
+            payload=payload,
+            expiring=_expiring(changed),
+        )
         with self._operation(op_id):
             self._fault("update.journaled")
             self._apply_update(op_id, old.text, new)
@@ -370,24 +392,7 @@ class Coordinator:
             if not ids:
                 break
             plan.next_batch_guard(ids)
-            if not resumed:
-                self.journal.note_batch(op_id, ids)
-            self._fault("delete_all.batch_fetched")
-            vectors = self.vector.delete(ids)
-            self._fault("delete_all.vectors_deleted")
-            counts = self.graph.delete_memories(ids)
-            self._fault("delete_all.graph_deleted")
-            if resumed:
-                # Each noted id was a memory node when fetched, and this operation erased it.
-                counts = replace(counts, memory_nodes=len(ids))
-            plan.tally.add_batch(vectors, counts)
-            self.journal.checkpoint(
-                op_id,
-                plan.tally.counts(),
-                events=[HistoryEntry("DELETE", memory_id, scope) for memory_id in ids],
-                erase_ids=ids,
-            )
-            self._fault("delete_all.batch_journaled")
+            self._erase_batch("delete_all", plan, ids, {}, resumed=resumed)
             report(plan.progress("deleting"))
         plan.tally.add_swept_vectors(self.vector.delete_scope(scope, self.batch_size))
         self._fault("delete_all.vectors_swept")
@@ -401,6 +406,110 @@ class Coordinator:
         )
         report(plan.progress("done"))
         return plan.result(time.monotonic() - started)
+
+    def _erase_batch(
+        self,
+        kind: OperationKind,
+        plan: DeletionPlan,
+        ids: Sequence[str],
+        scopes: Mapping[str, Scope],
+        *,
+        resumed: bool,
+    ) -> None:
+        """One batch of an erasure of many memories (delete_all, purge_expired): note
+        the ids, delete their vectors (so the batch is invisible to search at once),
+        then their memory nodes with their relations and the entities left orphaned,
+        then checkpoint the counts with a DELETE event per memory, erasing its texts
+        from history and its row from the time index. ``scopes`` gives each id's
+        scope when they differ (a purge); otherwise they are the plan's scope.
+        A ``resumed`` batch was noted before a crash and is not noted again."""
+        op_id = plan.operation_id
+        if not resumed:
+            self.journal.note_batch(op_id, ids, [scopes[m] for m in ids] if scopes else ())
+        self._fault(f"{kind}.batch_fetched")
+        vectors = self.vector.delete(ids)
+        self._fault(f"{kind}.vectors_deleted")
+        counts = self.graph.delete_memories(ids)
+        self._fault(f"{kind}.graph_deleted")
+        if resumed:
+            # Each noted id was a memory when noted, and this operation erased it.
+            counts = replace(counts, memory_nodes=len(ids))
+        plan.tally.add_batch(vectors, counts)
+        self.journal.checkpoint(
+            op_id,
+            plan.tally.counts(),
+            events=[HistoryEntry("DELETE", m, scopes.get(m, plan.scope)) for m in ids],
+            erase_ids=ids,
+        )
+        self._fault(f"{kind}.batch_journaled")
+
+    # -- purge_expired --------------------------------------------------------------
+
+    def purge_expired(self, progress: ProgressCallback | None) -> DeleteResult:
+        """Erase every memory expired by now, found through the journal's time index.
+
+        Each batch of due index rows is claimed (as add_many claims its ids) before
+        the stores are read, and checked again under the claim: a memory written
+        again since with a later expiry (or none) survives, and a row that points
+        at nothing is dropped. The batches are then erased like delete_all's."""
+        op_id = self.journal.begin("purge_expired")
+        with self._operation(op_id):
+            self._fault("purge_expired.journaled")
+            return self._run_purge(op_id, DeletionTally(), progress, [], [])
+
+    def _run_purge(
+        self,
+        op_id: str,
+        tally: DeletionTally,
+        progress: ProgressCallback | None,
+        noted_batch: Sequence[str],
+        noted_scopes: Sequence[Scope],
+    ) -> DeleteResult:
+        started = time.monotonic()
+        report = progress or (lambda _: None)
+        plan = DeletionPlan(op_id, Scope(), self.batch_size, tally=tally)
+        if noted_batch:
+            # Noted before a crash: erase it again (idempotent), under its claim.
+            scopes = dict(zip(noted_batch, noted_scopes, strict=True))
+            with self.locks.batch((scopes[m], m) for m in noted_batch):
+                self._erase_batch("purge_expired", plan, noted_batch, scopes, resumed=True)
+        # Memories that expire while this runs are left to the next purge: it ends.
+        at = now()
+        while rows := self.journal.expired(at, self.batch_size):
+            plan.next_batch_guard([r.memory_id for r in rows])
+            with self.locks.batch((r.scope, r.memory_id) for r in rows):
+                due, stale, live = self._due(rows, at)
+                self.journal.forget_expiry(stale, reindex=_expiring(live))
+                if due:
+                    scopes = {r.memory_id: r.scope for r in due}
+                    self._erase_batch("purge_expired", plan, list(scopes), scopes, resumed=False)
+            report(plan.progress("deleting"))
+        self.journal.finish(op_id, plan.tally.counts())
+        report(plan.progress("done"))
+        return plan.result(time.monotonic() - started, message=PURGE_MESSAGE)
+
+    def _due(
+        self, rows: Sequence[ExpiryRow], at: datetime
+    ) -> tuple[list[ExpiryRow], list[ExpiryRow], list[VectorRecord]]:
+        """Under the claim: the rows whose memory is expired at ``at`` (its vector
+        says so, or only its memory node is left); the rows with nothing to erase
+        (an add rolled back, a memory written again since); and, of the latter, the
+        memories that still expire later (their row is written again from them)."""
+        ids = [r.memory_id for r in rows]
+        vectors = {v.id: v for v in self.vector.get(ids)}
+        nodes = self.graph.existing_memory_ids([m for m in ids if m not in vectors])
+        due, stale, live = [], [], []
+        for row in rows:
+            found = vectors.get(row.memory_id)
+            if (found is not None and found.expired(at)) or (
+                found is None and row.memory_id in nodes
+            ):
+                due.append(row)
+            else:
+                stale.append(row)
+                if found is not None:
+                    live.append(found)
+        return due, stale, live
 
     # -- reset ------------------------------------------------------------------------
 
@@ -488,6 +597,9 @@ class Coordinator:
         return next(iter(self.journal.pending(op_id)), None)
 
     def _claim_for(self, op: PendingOperation) -> AbstractContextManager[None]:
+        if op.kind == "purge_expired":
+            # It claims each batch itself (a claim of everything would block them).
+            return nullcontext()
         if op.kind in ("add", "update", "delete"):
             return self.locks.records(op.scope, op.memory_id)
         if op.kind == "add_many" and not op.scope.is_empty():
@@ -522,6 +634,17 @@ class Coordinator:
                     None,
                     list(op.payload.get("batch", ())),
                 )
+            elif op.kind == "purge_expired":
+                self._run_purge(
+                    op.id,
+                    DeletionTally.from_counts(op.counts),
+                    None,
+                    list(op.payload.get("batch", ())),
+                    [
+                        Scope(user_id=u, agent_id=a, run_id=r)
+                        for u, a, r in op.payload.get("scopes", ())
+                    ],
+                )
             elif op.kind == "reset":
                 self._run_reset(op.id)
             elif op.kind == "reconcile":
@@ -545,6 +668,9 @@ class Coordinator:
             metadata=dict(payload["metadata"]),
             updated_at=datetime.fromisoformat(payload.get("updated_at") or now().isoformat()),
         )
+        if "expires_at" in payload:
+            stamp = payload["expires_at"]
+            new = replace(new, expires_at=datetime.fromisoformat(stamp) if stamp else None)
         self._apply_update(op.id, payload.get("old_text", ""), new)
 
 
@@ -555,9 +681,24 @@ class BatchOutcome:
     unchanged: int
 
 
+#: Expiries this close are one: a store may keep a date at millisecond precision.
+_EXPIRY_TOLERANCE = timedelta(milliseconds=1)
+
+
+def _expiring(records: Sequence[VectorRecord]) -> list[tuple[str, Scope, datetime]]:
+    """The time-index rows of ``records`` that expire."""
+    return [(r.id, r.scope, r.expires_at) for r in records if r.expires_at is not None]
+
+
 def _same_content(old: VectorRecord, new: VectorRecord) -> bool:
-    """Same text, metadata and embedding — the stored one read back as float32."""
+    """Same text, metadata, expiry and embedding — the stored one read back as float32."""
     if (old.text, old.metadata, len(old.embedding)) != (new.text, new.metadata, len(new.embedding)):
+        return False
+    if (old.expires_at is None) != (new.expires_at is None) or (
+        old.expires_at is not None
+        and new.expires_at is not None
+        and abs(old.expires_at - new.expires_at) > _EXPIRY_TOLERANCE
+    ):
         return False
     return all(
         math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-12)

@@ -31,6 +31,13 @@ FAULT_POINTS: dict[OperationKind, tuple[str, ...]] = {
         "delete_all.batch_journaled",
         "delete_all.vectors_swept",
     ),
+    "purge_expired": (
+        "purge_expired.journaled",
+        "purge_expired.batch_fetched",
+        "purge_expired.vectors_deleted",
+        "purge_expired.graph_deleted",
+        "purge_expired.batch_journaled",
+    ),
     "reset": ("reset.journaled", "reset.vector_reset", "reset.graph_reset"),
     "reconcile": (
         "reconcile.journaled",

@@ -95,9 +95,20 @@ def _comparable(found: Any, wanted: Any) -> bool:
 
 @dataclass(frozen=True)
 class Filters:
-    """Conditions ANDed together."""
+    """Conditions ANDed together, and the instant at which records must be alive.
+
+    ``alive_at`` is not a caller's filter: the store sets it on every read so that
+    a memory whose ``expires_at`` is at or before it matches nothing (expired
+    memories are invisible at once, before the limit). It is left out of
+    ``to_json``, so the text form of the caller's conditions stays the same from
+    one read to the next (Kuzu caches what it parses)."""
 
     conditions: tuple[Condition, ...]
+    alive_at: datetime | None = None
+
+    def alive(self, expires_at: datetime | None) -> bool:
+        """True when a record expiring at ``expires_at`` (None: never) is visible."""
+        return self.alive_at is None or expires_at is None or expires_at > self.alive_at
 
     def matches(
         self, metadata: Mapping[str, Any], created_at: datetime, updated_at: datetime
@@ -147,6 +158,11 @@ def _decode(field: str, value: Any) -> Value | tuple[Value, ...]:
     if field in TIMESTAMP_FIELDS:
         return datetime.fromisoformat(value)
     return value  # type: ignore[no-any-return]
+
+
+def with_alive_at(filters: Filters | None, at: datetime) -> Filters:
+    """``filters`` (or none) that also hide what has expired at ``at``."""
+    return Filters(filters.conditions if filters is not None else (), alive_at=at)
 
 
 def parse_filters(value: object) -> Filters | None:

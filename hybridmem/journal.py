@@ -8,6 +8,15 @@ returned is on disk before the first store is touched.
 History keeps one event per memory added, updated or deleted and one per
 delete_all/reset. Erasing a memory nulls its texts here too and records the
 erasing operation: proof of erasure without the erased data.
+
+The time index of expiring memories (``expiry``) lives here too: a row per
+memory that has an ``expires_at``, written in the same transaction as the
+``begin`` of the add that writes the memory (so no crash leaves an expiring
+memory unindexed), and deleted with the memory's erasure (so no scope id
+lingers). ``purge_expired`` reads the due rows through the ``expires_at`` index:
+its cost follows what expired, never the store's size. A row may point at
+nothing (an add rolled back) or at a memory since written again with another
+expiry; the purge checks each row against the store and drops such rows.
 """
 
 from __future__ import annotations
@@ -56,6 +65,12 @@ CREATE INDEX IF NOT EXISTS history_memory ON history(memory_id);
 CREATE INDEX IF NOT EXISTS history_user ON history(user_id);
 CREATE INDEX IF NOT EXISTS history_agent ON history(agent_id);
 CREATE INDEX IF NOT EXISTS history_run ON history(run_id);
+CREATE TABLE IF NOT EXISTS expiry (
+    memory_id TEXT PRIMARY KEY,
+    expires_at TEXT NOT NULL,
+    user_id TEXT, agent_id TEXT, run_id TEXT
+);
+CREATE INDEX IF NOT EXISTS expiry_due ON expiry(expires_at);
 """
 
 # Read back by name: a row becomes the model of the same field names.
@@ -82,6 +97,20 @@ class PendingOperation:
     memory_id: str | None
     payload: dict[str, Any]
     counts: dict[str, int]
+
+
+def expiry_text(value: datetime) -> str:
+    """Fixed-width UTC text: the index sorts and compares it as time."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
+@dataclass(frozen=True)
+class ExpiryRow:
+    """A row of the time index: a memory that expires at ``expires_at``."""
+
+    memory_id: str
+    expires_at: str
+    scope: Scope
 
 
 @dataclass(frozen=True)
@@ -137,7 +166,10 @@ class Journal:
         scope: Scope | None = None,
         memory_id: str | None = None,
         payload: dict[str, Any] | None = None,
+        expiring: Sequence[tuple[str, Scope, datetime]] = (),
     ) -> str:
+        """Journal an operation as pending; ``expiring`` (memory id, scope, expiry)
+        are written to the time index in the same transaction."""
         op_id = str(uuid.uuid4())
         stamp = now().isoformat()
         parts = (scope or Scope()).parts()
@@ -160,6 +192,7 @@ class Journal:
                     stamp,
                 ),
             )
+            self._index(db, expiring)
         return op_id
 
     def fail(self, op_id: str, error: str) -> None:
@@ -188,14 +221,69 @@ class Journal:
                 (json.dumps(counts), now().isoformat(), op_id),
             )
 
-    def note_batch(self, op_id: str, memory_ids: Sequence[str]) -> None:
-        """Remember the ids a batch is about to erase, so that a crash before its
-        checkpoint still lets recovery count them and write their history."""
+    def note_batch(
+        self, op_id: str, memory_ids: Sequence[str], scopes: Sequence[Scope] = ()
+    ) -> None:
+        """Remember the ids a batch is about to erase (and, for an erasure of many
+        scopes, each one's scope), so that a crash before its checkpoint still lets
+        recovery count them, claim them and write their history."""
+        payload: dict[str, Any] = {"batch": list(memory_ids)}
+        if scopes:
+            payload["scopes"] = [[s.user_id, s.agent_id, s.run_id] for s in scopes]
         with self._tx() as db:
             db.execute(
                 "UPDATE operations SET payload = ?, updated_at = ? WHERE id = ?",
-                (json.dumps({"batch": list(memory_ids)}), now().isoformat(), op_id),
+                (json.dumps(payload), now().isoformat(), op_id),
             )
+
+    # -- the time index of expiring memories ---------------------------------------
+
+    def expired(self, at: datetime, limit: int) -> list[ExpiryRow]:
+        """The index rows due at ``at`` (expires_at <= at), the oldest first, at most
+        ``limit``: a range read of the ``expiry_due`` index."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT memory_id, expires_at, user_id, agent_id, run_id FROM expiry"
+                " WHERE expires_at <= ? ORDER BY expires_at LIMIT ?",
+                (expiry_text(at), limit),
+            ).fetchall()
+        return [
+            ExpiryRow(r[0], r[1], Scope(user_id=r[2], agent_id=r[3], run_id=r[4])) for r in rows
+        ]
+
+    def forget_expiry(
+        self,
+        rows: Sequence[ExpiryRow],
+        *,
+        reindex: Sequence[tuple[str, Scope, datetime]] = (),
+    ) -> None:
+        """Drop index rows that point at nothing to erase (a row written again since
+        it was read, with a later expiry of the same id, stays), and write the rows
+        of ``reindex`` (memories that expire later than their old row said)."""
+        if not rows and not reindex:
+            return
+        with self._tx() as db:
+            db.executemany(
+                "DELETE FROM expiry WHERE memory_id = ? AND expires_at = ?",
+                [(r.memory_id, r.expires_at) for r in rows],
+            )
+            self._index(db, reindex)
+
+    @staticmethod
+    def _index(db: sqlite3.Connection, expiring: Sequence[tuple[str, Scope, datetime]]) -> None:
+        db.executemany(
+            "INSERT OR REPLACE INTO expiry (memory_id, expires_at, user_id, agent_id,"
+            " run_id) VALUES (?, ?, ?, ?, ?)",
+            [(m, expiry_text(at), s.user_id, s.agent_id, s.run_id) for m, s, at in expiring],
+        )
+
+    def expiry_of(self, memory_id: str) -> str | None:
+        """The index row's expiry text of a memory (None: no row)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT expires_at FROM expiry WHERE memory_id = ?", (memory_id,)
+            ).fetchone()
+        return None if row is None else str(row[0])
 
     def finish(
         self,
@@ -220,6 +308,7 @@ class Journal:
                     " AND memory_id IS NOT NULL",
                     {**erase_scope.parts(), "op": op_id},
                 )
+                db.execute(f"DELETE FROM expiry WHERE {where}", erase_scope.parts())  # noqa: S608
             if erase_everything:
                 db.execute(
                     "UPDATE history SET old_text = NULL, new_text = NULL,"
@@ -227,6 +316,7 @@ class Journal:
                     (op_id,),
                 )
                 db.execute("UPDATE operations SET payload = NULL WHERE id != ?", (op_id,))
+                db.execute("DELETE FROM expiry")
             db.execute(
                 "UPDATE operations SET state = 'done', payload = NULL, error = NULL,"
                 " counts = coalesce(?, counts), updated_at = ? WHERE id = ?",
@@ -328,6 +418,10 @@ class Journal:
             "UPDATE history SET old_text = NULL, new_text = NULL,"
             " erased_by = coalesce(erased_by, ?) WHERE memory_id = ?",
             [(op_id, memory_id) for memory_id in memory_ids],
+        )
+        # An erased memory leaves no row (and no scope id) in the time index.
+        db.executemany(
+            "DELETE FROM expiry WHERE memory_id = ?", [(memory_id,) for memory_id in memory_ids]
         )
 
     def history(self, memory_id: str) -> list[HistoryEvent]:

@@ -56,6 +56,8 @@ class MemoryView(BaseModel):
     metadata: dict[str, Any]
     created_at: datetime
     updated_at: datetime
+    #: When it expires (None: never); no read returns it after that.
+    expires_at: datetime | None = None
 
     @classmethod
     def of(cls, memory: Memory) -> MemoryView:
@@ -189,12 +191,15 @@ def build_mcp(store: HybridStore, embedder: Embedder) -> MCPServer[Any]:
         entities: list[dict[str, str]] | None = None,
         relations: list[dict[str, str]] | None = None,
         embedding: list[StrictFloat] | None = None,
+        ttl: StrictFloat | StrictInt | None = None,
+        expires_at: str | None = None,
     ) -> Annotated[CallToolResult, MemoryView]:
         """Store a memory for a scope (at least one of user_id, agent_id, run_id).
 
         entities: [{"name": …, "type": …}]; relations: [{"source": name,
         "target": name, "type": …}]. embedding: optional; without it the server's
-        configured embedder is used.
+        configured embedder is used. ttl (seconds) or expires_at (ISO 8601, UTC
+        without an offset), at most one: the memory is forgotten from then on.
         """
         return _answer(
             lambda: MemoryView.of(
@@ -207,6 +212,8 @@ def build_mcp(store: HybridStore, embedder: Embedder) -> MCPServer[Any]:
                     metadata=metadata,
                     entities=entities,
                     relations=relations,
+                    expires_at=expires_at,
+                    ttl=ttl,
                 )
             )
         )

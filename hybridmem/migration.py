@@ -2,7 +2,7 @@
 
 ``migrate`` streams the source a batch at a time through its ports, as export
 does, and writes each batch into the destination with ``add_many``: ids, texts,
-embeddings, metadata, timestamps, entities and relations are kept, and each
+embeddings, metadata, timestamps, expiries, entities and relations are kept, and each
 batch is one journaled operation, all or nothing. History is *not* copied: the
 destination's history starts with one ADD event per copied memory.
 
@@ -190,6 +190,8 @@ def _item(record: VectorRecord, batch: MemoryBatch) -> dict[str, Any]:
         "relations": relations,
         "created_at": record.created_at,
         "updated_at": record.updated_at,
+        # Kept, even when already past: the copy stays invisible until purged.
+        "expires_at": record.expires_at,
     }
 
 
@@ -245,6 +247,10 @@ def fingerprint(
         "metadata": record.metadata,
         "created_at": _utc(record.created_at),
         "updated_at": _utc(record.updated_at),
+        # At millisecond precision: what every store keeps of a date.
+        "expires_at": None
+        if record.expires_at is None
+        else record.expires_at.astimezone(UTC).isoformat(timespec="milliseconds"),
         "entities": sorted(([e.id, e.name, e.type, e.user_id] for e in entities), key=json.dumps),
         "relations": sorted(
             (

@@ -62,6 +62,9 @@ class Memory(BaseModel):
     hash: str
     created_at: datetime
     updated_at: datetime
+    #: When the memory expires (invisible from then on, erased by purge_expired);
+    #: None when it never expires.
+    expires_at: datetime | None = None
 
     @property
     def scope(self) -> Scope:
@@ -120,6 +123,7 @@ OperationKind = Literal[
     "delete_all",
     "reset",
     "reconcile",
+    "purge_expired",
     "migrate_graph_labels",
 ]
 

@@ -25,6 +25,7 @@ from hybridmem.records import GraphDeleteCounts
 
 DELETE_ALL_MESSAGE = "Memories deleted successfully!"
 DELETE_MESSAGE = "Memory deleted successfully!"
+PURGE_MESSAGE = "Expired memories purged successfully!"
 
 
 @dataclass

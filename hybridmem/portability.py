@@ -47,7 +47,10 @@ __all__ = [
 ]
 
 EXPORT_FORMAT = "hybridmem-export"
-EXPORT_VERSION = 1
+#: 2: memory lines carry ``expires_at`` (a version-1 reader would drop it and
+#: import an expiring memory as permanent, so it must refuse the file). Version-1
+#: files are still read: their memories never expire.
+EXPORT_VERSION = 2
 
 
 #: History lines stay in memory up to this size, then spill to a temporary file.
@@ -79,7 +82,8 @@ def iter_export(
 ) -> Iterator[dict[str, Any]]:
     """The export's lines as JSON-ready dicts: header, memories, history, end."""
     check_batch_size(batch_size)
-    batches = memory_batches(store, scope, batch_size)
+    # An expired memory is invisible to every read, export included (its history too).
+    batches = memory_batches(store, scope, batch_size, alive_at=datetime.now(UTC))
     # The header names the dimension; without a recorded embedder only the
     # first memory tells it, so the first batch is read before the header.
     first = next(batches, None)
@@ -129,13 +133,21 @@ def _chain(first: MemoryBatch | None, rest: Iterator[MemoryBatch]) -> Iterator[M
     yield from rest
 
 
-def memory_batches(store: HybridStore, scope: Scope, batch_size: int) -> Iterator[MemoryBatch]:
+def memory_batches(
+    store: HybridStore, scope: Scope, batch_size: int, *, alive_at: datetime | None = None
+) -> Iterator[MemoryBatch]:
     """The memories in ``scope``, a batch of the store's ids at a time (batches with
     none of the scope skipped), with their graph. The ports have no scope cursor,
-    so a scope is found by reading every id."""
+    so a scope is found by reading every id. With ``alive_at``, the memories
+    expired by then are left out (export); without, they are kept (migrate copies
+    them, to stay invisible and be purged on the other side)."""
     for ids in store.vector.iter_ids(batch_size):
         order = {memory_id: index for index, memory_id in enumerate(ids)}
-        records = [r for r in store.vector.get(ids) if scope.matches(r.scope)]
+        records = [
+            r
+            for r in store.vector.get(ids)
+            if scope.matches(r.scope) and (alive_at is None or not r.expired(alive_at))
+        ]
         if not records:
             continue
         records.sort(key=lambda r: order.get(r.id, len(order)))
@@ -207,6 +219,7 @@ def memory_line(
         "metadata": record.metadata,
         "created_at": record.created_at.isoformat(),
         "updated_at": record.updated_at.isoformat(),
+        "expires_at": record.expires_at.isoformat() if record.expires_at else None,
         "entities": entity_list,
         "relations": relation_list,
     }
@@ -387,6 +400,8 @@ def memory_item(number: int, value: dict[str, Any]) -> dict[str, Any]:
         "relations": value.get("relations", []),
         "created_at": value.get("created_at"),
         "updated_at": value.get("updated_at"),
+        # Absent in version 1: such a memory never expires.
+        "expires_at": value.get("expires_at"),
     }
     try:
         for field in ("memory_id", "embedding", "created_at", "updated_at"):

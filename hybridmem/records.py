@@ -199,10 +199,17 @@ class VectorRecord:
     created_at: datetime
     updated_at: datetime
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: When the memory stops being visible to reads (purge_expired then erases it);
+    #: None: it never expires.
+    expires_at: datetime | None = None
 
     @property
     def scope(self) -> Scope:
         return Scope(user_id=self.user_id, agent_id=self.agent_id, run_id=self.run_id)
+
+    def expired(self, at: datetime) -> bool:
+        """True when the memory is no longer visible at ``at``."""
+        return self.expires_at is not None and self.expires_at <= at
 
     @classmethod
     def new(
@@ -240,6 +247,7 @@ class VectorRecord:
             hash=self.hash,
             created_at=self.created_at,
             updated_at=self.updated_at,
+            expires_at=self.expires_at,
         )
 
 

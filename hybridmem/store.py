@@ -5,20 +5,28 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from hybridmem.bulk import AddManyTally, batches, check_batch_size, new_memory, prepare_batch
+from hybridmem.bulk import (
+    AddManyTally,
+    batches,
+    check_batch_size,
+    check_expiry,
+    new_memory,
+    prepare_batch,
+)
 from hybridmem.config import HybridMemConfig
 from hybridmem.coordinator import Coordinator
 from hybridmem.embedders import HOW_TO_CONFIGURE, Embedder
 from hybridmem.embedders.resolve import embedder_for
 from hybridmem.errors import ConfigurationError, NotFoundError, ValidationError
 from hybridmem.faults import FaultHook, resolve
-from hybridmem.filters import Filters, parse_filters
+from hybridmem.filters import Filters, parse_filters, with_alive_at
 from hybridmem.graph_reads import fuse, graph_ranking, hit_context, neighborhood
-from hybridmem.journal import Journal, now
+from hybridmem.journal import Journal, expiry_text, now
 from hybridmem.models import (
     NO_OPERATION,
     AddManyResult,
@@ -184,6 +192,8 @@ class HybridStore:
         entities: Sequence[Mapping[str, str]] | None = None,
         relations: Sequence[Mapping[str, str]] | None = None,
         memory_id: str | None = None,
+        expires_at: datetime | str | None = None,
+        ttl: float | timedelta | None = None,
     ) -> Memory:
         """Write a memory to both stores; entities de-duplicate within the user's namespace.
 
@@ -191,15 +201,30 @@ class HybridStore:
         (a UUID) lets the caller name the memory, as framework stores that keep
         their own ids need: adding it again leaves one record, replaced when the
         text, embedding or metadata differ (see :meth:`Coordinator.add`); an id
-        held by another scope's memory is refused."""
+        held by another scope's memory is refused.
+
+        ``expires_at`` (a datetime or ISO 8601 text, naive meaning UTC; it must be
+        in the future) or ``ttl`` (seconds, or a timedelta), at most one, makes the
+        memory expire: from then on no read returns it, and ``purge_expired()``
+        erases it from both stores and its text from history."""
         scope = scope_from(user_id, agent_id, run_id)
         text = check_text(text)
         meta = check_metadata(metadata)
         chosen = check_memory_id(memory_id) if memory_id is not None else None
+        expiry = check_expiry(expires_at, ttl, at=now())
         vector_values = (
             check_embedding(embedding) if embedding is not None else self._embed([text])[0]
         )
-        new = new_memory(text, vector_values, scope, meta, entities or (), relations or (), chosen)
+        new = new_memory(
+            text,
+            vector_values,
+            scope,
+            meta,
+            entities or (),
+            relations or (),
+            chosen,
+            expires_at=expiry,
+        )
         stored = self._coordinator.add(new.record, new.graph, caller_id=new.caller_id)
         return stored.to_memory()
 
@@ -256,7 +281,7 @@ class HybridStore:
         new_text = check_text(text) if text is not None else None
         new_embedding = check_embedding(embedding) if embedding is not None else None
         new_metadata = check_metadata(metadata) if metadata is not None else None
-        found = self.vector.get([memory_id])
+        found = self._alive(self.vector.get([memory_id]))
         if not found:
             raise NotFoundError(f"memory {memory_id} not found")
 
@@ -308,6 +333,15 @@ class HybridStore:
             return self._coordinator.preview(scope)
         return self._coordinator.delete_all(scope, progress)
 
+    def purge_expired(self, *, progress: ProgressCallback | None = None) -> DeleteResult:
+        """Erase every memory whose ``expires_at`` has passed, from both stores (and
+        their texts from history), as delete_all erases a scope: journaled, in
+        batches, orphaned entities removed, resumable by ``recover()``. Its cost
+        follows the number of expired memories (read from a time index beside the
+        journal), not the store's size. The result's counts are delete_all's; its
+        scope is empty (a purge spans scopes)."""
+        return self._coordinator.purge_expired(progress)
+
     def reset(self) -> dict[str, int]:
         """Wipe both stores and every text in history. Returns what was there.
 
@@ -327,8 +361,15 @@ class HybridStore:
     # -- reads -----------------------------------------------------------------------
 
     def get(self, memory_id: str) -> Memory | None:
-        found = self.vector.get([check_memory_id(memory_id)])
+        """The memory, or None when there is none (or it has expired)."""
+        found = self._alive(self.vector.get([check_memory_id(memory_id)]))
         return found[0].to_memory() if found else None
+
+    @staticmethod
+    def _alive(records: Sequence[VectorRecord]) -> list[VectorRecord]:
+        """What reads may return: the records not expired by now."""
+        at = now()
+        return [r for r in records if not r.expired(at)]
 
     def get_all(
         self,
@@ -352,7 +393,8 @@ class HybridStore:
         if limit is not None:
             check_limit(limit)
         offset = check_offset(offset)
-        parsed = parse_filters(filters)
+        # Every read hides what has expired, in the store, before the limit.
+        parsed = with_alive_at(parse_filters(filters), now())
         if entity is None:
             return [
                 r.to_memory()
@@ -377,7 +419,13 @@ class HybridStore:
             r
             for r in self.vector.get(ids)
             if scope.matches(r.scope)
-            and (filters is None or filters.matches(r.metadata, r.created_at, r.updated_at))
+            and (
+                filters is None
+                or (
+                    filters.alive(r.expires_at)
+                    and filters.matches(r.metadata, r.created_at, r.updated_at)
+                )
+            )
         ]
 
     def search(
@@ -404,7 +452,7 @@ class HybridStore:
         scope = scope_from(user_id, agent_id, run_id)
         limit = check_limit(limit)
         vector_values = self._query_vector(query, embedding)
-        parsed = parse_filters(filters)
+        parsed = with_alive_at(parse_filters(filters), now())
         anchors = _check_names("entities", entities) if entities is not None else []
         if not anchors:
             hits = [
@@ -480,7 +528,14 @@ class HybridStore:
         return [r.to_relation(source, target) for r, source, target in found]
 
     def history(self, memory_id: str) -> list[HistoryEvent]:
-        return self.journal.history(check_memory_id(memory_id))
+        """The memory's events. Once it has expired its texts are hidden here too
+        (the events stay, as they do after an erasure); the purge erases them."""
+        memory_id = check_memory_id(memory_id)
+        events = self.journal.history(memory_id)
+        due = self.journal.expiry_of(memory_id)
+        if due is not None and due <= expiry_text(now()):
+            return [e.model_copy(update={"old_text": None, "new_text": None}) for e in events]
+        return events
 
     def operation(self, operation_id: str) -> OperationInfo | None:
         """The journal's record of an operation (state, scope, counts)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -83,6 +84,8 @@ class AsyncHybridMemClient:
         entities: Sequence[Mapping[str, str]] | None = None,
         relations: Sequence[Mapping[str, str]] | None = None,
         memory_id: str | None = None,
+        expires_at: datetime | str | None = None,
+        ttl: float | timedelta | None = None,
     ) -> Memory:
         return await self._send(
             calls.add(
@@ -95,6 +98,8 @@ class AsyncHybridMemClient:
                 entities=entities,
                 relations=relations,
                 memory_id=memory_id,
+                expires_at=expires_at,
+                ttl=ttl,
             )
         )
 
@@ -145,6 +150,10 @@ class AsyncHybridMemClient:
                 progress=progress,
             )
         )
+
+    async def purge_expired(self, *, progress: ProgressCallback | None = None) -> DeleteResult:
+        """As HybridStore.purge_expired; ``progress`` is called once, when the server answers."""
+        return await self._send(calls.purge_expired(progress=progress))
 
     async def reset(self) -> dict[str, int]:
         return await self._send(calls.reset())

@@ -12,14 +12,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
 import httpx
 from pydantic import TypeAdapter
 
-from hybridmem.bulk import AddManyTally, batches, check_batch_size, check_item
+from hybridmem.bulk import AddManyTally, batches, check_batch_size, check_expiry, check_item
 from hybridmem.errors import StoreUnavailableError
 from hybridmem.filters import parse_filters
 from hybridmem.models import (
@@ -117,8 +117,12 @@ def add(
     entities: Sequence[Mapping[str, str]] | None = None,
     relations: Sequence[Mapping[str, str]] | None = None,
     memory_id: str | None = None,
+    expires_at: datetime | str | None = None,
+    ttl: float | timedelta | None = None,
 ) -> Call[Memory]:
     scope = scope_from(user_id, agent_id, run_id)
+    # Checked here for the in-process message; the server decides again by its clock.
+    check_expiry(expires_at, ttl, at=datetime.now(UTC))
     body = {
         "text": check_text(text),
         # Without one, the server's configured embedder embeds the text.
@@ -128,6 +132,8 @@ def add(
         "entities": _items(entities),
         "relations": _items(relations),
         "memory_id": check_memory_id(memory_id) if memory_id is not None else None,
+        "expires_at": expires_at.isoformat() if isinstance(expires_at, datetime) else expires_at,
+        "ttl": ttl.total_seconds() if isinstance(ttl, timedelta) else ttl,
     }
     return Call("POST", "/memories", _MEMORY, body=body)
 
@@ -167,7 +173,7 @@ def _json_item(item: Mapping[str, Any]) -> dict[str, Any]:
     for key in ("entities", "relations"):
         if key in out:
             out[key] = _items(out[key])
-    for key in ("created_at", "updated_at"):
+    for key in ("created_at", "updated_at", "expires_at"):
         if isinstance(out.get(key), datetime):
             out[key] = out[key].isoformat()
     return out
@@ -205,6 +211,10 @@ def delete_all(
     return Call(
         "DELETE", "/memories", _DELETE, params=params, progress=None if dry_run else progress
     )
+
+
+def purge_expired(*, progress: ProgressCallback | None = None) -> Call[DeleteResult]:
+    return Call("POST", "/memories/purge-expired", _DELETE, progress=progress)
 
 
 def reset() -> Call[dict[str, int]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -88,6 +89,8 @@ class HybridMemClient:
         entities: Sequence[Mapping[str, str]] | None = None,
         relations: Sequence[Mapping[str, str]] | None = None,
         memory_id: str | None = None,
+        expires_at: datetime | str | None = None,
+        ttl: float | timedelta | None = None,
     ) -> Memory:
         return self._send(
             calls.add(
@@ -100,6 +103,8 @@ class HybridMemClient:
                 entities=entities,
                 relations=relations,
                 memory_id=memory_id,
+                expires_at=expires_at,
+                ttl=ttl,
             )
         )
 
@@ -150,6 +155,10 @@ class HybridMemClient:
                 progress=progress,
             )
         )
+
+    def purge_expired(self, *, progress: ProgressCallback | None = None) -> DeleteResult:
+        """As HybridStore.purge_expired; ``progress`` is called once, when the server answers."""
+        return self._send(calls.purge_expired(progress=progress))
 
     def reset(self) -> dict[str, int]:
         return self._send(calls.reset())

@@ -193,6 +193,8 @@ def add(body: AddRequest, store: StoreDep, principal: PrincipalDep) -> Memory:
         entities=[e.model_dump() for e in body.entities] if body.entities is not None else None,
         relations=[r.model_dump() for r in body.relations] if body.relations is not None else None,
         memory_id=body.memory_id,
+        expires_at=body.expires_at,
+        ttl=body.ttl,
     )
 
 
@@ -366,6 +368,15 @@ def reconcile(
 ) -> ReconcileReport:
     principal.require_unrestricted("reconcile")
     return store.reconcile(fix=body.fix if body is not None else False)
+
+
+@router.post("/memories/purge-expired", operation_id="purge_expired", tags=["operations"])
+def purge_expired(store: StoreDep, principal: PrincipalDep) -> DeleteResult:
+    """Erase every memory whose expiry has passed, in every scope, from both stores
+    (and their texts from history): a journaled erasure like delete_all. Expired
+    memories are invisible to reads already; this frees what they hold."""
+    principal.require_unrestricted("purge_expired")
+    return store.purge_expired()
 
 
 @router.post("/recover", operation_id="recover", tags=["operations"])

@@ -52,7 +52,9 @@ class RelationIn(BaseModel):
     type: str
 
 
-class AddRequest(BaseModel):
+class _MemoryIn(BaseModel):
+    """The fields add and add_many's items share."""
+
     model_config = _STRICT
 
     text: str
@@ -68,12 +70,30 @@ class AddRequest(BaseModel):
     memory_id: str | None = None
 
 
-class AddManyItem(AddRequest):
+class AddRequest(_MemoryIn):
+    expires_at: str | None = Field(
+        default=None,
+        description="ISO 8601 (no offset: UTC), in the future: from then on no read"
+        " returns the memory, and purge-expired erases it. At most one of expires_at, ttl.",
+    )
+    ttl: float | int | None = Field(
+        default=None,
+        description="Seconds from now until the memory expires (more than 0, at most 100"
+        " years). At most one of expires_at, ttl.",
+    )
+
+
+class AddManyItem(_MemoryIn):
     """One item of a batch: add's fields, and the times an import keeps."""
 
     #: ISO 8601 with a UTC offset; omitted: now.
     created_at: str | None = None
     updated_at: str | None = None
+    expires_at: str | None = Field(
+        default=None,
+        description="ISO 8601 (no offset: UTC). May be past (an import of a memory that"
+        " expired in transit): stored, invisible, erased by the next purge.",
+    )
 
 
 class AddManyRequest(BaseModel):

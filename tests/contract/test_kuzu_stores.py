@@ -78,3 +78,34 @@ def test_mixing_engines_in_one_process_is_a_clear_error(tmp_path: Path) -> None:
     KuzuGraphStore(tmp_path / "k.kuzu").close()  # loads kuzu in this process
     with pytest.raises(ConfigurationError, match="one engine per process"):
         KuzuGraphStore(tmp_path / "l.lbug", engine="ladybug")
+
+
+def test_a_vector_file_made_before_expiry_gains_the_column_and_keeps_its_records(
+    tmp_path: Path,
+) -> None:
+    """An upgrade: a Vec table without expires_at (as the previous version made it)
+    gets the column on open; its records never expire and stay visible."""
+    from datetime import UTC, datetime
+
+    from hybridmem.filters import Filters
+    from hybridmem.models import Scope
+    from hybridmem.testing.builders import vector_record
+
+    path = tmp_path / "vectors.kuzu"
+    scope = Scope(user_id="upgrade")
+    old = vector_record("old", scope)
+    store = KuzuVectorStore(path)
+    store.upsert([old])
+    store._db.rows("ALTER TABLE Vec DROP expires_at")
+    store.close()
+    reopened = KuzuVectorStore(path)
+    try:
+        alive = Filters((), alive_at=datetime.now(UTC))
+        assert [r.id for r in reopened.list_scope(scope, None, filters=alive)] == [old.id]
+        assert [r.id for r, _ in reopened.search(old.embedding, scope, 5, filters=alive)] == [
+            old.id
+        ]
+        [read_back] = reopened.get([old.id])
+        assert read_back.expires_at is None
+    finally:
+        reopened.close()

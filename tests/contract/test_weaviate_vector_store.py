@@ -263,3 +263,47 @@ def test_list_scope_pages_through_equal_timestamps(small_store: WeaviateVectorSt
     assert len(listed) == len(set(listed)) == 133
     assert set(listed[:3]) == {r.id for r in later}
     assert memory_id("s0") in listed
+
+
+def test_a_collection_made_before_expiry_gains_it_and_its_objects_stay_visible(
+    weaviate_server: WeaviateServer, request: pytest.FixtureRequest
+) -> None:
+    """An upgrade: the collection and its objects were written without expires_at.
+    Opening it adds the property; the old objects never expire, and the alive
+    filter (a negation) keeps them; a new expiring object is hidden once due."""
+    from datetime import UTC, datetime
+
+    from hybridmem.filters import Filters
+    from hybridmem_weaviate import vector as weaviate_vector
+
+    name = _collection(request)
+    old_schema = [p for p in weaviate_vector._SCHEMA if p.name != "expires_at"]
+    client = _raw_client(weaviate_server)
+    scope = Scope(user_id="upgrade")
+    try:
+        client.collections.delete(name)
+        client.collections.create(
+            name,
+            properties=old_schema,
+            vector_config=Configure.Vectors.self_provided(),
+        )
+        old = vector_record("old", scope)
+        store = _open(weaviate_server, name)
+        try:
+            # Written as the previous version did: no expires_at property at all.
+            store.upsert([old])
+            config = client.collections.use(name).config.get()
+            assert "expires_at" in {p.name for p in config.properties}
+            due = replace(vector_record("due", scope), expires_at=datetime(2020, 1, 1, tzinfo=UTC))
+            store.upsert([due])
+            alive = Filters((), alive_at=datetime.now(UTC))
+            assert [r.id for r in store.list_scope(scope, None, filters=alive)] == [old.id]
+            hits = store.search(old.embedding, scope, 10, filters=alive)
+            assert [r.id for r, _ in hits] == [old.id]
+            [read_back] = store.get([due.id])
+            assert read_back.expires_at == due.expires_at
+        finally:
+            store.close()
+    finally:
+        client.collections.delete(name)
+        client.close()

@@ -62,6 +62,22 @@ def _run(store: HybridStore, kind: str, ids: dict[str, str]) -> None:
     elif kind == "reconcile":
         make_orphans(store, "crash")
         store.reconcile(fix=True)
+    elif kind == "purge_expired":
+        # Expired on arrival (an import may carry such), beside the seeded live ones.
+        store.add_many(
+            [
+                {
+                    "text": f"expired {i}",
+                    "embedding": embedding(f"expired-{i}"),
+                    "user_id": "victim",
+                    "expires_at": "2020-01-01T00:00:00+00:00",
+                    "entities": [{"name": "Paris", "type": "city"}],
+                    "relations": [{"source": f"Expired{i}", "target": "Paris", "type": "near"}],
+                }
+                for i in range(4)
+            ]
+        )
+        store.purge_expired()
 
 
 def _check_after_recovery(
@@ -80,6 +96,11 @@ def _check_after_recovery(
     if kind == "delete":
         assert ids["v0"] not in remaining
         assert all(e.new_text is None for e in store.history(ids["v0"]))
+    if kind == "purge_expired":
+        # Every expired memory is erased; every live one of the scope is kept.
+        assert {ids[f"v{i}"] for i in range(7)} <= remaining
+        assert store.vector.count_scope(Scope(user_id="victim")) == 7
+        assert all(e.name != "Expired0" for e in store.entities(user_id="victim"))
     if kind == "update":
         memory = store.get(ids["v0"])
         assert memory is not None and memory.text == "updated text"

@@ -380,7 +380,7 @@ def delete_all_batch_not_noted() -> None:
     count and its DELETE events."""
     import hybridmem.journal as journal
 
-    journal.Journal.note_batch = lambda self, op_id, memory_ids: None  # type: ignore[method-assign]
+    journal.Journal.note_batch = lambda self, op_id, memory_ids, *scopes: None  # type: ignore[method-assign]
 
 
 def checkpoint_without_events() -> None:
@@ -681,3 +681,67 @@ def add_many_rewrites_stored_ids() -> None:
         return lambda self, batch: list(batch)
 
     _replace(coordinator.Coordinator, "_not_yet_stored", make)
+
+
+# -- expiry ---------------------------------------------------------------------------------
+
+
+def kuzu_reads_show_expired() -> None:
+    """Kuzu vector reads forget the alive filter: expired memories are searched and listed."""
+    from dataclasses import replace
+
+    from hybridmem_kuzu.vector import KuzuVectorStore
+
+    def strip(original: Any) -> Any:
+        @functools.wraps(original)
+        def without_alive(self: Any, *args: Any, **kwargs: Any) -> Any:
+            args = tuple(replace(a, alive_at=None) if _is_filters(a) else a for a in args)
+            kwargs = {
+                k: replace(v, alive_at=None) if _is_filters(v) else v for k, v in kwargs.items()
+            }
+            return original(self, *args, **kwargs)
+
+        return without_alive
+
+    _replace(KuzuVectorStore, "_filtered", strip)
+    _replace(KuzuVectorStore, "_search_cached", strip)
+
+
+def _is_filters(value: Any) -> bool:
+    from hybridmem.filters import Filters
+
+    return isinstance(value, Filters)
+
+
+def purge_trusts_the_index() -> None:
+    """purge_expired erases every due index row without checking, under its claim,
+    that the memory still expires then (a renewed memory is erased)."""
+    from hybridmem.coordinator import Coordinator
+
+    def make(original: Any) -> Any:
+        def _due(self: Any, rows: Any, at: Any) -> Any:
+            return list(rows), [], []
+
+        return _due
+
+    _replace(Coordinator, "_due", make)
+
+
+def purge_skips_claims() -> None:
+    """purge_expired reads and erases its batches without claiming them first."""
+    from contextlib import nullcontext
+
+    from hybridmem.coordinator import Coordinator
+
+    def make(original: Any) -> Any:
+        def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+            real = self.locks.batch
+            self.locks.batch = lambda items: nullcontext()
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                self.locks.batch = real
+
+        return run
+
+    _replace(Coordinator, "_run_purge", make)

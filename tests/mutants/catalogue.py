@@ -322,3 +322,29 @@ _ROWS += [
 
 ROWS: dict[str, Row] = {row.name: row for row in _ROWS}
 assert len(ROWS) == len(_ROWS), "two rows share a name"
+
+_EXPIRY = "tests/integration/test_expiry.py"
+_ROWS += [
+    # -- expiry ---------------------------------------------------------------------------
+    _row(
+        "expired memories are invisible to every read at once (Kuzu vectors)",
+        breaks.kuzu_reads_show_expired,
+        f"{_EXPIRY}::test_expired_memories_vanish_from_every_read_before_any_purge",
+        f"{_EXPIRY}::test_a_memory_disappears_the_moment_its_ttl_runs_out",
+        name="reads-show-expired",
+    ),
+    _row(
+        "purge_expired erases only what is still expired under its claim",
+        breaks.purge_trusts_the_index,
+        f"{_EXPIRY}::test_a_row_read_before_the_memory_was_renewed_does_not_erase_it",
+        name="purge-trusts-the-index",
+    ),
+    _row(
+        "purge_expired claims each batch before it reads the stores",
+        breaks.purge_skips_claims,
+        f"{_EXPIRY}::test_purge_waits_for_a_write_in_flight_on_a_memory_it_would_erase",
+        name="purge-skips-claims",
+    ),
+]
+ROWS = {row.name: row for row in _ROWS}
+assert len(ROWS) == len(_ROWS), "two rows share a name"

@@ -64,6 +64,8 @@ def run(store: HybridStore, operation: dict[str, Any]) -> None:
         store.reset()
     elif kind == "reconcile":
         store.reconcile(fix=True)
+    elif kind == "purge_expired":
+        store.purge_expired()
     elif kind == "recover":
         store.recover()
     else:

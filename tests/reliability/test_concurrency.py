@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -191,3 +192,63 @@ def test_async_facade_runs_erasures_and_adds_concurrently(
             assert_no_half_memory_or_orphan(store.sync)
 
     asyncio.run(scenario())
+
+
+def test_purges_racing_each_other_and_writes_of_the_same_scopes(
+    pair_config: PairConfig, tmp_path: Path
+) -> None:
+    """Two purge_expired, an import of more expired memories, updates and deletes of
+    expiring ones, all at once: afterwards nothing expired is readable, a final purge
+    leaves none stored, every live memory is whole (with its update), and the time
+    index names exactly the stored memories that expire."""
+    past = "2020-01-01T00:00:00+00:00"
+    with HybridStore({**pair_config(tmp_path / "d"), "batch_size": 4}) as store:
+
+        def expired_batch(tag: str, n: int) -> list[str]:
+            return store.add_many(
+                [
+                    {
+                        "text": f"{tag} {i}",
+                        "embedding": embedding(f"{tag}-{i}"),
+                        "user_id": "exp",
+                        "agent_id": f"a{i % 2}",
+                        "expires_at": past,
+                        "entities": [{"name": f"E{i % 4}", "type": "t"}],
+                    }
+                    for i in range(n)
+                ],
+                batch_size=3,
+            ).ids
+
+        expired = expired_batch("old", 24)
+        live = [
+            store.add(f"live {i}", embedding=embedding(f"live-{i}"), user_id="exp", ttl=600).id
+            for i in range(8)
+        ]
+
+        def update_some() -> None:
+            for memory_id in live[4:]:
+                store.update(memory_id, text=f"updated {memory_id}")
+
+        def delete_some() -> None:
+            for memory_id in live[:4]:
+                store.delete(memory_id)
+
+        first, second, late, _, _ = _run_together(
+            store.purge_expired,
+            store.purge_expired,
+            lambda: expired_batch("late", 9),
+            update_some,
+            delete_some,
+        )
+        tally.count("operations under concurrency", 4 + 1 + 8)
+        assert first.memories + second.memories <= len(expired) + len(late)
+        visible = {m.id for m in store.get_all(user_id="exp")}
+        assert visible == set(live[4:]), "an expired memory was readable, or a live one lost"
+        store.purge_expired()
+        present = snapshot(store).vector_ids
+        assert present == set(live[4:])
+        assert all(store.get(m).text == f"updated {m}" for m in live[4:])  # type: ignore[union-attr]
+        later = datetime.now(UTC) + timedelta(days=1)
+        assert {row.memory_id for row in store.journal.expired(later, 100)} == present
+        assert_no_half_memory_or_orphan(store)

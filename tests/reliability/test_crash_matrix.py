@@ -20,6 +20,7 @@ import sys
 import time
 import zlib
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,27 @@ from tests.reliability import tally
 
 ROOT = Path(__file__).resolve().parents[2]
 VICTIMS, KEEPERS, BATCH = 10, 3, 3
+#: Memories of the victim's scope that expired before purge_expired runs.
+EXPIRED = 7
+
+
+def _seed_expired(store: HybridStore) -> set[str]:
+    """Expired memories beside the live victims, sharing their 'Paris' entity."""
+    return set(
+        store.add_many(
+            [
+                {
+                    "text": f"expired {i}",
+                    "embedding": embedding(f"expired-{i}"),
+                    "user_id": "victim",
+                    "expires_at": "2020-01-01T00:00:00+00:00",
+                    "entities": [{"name": "Paris", "type": "city"}],
+                    "relations": [{"source": f"Expired{i}", "target": "Paris", "type": "near"}],
+                }
+                for i in range(EXPIRED)
+            ]
+        ).ids
+    )
 
 
 @dataclass(frozen=True)
@@ -85,6 +107,13 @@ def _single_cases() -> list[Case]:
         for step in ("batch_fetched", "vectors_deleted", "graph_deleted", "batch_journaled")
     ]
     cases.append(Case("delete_all", Kill("delete_all.vectors_swept")))
+    # purge_expired of EXPIRED memories in batches of BATCH: the first and the last batch.
+    cases.append(Case("purge_expired", Kill("purge_expired.journaled")))
+    cases += [
+        Case("purge_expired", Kill(f"purge_expired.{step}", nth))
+        for nth in (1, -(-EXPIRED // BATCH))
+        for step in ("batch_fetched", "vectors_deleted", "graph_deleted", "batch_journaled")
+    ]
     return cases
 
 
@@ -112,6 +141,16 @@ def _double_cases() -> list[Case]:
         Case("reset", Kill("reset.vector_reset"), Kill("reset.vector_reset")),
         Case("reset", Kill("reset.vector_reset"), Kill("reset.graph_reset")),
         Case("reconcile", Kill("reconcile.vectors_fixed"), Kill("reconcile.nodes_fixed")),
+        Case(
+            "purge_expired",
+            Kill("purge_expired.vectors_deleted"),
+            Kill("purge_expired.vectors_deleted"),
+        ),
+        Case(
+            "purge_expired",
+            Kill("purge_expired.graph_deleted"),
+            Kill("purge_expired.batch_journaled", 2),
+        ),
     ]
 
 
@@ -150,7 +189,12 @@ def _killed_at_point(config: dict[str, Any], operation: dict[str, Any], kill: Ki
 
 
 def _check(
-    store: HybridStore, kind: str, ids: dict[str, str], before: set[str], erased: int = VICTIMS
+    store: HybridStore,
+    kind: str,
+    ids: dict[str, str],
+    before: set[str],
+    erased: int = VICTIMS,
+    expired: frozenset[str] = frozenset(),
 ) -> None:
     assert_no_half_memory_or_orphan(store)
     remaining = snapshot(store).vector_ids
@@ -177,6 +221,13 @@ def _check(
     else:
         untouched = {ids[f"v{i}"] for i in range(1, VICTIMS)}
         assert untouched <= remaining, "a memory the operation did not name was lost"
+    if kind == "purge_expired":
+        # Nothing expired left, nothing live lost, the index empty of what was erased.
+        assert ids["v0"] in remaining
+        assert not remaining & expired
+        assert not [e.name for e in store.entities() if e.name.startswith("Expired")]
+        assert store.journal.expired(datetime.now(UTC), 100) == []
+        assert raw.history_texts(store.journal.path, expired) == 0
     if kind == "delete":
         assert ids["v0"] not in remaining
     if kind == "update":
@@ -194,6 +245,7 @@ def test_sigkill_at_a_fault_point_then_reopen(
         ids = seed_victims_and_keepers(store, VICTIMS, KEEPERS)
         if case.kind == "reconcile":
             make_orphans(store, "matrix")
+        expired = frozenset(_seed_expired(store)) if case.kind == "purge_expired" else frozenset()
         before = snapshot(store).vector_ids
     operation = {"kind": case.kind, "user_id": "victim", "memory_id": ids["v0"]}
     _killed_at_point(config, operation, case.first)
@@ -203,7 +255,8 @@ def test_sigkill_at_a_fault_point_then_reopen(
         tally.count("crash points tried (SIGKILL during recovery)")
     # Opening the store again finishes what the killed processes left pending.
     with HybridStore(config) as reopened:
-        _check(reopened, case.kind, ids, before, 0 if case.kind.startswith("add") else VICTIMS)
+        erased = 0 if case.kind.startswith("add") else VICTIMS
+        _check(reopened, case.kind, ids, before, erased, expired)
 
 
 RANDOM_KILLS = [("delete_all", i) for i in range(3)] + [("adds", i) for i in range(3)]

@@ -107,7 +107,7 @@ def test_a_scoped_key_without_a_filter_still_gets_the_exact_400(
 def test_a_scoped_key_cannot_call_whole_store_operations(
     keyed_server: LiveServer, alice: HybridMemClient
 ) -> None:
-    for attempt in (alice.reset, alice.reconcile, alice.recover, alice.stats):
+    for attempt in (alice.reset, alice.reconcile, alice.recover, alice.stats, alice.purge_expired):
         with pytest.raises(PermissionDeniedError, match="spans every scope"):
             attempt()
     raw = httpx.post(

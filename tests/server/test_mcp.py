@@ -90,6 +90,20 @@ async def _session_scenario(config: Path) -> None:
         invalid = await session.call_tool("list_memories", {"user_id": "  "})
         assert invalid.is_error and "invalid user_id" in _text(invalid)
 
+        # A memory that expires: listed until then, with its expiry; a bad expiry refused.
+        expiring = await session.call_tool(
+            "add_memory", {"text": "gate code 4711", "user_id": "mcp-carl", "ttl": 3600}
+        )
+        assert not expiring.is_error, _text(expiring)
+        assert expiring.structured_content["expires_at"] is not None
+        carl = await session.call_tool("list_memories", {"user_id": "mcp-carl"})
+        assert carl.structured_content["result"][0]["expires_at"] is not None
+        past = await session.call_tool(
+            "add_memory",
+            {"text": "x", "user_id": "mcp-carl", "expires_at": "2020-01-01T00:00:00Z"},
+        )
+        assert past.is_error and "already expired" in _text(past)
+
 
 def test_mcp_tools_over_stdio(tmp_path: Path) -> None:
     config = write_config(tmp_path / "hybridmem.toml", tmp_path / "data")

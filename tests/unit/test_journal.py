@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -112,3 +115,33 @@ def test_a_pending_operation_reads_back_every_field(journal: Journal) -> None:
         PendingOperation(erasure, "delete_all", SCOPE, None, {"batch": [MEMORY]}, {"memories": 3}),
         PendingOperation(delete, "delete", Scope(agent_id="b"), MEMORY, {}, {}),
     ]
+
+
+def test_the_time_index_reads_due_rows_oldest_first_through_its_index(journal: Journal) -> None:
+    now = datetime(2030, 1, 1, tzinfo=UTC)
+    rows = [(f"m{i}", SCOPE, now + timedelta(minutes=i - 5)) for i in range(10)]
+    journal.finish(journal.begin("add_many", scope=SCOPE, expiring=rows))
+    due = journal.expired(now, 3)
+    assert [r.memory_id for r in due] == ["m0", "m1", "m2"]
+    assert len(journal.expired(now, 100)) == 6  # expires_at <= now: m0..m5
+    assert due[0].scope == SCOPE
+    # A range search of the index, never a scan of the table.
+    with closing(sqlite3.connect(journal.path)) as db:
+        plan = db.execute(
+            "EXPLAIN QUERY PLAN SELECT memory_id, expires_at, user_id, agent_id, run_id"
+            " FROM expiry WHERE expires_at <= ? ORDER BY expires_at LIMIT ?",
+            ("2030", 3),
+        ).fetchall()
+    detail = " ".join(str(row[-1]) for row in plan)
+    assert "SEARCH expiry USING INDEX expiry_due (expires_at<?)" in detail, detail
+    # Erasing a memory drops its row; a row written again since it was read stays.
+    journal.checkpoint(journal.begin("purge_expired"), {}, erase_ids=["m0"])
+    stale = journal.expired(now, 1)[0]
+    journal.finish(
+        journal.begin(
+            "add", scope=SCOPE, expiring=[(stale.memory_id, SCOPE, now + timedelta(days=1))]
+        )
+    )
+    journal.forget_expiry([stale])
+    assert journal.expiry_of("m0") is None
+    assert journal.expiry_of(stale.memory_id) is not None

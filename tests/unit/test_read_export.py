@@ -24,6 +24,7 @@ MEMORY: dict[str, Any] = {
     "metadata": {"source": "chat"},
     "created_at": "2026-01-01T00:00:00+00:00",
     "updated_at": "2026-01-02T00:00:00+00:00",
+    "expires_at": "2036-01-01T00:00:00+00:00",
     "entities": [{"name": "Alice", "type": "person"}],
     "relations": [{"source": "Alice", "target": "Lisbon", "type": "lives_in"}],
 }
@@ -52,9 +53,17 @@ def test_memory_lines_become_items_and_history_lines_nothing() -> None:
             "relations": MEMORY["relations"],
             "created_at": MEMORY["created_at"],
             "updated_at": MEMORY["updated_at"],
+            "expires_at": MEMORY["expires_at"],
         }
     ]
     assert tuple(items[0]) == ITEM_KEYS
+
+
+def test_a_version_1_export_is_still_read_and_its_memories_never_expire() -> None:
+    old = {key: value for key, value in MEMORY.items() if key != "expires_at"}
+    lines = [json.dumps({**HEADER, "version": 1}), *_file(old)[1:]]
+    [item] = read_export(lines)
+    assert item["expires_at"] is None and item["text"] == MEMORY["text"]
 
 
 def test_an_export_of_nothing_reads_as_nothing() -> None:
@@ -76,7 +85,7 @@ def test_an_export_of_nothing_reads_as_nothing() -> None:
         ),
         (
             [json.dumps({**HEADER, "version": EXPORT_VERSION + 1}), *_file()[1:]],
-            "line 1: export version 2 is newer than this hybridmem reads",
+            "line 1: export version 3 is newer than this hybridmem reads",
         ),
         (
             [json.dumps({**HEADER, "version": "1"}), *_file()[1:]],

@@ -33,7 +33,8 @@ from hybridmem_kuzu._scope import scope_key, scope_keys
 
 Terms = tuple[tuple[ScopeField, str], ...]
 #: A Vec row as the store reads it, without its embedding:
-#: id, text, hash, user_id, agent_id, run_id, created_at, updated_at, metadata.
+#: id, text, hash, user_id, agent_id, run_id, created_at, updated_at, metadata,
+#: expires_at (last; None when the record never expires).
 Fields = tuple[Any, ...]
 # Per row beside its text: the list slot, the tuple, its strings' headers.
 _ROW_OVERHEAD = 600
@@ -62,6 +63,8 @@ class ScopeRows:
         self.inverse_norms = np.zeros(capacity, dtype=np.float32)
         self.live = np.zeros(capacity, dtype=bool)
         self._text_bytes = 0
+        #: Ids of the rows that expire: a search checks expiry only when there are any.
+        self.expiring: set[str] = set()
 
     @property
     def nbytes(self) -> int:
@@ -88,6 +91,10 @@ class ScopeRows:
             self._text_bytes -= _row_bytes(self.fields[row])
             self.fields[row] = fields
         self._text_bytes += _row_bytes(fields)
+        if fields[-1] is not None:
+            self.expiring.add(id_)
+        else:
+            self.expiring.discard(id_)
         norm = float(np.linalg.norm(vector))
         self.matrix[row] = vector
         self.inverse_norms[row] = 1 / norm if norm > 0 else 0
@@ -97,6 +104,7 @@ class ScopeRows:
         row = self.rows.get(id_)
         if row is not None:
             self.live[row] = False
+            self.expiring.discard(id_)
 
     def best(
         self,

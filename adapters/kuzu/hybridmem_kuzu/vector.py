@@ -41,8 +41,10 @@ _SCOPE_IN_USE = (
 )
 _FIELDS = (
     "v.id, v.embedding, v.text, v.hash, v.user_id, v.agent_id, v.run_id,"
-    " v.created_at, v.updated_at, v.metadata"
+    " v.created_at, v.updated_at, v.metadata, v.expires_at"
 )
+#: The position of the score after _FIELDS in a search row.
+_SCORE = 11
 # _FIELDS but the embedding, as upsert writes them: what the search cache keeps.
 _CACHED_FIELDS = (
     "id",
@@ -54,6 +56,7 @@ _CACHED_FIELDS = (
     "created_at",
     "updated_at",
     "metadata",
+    "expires_at",
 )
 
 
@@ -69,6 +72,7 @@ def _record(row: Sequence[Any]) -> VectorRecord:
         created_at=from_text(row[7]),
         updated_at=from_text(row[8]),
         metadata=json.loads(row[9]),
+        expires_at=from_text(row[10]) if row[10] is not None else None,
     )
 
 
@@ -87,8 +91,14 @@ def array_literals(embeddings: Sequence[Sequence[float]]) -> list[str]:
 
 
 def _cached_row_matches(filters: Filters, fields: tuple[Any, ...]) -> bool:
-    # fields are in _CACHED_FIELDS order.
-    return stored_row_matches(filters, fields[8], fields[6], fields[7])
+    # fields are in _CACHED_FIELDS order; expires_at compares as fixed-width text.
+    if (
+        filters.alive_at is not None
+        and fields[9] is not None
+        and fields[9] <= to_text(filters.alive_at)
+    ):
+        return False
+    return not filters.conditions or stored_row_matches(filters, fields[8], fields[6], fields[7])
 
 
 class KuzuVectorStore(KuzuFileStore):
@@ -125,13 +135,23 @@ class KuzuVectorStore(KuzuFileStore):
         # The vector column is a fixed-size array, so its table is created on the
         # first write, when the dimension is known.
         self._dimension: int | None = int(rows[0][0]) if rows else None
+        if self._dimension is not None:
+            self._add_expiry_column()
+
+    def _add_expiry_column(self) -> None:
+        """A Vec table made before expiry existed gets its (NULL: never) column."""
+        columns = {row[1] for row in self._db.rows("CALL table_info('Vec') RETURN *")}
+        if "expires_at" not in columns:
+            self._db.rows("ALTER TABLE Vec ADD expires_at STRING")
 
     def _create_tables(self, dimension: int) -> None:
         with self._db.transaction():
             self._db.rows(
                 "CREATE NODE TABLE IF NOT EXISTS Vec(id STRING PRIMARY KEY, user_id STRING,"
                 " agent_id STRING, run_id STRING, text STRING, hash STRING, metadata STRING,"
-                f" created_at STRING, updated_at STRING, embedding FLOAT[{int(dimension)}])"
+                f" created_at STRING, updated_at STRING, embedding FLOAT[{int(dimension)}],"
+                # Fixed-width UTC text (sorts as time); NULL: never expires.
+                " expires_at STRING)"
             )
             self._db.rows("CREATE NODE TABLE IF NOT EXISTS VScope(key STRING PRIMARY KEY)")
             self._db.rows("CREATE REL TABLE IF NOT EXISTS VIN_SCOPE(FROM Vec TO VScope)")
@@ -174,6 +194,7 @@ class KuzuVectorStore(KuzuFileStore):
                 "metadata": json.dumps(r.metadata),
                 "created_at": to_text(r.created_at),
                 "updated_at": to_text(r.updated_at),
+                "expires_at": to_text(r.expires_at) if r.expires_at is not None else None,
                 "embedding": literal,
             }
             for r, literal in zip(records, literals, strict=True)
@@ -227,6 +248,7 @@ class KuzuVectorStore(KuzuFileStore):
             "SET v.user_id = x.user_id, v.agent_id = x.agent_id, v.run_id = x.run_id,"
             " v.text = x.text, v.hash = x.hash, v.metadata = x.metadata,"
             " v.created_at = x.created_at, v.updated_at = x.updated_at,"
+            " v.expires_at = x.expires_at,"
             f" v.embedding = CAST(x.embedding AS {self._array})"
         )
 
@@ -254,7 +276,8 @@ class KuzuVectorStore(KuzuFileStore):
             created = [
                 "(v:Vec {id: $id, user_id: $user_id, agent_id: $agent_id, run_id: $run_id,"
                 " text: $text, hash: $hash, metadata: $metadata, created_at: $created_at,"
-                f" updated_at: $updated_at, embedding: CAST($embedding AS {self._array})}})"
+                " updated_at: $updated_at, expires_at: $expires_at,"
+                f" embedding: CAST($embedding AS {self._array})}})"
             ]
             for i, exists in enumerate(found[0][1:]):
                 (matched if exists else created).append(f"(s{i}:VScope {{key: $k{i}}})")
@@ -338,7 +361,11 @@ class KuzuVectorStore(KuzuFileStore):
     def _filtered(self, scope: Scope, filters: Filters | None) -> tuple[str, dict[str, object]]:
         clause, params = scope_match(scope, "v", "Vec", "VScope", "VIN_SCOPE")
         bound: dict[str, object] = dict(params)
-        if filters is not None:
+        if filters is not None and filters.alive_at is not None:
+            joiner = " AND " if " WHERE " in clause else " WHERE "
+            clause += f"{joiner}(v.expires_at IS NULL OR v.expires_at > $alive_at)"
+            bound["alive_at"] = to_text(filters.alive_at)
+        if filters is not None and filters.conditions:
             joiner = " AND " if " WHERE " in clause else " WHERE "
             clause += f"{joiner}{FILTER_FUNCTION}(v.metadata, v.created_at, v.updated_at, $filters)"
             bound.update(filter_params(filters))
@@ -386,7 +413,7 @@ class KuzuVectorStore(KuzuFileStore):
             f" AS score RETURN {_FIELDS}, score ORDER BY score DESC, v.id LIMIT $limit",
             {**bound, "q": list(embedding), "limit": limit},
         )
-        return [(_record(row), float(row[10])) for row in rows]
+        return [(_record(row), float(row[_SCORE])) for row in rows]
 
     def _search_cached(
         self, embedding: Sequence[float], scope: Scope, limit: int, filters: Filters | None
@@ -404,7 +431,11 @@ class KuzuVectorStore(KuzuFileStore):
                 entry.put((row[0], *row[2:]), np.asarray(row[1], dtype=np.float32))
             self._cache.keep(scope, entry)
         query = np.asarray(embedding, dtype=np.float32)
-        keep = None if filters is None else functools.partial(_cached_row_matches, filters)
+        # Rows are checked one by one only when there is something to check.
+        checked = filters is not None and (
+            bool(filters.conditions) or (filters.alive_at is not None and bool(entry.expiring))
+        )
+        keep = functools.partial(_cached_row_matches, filters) if filters and checked else None
         return [
             (_record((fields[0], vector, *fields[1:])), score)
             for fields, vector, score in entry.best(query, limit, keep)

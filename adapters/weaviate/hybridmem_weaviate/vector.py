@@ -96,6 +96,17 @@ _SCHEMA = [
     # Filters on updated_at (the property above is stored, not indexed).
     Property(name=UPDATED_KEY, data_type=DataType.DATE, index_filterable=True),
 ]
+# When a memory stops being visible; absent (not null) when it never expires.
+_EXPIRES = "expires_at"
+_EXPIRES_PROPERTY = Property(name=_EXPIRES, data_type=DataType.DATE, index_filterable=True)
+_SCHEMA.append(_EXPIRES_PROPERTY)
+
+
+def _alive_filter(at: datetime) -> Any:
+    """Objects not expired at ``at``. "Not (expires_at <= at)" rather than
+    "expires_at > at": an object without the property (it never expires, or was
+    written before expiry existed) fails the comparison, so the negation keeps it."""
+    return Filter.not_(Filter.by_property(_EXPIRES).less_or_equal(at))
 
 
 def _scope_filter(scope: Scope) -> Any:
@@ -125,6 +136,7 @@ def _record(obj: Any) -> VectorRecord:
         created_at=_stamp(p.get("created_at")),
         updated_at=_stamp(p.get("updated_at")),
         metadata=json.loads(p.get("metadata") or "{}"),
+        expires_at=_stamp(p[_EXPIRES]) if p.get(_EXPIRES) is not None else None,
     )
 
 
@@ -379,6 +391,9 @@ class WeaviateVectorStore:
             self._add_properties(
                 [Property(name=UPDATED_KEY, data_type=DataType.DATE, index_filterable=True)]
             )
+        if _EXPIRES not in properties:
+            # A collection made before expiry existed: its objects have no expiry.
+            self._add_properties([_EXPIRES_PROPERTY])
         strategy = config.replication_config.deletion_strategy
         if strategy != ReplicationDeletionStrategy.DELETE_ON_CONFLICT:
             # Without it a replica that missed an erasure can resurrect the object.
@@ -416,6 +431,10 @@ class WeaviateVectorStore:
         where = _scope_filter(scope)
         if filters is None:
             return where
+        if filters.alive_at is not None:
+            where = where & _alive_filter(filters.alive_at)
+        if not filters.conditions:
+            return where
         if referenced(filters) - self._properties:
             # Another process may have added it since: look before concluding.
             self._call(self._read_layout)
@@ -443,6 +462,8 @@ class WeaviateVectorStore:
                 UPDATED_KEY: r.updated_at,
                 **metadata_properties(r.metadata),
             }
+            if r.expires_at is not None:
+                properties[_EXPIRES] = r.expires_at
             for name, value in r.scope.terms():
                 properties[name] = value
                 properties[_KEY[name]] = scope_key(value)

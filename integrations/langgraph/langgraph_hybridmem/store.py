@@ -8,7 +8,8 @@ reserved ``_lg_`` keys (see :mod:`langgraph_hybridmem.namespaces`). Every put
 and delete is a hybridmem ``add``/``delete`` — claimed, journaled, in both
 stores; ``delete_namespace`` of a scope's namespace is ``delete_all``.
 
-TTL lives in the integration (hybridmem has no expiry yet): each item keeps an
+TTL lives in the integration (it was written before hybridmem had ``expires_at``;
+moving it onto core expiry and ``purge_expired`` is still to do): each item keeps an
 expiry time in metadata (``_lg_expires``, epoch seconds; items without TTL keep
 a far-future one) and every read filters with ``{"_lg_expires": {"$gt": now}}``
 in the store, so expired items are never returned; ``sweep_ttl()`` erases them.
