@@ -146,8 +146,8 @@ def check_batch_size(value: object) -> int:
     return value
 
 
-def check_timestamp(parameter: str, value: object) -> datetime:
-    """An aware datetime, or ISO 8601 text with an offset; kept in UTC."""
+def _datetime(parameter: str, value: object) -> datetime:
+    """A datetime, or ISO 8601 text read as one."""
     if isinstance(value, str):
         text = value
         try:
@@ -156,6 +156,12 @@ def check_timestamp(parameter: str, value: object) -> datetime:
             raise ValidationError(f"invalid {parameter}: {text[:80]!r} is not ISO 8601") from None
     if not isinstance(value, datetime):
         raise ValidationError(f"invalid {parameter}: must be ISO 8601 text or a datetime")
+    return value
+
+
+def check_timestamp(parameter: str, value: object) -> datetime:
+    """An aware datetime, or ISO 8601 text with an offset; kept in UTC."""
+    value = _datetime(parameter, value)
     if value.tzinfo is None:
         raise ValidationError(f"invalid {parameter}: needs a UTC offset (e.g. +00:00)")
     return value.astimezone(UTC)
@@ -191,15 +197,8 @@ def check_expiry(
         return at + timedelta(seconds=seconds)
     if expires_at is None:
         return None
-    if isinstance(expires_at, str):
-        text = expires_at
-        try:
-            expires_at = datetime.fromisoformat(text)
-        except ValueError:
-            raise ValidationError(f"invalid expires_at: {text[:80]!r} is not ISO 8601") from None
-    if not isinstance(expires_at, datetime):
-        raise ValidationError("invalid expires_at: must be ISO 8601 text or a datetime")
-    stamp = (expires_at if expires_at.tzinfo else expires_at.replace(tzinfo=UTC)).astimezone(UTC)
+    given = _datetime("expires_at", expires_at)
+    stamp = (given if given.tzinfo else given.replace(tzinfo=UTC)).astimezone(UTC)
     if stamp > at + MAX_TTL:
         raise ValidationError("invalid expires_at: more than 100 years ahead")
     if stamp < EARLIEST_EXPIRY:

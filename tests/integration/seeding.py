@@ -49,3 +49,23 @@ def add_with_shared_entity(
         relations=[{"source": entity, "target": "Shared", "type": "r"}],
         **scope,
     ).id
+
+
+def seed_expired(store: HybridStore, count: int) -> set[str]:
+    """``count`` memories of the victim that expired on arrival (as an import may
+    carry them), sharing the seeded victims' 'Paris' entity; their ids."""
+    return set(
+        store.add_many(
+            [
+                {
+                    "text": f"expired {i}",
+                    "embedding": embedding(f"expired-{i}"),
+                    "user_id": "victim",
+                    "expires_at": "2020-01-01T00:00:00+00:00",
+                    "entities": [{"name": "Paris", "type": "city"}],
+                    "relations": [{"source": f"Expired{i}", "target": "Paris", "type": "near"}],
+                }
+                for i in range(count)
+            ]
+        ).ids
+    )

@@ -23,7 +23,7 @@ from tests.integration.checks import (
     make_orphans,
     snapshot,
 )
-from tests.integration.seeding import seed_victims_and_keepers
+from tests.integration.seeding import seed_expired, seed_victims_and_keepers
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -64,19 +64,7 @@ def _run(store: HybridStore, kind: str, ids: dict[str, str]) -> None:
         store.reconcile(fix=True)
     elif kind == "purge_expired":
         # Expired on arrival (an import may carry such), beside the seeded live ones.
-        store.add_many(
-            [
-                {
-                    "text": f"expired {i}",
-                    "embedding": embedding(f"expired-{i}"),
-                    "user_id": "victim",
-                    "expires_at": "2020-01-01T00:00:00+00:00",
-                    "entities": [{"name": "Paris", "type": "city"}],
-                    "relations": [{"source": f"Expired{i}", "target": "Paris", "type": "near"}],
-                }
-                for i in range(4)
-            ]
-        )
+        seed_expired(store, 4)
         store.purge_expired()
 
 

@@ -38,32 +38,13 @@ from tests.integration.checks import (
     make_orphans,
     snapshot,
 )
-from tests.integration.seeding import seed_victims_and_keepers
+from tests.integration.seeding import seed_expired, seed_victims_and_keepers
 from tests.reliability import tally
 
 ROOT = Path(__file__).resolve().parents[2]
 VICTIMS, KEEPERS, BATCH = 10, 3, 3
 #: Memories of the victim's scope that expired before purge_expired runs.
 EXPIRED = 7
-
-
-def _seed_expired(store: HybridStore) -> set[str]:
-    """Expired memories beside the live victims, sharing their 'Paris' entity."""
-    return set(
-        store.add_many(
-            [
-                {
-                    "text": f"expired {i}",
-                    "embedding": embedding(f"expired-{i}"),
-                    "user_id": "victim",
-                    "expires_at": "2020-01-01T00:00:00+00:00",
-                    "entities": [{"name": "Paris", "type": "city"}],
-                    "relations": [{"source": f"Expired{i}", "target": "Paris", "type": "near"}],
-                }
-                for i in range(EXPIRED)
-            ]
-        ).ids
-    )
 
 
 @dataclass(frozen=True)
@@ -245,7 +226,9 @@ def test_sigkill_at_a_fault_point_then_reopen(
         ids = seed_victims_and_keepers(store, VICTIMS, KEEPERS)
         if case.kind == "reconcile":
             make_orphans(store, "matrix")
-        expired = frozenset(_seed_expired(store)) if case.kind == "purge_expired" else frozenset()
+        expired = (
+            frozenset(seed_expired(store, EXPIRED)) if case.kind == "purge_expired" else frozenset()
+        )
         before = snapshot(store).vector_ids
     operation = {"kind": case.kind, "user_id": "victim", "memory_id": ids["v0"]}
     _killed_at_point(config, operation, case.first)
