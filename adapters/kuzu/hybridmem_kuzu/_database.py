@@ -267,13 +267,13 @@ class KuzuDatabase:
         if not unique:
             return
         (source_table, source_key, a), (target_table, target_key, b) = source, target
-        carried = ", ".join(f"x.{f} AS {f}" for f in fields)
-        kept = ", ".join(("s", b, *properties))
-        props = ", ".join(f"{p}: {p}" for p in properties)
+        carried = ", ".join(f"x.{f} AS x_{f}" for f in fields)
+        kept = ", ".join(("s", *(f"x_{f}" for f in (b, *properties))))
+        props = ", ".join(f"{p}: x_{p}" for p in properties)
         self.rows(
             f"UNWIND $rows AS x WITH {carried}"
-            f" MATCH (s:{source_table} {{{source_key}: {a}}}) WITH {kept}"
-            f" MATCH (t:{target_table} {{{target_key}: {b}}})"
+            f" MATCH (s:{source_table} {{{source_key}: x_{a}}}) WITH {kept}"
+            f" MATCH (t:{target_table} {{{target_key}: x_{b}}})"
             f" CREATE (s)-[:{rel} {{{props}}}]->(t)",
             {"rows": unique},
         )
