@@ -98,11 +98,11 @@ def delete_all(
     _emit(result, as_json)
 
 
-def _emit(result: DeleteResult, as_json: bool) -> None:
+def _emit(result: DeleteResult, as_json: bool, operation: str | None = None) -> None:
     if as_json:
         print_json(result)
     else:
-        console.print(result_table(result))
+        console.print(result_table(result, operation))
         console.print(f"{result['message']} (operation {result.operation_id})")
 
 
@@ -142,11 +142,7 @@ def purge_expired(config: ConfigOption = None, as_json: JsonOption = False) -> N
     """Erase every memory whose expiry has passed (in every scope), from both stores."""
     with open_store(config) as store, handled():
         result = store.purge_expired()
-    if as_json:
-        print_json(result)
-    else:
-        console.print(result_table(result, "purge_expired"))
-        console.print(f"{result['message']} (operation {result.operation_id})")
+    _emit(result, as_json, "purge_expired")
 
 
 @app.command()

@@ -54,6 +54,7 @@ from hybridmem.server.schemas import (
     AddManyRequest,
     AddRequest,
     Health,
+    PurgeExpiredRequest,
     ReconcileRequest,
     ResetRequest,
     SearchRequest,
@@ -371,11 +372,14 @@ def reconcile(
 
 
 @router.post("/memories/purge-expired", operation_id="purge_expired", tags=["operations"])
-def purge_expired(store: StoreDep, principal: PrincipalDep) -> DeleteResult:
+def purge_expired(
+    store: StoreDep, principal: PrincipalDep, body: PurgeExpiredRequest | None = None
+) -> DeleteResult:
     """Erase every memory whose expiry has passed, in every scope, from both stores
     (and their texts from history): a journaled erasure like delete_all. Expired
     memories are invisible to reads already; this frees what they hold."""
     principal.require_unrestricted("purge_expired")
+    del body  # only refused when it names anything
     return store.purge_expired()
 
 

@@ -148,5 +148,12 @@ class ReconcileRequest(BaseModel):
     fix: bool = False
 
 
+class PurgeExpiredRequest(BaseModel):
+    """No fields: a purge spans every scope. Strict, so that a body naming a scope
+    (``{"user_id": …}``) is refused rather than read as a scoped purge."""
+
+    model_config = _STRICT
+
+
 class Health(BaseModel):
     status: str

@@ -108,6 +108,21 @@ def test_batch_items_take_expires_at_but_not_ttl(
     assert memory.expires_at == datetime.fromisoformat(at)
 
 
+def test_purge_refuses_a_body_naming_a_scope_and_erases_nothing(
+    open_server: LiveServer, client: HybridMemClient, name: str
+) -> None:
+    """A purge spans every scope: a body that reads like a scoped purge is a 422."""
+    item = {"text": "x", "embedding": E1, "user_id": name, "expires_at": PAST}
+    added = httpx.post(f"{open_server.url}/memories/batch", json={"items": [item]})
+    assert added.status_code == 200, added.text
+    stored = client.stats()["vectors"]
+    refused = httpx.post(f"{open_server.url}/memories/purge-expired", json={"user_id": name})
+    assert refused.status_code == 422 and "user_id" in refused.text
+    assert client.stats()["vectors"] == stored
+    assert httpx.post(f"{open_server.url}/memories/purge-expired").status_code == 200
+    assert client.stats()["vectors"] < stored
+
+
 def test_purge_expired_is_in_the_openapi_schema(open_server: LiveServer) -> None:
     schema = httpx.get(f"{open_server.url}/openapi.json").json()
     assert "post" in schema["paths"]["/memories/purge-expired"]
