@@ -112,7 +112,7 @@ class Coordinator:
                 existing = self._existing(record)
                 if existing is not None:
                     return self._rewrite(existing, record, graph)
-            self._add(record, graph)
+            self._add(record, graph, fresh=not caller_id)
             return record
 
     def _existing(self, record: VectorRecord) -> VectorRecord | None:
@@ -142,16 +142,16 @@ class Coordinator:
         self._update(old, kept)
         return kept
 
-    def _add(self, record: VectorRecord, graph: MemoryGraph) -> None:
+    def _add(self, record: VectorRecord, graph: MemoryGraph, *, fresh: bool) -> None:
         op_id = self.journal.begin(
             "add", scope=record.scope, memory_id=record.id, expiring=_expiring([record])
         )
         with self._operation(op_id):
             self._fault("add.journaled")
             try:
-                self.vector.upsert([record])
+                self.vector.upsert([record], fresh=fresh)
                 self._fault("add.vector_written")
-                self.graph.add_memories([graph])
+                self.graph.add_memories([graph], fresh=fresh)
                 self._fault("add.graph_written")
             except HybridMemError:
                 # Undo now if the stores let us; otherwise recover() will.
@@ -321,7 +321,9 @@ class Coordinator:
     def delete(self, memory_id: str, scope: Scope) -> DeleteResult:
         started = time.monotonic()
         with self.locks.records(scope, memory_id):
-            if not self.vector.existing_ids([memory_id]) and not self.graph.existing_memory_ids(
+            # The graph first: on the embedded graph it is a local lookup, and when the
+            # node is there the vector store (a network round trip) need not be asked.
+            if not self.graph.existing_memory_ids([memory_id]) and not self.vector.existing_ids(
                 [memory_id]
             ):
                 # Already gone (maybe erased while we waited for the claim): nothing to

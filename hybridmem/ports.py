@@ -56,11 +56,13 @@ class GraphStore(Protocol):
     #: Where it lives, for errors: a URI or a path.
     address: str
 
-    def add_memories(self, memories: Sequence[MemoryGraph]) -> None:
+    def add_memories(self, memories: Sequence[MemoryGraph], *, fresh: bool = False) -> None:
         """Write each memory node, MERGE its entities by id, a MENTIONS edge to each
         of them, and its RELATES edges (merged by relation id), all in one
         transaction: afterwards either all of the batch is visible or none of it.
-        Entities are created with the namespace ``node.user_id``."""
+        Entities are created with the namespace ``node.user_id``. ``fresh``: the
+        memory ids were generated for this write, so no node or relation carries
+        them yet and an adapter may create them without looking."""
         ...
 
     def get_memory_node(self, memory_id: str) -> MemoryNode | None:
@@ -185,10 +187,11 @@ class VectorStore(Protocol):
     name: str
     address: str
 
-    def upsert(self, records: Sequence[VectorRecord]) -> None:
+    def upsert(self, records: Sequence[VectorRecord], *, fresh: bool = False) -> None:
         """Insert or replace by id. Every per-record failure raises; a partial batch
         is never reported as success. Embeddings of a dimension other than the
-        store's raise ``DimensionMismatchError``."""
+        store's raise ``DimensionMismatchError``. ``fresh``: the ids were generated
+        for this write, none can exist yet, and an adapter may insert without looking."""
         ...
 
     def get(self, ids: Sequence[str]) -> list[VectorRecord]:

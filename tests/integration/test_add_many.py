@@ -263,8 +263,8 @@ def test_delete_all_waits_for_a_batch_of_its_scope(store: HybridStore) -> None:
     release = threading.Event()
     original = store.vector.upsert
 
-    def slow_upsert(records: Any) -> None:
-        original(records)
+    def slow_upsert(records: Any, **options: Any) -> None:
+        original(records, **options)
         in_batch.set()
         release.wait(30)
 

@@ -163,7 +163,7 @@ def test_a_store_error_during_add_is_rolled_back_at_once(
         kept = store.add("kept", embedding=embedding("kept"), user_id="u")
         reached.clear()
 
-        def refuse(graphs: object) -> None:
+        def refuse(graphs: object, **options: object) -> None:
             raise StoreError("graph store", "test", "write refused")
 
         monkeypatch.setattr(store._coordinator.graph, "add_memories", refuse)
@@ -256,7 +256,7 @@ def test_a_store_error_leaves_the_operation_pending_with_its_error(
     with HybridStore(pair_config(tmp_path / "d")) as store:
         memory = store.add("text", embedding=embedding("text"), user_id="u")
 
-        def refuse(*args: object) -> None:
+        def refuse(*args: object, **options: object) -> None:
             raise StoreError("vector store", "test", "write refused")
 
         method = {"update": "upsert", "delete": "delete", "delete_all": "delete", "reset": "reset"}[

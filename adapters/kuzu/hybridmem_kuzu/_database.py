@@ -30,6 +30,10 @@ from hybridmem.errors import ConfigurationError, StoreError, StoreUnavailableErr
 # primary-key call per row otherwise: no batch costs more than its rows'
 # lookups, so cost follows the batch, not the store.
 LOOKUP_COST_IN_SCANNED_ROWS = 1000
+# A batch this small always runs as lookups: an UNWIND plan costs ~8 ms even over a
+# small table once it walks adjacency (a one-memory delete's relation step took
+# 9.3 ms as UNWIND and 2.4 ms as a lookup at 30k memories), a lookup ~1-2 ms.
+FEW_ROWS = 4
 _ROW_FIELD = re.compile(r"\bx\.(\w+)")
 _EDGE_MERGE = re.compile(r"MERGE\s*\([^)]*\)\s*<?-\[")
 # Prepared statements kept per connection: preparing (parse, bind, plan) costs
@@ -207,6 +211,7 @@ class KuzuDatabase:
         fields = sorted(set(_ROW_FIELD.findall(body)))
         if self.batch_plan == "scan" or (
             self.batch_plan == "auto"
+            and len(rows) > FEW_ROWS
             and len(rows) * LOOKUP_COST_IN_SCANNED_ROWS >= self.estimate(table)
         ):
             if len(fields) == 1:

@@ -173,7 +173,7 @@ class KuzuVectorStore(KuzuFileStore):
 
     # -- writes -----------------------------------------------------------------
 
-    def upsert(self, records: Sequence[VectorRecord]) -> None:
+    def upsert(self, records: Sequence[VectorRecord], *, fresh: bool = False) -> None:
         if not records:
             return
         if self._dimension is None:
@@ -202,7 +202,7 @@ class KuzuVectorStore(KuzuFileStore):
         links = [{"id": r.id, "key": key} for r in records for key in scope_keys(r.scope)]
         db = self._db
         with self._writing():
-            if len(rows) == 1 and self._create_one(rows[0], [link["key"] for link in links]):
+            if len(rows) == 1 and self._create_one(rows[0], [link["key"] for link in links], fresh):
                 new = 1
             else:
                 new = self._write_batch(rows, links)
@@ -252,24 +252,26 @@ class KuzuVectorStore(KuzuFileStore):
             f" v.embedding = CAST(x.embedding AS {self._array})"
         )
 
-    def _create_one(self, row: dict[str, Any], keys: list[str]) -> bool:
+    def _create_one(self, row: dict[str, Any], keys: list[str], fresh: bool) -> bool:
         """A new record and its scope links in one write statement, after one read of
         what exists; False (nothing written) when the record is there already. CREATE,
         because Kuzu checks a MERGEd edge by reading its scope node's adjacency, and
-        one statement commits without BEGIN / COMMIT round trips."""
+        one statement commits without BEGIN / COMMIT round trips. A ``fresh`` id is
+        not looked for: it was just generated."""
         params = {**row, **{f"k{i}": key for i, key in enumerate(keys)}}
         probe = " ".join(
-            ["OPTIONAL MATCH (v:Vec {id: $id})"]
+            ([] if fresh else ["OPTIONAL MATCH (v:Vec {id: $id})"])
             + [f"OPTIONAL MATCH (s{i}:VScope {{key: $k{i}}})" for i in range(len(keys))]
         )
         fields = ", ".join(
-            f"{f} IS NOT NULL" for f in ["v.id"] + [f"s{i}.key" for i in range(len(keys))]
+            f"{f} IS NOT NULL"
+            for f in ([] if fresh else ["v.id"]) + [f"s{i}.key" for i in range(len(keys))]
         )
         db = self._db
         with db.lock:
             # The lock keeps the probe true until the write: only this connection writes.
             query = f"{probe} RETURN {fields}"
-            found = db.rows(query, used(query, params))
+            found = [[False, *row] if fresh else row for row in db.rows(query, used(query, params))]
             if len(found) != 1 or found[0][0]:
                 return False
             matched: list[str] = []
@@ -316,6 +318,10 @@ class KuzuVectorStore(KuzuFileStore):
             return 0
         with self._writing(), self._db.transaction():
             return self._delete_ids(list(ids))
+
+    def drop_scope(self, scope: Scope) -> list[str] | None:
+        """None: one Vec table holds every scope."""
+        return None
 
     def delete_scope(self, scope: Scope, batch_size: int) -> int:
         if self._dimension is None:

@@ -205,7 +205,7 @@ class Neo4jGraphStore(Neo4jGraphReads):
 
     # -- writes ---------------------------------------------------------------------
 
-    def add_memories(self, memories: Sequence[MemoryGraph]) -> None:
+    def add_memories(self, memories: Sequence[MemoryGraph], *, fresh: bool = False) -> None:
         if not memories:
             return
         rows = graph_rows(memories)
