@@ -222,6 +222,9 @@ def main() -> None:
     parser.add_argument(
         "--print-env", action="store_true", help="print export lines for HYBRIDMEM_TEST_NEO4J_*"
     )
+    # The tests' defaults; a benchmark at a million memories wants more of both.
+    parser.add_argument("--heap", default="512m", help="JVM heap, e.g. 2g")
+    parser.add_argument("--pagecache", default="128m", help="page cache, e.g. 2g")
     args = parser.parse_args()
     if args.command == "fetch":
         print(fetch())
@@ -229,7 +232,9 @@ def main() -> None:
     if args.state is None:
         parser.error("--state is required")
     if args.command == "start":
-        server = start(args.state / "neo4j", args.bolt_port)
+        server = start(
+            args.state / "neo4j", args.bolt_port, heap=args.heap, pagecache=args.pagecache
+        )
         native_process.write_pid_file(args.state, "neo4j", server.process)
         print(
             f"neo4j {VERSION} ready at {server.uri} in {server.start_seconds:.1f}s", file=sys.stderr

@@ -386,6 +386,18 @@ class Coordinator:
         plan.total = tally.memories + self.vector.count_scope(scope)
         self._fault("delete_all.counted")
         report(plan.progress("counting"))
+        # A store that keeps the scope apart (a Weaviate tenant per user) erases its
+        # vectors in one call; the batches below then have none left to delete.
+        vectors_gone = (dropped := self.vector.drop_scope(scope)) is not None
+        if dropped:
+            with_nodes = sum(
+                len(self.graph.existing_memory_ids(dropped[at : at + self.batch_size]))
+                for at in range(0, len(dropped), self.batch_size)
+            )
+            plan.tally.vectors += with_nodes
+            # A dropped vector without a memory node was a memory of its own.
+            plan.tally.add_swept_vectors(len(dropped) - with_nodes)
+        self._fault("delete_all.scope_dropped")
         while True:
             # A batch noted before a crash comes first: its nodes may be gone already.
             resumed, noted = bool(noted_batch), list(noted_batch)
@@ -394,7 +406,9 @@ class Coordinator:
             if not ids:
                 break
             plan.next_batch_guard(ids)
-            self._erase_batch("delete_all", plan, ids, {}, resumed=resumed)
+            self._erase_batch(
+                "delete_all", plan, ids, {}, resumed=resumed, vectors_gone=vectors_gone
+            )
             report(plan.progress("deleting"))
         plan.tally.add_swept_vectors(self.vector.delete_scope(scope, self.batch_size))
         self._fault("delete_all.vectors_swept")
@@ -417,6 +431,7 @@ class Coordinator:
         scopes: Mapping[str, Scope],
         *,
         resumed: bool,
+        vectors_gone: bool = False,
     ) -> None:
         """One batch of an erasure of many memories (delete_all, purge_expired): note
         the ids, delete their vectors (so the batch is invisible to search at once),
@@ -424,12 +439,13 @@ class Coordinator:
         then checkpoint the counts with a DELETE event per memory, erasing its texts
         from history and its row from the time index. ``scopes`` gives each id's
         scope when they differ (a purge); otherwise they are the plan's scope.
-        A ``resumed`` batch was noted before a crash and is not noted again."""
+        A ``resumed`` batch was noted before a crash and is not noted again; with
+        ``vectors_gone`` the vector store dropped the whole scope already."""
         op_id = plan.operation_id
         if not resumed:
             self.journal.note_batch(op_id, ids, [scopes[m] for m in ids] if scopes else ())
         self._fault(f"{kind}.batch_fetched")
-        vectors = self.vector.delete(ids)
+        vectors = 0 if vectors_gone else self.vector.delete(ids)
         self._fault(f"{kind}.vectors_deleted")
         counts = self.graph.delete_memories(ids)
         self._fault(f"{kind}.graph_deleted")

@@ -25,6 +25,7 @@ FAULT_POINTS: dict[OperationKind, tuple[str, ...]] = {
     "delete_all": (
         "delete_all.journaled",
         "delete_all.counted",
+        "delete_all.scope_dropped",
         "delete_all.batch_fetched",
         "delete_all.vectors_deleted",
         "delete_all.graph_deleted",

@@ -212,6 +212,13 @@ class VectorStore(Protocol):
         of at most ``batch_size``, until none matches; returns how many were deleted."""
         ...
 
+    def drop_scope(self, scope: Scope) -> list[str] | None:
+        """When the store keeps ``scope`` apart (a Weaviate tenant per user), erase
+        all of its records in one call and return their ids; None when it does not
+        (the records are then deleted by id and by ``delete_scope``). Idempotent:
+        dropping a dropped scope returns []."""
+        ...
+
     def count_scope(self, scope: Scope) -> int:
         """How many records match ``scope`` (server-side count)."""
         ...

@@ -26,12 +26,16 @@ pytest_plugins = [
 ]
 
 ALL_PAIRS = ("kuzu+kuzu", "neo4j+kuzu", "kuzu+weaviate", "neo4j+weaviate")
+# Weaviate with ``multi_tenancy = true``: not a default pair (the suites that
+# exercise it add it with ``with_tenancy_pair()``), but HYBRIDMEM_TEST_PAIRS may
+# name it to run everything on it.
+TENANCY_PAIRS = ("kuzu+weaviate_mt", "neo4j+weaviate_mt")
 
 
 def selected_pairs() -> list[str]:
     wanted = os.environ.get("HYBRIDMEM_TEST_PAIRS", "")
     pairs = [p.strip() for p in wanted.split(",") if p.strip()] or list(ALL_PAIRS)
-    unknown = set(pairs) - set(ALL_PAIRS)
+    unknown = set(pairs) - set(ALL_PAIRS) - set(TENANCY_PAIRS)
     if unknown:
         raise pytest.UsageError(f"unknown pairs in HYBRIDMEM_TEST_PAIRS: {sorted(unknown)}")
     return pairs
@@ -85,8 +89,10 @@ def open_pair(request: pytest.FixtureRequest, pair: str) -> Iterator[PairConfig]
         # Not the default prefix, and one per pair: a query with a hard-coded label
         # would miss this store's data.
         graph["label_prefix"] = f"Pair{vector_name.capitalize()}"
-    if vector_name == "weaviate":
+    if vector_name.startswith("weaviate"):
         vector = request.getfixturevalue("weaviate_server").vector_config(collection)
+        if vector_name == "weaviate_mt":
+            vector["multi_tenancy"] = True
 
     def config(data_dir: Path) -> dict[str, Any]:
         return {"data_dir": str(data_dir), "graph": dict(graph), "vector": dict(vector)}
@@ -97,7 +103,7 @@ def open_pair(request: pytest.FixtureRequest, pair: str) -> Iterator[PairConfig]
         with HybridStore(config(scratch)) as store:
             store.reset()
     yield config
-    if vector_name == "weaviate":
+    if vector_name.startswith("weaviate"):
         scratch = Path(request.getfixturevalue("tmp_path_factory").mktemp("cleanup"))
         with HybridStore(config(scratch)) as store:
             drop = getattr(store.vector, "drop", store.vector.reset)
@@ -115,6 +121,37 @@ def narrowed_to_production_pairs() -> Any:
     @pytest.fixture
     def pair_config(production_pair_config: PairConfig) -> PairConfig:
         return production_pair_config
+
+    return pair_config
+
+
+def tenancy_pairs() -> list[str]:
+    """The selected pairs, plus kuzu+weaviate_mt when a Weaviate pair is selected."""
+    selected = selected_pairs()
+    if any(p.endswith("+weaviate") for p in selected) and not set(TENANCY_PAIRS) & set(selected):
+        selected.append(TENANCY_PAIRS[0])
+    return selected
+
+
+@pytest.fixture(params=pair_params(tenancy_pairs()))
+def tenancy_pair_config(request: pytest.FixtureRequest) -> Iterator[PairConfig]:
+    yield from open_pair(request, request.param)
+
+
+@pytest.fixture(params=pair_params([TENANCY_PAIRS[0]]))
+def tenant_pair_config(request: pytest.FixtureRequest) -> Iterator[PairConfig]:
+    """kuzu+weaviate_mt alone."""
+    yield from open_pair(request, request.param)
+
+
+def with_tenancy_pair() -> Any:
+    """A module's ``pair_config`` over the selected pairs and the multi-tenant
+    Weaviate pair, for suites every mutation path must pass on it (crash,
+    erasure, isolation)."""
+
+    @pytest.fixture
+    def pair_config(tenancy_pair_config: PairConfig) -> PairConfig:
+        return tenancy_pair_config
 
     return pair_config
 

@@ -51,7 +51,14 @@ def vector_ids(store: HybridStore) -> set[str]:
         if not client.collections.exists(vector._collection_name):
             return set()
         # Small pages: a server may cap QUERY_MAXIMUM_RESULTS (one test runs it at 50).
-        return {str(obj.uuid) for obj in collection.iterator(cache_size=20)}
+        if not collection.config.get().multi_tenancy_config.enabled:
+            return {str(obj.uuid) for obj in collection.iterator(cache_size=20)}
+        # One tenant per user: every tenant's objects.
+        return {
+            str(obj.uuid)
+            for tenant in collection.tenants.get()
+            for obj in collection.with_tenant(tenant).iterator(cache_size=20)
+        }
     tables = {row[1] for row in vector._db.rows("CALL show_tables() RETURN *")}
     if "Vec" not in tables:
         return set()

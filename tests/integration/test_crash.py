@@ -16,7 +16,7 @@ import pytest
 from hybridmem import HybridStore, Scope
 from hybridmem.faults import FAULT_POINTS, InjectedFault
 from hybridmem.testing.builders import embedding
-from tests.conftest import PairConfig
+from tests.conftest import PairConfig, with_tenancy_pair
 from tests.integration.checks import (
     assert_no_half_memory_or_orphan,
     assert_scope_empty,
@@ -24,6 +24,9 @@ from tests.integration.checks import (
     snapshot,
 )
 from tests.integration.seeding import seed_expired, seed_victims_and_keepers
+
+# Also on Weaviate with multi_tenancy = true: its erasures drop a tenant.
+pair_config = with_tenancy_pair()
 
 ROOT = Path(__file__).resolve().parents[2]
 

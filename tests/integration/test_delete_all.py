@@ -8,9 +8,13 @@ import pytest
 
 from hybridmem import DeleteProgress, HybridStore, Scope
 from hybridmem.testing.builders import embedding
+from tests.conftest import with_tenancy_pair
 from tests.integration import raw
 from tests.integration.checks import assert_no_half_memory_or_orphan, assert_scope_empty, snapshot
 from tests.integration.seeding import seed_victims_and_keepers
+
+# Also on Weaviate with multi_tenancy = true: its erasures drop a tenant.
+pair_config = with_tenancy_pair()
 
 
 def _seed(store: HybridStore) -> dict[str, str]:

@@ -14,7 +14,7 @@ import pytest
 from hybridmem import HybridStore
 from hybridmem.faults import InjectedFault
 from hybridmem.testing.builders import embedding
-from tests.conftest import PairConfig
+from tests.conftest import PairConfig, with_tenancy_pair
 from tests.integration.checks import assert_no_half_memory_or_orphan
 from tests.integration.races import (
     SURFACES,
@@ -25,6 +25,9 @@ from tests.integration.races import (
     update_races_delete,
     updates_race_delete_all,
 )
+
+# Also on Weaviate with multi_tenancy = true: its erasures drop a tenant.
+pair_config = with_tenancy_pair()
 
 N, WORKERS = 24, 12
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from hybridmem import HybridStore
 from hybridmem.testing.builders import embedding
+from tests.conftest import with_tenancy_pair
 from tests.integration import raw
+
+# Also on Weaviate with multi_tenancy = true: its erasures drop a tenant.
+pair_config = with_tenancy_pair()
 
 
 def test_parts_and_together_on_every_read_and_erasure(store: HybridStore) -> None:

@@ -487,9 +487,9 @@ def kuzu_graph_merge_becomes_create() -> None:
     import hybridmem_kuzu.graph as graph
 
     def make(original: Any) -> Any:
-        def add_memories(self: Any, memories: Any) -> None:
+        def add_memories(self: Any, memories: Any, **options: Any) -> None:
             again = self.existing_memory_ids([m.node.id for m in memories]) if memories else set()
-            original(self, memories)
+            original(self, memories, **options)
             for item in memories:
                 if item.node.id not in again:
                     continue
@@ -745,3 +745,45 @@ def purge_skips_claims() -> None:
         return run
 
     _replace(Coordinator, "_run_purge", make)
+
+
+# -- Weaviate multi-tenancy ---------------------------------------------------------------
+
+
+def weaviate_tenant_drop_keeps_directory() -> None:
+    """Dropping a user's tenant leaves the directory entries that name the user."""
+    import hybridmem_weaviate.tenancy as tenancy
+
+    _replace(
+        tenancy.WeaviateTenantVectorStore,
+        "_unplace_tenant",
+        lambda original: lambda self, tenant: None,
+    )
+
+
+def weaviate_tenant_move_keeps_old_copy() -> None:
+    """A record written again under another user leaves its old copy in the old
+    user's tenant, where no id lookup reaches it any more."""
+    import hybridmem_weaviate.tenancy as tenancy
+
+    def make(original: Any) -> Any:
+        def placed(self: Any, ids: Any) -> dict[str, str]:
+            return {}
+
+        return placed
+
+    _replace(tenancy.WeaviateTenantVectorStore, "_placed_before_write", make)
+
+
+def weaviate_tenant_drop_widens_scope() -> None:
+    """delete_all(user_id=…, agent_id=…) drops the user's whole tenant."""
+    import hybridmem_weaviate.tenancy as tenancy
+    from hybridmem.models import Scope
+
+    def make(original: Any) -> Any:
+        def drop_scope(self: Any, scope: Any) -> Any:
+            return original(self, Scope(user_id=scope.user_id) if scope.user_id else scope)
+
+        return drop_scope
+
+    _replace(tenancy.WeaviateTenantVectorStore, "drop_scope", make)

@@ -15,6 +15,7 @@ from tests.mutants import breaks
 EMBEDDED = "kuzu+kuzu"
 NEO4J = "neo4j+kuzu"
 WEAVIATE = "kuzu+weaviate"
+TENANCY = "kuzu+weaviate_mt"
 
 AUTH = "tests/server/test_auth.py"
 PRINCIPAL = "tests/unit/test_principal.py"
@@ -344,6 +345,31 @@ _ROWS += [
         breaks.purge_skips_claims,
         f"{_EXPIRY}::test_purge_waits_for_a_write_in_flight_on_a_memory_it_would_erase",
         name="purge-skips-claims",
+    ),
+]
+_TENANCY = "tests/contract/test_weaviate_tenancy.py"
+_ROWS += [
+    # -- Weaviate multi-tenancy -----------------------------------------------------------
+    _row(
+        "a user's erasure on the tenant layout leaves no directory entry naming the user",
+        breaks.weaviate_tenant_drop_keeps_directory,
+        f"{_TENANCY}::test_drop_scope_drops_the_users_tenant_and_directory_entries_only",
+        pair=WEAVIATE,
+        name="weaviate-tenant-drop-keeps-directory",
+    ),
+    _row(
+        "a record moved to another user leaves no copy behind in the old user's tenant",
+        breaks.weaviate_tenant_move_keeps_old_copy,
+        f"{_TENANCY}::test_a_record_written_again_under_another_user_moves",
+        pair=WEAVIATE,
+        name="weaviate-tenant-move-keeps-old-copy",
+    ),
+    _row(
+        "a tenant is dropped only for an erasure of the whole user",
+        breaks.weaviate_tenant_drop_widens_scope,
+        f"{DELETE_ALL}::test_delete_all_erases_scope_and_keeps_everything_else",
+        pair=TENANCY,
+        name="weaviate-tenant-drop-widens-scope",
     ),
 ]
 ROWS = {row.name: row for row in _ROWS}

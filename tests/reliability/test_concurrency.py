@@ -17,7 +17,7 @@ from typing import Any
 
 from hybridmem import AsyncHybridStore, HybridStore, Scope
 from hybridmem.testing.builders import embedding
-from tests.conftest import PairConfig
+from tests.conftest import PairConfig, with_tenancy_pair
 from tests.integration.checks import (
     assert_no_half_memory_or_orphan,
     assert_scope_empty,
@@ -25,6 +25,9 @@ from tests.integration.checks import (
 )
 from tests.integration.seeding import add_with_shared_entity
 from tests.reliability import tally
+
+# Also on Weaviate with multi_tenancy = true: its erasures drop a tenant.
+pair_config = with_tenancy_pair()
 
 
 def _seed(store: HybridStore, user_id: str, n: int, **scope: str) -> list[str]:

@@ -221,6 +221,28 @@ def _check(
 def test_sigkill_at_a_fault_point_then_reopen(
     pair_config: PairConfig, tmp_path: Path, case: Case
 ) -> None:
+    _sigkill_then_reopen(pair_config, tmp_path, case)
+
+
+# Weaviate with multi_tenancy = true, at every point of the erasures (a tenant is
+# dropped, a directory cleared) and of the writes that fill tenants, one kill each.
+TENANT_CASES = [
+    c
+    for c in CASES
+    if c.recovery is None and c.kind in ("delete_all", "purge_expired", "delete", "add_many")
+]
+
+
+@pytest.mark.slow
+@pytest.mark.weaviate
+@pytest.mark.parametrize("case", TENANT_CASES, ids=[c.label for c in TENANT_CASES])
+def test_sigkill_on_the_tenant_layout_then_reopen(
+    tenant_pair_config: PairConfig, tmp_path: Path, case: Case
+) -> None:
+    _sigkill_then_reopen(tenant_pair_config, tmp_path, case)
+
+
+def _sigkill_then_reopen(pair_config: PairConfig, tmp_path: Path, case: Case) -> None:
     config: dict[str, Any] = {**pair_config(tmp_path / "d"), "batch_size": BATCH}
     with HybridStore(config) as store:
         ids = seed_victims_and_keepers(store, VICTIMS, KEEPERS)

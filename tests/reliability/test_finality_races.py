@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from hybridmem import HybridStore
+from tests.conftest import with_tenancy_pair
 from tests.integration.checks import assert_no_half_memory_or_orphan
 from tests.integration.races import (
     SURFACES,
@@ -22,6 +23,9 @@ from tests.integration.races import (
     updates_race_delete_all,
 )
 from tests.reliability import tally
+
+# Also on Weaviate with multi_tenancy = true: its erasures drop a tenant.
+pair_config = with_tenancy_pair()
 
 N, WORKERS = 40, 16
 

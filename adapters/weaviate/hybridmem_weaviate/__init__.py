@@ -6,12 +6,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from hybridmem.registry import AdapterPlugin, parse_options
+from hybridmem_weaviate.tenancy import WeaviateTenantVectorStore
 from hybridmem_weaviate.vector import WeaviateVectorStore
 
-__all__ = ["WeaviateOptions", "WeaviateVectorStore", "plugin"]
+__all__ = ["WeaviateOptions", "WeaviateTenantVectorStore", "WeaviateVectorStore", "plugin"]
 
 
 class WeaviateOptions(BaseModel):
@@ -31,11 +32,21 @@ class WeaviateOptions(BaseModel):
     timeout_seconds: float = Field(default=10.0, gt=0)
     #: Objects per query; lowered automatically to the server's QUERY_MAXIMUM_RESULTS.
     page_size: int = Field(default=1000, ge=1, le=10_000)
+    #: One tenant per user_id: delete_all(user_id=...) drops the tenant in one call.
+    #: Fixed when the collection is made; reads without a user_id visit every tenant.
+    multi_tenancy: bool = False
+
+    @model_validator(mode="after")
+    def _tenancy_is_unreplicated(self) -> WeaviateOptions:
+        if self.multi_tenancy and self.replication_factor > 1:
+            raise ValueError("multi_tenancy = true supports replication_factor = 1 only")
+        return self
 
 
 def _vector(options: Mapping[str, Any], data_dir: Path) -> WeaviateVectorStore:
     opts = parse_options(WeaviateOptions, options, "vector", "weaviate")
-    return WeaviateVectorStore(
+    kind = WeaviateTenantVectorStore if opts.multi_tenancy else WeaviateVectorStore
+    return kind(
         opts.host,
         opts.http_port,
         opts.grpc_port,

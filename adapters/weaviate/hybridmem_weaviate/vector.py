@@ -165,6 +165,8 @@ class WeaviateVectorStore:
     """
 
     name = "Weaviate vector store"
+    #: One tenant per user_id (see tenancy.py); this class keeps one shared shard.
+    multi_tenant = False
 
     def __init__(
         self,
@@ -284,20 +286,21 @@ class WeaviateVectorStore:
                 with self._page_lock:
                     self._page = max(1, min(self._page, exc.maximum, page - 1))
 
-    @property
-    def _coll(self) -> Collection[Any, Any]:
+    def _handle(
+        self, tenant: str | None = None, *, erasing: bool = False, name: str | None = None
+    ) -> Collection[Any, Any]:
+        """The collection (``name``, this store's by default), in ``tenant`` when the
+        collection is multi-tenant. Deletes always run at ALL, whatever level reads
+        and writes use."""
         assert self._client is not None
-        return self._client.collections.use(self._collection_name).with_consistency_level(
-            self._consistency
-        )
+        coll = self._client.collections.use(name or self._collection_name)
+        if tenant is not None:
+            coll = coll.with_tenant(tenant)
+        return coll.with_consistency_level(ConsistencyLevel.ALL if erasing else self._consistency)
 
     @property
-    def _erasing(self) -> Collection[Any, Any]:
-        """Deletes always run at ALL, whatever level reads and writes use."""
-        assert self._client is not None
-        return self._client.collections.use(self._collection_name).with_consistency_level(
-            ConsistencyLevel.ALL
-        )
+    def _coll(self) -> Collection[Any, Any]:
+        return self._handle()
 
     def _require_every_replica(self) -> None:
         """Refuse to erase unless every shard has all its replicas in the cluster.
@@ -364,6 +367,11 @@ class WeaviateVectorStore:
                 )
             ),
             properties=_SCHEMA,
+            multi_tenancy_config=Configure.multi_tenancy(
+                enabled=self.multi_tenant,
+                auto_tenant_creation=self.multi_tenant,
+                auto_tenant_activation=self.multi_tenant,
+            ),
             replication_config=Configure.replication(
                 factor=self._replication_factor,
                 # A backstop for a replica lost during a delete: async
@@ -377,6 +385,14 @@ class WeaviateVectorStore:
         """A collection made elsewhere (by hand, or another tool) must still match
         scope ids exactly; refuse it rather than erase the wrong records."""
         config = self._read_layout()
+        tenants = bool(config.multi_tenancy_config and config.multi_tenancy_config.enabled)
+        if tenants != self.multi_tenant:
+            made, asked = ("with", "without") if tenants else ("without", "with")
+            raise ConfigurationError(
+                f"{self.name} at {self.address}: collection {self._collection_name!r} was made"
+                f" {made} multi-tenancy and the configuration asks for it {asked}; a collection"
+                " cannot change. Use another collection name (hybridmem migrate copies a store)."
+            )
         properties = {p.name: p for p in config.properties}
         for key in _KEY.values():
             prop = properties.get(key)
@@ -443,9 +459,12 @@ class WeaviateVectorStore:
 
     # -- writes ---------------------------------------------------------------------
 
-    def upsert(self, records: Sequence[VectorRecord]) -> None:
-        if not records:
-            return
+    def upsert(self, records: Sequence[VectorRecord], *, fresh: bool = False) -> None:
+        if records:
+            self._insert(self._objects(records), None)
+
+    def _objects(self, records: Sequence[VectorRecord]) -> list[DataObject[Any, Any]]:
+        """The records as Weaviate objects, creating the metadata properties they need."""
         dims = {len(r.embedding) for r in records}
         if len(dims) > 1:
             raise DimensionMismatchError(f"embeddings of different lengths in one batch: {dims}")
@@ -468,7 +487,10 @@ class WeaviateVectorStore:
                 properties[name] = value
                 properties[_KEY[name]] = scope_key(value)
             objects.append(DataObject(properties=properties, uuid=r.id, vector=list(r.embedding)))
-        result = self._call(lambda: self._coll.data.insert_many(objects))
+        return objects
+
+    def _insert(self, objects: Sequence[DataObject[Any, Any]], tenant: str | None) -> None:
+        result = self._call(lambda: self._handle(tenant).data.insert_many(list(objects)))
         if result.errors:
             # A partial batch is a failure: never report it as success. The caller
             # (the coordinator) removes what did get written.
@@ -482,10 +504,14 @@ class WeaviateVectorStore:
                 f"{len(result.errors)} of {len(objects)} objects failed: {text}",
             )
 
-    def _delete_where(self, where: Any) -> tuple[int, int]:
+    def _delete_where(
+        self, where: Any, tenant: str | None = None, name: str | None = None
+    ) -> tuple[int, int]:
         """One delete_many: (deleted, matched). Weaviate deletes at most
         QUERY_MAXIMUM_RESULTS objects per call, so deleted may be below matched."""
-        result = self._call(lambda: self._erasing.data.delete_many(where=where))
+        result = self._call(
+            lambda: self._handle(tenant, erasing=True, name=name).data.delete_many(where=where)
+        )
         if result.failed:
             raise StoreError(
                 self.name, self.address, f"{result.failed} of {result.matches} deletions failed"
@@ -496,17 +522,21 @@ class WeaviateVectorStore:
         if not ids:
             return 0
         self._require_every_replica()
+        total = self._delete_ids(ids, None)
+        # A replica that left during the delete may have missed it: report the
+        # erasure as unfinished so it stays pending.
+        self._require_every_replica()
+        return total
+
+    def _delete_ids(self, ids: Sequence[str], tenant: str | None, name: str | None = None) -> int:
         total = 0
         for chunk in _chunks(ids, DEFAULT_PAGE):
             where = Filter.by_id().contains_any(chunk)
             while True:
-                deleted, matched = self._delete_where(where)
+                deleted, matched = self._delete_where(where, tenant, name)
                 total += deleted
                 if deleted == 0 or deleted >= matched:
                     break
-        # A replica that left during the delete may have missed it: report the
-        # erasure as unfinished so it stays pending.
-        self._require_every_replica()
         return total
 
     def delete_scope(self, scope: Scope, batch_size: int) -> int:
@@ -521,9 +551,21 @@ class WeaviateVectorStore:
                 self._require_every_replica()
                 return total
 
+    def drop_scope(self, scope: Scope) -> list[str] | None:
+        """None: without tenants, a scope is erased record by record."""
+        return None
+
     # -- reads ----------------------------------------------------------------------
 
-    def _by_ids(self, ids: Sequence[str], *, with_data: bool) -> list[Any]:
+    def _by_ids(
+        self,
+        ids: Sequence[str],
+        *,
+        with_data: bool,
+        tenant: str | None = None,
+        name: str | None = None,
+        properties: list[str] | None = None,
+    ) -> list[Any]:
         found: list[Any] = []
         unique = list(dict.fromkeys(ids))
         start = 0
@@ -531,11 +573,11 @@ class WeaviateVectorStore:
 
             def fetch(page: int, start: int = start) -> tuple[int, list[Any]]:
                 chunk = unique[start : start + page]
-                response = self._coll.query.fetch_objects(
+                response = self._handle(tenant, name=name).query.fetch_objects(
                     filters=Filter.by_id().contains_any(chunk),
                     limit=len(chunk),
                     include_vector=with_data,
-                    return_properties=None if with_data else [],
+                    return_properties=None if with_data else (properties or []),
                 )
                 return len(chunk), list(response.objects)
 
@@ -551,8 +593,11 @@ class WeaviateVectorStore:
         return {str(o.uuid) for o in self._by_ids(ids, with_data=False)} if ids else set()
 
     def count_scope(self, scope: Scope) -> int:
+        return self._count(_scope_filter(scope), None)
+
+    def _count(self, where: Any, tenant: str | None) -> int:
         result = self._call(
-            lambda: self._coll.aggregate.over_all(filters=_scope_filter(scope), total_count=True)
+            lambda: self._handle(tenant).aggregate.over_all(filters=where, total_count=True)
         )
         return int(result.total_count or 0)
 
@@ -575,7 +620,7 @@ class WeaviateVectorStore:
         wanted = None if limit is None else offset + limit
         return self._list(base, wanted)[offset:]
 
-    def _list(self, base: Any, limit: int | None) -> list[VectorRecord]:
+    def _list(self, base: Any, limit: int | None, tenant: str | None = None) -> list[VectorRecord]:
         out: list[VectorRecord] = []
         cursor: datetime | None = None
         seen_at_cursor: list[str] = []
@@ -588,7 +633,7 @@ class WeaviateVectorStore:
 
             def fetch(page: int, where: Any = where) -> tuple[int, list[Any]]:
                 want = page if limit is None else min(page, limit - len(out))
-                response = self._coll.query.fetch_objects(
+                response = self._handle(tenant).query.fetch_objects(
                     filters=where,
                     limit=want,
                     sort=Sort.by_property("created_at", ascending=False),
@@ -619,10 +664,15 @@ class WeaviateVectorStore:
             where = self._where(scope, filters)
         except Never:
             return []
+        return self._near(embedding, where, limit, None)
+
+    def _near(
+        self, embedding: Sequence[float], where: Any, limit: int, tenant: str | None
+    ) -> list[tuple[VectorRecord, float]]:
         # Weaviate applies the filter before the HNSW search (an allow-list), so
         # the limit counts matching records only.
         found = self._call(
-            lambda: self._coll.query.near_vector(
+            lambda: self._handle(tenant).query.near_vector(
                 near_vector=list(embedding),
                 limit=limit,
                 filters=where,
@@ -636,31 +686,27 @@ class WeaviateVectorStore:
     # -- whole-store scans -----------------------------------------------------------
 
     def iter_ids(self, batch_size: int) -> Iterator[list[str]]:
+        yield from _batched(self._pages_of_ids(None), batch_size)
+
+    def _pages_of_ids(self, tenant: str | None) -> Iterator[list[str]]:
         # The cursor API (``after``) walks the whole collection in id order.
         after: str | None = None
-        batch: list[str] = []
         while True:
 
             def fetch(page: int, after: str | None = after) -> list[Any]:
-                response = self._coll.query.fetch_objects(
+                response = self._handle(tenant).query.fetch_objects(
                     after=after, limit=page, return_properties=[]
                 )
                 return list(response.objects)
 
             objects = self._paged(fetch)
             if not objects:
-                break
-            batch.extend(str(o.uuid) for o in objects)
+                return
+            yield [str(o.uuid) for o in objects]
             after = str(objects[-1].uuid)
-            while len(batch) >= batch_size:
-                yield batch[:batch_size]
-                batch = batch[batch_size:]
-        if batch:
-            yield batch
 
     def count(self) -> int:
-        result = self._call(lambda: self._coll.aggregate.over_all(total_count=True))
-        return int(result.total_count or 0)
+        return self._count(None, None)
 
     def reset(self) -> None:
         self.drop()
@@ -676,6 +722,17 @@ class WeaviateVectorStore:
         if self._client is not None:
             self._client.close()
             self._client = None
+
+
+def _batched(pages: Iterator[list[str]], size: int) -> Iterator[list[str]]:
+    batch: list[str] = []
+    for page in pages:
+        batch.extend(page)
+        while len(batch) >= size:
+            yield batch[:size]
+            batch = batch[size:]
+    if batch:
+        yield batch
 
 
 def _short(exc: BaseException) -> str:
