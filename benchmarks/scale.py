@@ -175,14 +175,27 @@ def disk_bytes(paths: list[Path]) -> int:
     return sum(f.stat().st_size for p in paths if p.exists() for f in p.rglob("*") if f.is_file())
 
 
+def _with_buffer(config: dict[str, Any], buffer_mb: int | None) -> dict[str, Any]:
+    """The Kuzu files' buffer pool, when given (each file has its own)."""
+    for side in ("graph", "vector"):
+        if buffer_mb is not None and config[side]["provider"] == "kuzu":
+            config[side] = {**config[side], "buffer_pool_mb": buffer_mb}
+    return config
+
+
 def measure(
-    pair: str, total: int, sample: int, root: Path, extra_dirs: list[Path]
+    pair: str,
+    total: int,
+    sample: int,
+    root: Path,
+    extra_dirs: list[Path],
+    buffer_mb: int | None = None,
 ) -> dict[str, Any]:
     row: dict[str, Any] = {"pair": pair, "memories": total}
     users = owners(total)
     data_dir = root / f"{pair}-{total}"
     floor_dir = root / f"{pair}-{total}-raw"
-    floor_config = pair_config(pair, floor_dir)
+    floor_config = _with_buffer(pair_config(pair, floor_dir), buffer_mb)
     floor_config["vector"] = {**floor_config["vector"]}
     if "collection" in floor_config["vector"]:
         floor_config["vector"]["collection"] = "BenchScaleRaw"
@@ -192,7 +205,7 @@ def measure(
         floor.reset()
         row["raw_per_s"] = sample / raw_write(floor, users[:sample])
         _clean_up(floor, pair)
-    config = pair_config(pair, data_dir)
+    config = _with_buffer(pair_config(pair, data_dir), buffer_mb)
     if "collection" in config["vector"]:
         config["vector"]["collection"] = "BenchScale"
     if config["graph"]["provider"] == "neo4j":
@@ -332,6 +345,12 @@ def main() -> None:
     parser.add_argument("--pairs", default="kuzu+kuzu")
     parser.add_argument("--neo4j-data", type=Path, default=None)
     parser.add_argument("--weaviate-data", type=Path, default=None)
+    parser.add_argument(
+        "--kuzu-buffer-mb",
+        type=int,
+        default=None,
+        help="buffer_pool_mb of each Kuzu file (default: the adapter's)",
+    )
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory(prefix="hybridmem-scale-") as tmp:
@@ -342,7 +361,11 @@ def main() -> None:
                 if d is not None and on in pair
             ]
             for total in sorted(args.memories):
-                rows.append(measure(pair, total, min(args.sample, total), Path(tmp), extra))
+                rows.append(
+                    measure(
+                        pair, total, min(args.sample, total), Path(tmp), extra, args.kuzu_buffer_mb
+                    )
+                )
                 report(rows[-1:])
     if len(rows) > 1:
         report(rows)

@@ -80,6 +80,7 @@ def _single_cases() -> list[Case]:
     cases += [
         Case("delete_all", Kill("delete_all.journaled")),
         Case("delete_all", Kill("delete_all.counted")),
+        Case("delete_all", Kill("delete_all.scope_dropped")),
     ]
     batches = -(-VICTIMS // BATCH)
     cases += [
@@ -112,6 +113,8 @@ def _double_cases() -> list[Case]:
             )
         ),
         Case("delete_all", Kill("delete_all.graph_deleted", 2), Kill("delete_all.vectors_deleted")),
+        # On the tenant layout the whole user was dropped already: the recovery drops again.
+        Case("delete_all", Kill("delete_all.scope_dropped"), Kill("delete_all.scope_dropped")),
         Case("delete_all", Kill("delete_all.graph_deleted", 2), Kill("delete_all.batch_journaled")),
         *(Case("add", Kill("add.graph_written"), Kill(point)) for point in ROLLBACK_POINTS),
         Case("add", Kill("add.vector_written"), Kill(ROLLBACK_POINTS[0])),
@@ -224,12 +227,17 @@ def test_sigkill_at_a_fault_point_then_reopen(
     _sigkill_then_reopen(pair_config, tmp_path, case)
 
 
-# Weaviate with multi_tenancy = true, at every point of the erasures (a tenant is
-# dropped, a directory cleared) and of the writes that fill tenants, one kill each.
+# Weaviate with multi_tenancy = true: every step of a delete_all (its first batch),
+# the tenant drop killed twice, and the steps of the other erasures and of the
+# batch writes that fill tenants.
 TENANT_CASES = [
     c
     for c in CASES
-    if c.recovery is None and c.kind in ("delete_all", "purge_expired", "delete", "add_many")
+    if ((c.recovery is None and c.first.nth == 1 and c.kind != "purge_expired")
+    and c.kind in ("delete_all", "delete", "add_many"))
+    or ((c.kind == "purge_expired" and c.recovery is None and c.first.nth == 1)
+    and c.first.point.endswith(("vectors_deleted", "graph_deleted")))
+    or (c.recovery is not None and c.first.point == "delete_all.scope_dropped")
 ]
 
 

@@ -105,6 +105,7 @@ class KuzuDatabase:
         #: "auto" picks per batch; "lookup" / "scan" force one plan (tests cover both).
         self.batch_plan = batch_plan
         self.store_name = store_name
+        self.buffer_pool_mb = buffer_pool_mb
         self._lock = threading.RLock()
         self._module = load_engine(engine)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -129,6 +130,13 @@ class KuzuDatabase:
         if "lock" in text.lower():
             # Another process has the file open read-write.
             return StoreUnavailableError(self.store_name, str(self.path), text)
+        if "buffer pool is full" in text:
+            # Seen at COMMIT (a checkpoint) near 214k memories with 256 MB: scope nodes
+            # shared by many memories (an agent's) make a large adjacency to rewrite.
+            text += (
+                f"; raise buffer_pool_mb (now {self.buffer_pool_mb}) in this store's"
+                " [graph] or [vector] section: Kuzu needs more page cache as the store grows"
+            )
         return StoreError(self.store_name, str(self.path), text)
 
     def rows(self, query: str, params: Mapping[str, Any] | None = None) -> list[list[Any]]:

@@ -31,10 +31,8 @@ from weaviate.classes.data import DataObject
 from weaviate.classes.query import Filter
 
 from hybridmem.errors import ConfigurationError, StoreError
-from hybridmem.filters import Filters
 from hybridmem.models import Scope
 from hybridmem.records import VectorRecord
-from hybridmem_weaviate._filters import Never
 from hybridmem_weaviate.vector import (
     WeaviateVectorStore,
     _batched,
@@ -263,37 +261,16 @@ class WeaviateTenantVectorStore(WeaviateVectorStore):
             self._in_tenant(t, lambda t=t: self._count(where, t), 0) for t in self._tenants(scope)
         )
 
-    def list_scope(
-        self,
-        scope: Scope,
-        limit: int | None,
-        *,
-        filters: Filters | None = None,
-        offset: int = 0,
-    ) -> list[VectorRecord]:
-        try:
-            base = self._where(scope, filters)
-        except Never:
-            return []
-        wanted = None if limit is None else offset + limit
+    def _list_in_scope(self, scope: Scope, base: Any, limit: int | None) -> list[VectorRecord]:
         found: list[VectorRecord] = []
         for tenant in self._tenants(scope):
-            found.extend(self._in_tenant(tenant, lambda t=tenant: self._list(base, wanted, t), []))
+            found.extend(self._in_tenant(tenant, lambda t=tenant: self._list(base, limit, t), []))
         found.sort(key=lambda r: (r.created_at, r.id), reverse=True)
-        return found[offset:] if wanted is None else found[offset:wanted]
+        return found if limit is None else found[:limit]
 
-    def search(
-        self,
-        embedding: Sequence[float],
-        scope: Scope,
-        limit: int,
-        *,
-        filters: Filters | None = None,
+    def _near_in_scope(
+        self, embedding: Sequence[float], scope: Scope, where: Any, limit: int
     ) -> list[tuple[VectorRecord, float]]:
-        try:
-            where = self._where(scope, filters)
-        except Never:
-            return []
         found: list[tuple[VectorRecord, float]] = []
         for tenant in self._tenants(scope):
             found.extend(

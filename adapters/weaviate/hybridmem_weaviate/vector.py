@@ -618,7 +618,11 @@ class WeaviateVectorStore:
         except Never:
             return []
         wanted = None if limit is None else offset + limit
-        return self._list(base, wanted)[offset:]
+        return self._list_in_scope(scope, base, wanted)[offset:]
+
+    def _list_in_scope(self, scope: Scope, base: Any, limit: int | None) -> list[VectorRecord]:
+        """The first ``limit`` records of ``scope`` passing ``base``, newest first."""
+        return self._list(base, limit)
 
     def _list(self, base: Any, limit: int | None, tenant: str | None = None) -> list[VectorRecord]:
         out: list[VectorRecord] = []
@@ -664,6 +668,12 @@ class WeaviateVectorStore:
             where = self._where(scope, filters)
         except Never:
             return []
+        return self._near_in_scope(embedding, scope, where, limit)
+
+    def _near_in_scope(
+        self, embedding: Sequence[float], scope: Scope, where: Any, limit: int
+    ) -> list[tuple[VectorRecord, float]]:
+        """The ``limit`` records of ``scope`` passing ``where`` nearest ``embedding``."""
         return self._near(embedding, where, limit, None)
 
     def _near(
