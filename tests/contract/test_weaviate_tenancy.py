@@ -177,6 +177,30 @@ def test_the_layouts_refuse_each_others_collections(
         tenants.close()
 
 
+def test_a_foreign_collection_named_like_the_directory_is_refused_and_kept(
+    weaviate_server: WeaviateServer, request: pytest.FixtureRequest, raw: weaviate.WeaviateClient
+) -> None:
+    """The directory is ``<collection>Tenants``: another application's collection of
+    that name is neither written to nor deleted from."""
+    from weaviate.classes.config import Configure, DataType, Property
+    from weaviate.classes.data import DataObject
+
+    name = _collection(request)
+    foreign = raw.collections.create(
+        f"{name}Tenants",
+        properties=[Property(name="tenant", data_type=DataType.TEXT)],
+        vector_config=Configure.Vectors.self_provided(),
+    )
+    try:
+        foreign.data.insert_many([DataObject(properties={"tenant": "theirs"})])
+        with pytest.raises(ConfigurationError, match="not this store's tenant directory"):
+            _open(weaviate_server, name)
+        assert foreign.aggregate.over_all(total_count=True).total_count == 1
+        assert not raw.collections.exists(name)
+    finally:
+        raw.collections.delete([name, f"{name}Tenants"])
+
+
 def test_replicated_tenancy_is_refused_by_the_options() -> None:
     with pytest.raises(ValueError, match="replication_factor = 1"):
         WeaviateOptions(multi_tenancy=True, replication_factor=2)

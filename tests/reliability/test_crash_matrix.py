@@ -239,10 +239,14 @@ def test_sigkill_at_a_fault_point_then_reopen(
 TENANT_CASES = [
     c
     for c in CASES
-    if ((c.recovery is None and c.first.nth == 1 and c.kind != "purge_expired")
-    and c.kind in ("delete_all", "delete", "add_many"))
-    or ((c.kind == "purge_expired" and c.recovery is None and c.first.nth == 1)
-    and c.first.point.endswith(("vectors_deleted", "graph_deleted")))
+    if (
+        (c.recovery is None and c.first.nth == 1 and c.kind != "purge_expired")
+        and c.kind in ("delete_all", "delete", "add_many")
+    )
+    or (
+        (c.kind == "purge_expired" and c.recovery is None and c.first.nth == 1)
+        and c.first.point.endswith(("vectors_deleted", "graph_deleted"))
+    )
     or (c.recovery is not None and c.first.point == "delete_all.scope_dropped")
 ]
 

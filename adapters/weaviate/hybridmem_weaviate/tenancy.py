@@ -73,6 +73,10 @@ class WeaviateTenantVectorStore(WeaviateVectorStore):
     # -- schema ---------------------------------------------------------------------
 
     def _ensure_collection(self) -> None:
+        # The directory first: a refused name leaves no collection made behind it.
+        assert self._client is not None
+        client = self._client
+        self._call(lambda: self._ensure_directory(client))
         super()._ensure_collection()
         if self._replication_factor > 1:
             raise ConfigurationError(
@@ -80,12 +84,25 @@ class WeaviateTenantVectorStore(WeaviateVectorStore):
                 f" replicated ({self._replication_factor}); multi_tenancy supports"
                 " replication_factor = 1 only. Use another collection name."
             )
-        assert self._client is not None
-        client = self._client
-        self._call(lambda: self._ensure_directory(client))
 
     def _ensure_directory(self, client: weaviate.WeaviateClient) -> None:
         if client.collections.exists(self._directory):
+            # Someone else's collection of that name must not be written to or
+            # deleted from: accept only the directory this adapter makes.
+            config = client.collections.use(self._directory).config.get()
+            props = {prop.name: prop for prop in config.properties}
+            tenant = props.get(_TENANT)
+            if (
+                set(props) != {_TENANT}
+                or tenant is None
+                or tenant.tokenization != Tokenization.FIELD
+                or not tenant.index_filterable
+            ):
+                raise ConfigurationError(
+                    f"{self.name} at {self.address}: collection {self._directory!r} exists"
+                    " but is not this store's tenant directory (one FIELD-tokenized"
+                    f" {_TENANT!r} property); use another collection name."
+                )
             return
         client.collections.create(
             self._directory,
