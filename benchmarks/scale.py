@@ -56,6 +56,7 @@ from delete_scope import PeakRss, pair_config, raw_graph_delete, raw_vector_dele
 from hybridmem import HybridStore
 from hybridmem.bulk import prepare_batch
 from hybridmem.errors import StoreError
+from hybridmem.models import AddProgress
 
 DIMENSION = 64
 BATCH = 2000
@@ -171,6 +172,40 @@ def raw_kuzu_delete(store: HybridStore, user_id: str) -> float | None:
     return time.perf_counter() - started
 
 
+class LoadLog:
+    """Prints the load's rate every ``every`` memories: a long load shows how the
+    rate changes as the store grows, and a run cut short keeps what it measured."""
+
+    def __init__(self, pair: str, every: int = 50_000, offset: int = 0) -> None:
+        self.pair, self.every, self.offset = pair, every, offset
+        self.started = self.mark = time.perf_counter()
+        self.last = 0
+
+    def __call__(self, event: AddProgress) -> None:
+        done = self.offset + event.done
+        if done - self.last < self.every and event.phase != "done":
+            return
+        now = time.perf_counter()
+        rate = (done - self.last) / max(now - self.mark, 1e-9)
+        print(
+            f"[{self.pair}] {done:,} loaded, {rate:,.0f}/s over the last {done - self.last:,},"
+            f" {now - self.started:,.0f}s in, RSS {_rss_mb():,.0f} MB",
+            flush=True,
+        )
+        self.mark, self.last = now, done
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _keep(row: dict[str, Any], key: str, value: Any) -> None:
+    """Stores one measure and prints it at once, so that a run cut short keeps it."""
+    row[key] = value
+    shown = f"{value:,.3f}" if isinstance(value, float) else value
+    print(f"[{row['pair']} {row['memories']:,}] {key} = {shown}", flush=True)
+
+
 def disk_bytes(paths: list[Path]) -> int:
     return sum(f.stat().st_size for p in paths if p.exists() for f in p.rglob("*") if f.is_file())
 
@@ -203,7 +238,7 @@ def measure(
         floor_config["graph"]["label_prefix"] = "BenchScaleRaw"
     with HybridStore(floor_config) as floor:
         floor.reset()
-        row["raw_per_s"] = sample / raw_write(floor, users[:sample])
+        _keep(row, "raw_per_s", sample / raw_write(floor, users[:sample]))
         _clean_up(floor, pair)
     config = _with_buffer(pair_config(pair, data_dir), buffer_mb)
     if "collection" in config["vector"]:
@@ -213,19 +248,21 @@ def measure(
     with HybridStore(config) as store:
         store.reset()
         started = time.perf_counter()
-        store.add_many(items(users[:sample]), batch_size=BATCH)
-        row["add_many_sample_per_s"] = sample / (time.perf_counter() - started)
-        store.add_many(items(users[sample:], sample), batch_size=BATCH)
-        row["add_many_per_s"] = total / (time.perf_counter() - started)
+        store.add_many(items(users[:sample]), batch_size=BATCH, progress=LoadLog(pair))
+        _keep(row, "add_many_sample_per_s", sample / (time.perf_counter() - started))
+        store.add_many(
+            items(users[sample:], sample), batch_size=BATCH, progress=LoadLog(pair, offset=sample)
+        )
+        _keep(row, "add_many_per_s", total / (time.perf_counter() - started))
         print(f"[{pair}] loaded {total:,} in {time.perf_counter() - started:.0f}s", flush=True)
         expired = min(10_000, total // 10)
-        row["expired"] = expired
+        _keep(row, "expired", expired)
         store.add_many(expired_items(expired, 2 * total, "exp", True), batch_size=BATCH)
         twins = store.add_many(
             expired_items(expired, 3 * total, "twin", False), batch_size=BATCH
         ).ids
         files = [data_dir, *extra_dirs]
-        row["disk_loaded"] = disk_bytes(files) / total
+        _keep(row, "disk_loaded", disk_bytes(files) / total)
         singles = []
         for i in range(SINGLE_ADDS):
             t = time.perf_counter()
@@ -237,11 +274,11 @@ def measure(
                 relations=[{"source": "me", "target": f"topic-{i % 50}", "type": "likes"}],
             )
             singles.append(time.perf_counter() - t)
-        row["add_p50_ms"] = statistics.median(singles) * 1000
-        row["add_per_s"] = SINGLE_ADDS / sum(singles)
+        _keep(row, "add_p50_ms", statistics.median(singles) * 1000)
+        _keep(row, "add_per_s", SINGLE_ADDS / sum(singles))
         for user, key in (("s1k", "search_1k_ms"), ("s100k", "search_100k_ms")):
             if user not in users:
-                row[key] = None
+                _keep(row, key, None)
                 continue
             store.search(_vector(1), user_id=user, limit=10)
             times = []
@@ -249,14 +286,14 @@ def measure(
                 t = time.perf_counter()
                 store.search(_vector(i * 31), user_id=user, limit=10)
                 times.append(time.perf_counter() - t)
-            row[key] = statistics.median(times) * 1000
+            _keep(row, key, statistics.median(times) * 1000)
         for size, label in ((1000, "1k"), (10_000, "10k")):
             with PeakRss() as rss:
                 t = time.perf_counter()
                 result = store.delete_all(user_id=f"s{label}")
-                row[f"delete_{label}_s"] = time.perf_counter() - t
+                _keep(row, f"delete_{label}_s", time.perf_counter() - t)
             assert result.memories == size, result
-            row[f"delete_{label}_rss_mb"] = (rss.peak - rss.base) / 2**20
+            _keep(row, f"delete_{label}_rss_mb", (rss.peak - rss.base) / 2**20)
             raw_user = f"raw-{label}"
             raw_times = [
                 raw_graph_delete(config, raw_user),
@@ -264,15 +301,15 @@ def measure(
             ]
             if all(t is None for t in raw_times):
                 raw_times = [raw_kuzu_delete(store, raw_user)]
-            row[f"raw_delete_{label}_s"] = sum(t for t in raw_times if t is not None)
+            _keep(row, f"raw_delete_{label}_s", sum(t for t in raw_times if t is not None))
         t = time.perf_counter()
         purged = store.purge_expired()
-        row["purge_s"] = time.perf_counter() - t
+        _keep(row, "purge_s", time.perf_counter() - t)
         assert purged.memories == expired, purged
-        row["raw_purge_s"] = raw_delete_ids(store, config, twins)
-        row["disk_erased"] = disk_bytes(files) / max(1, store.stats()["vectors"])
+        _keep(row, "raw_purge_s", raw_delete_ids(store, config, twins))
+        _keep(row, "disk_erased", disk_bytes(files) / max(1, store.stats()["vectors"]))
         _clean_up(store, pair)
-    row["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    _keep(row, "peak_rss_mb", _rss_mb())
     return row
 
 
