@@ -205,6 +205,47 @@ def test_reading_refreshes_ttl(lg: HybridMemStore, monkeypatch: pytest.MonkeyPat
     assert lg.get(ns, "k") is None
 
 
+def test_ttl_is_hybridmems_expiry_and_purge_erases_the_item(
+    lg: HybridMemStore, store: HybridStore
+) -> None:
+    """An item's TTL is the memory's expires_at: hybridmem's own reads stop
+    returning it when it expires, and purge_expired (hybridmem serve's sweep)
+    erases it, not only this store's sweep."""
+    ns = ("memories", "alice")
+    lg.put(ns, "short", {"text": "short-lived"}, ttl=0.01)  # 0.6 s
+    lg.put(ns, "forever", {"text": "kept"})
+    short = lg.get(ns, "short", refresh_ttl=False)
+    assert short is not None
+    [memory] = [m for m in store.get_all(user_id="alice") if m.metadata["_lg_key"] == "short"]
+    assert memory.expires_at is not None
+    assert 0.3 < (memory.expires_at - memory.updated_at).total_seconds() < 5
+    time.sleep(1.0)
+    assert [m.metadata["_lg_key"] for m in store.get_all(user_id="alice")] == ["forever"]
+    assert store.get(memory.id) is None
+    assert store.purge_expired()["memories"] == 1
+    assert [i.key for i in lg.search(ns)] == ["forever"]
+    assert_no_trace(store, left=1)
+
+
+def test_ttl_sweeper_erases_expired_items_until_stopped(
+    lg: HybridMemStore, store: HybridStore
+) -> None:
+    with pytest.raises(ValueError, match="sweep_interval_minutes"):
+        lg.start_ttl_sweeper()
+    ns = ("memories", "alice")
+    lg.put(ns, "short", {"text": "short-lived"}, ttl=0.005)  # 0.3 s
+    lg.put(ns, "forever", {"text": "kept"})
+    done = lg.start_ttl_sweeper(sweep_interval_minutes=0.005)
+    with pytest.raises(RuntimeError, match="running already"):
+        lg.start_ttl_sweeper(sweep_interval_minutes=1)
+    deadline = time.monotonic() + 20
+    while store.stats()["vectors"] > 1 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert lg.stop_ttl_sweeper(timeout=10)
+    assert done.done() and done.exception() is None
+    assert_no_trace(store, left=1)
+
+
 def test_delete_namespace_is_delete_all_and_leaves_no_trace(
     lg: HybridMemStore, store: HybridStore
 ) -> None:

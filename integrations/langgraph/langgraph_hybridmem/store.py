@@ -8,20 +8,25 @@ reserved ``_lg_`` keys (see :mod:`langgraph_hybridmem.namespaces`). Every put
 and delete is a hybridmem ``add``/``delete`` — claimed, journaled, in both
 stores; ``delete_namespace`` of a scope's namespace is ``delete_all``.
 
-TTL lives in the integration (it was written before hybridmem had ``expires_at``;
-moving it onto core expiry and ``purge_expired`` is still to do): each item keeps an
-expiry time in metadata (``_lg_expires``, epoch seconds; items without TTL keep
-a far-future one) and every read filters with ``{"_lg_expires": {"$gt": now}}``
-in the store, so expired items are never returned; ``sweep_ttl()`` erases them.
+A TTL is hybridmem's own expiry: an item put with ``ttl`` (minutes) is a memory
+with ``ttl`` (its ``expires_at``), so once it expires no read of hybridmem returns
+it, not only this store's, and ``purge_expired()`` (and ``hybridmem serve``'s
+sweep) erases it as a coordinated erasure. The item also keeps its TTL and expiry
+in metadata (``_lg_ttl`` minutes, to refresh it on read; ``_lg_expires``, epoch
+seconds, far future without TTL): this store's reads filter on it in the store,
+which also hides the items that versions before core expiry wrote.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future
+from datetime import timedelta
 from typing import Any
 
 from langchain_core.embeddings import Embeddings
@@ -98,6 +103,7 @@ class HybridMemStore(BaseStore):
         self.embeddings: Embeddings | None = ensure_embeddings(embed) if embed else None
         fields = (index or {}).get("fields") or ["$"]
         self._fields = [(f, f if f == "$" else tokenize_path(f)) for f in fields]
+        self._sweeper: tuple[threading.Event, Future[None]] | None = None
 
     # -- batch ------------------------------------------------------------------------
 
@@ -151,6 +157,7 @@ class HybridMemStore(BaseStore):
             run_id=scope.run_id,
             metadata=metadata,
             memory_id=memory_id,
+            ttl=_core_ttl(minutes),
         )
 
     def _text(self, value: dict[str, Any], index: Any) -> str:
@@ -187,14 +194,64 @@ class HybridMemStore(BaseStore):
         return erased
 
     def sweep_ttl(self, prefix: tuple[str, ...] = ()) -> int:
-        """Erase the expired items under ``prefix``; returns how many."""
+        """Erase the expired items; returns how many memories were erased.
+
+        First hybridmem's ``purge_expired()``: it erases every expired memory of
+        the store (these items and any other; they are invisible to every read
+        already), as one coordinated erasure. Then the items under ``prefix`` whose
+        ``_lg_expires`` has passed without a core expiry (written by versions before
+        it), one by one."""
+        erased = int(self.store.purge_expired()["memories"])
         now = time.time()
-        erased = 0
         for memory in self._matching(prefix, None, expired_too=True):
             if float(memory.metadata.get(EXPIRES_KEY, NEVER)) <= now:
                 self.store.delete(memory.id)
                 erased += 1
         return erased
+
+    def start_ttl_sweeper(self, sweep_interval_minutes: float | None = None) -> Future[None]:
+        """Run :meth:`sweep_ttl` every ``sweep_interval_minutes`` (default: the TTL
+        config's ``sweep_interval_minutes``) in a daemon thread, as LangGraph's
+        server stores do, until :meth:`stop_ttl_sweeper`. The future ends when the
+        sweeper stops, with the error that stopped it if one did."""
+        minutes = sweep_interval_minutes
+        if minutes is None:
+            minutes = (self.ttl_config or {}).get("sweep_interval_minutes")
+        if minutes is None or not minutes > 0:
+            raise ValueError(
+                "start_ttl_sweeper needs sweep_interval_minutes > 0, given here or in"
+                " ttl={'sweep_interval_minutes': …}"
+            )
+        if self._sweeper is not None and not self._sweeper[1].done():
+            raise RuntimeError("the TTL sweeper is running already")
+        stop = threading.Event()
+        done: Future[None] = Future()
+
+        def run() -> None:
+            try:
+                while not stop.wait(60.0 * float(minutes)):
+                    self.sweep_ttl()
+            except BaseException as exc:  # handed to the future's owner
+                done.set_exception(exc)
+            else:
+                done.set_result(None)
+
+        threading.Thread(target=run, name="hybridmem-ttl-sweeper", daemon=True).start()
+        self._sweeper = (stop, done)
+        return done
+
+    def stop_ttl_sweeper(self, timeout: float | None = None) -> bool:
+        """Stop the sweeper; True once it has stopped (within ``timeout`` seconds)."""
+        if self._sweeper is None:
+            return True
+        stop, done = self._sweeper
+        stop.set()
+        try:
+            done.exception(timeout=timeout)
+        except TimeoutError:
+            return False
+        self._sweeper = None
+        return True
 
     # -- reads ------------------------------------------------------------------------
 
@@ -218,6 +275,7 @@ class HybridMemStore(BaseStore):
             run_id=memory.run_id,
             metadata={**memory.metadata, EXPIRES_KEY: _expiry(minutes)},
             memory_id=memory.id,
+            ttl=_core_ttl(minutes),
         )
 
     def _search(self, op: SearchOp) -> list[SearchItem]:
@@ -347,6 +405,10 @@ def _alive(memory: Memory) -> bool:
 
 def _expiry(minutes: float | None) -> float:
     return NEVER if minutes is None else time.time() + 60.0 * float(minutes)
+
+
+def _core_ttl(minutes: float | None) -> timedelta | None:
+    return None if minutes is None else timedelta(minutes=float(minutes))
 
 
 def _value(memory: Memory) -> dict[str, Any]:
