@@ -179,11 +179,11 @@ class LoadLog:
     def __init__(self, pair: str, every: int = 50_000, offset: int = 0) -> None:
         self.pair, self.every, self.offset = pair, every, offset
         self.started = self.mark = time.perf_counter()
-        self.last = 0
+        self.last = offset
 
     def __call__(self, event: AddProgress) -> None:
         done = self.offset + event.done
-        if done - self.last < self.every and event.phase != "done":
+        if done - self.last < (1 if event.phase == "done" else self.every):
             return
         now = time.perf_counter()
         rate = (done - self.last) / max(now - self.mark, 1e-9)
