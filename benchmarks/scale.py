@@ -380,8 +380,18 @@ def main() -> None:
     parser.add_argument("--memories", type=int, nargs="+", default=[100_000])
     parser.add_argument("--sample", type=int, default=50_000, help="memories in the raw floor")
     parser.add_argument("--pairs", default="kuzu+kuzu")
-    parser.add_argument("--neo4j-data", type=Path, default=None)
-    parser.add_argument("--weaviate-data", type=Path, default=None)
+    parser.add_argument(
+        "--neo4j-data",
+        type=Path,
+        default=None,
+        help="the Neo4j server's data directory (STATE/neo4j/data for compose/neo4j_native.py)",
+    )
+    parser.add_argument(
+        "--weaviate-data",
+        type=Path,
+        default=None,
+        help="the Weaviate server's data directory (STATE/weaviate for compose/weaviate_native.py)",
+    )
     parser.add_argument(
         "--kuzu-buffer-mb",
         type=int,
@@ -389,6 +399,10 @@ def main() -> None:
         help="buffer_pool_mb of each Kuzu file (default: the adapter's)",
     )
     args = parser.parse_args()
+    for given in (args.neo4j_data, args.weaviate_data):
+        # A wrong directory would report a few bytes per memory instead of failing.
+        if given is not None and disk_bytes([given]) == 0:
+            raise SystemExit(f"{given} holds no files: is it the server's data directory?")
     rows = []
     with tempfile.TemporaryDirectory(prefix="hybridmem-scale-") as tmp:
         for pair in [p.strip() for p in args.pairs.split(",")]:
