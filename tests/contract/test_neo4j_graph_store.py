@@ -1,14 +1,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from hybridmem.errors import StoreUnavailableError
 from hybridmem.models import Scope
+from hybridmem.records import MemoryGraph, graph_rows
 from hybridmem.testing import GraphStoreContract
 from hybridmem.testing.builders import memory_graph
 from hybridmem_neo4j import Neo4jGraphStore
+from hybridmem_neo4j.graph import relation_write
 from tests.servers.neo4j import Neo4jServer
 
 pytestmark = pytest.mark.neo4j
@@ -42,6 +45,62 @@ def test_scope_lookups_are_index_seeks(neo4j_store: Neo4jGraphStore) -> None:
         text = str(plan)
         assert "IndexSeek" in text, (cypher, text[:500])
         assert "AllNodesScan" not in text and "NodeByLabelScan" not in text
+
+
+def _pair_memories(start: int, count: int) -> list[MemoryGraph]:
+    """Memories that all relate the same two entities: a much-mentioned pair."""
+    return [
+        memory_graph(
+            f"pair{i}",
+            Scope(user_id="alice"),
+            (("Alice", "person"), ("tea", "drink")),
+            (("Alice", "tea", "likes"),),
+        )
+        for i in range(start, start + count)
+    ]
+
+
+def test_a_relation_write_does_not_walk_a_much_mentioned_pairs_edges(
+    neo4j_store: Neo4jGraphStore,
+) -> None:
+    """Writing a relation between two entities that already share many edges finds
+    an existing edge by its id (index seek), not by walking their edges: MERGE
+    did, so each batch cost more as the store grew (quadratic over a load)."""
+    neo4j_store.add_memories(_pair_memories(0, 400))
+    rows = graph_rows(_pair_memories(400, 50)).relations
+    with neo4j_store._driver.session() as session:
+        tx = session.begin_transaction()
+        try:
+            summary = tx.run("PROFILE " + relation_write(neo4j_store._n), relations=rows).consume()
+        finally:
+            tx.rollback()
+    assert summary.profile is not None
+    hits: dict[str, int] = {}
+
+    def walk(step: dict[str, Any]) -> None:
+        name = step["operatorType"].split("@")[0]
+        hits[name] = hits.get(name, 0) + int(step["args"].get("DbHits", 0))
+        for child in step.get("children", []):
+            walk(child)
+
+    walk(summary.profile)
+    assert "Expand(Into)" not in hits, hits
+    assert "DirectedRelationshipIndexSeek" in hits, hits
+    # 50 rows: a few hits each, not the 400 existing edges each.
+    assert sum(hits.values()) < 50 * 40, hits
+
+
+def test_relation_writes_are_idempotent_and_keep_one_edge_per_row(
+    neo4j_store: Neo4jGraphStore,
+) -> None:
+    memories = _pair_memories(0, 3)
+    neo4j_store.add_memories(memories)
+    neo4j_store.add_memories(memories)  # a batch written again (recovery, import)
+    neo4j_store.add_memories([*memories[:1], *memories[:1]])  # a row twice in one batch
+    assert neo4j_store.stats()["relations"] == 3
+    ids = {r.id for m in memories for r in m.relations}
+    found = neo4j_store.memory_relations([m.node.id for m in memories])
+    assert sorted(r.record.id for rs in found.values() for r in rs) == sorted(ids)
 
 
 def test_injection_strings_are_literal_ids(neo4j_store: Neo4jGraphStore) -> None:

@@ -43,6 +43,9 @@ LOCK_PROPERTY = "_hybridmem_lock"
 # relations): 10,000 memory nodes with their edges exceeded a 512 MB heap's
 # transaction memory pool when reset() met 100k memories.
 ROWS_PER_TRANSACTION = 1000
+#: How long opening a store waits for its relation id index to be built (a store
+#: written before the index existed builds it on first open).
+INDEX_WAIT_SECONDS = 600
 
 
 _MEMORY_FIELDS = "m.id, m.user_id, m.agent_id, m.run_id, m.created_at, m.updated_at"
@@ -78,6 +81,33 @@ def _alien(field: str, value: Any) -> bool:
     if prop in _TIME_PROPERTIES:
         return not isinstance(value, datetime) and not hasattr(value, "to_native")
     return not isinstance(value, str)
+
+
+def relation_write(n: Names) -> str:
+    """The write of relation rows. MERGE of an edge between two bound entities walks
+    their edges of that type (Expand(Into)), thousands per row for a much-mentioned
+    pair, so a load slowed as the store grew. The id index finds an existing edge
+    at once; an edge is created where none of that id joins the same two entities,
+    as MERGE would. Same-id writes are serialised by the coordinator's claims."""
+    return (
+        f"UNWIND $relations AS x MATCH (a:{n.entity} {{id: x.source}}),"
+        f" (b:{n.entity} {{id: x.target}})"
+        f" OPTIONAL MATCH ()-[o:{n.relates} {{id: x.id}}]->()"
+        " WITH a, b, x, collect(o) AS found"
+        " WHERE none(o IN found WHERE startNode(o) = a AND endNode(o) = b)"
+        f" CREATE (a)-[r:{n.relates} {{id: x.id}}]->(b) SET r.type = x.type,"
+        " r.memory_id = x.memory_id, r.user_id = x.user_id, r.agent_id = x.agent_id,"
+        " r.run_id = x.run_id, r.created_at = x.created_at"
+    )
+
+
+def _distinct_relations(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per edge (id, source, target): the write checks for existing edges
+    before it creates any, so a repeated row would be created twice."""
+    seen: dict[tuple[Any, Any, Any], dict[str, Any]] = {}
+    for row in rows:
+        seen.setdefault((row["id"], row["source"], row["target"]), row)
+    return list(seen.values())
 
 
 def _time(value: Any) -> datetime:
@@ -119,6 +149,15 @@ class Neo4jGraphStore(Neo4jGraphReads):
                 self._refuse_legacy_layout()
             for statement in self._n.schema():
                 self._write(statement, {})
+            # Writes rely on the relation id index (see add_memories): an index new to
+            # a large store is built before the first write, not raced by it.
+            self._write(
+                "CALL db.awaitIndex($name, $seconds)",
+                {
+                    "name": self._n.schema_name("relates_id").strip("`"),
+                    "seconds": INDEX_WAIT_SECONDS,
+                },
+            )
         except BaseException:
             self.close()
             raise
@@ -229,14 +268,7 @@ class Neo4jGraphStore(Neo4jGraphReads):
                 f" MERGE (m)-[:{n.mentions}]->(e)",
                 mentions=rows.mentions,
             ).consume()
-            tx.run(
-                f"UNWIND $relations AS x MATCH (a:{n.entity} {{id: x.source}}),"
-                f" (b:{n.entity} {{id: x.target}})"
-                f" MERGE (a)-[r:{n.relates} {{id: x.id}}]->(b) ON CREATE SET r.type = x.type,"
-                " r.memory_id = x.memory_id, r.user_id = x.user_id, r.agent_id = x.agent_id,"
-                " r.run_id = x.run_id, r.created_at = x.created_at",
-                relations=rows.relations,
-            ).consume()
+            tx.run(relation_write(n), relations=_distinct_relations(rows.relations)).consume()
 
         self._transaction(work)
 

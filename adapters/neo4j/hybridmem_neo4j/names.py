@@ -79,4 +79,6 @@ class Names:
             f"CREATE INDEX {name('entity_user')} IF NOT EXISTS FOR (e:{e}) ON (e.user_id)",
             f"CREATE INDEX {name('relates_memory')} IF NOT EXISTS"
             f" FOR ()-[r:{r}]-() ON (r.memory_id)",
+            # Writes find a relation by id through it, not by walking an entity's edges.
+            f"CREATE INDEX {name('relates_id')} IF NOT EXISTS FOR ()-[r:{r}]-() ON (r.id)",
         )
