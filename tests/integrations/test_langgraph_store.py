@@ -247,6 +247,37 @@ def test_ttl_sweeper_erases_expired_items_until_stopped(
     assert_no_trace(store, left=1)
 
 
+def test_items_with_an_expiry_only_in_metadata_are_found_once_and_erased_when_due(
+    lg: HybridMemStore, store: HybridStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Items written before the core expiry carry theirs only in metadata. The
+    sweep finds them with one read of the store, not a read of the whole store on
+    every sweep, and erases each when it is due unless a put renewed it since."""
+    ns = ("memories", "alice")
+    for key in ("old", "renewed", "forever"):
+        lg.put(ns, key, {"text": key})
+    due = time.time() + 1.0
+    for memory in store.get_all(user_id="alice"):
+        if memory.metadata["_lg_key"] != "forever":  # as an older version wrote them
+            store.update(memory.id, metadata={**memory.metadata, "_lg_ttl": 1, "_lg_expires": due})
+    reads: list[tuple[str, ...]] = []
+    matching = lg._matching
+
+    def counted(prefix: tuple[str, ...], *args: Any, **kwargs: Any) -> Any:
+        reads.append(prefix)
+        return matching(prefix, *args, **kwargs)
+
+    monkeypatch.setattr(lg, "_matching", counted)
+    assert lg.sweep_ttl() == 0  # none due yet
+    lg.put(ns, "renewed", {"text": "renewed"}, ttl=60)
+    time.sleep(max(0.0, due - time.time()) + 0.1)
+    assert lg.sweep_ttl() == 1
+    assert lg.sweep_ttl(("memories",)) == 0
+    assert reads == [()]
+    assert sorted(i.key for i in lg.search(ns)) == ["forever", "renewed"]
+    assert_no_trace(store, left=2)
+
+
 def test_delete_namespace_is_delete_all_and_leaves_no_trace(
     lg: HybridMemStore, store: HybridStore
 ) -> None:

@@ -104,6 +104,10 @@ class HybridMemStore(BaseStore):
         fields = (index or {}).get("fields") or ["$"]
         self._fields = [(f, f if f == "$" else tokenize_path(f)) for f in fields]
         self._sweeper: tuple[threading.Event, Future[None]] | None = None
+        # Items with an expiry only in their metadata (see sweep_ttl).
+        self._legacy_lock = threading.Lock()
+        self._legacy_scanned: list[tuple[str, ...]] = []
+        self._legacy: dict[str, float] = {}
 
     # -- batch ------------------------------------------------------------------------
 
@@ -198,15 +202,29 @@ class HybridMemStore(BaseStore):
 
         First hybridmem's ``purge_expired()``: it erases every expired memory of
         the store (these items and any other; they are invisible to every read
-        already), as one coordinated erasure. Then the items under ``prefix`` whose
-        ``_lg_expires`` has passed without a core expiry (written by versions before
-        it), one by one."""
+        already), as one coordinated erasure. Then the items whose expiry is only
+        in their metadata (written by versions before the core expiry). Finding
+        those reads every item under ``prefix``, so it is done once per prefix by
+        this store object; the ones not yet expired are remembered and erased by
+        a later sweep."""
         erased = int(self.store.purge_expired()["memories"])
-        now = time.time()
-        for memory in self._matching(prefix, None, expired_too=True):
-            if float(memory.metadata.get(EXPIRES_KEY, NEVER)) <= now:
-                self.store.delete(memory.id)
-                erased += 1
+        with self._legacy_lock:
+            if not any(prefix[: len(done)] == done for done in self._legacy_scanned):
+                for memory in self._matching(prefix, None, expired_too=True):
+                    legacy = memory.expires_at is None or not _alive(memory)
+                    if EXPIRES_KEY in memory.metadata and legacy:
+                        self._legacy[memory.id] = float(memory.metadata[EXPIRES_KEY])
+                self._legacy_scanned.append(prefix)
+            now = time.time()
+            for memory_id, expires in list(self._legacy.items()):
+                if expires > now:
+                    continue
+                del self._legacy[memory_id]
+                # Read again: a put since the scan wrote a new expiry.
+                now_stored = self.store.get(memory_id)
+                if now_stored is not None and not _alive(now_stored):
+                    self.store.delete(memory_id)
+                    erased += 1
         return erased
 
     def start_ttl_sweeper(self, sweep_interval_minutes: float | None = None) -> Future[None]:
