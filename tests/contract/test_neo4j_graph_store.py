@@ -85,6 +85,7 @@ def test_a_relation_write_does_not_walk_a_much_mentioned_pairs_edges(
 
     walk(summary.profile)
     assert "Expand(Into)" not in hits, hits
+    assert "DirectedRelationshipIndexSeek" in hits, summary.profile["args"]["string-representation"]
     # 50 rows: a few hits each (an index seek), not the 400 existing edges each.
     assert sum(hits.values()) < 50 * 40, summary.profile["args"]["string-representation"]
 

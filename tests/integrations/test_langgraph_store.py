@@ -274,6 +274,7 @@ def test_items_with_an_expiry_only_in_metadata_are_found_once_and_erased_when_du
     assert lg.sweep_ttl() == 1
     assert lg.sweep_ttl(("memories",)) == 0
     assert reads == [()]
+    assert lg._legacy == {}  # none held that has no due time ("forever")
     assert sorted(i.key for i in lg.search(ns)) == ["forever", "renewed"]
     assert_no_trace(store, left=2)
 

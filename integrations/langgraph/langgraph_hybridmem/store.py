@@ -211,9 +211,11 @@ class HybridMemStore(BaseStore):
         with self._legacy_lock:
             if not any(prefix[: len(done)] == done for done in self._legacy_scanned):
                 for memory in self._matching(prefix, None, expired_too=True):
-                    legacy = memory.expires_at is None or not _alive(memory)
-                    if EXPIRES_KEY in memory.metadata and legacy:
-                        self._legacy[memory.id] = float(memory.metadata[EXPIRES_KEY])
+                    # Items without a TTL (NEVER) are not held: that would be every
+                    # such item of the store, in memory, checked on each sweep.
+                    expires = float(memory.metadata.get(EXPIRES_KEY, NEVER))
+                    if expires < NEVER and (memory.expires_at is None or not _alive(memory)):
+                        self._legacy[memory.id] = expires
                 self._legacy_scanned.append(prefix)
             now = time.time()
             for memory_id, expires in list(self._legacy.items()):
