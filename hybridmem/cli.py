@@ -32,7 +32,7 @@ from hybridmem.cli_common import (
     counts_table,
     errors,
     handled,
-    open_store,
+    open_backend,
     print_json,
     result_table,
     run_delete_all,
@@ -79,7 +79,7 @@ def delete_all(
     as_json: JsonOption = False,
 ) -> None:
     """Erase everything a scope owns from both stores (asks first unless --yes)."""
-    with open_store(config) as store, handled():
+    with open_backend(config) as store, handled():
         # The dry run validates the scope (exit 2) before anything is asked or touched.
         preview = store.delete_all(user_id=user_id, agent_id=agent_id, run_id=run_id, dry_run=True)
         scope = preview.scope.parts()
@@ -109,7 +109,7 @@ def _emit(result: DeleteResult, as_json: bool, operation: str | None = None) -> 
 @app.command()
 def stats(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Whole-store counts."""
-    with open_store(config) as store, handled():
+    with open_backend(config) as store, handled():
         counts = store.stats()
     if as_json:
         print_json(counts)
@@ -124,7 +124,7 @@ def reconcile(
     as_json: JsonOption = False,
 ) -> None:
     """Scan both stores for orphans (and remove them with --fix)."""
-    with open_store(config) as store, handled():
+    with open_backend(config) as store, handled():
         report = store.reconcile(fix=fix)
     if as_json:
         print_json(report)
@@ -140,7 +140,7 @@ def reconcile(
 @app.command("purge-expired")
 def purge_expired(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Erase every memory whose expiry has passed (in every scope), from both stores."""
-    with open_store(config) as store, handled():
+    with open_backend(config) as store, handled():
         result = store.purge_expired()
     _emit(result, as_json, "purge_expired")
 
@@ -148,7 +148,7 @@ def purge_expired(config: ConfigOption = None, as_json: JsonOption = False) -> N
 @app.command()
 def recover(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Finish operations a crash left pending."""
-    with open_store(config) as store, handled():
+    with open_backend(config) as store, handled():
         done = store.recover()
     if as_json:
         print_json(done)

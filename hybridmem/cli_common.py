@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeAlias
 
 import typer
 from pydantic import TypeAdapter
@@ -30,7 +31,15 @@ from hybridmem.models import (
     ProgressCallback,
     SearchHit,
 )
+from hybridmem.ownership import FileLockedError, Owner, StoreBusyError, find_owner, held_by
 from hybridmem.store import HybridStore
+
+if TYPE_CHECKING:
+    from hybridmem.client import HybridMemClient
+
+#: What a command runs against: the store itself, or the server holding its data
+#: directory (the same methods, parameters, results and errors).
+Backend: TypeAlias = "HybridStore | HybridMemClient"
 
 console = Console()
 #: Errors go to stderr: stdout carries --json output (and the MCP protocol).
@@ -98,8 +107,87 @@ def load_config(config: Path | None) -> HybridMemConfig:
 
 
 def open_store(config: Path | HybridMemConfig | None) -> HybridStore:
+    """The store itself; on a data directory a running ``hybridmem serve`` holds, a
+    StoreBusyError (exit 3) that names the server. Commands that can go through the
+    server use :func:`open_backend` instead."""
     with handled():
         return HybridStore.from_config(config)
+
+
+#: A server that just opened the store publishes itself within this long.
+_OWNER_WAIT_SECONDS = 5.0
+#: Through the owner a command waits this long for its answer (a large delete_all).
+CLIENT_TIMEOUT_SECONDS = 600.0
+
+
+def owner_client(owner: Owner) -> HybridMemClient:
+    """The HTTP client of the server holding a data directory, with its local key."""
+    return server_client(owner.url, owner.api_key)
+
+
+def server_client(url: str, api_key: str | None) -> HybridMemClient:
+    try:
+        from hybridmem.client import HybridMemClient
+    except ImportError:
+        report("invalid configuration", SERVER_INSTALL_HINT)
+        raise typer.Exit(EXIT_USAGE) from None
+    return HybridMemClient(url, api_key=api_key, timeout=CLIENT_TIMEOUT_SECONDS)
+
+
+SERVER_INSTALL_HINT = "the server extra is not installed: pip install 'hybridmem[server]'"
+
+
+def open_backend(config: Path | HybridMemConfig | None) -> Backend:
+    """The store, or, when a live ``hybridmem serve`` holds its data directory (an
+    embedded Kuzu file admits one process), that server through HybridMemClient."""
+    settings = config if isinstance(config, HybridMemConfig) else load_config(config)
+    with handled():
+        owner = held_by(settings)
+        if owner is not None:
+            return owner_client(owner)
+        try:
+            return HybridStore.from_config(settings)
+        except StoreBusyError as exc:
+            return owner_client(exc.owner)
+        except FileLockedError:
+            # A server that has opened the file but not yet published itself.
+            owner = _await_owner(settings.data_dir)
+            if owner is None:
+                raise
+            return owner_client(owner)
+
+
+def _await_owner(data_dir: Path) -> Owner | None:
+    deadline = time.monotonic() + _OWNER_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        owner = find_owner(data_dir)
+        if owner is not None:
+            return owner
+        time.sleep(0.2)
+    return None
+
+
+def refuse_through_owner(client: HybridMemClient, command: str) -> NoReturn:
+    """Exit 3 naming the server that holds the store, for a command it does not serve."""
+    report(
+        "store unavailable",
+        f"{command} needs the store itself, which hybridmem serve at {client.base_url}"
+        " holds: stop that server first",
+    )
+    raise typer.Exit(EXIT_UNAVAILABLE)
+
+
+def refuse_if_served(settings: HybridMemConfig, command: str) -> None:
+    """Exit 3 naming the server when one holds the data directory: for commands
+    that need the store itself and have no REST endpoint."""
+    owner = held_by(settings)
+    if owner is not None:
+        report(
+            "store unavailable",
+            f"{command} cannot run while hybridmem serve (pid {owner.pid}) at {owner.url}"
+            f" holds {settings.data_dir}: stop that server first",
+        )
+        raise typer.Exit(EXIT_UNAVAILABLE)
 
 
 def parse_json(option: str, text: str | None) -> Any:
@@ -154,9 +242,7 @@ def memories_table(title: str, rows: list[Memory] | list[SearchHit]) -> Table:
     return table
 
 
-def run_delete_all(
-    store: HybridStore, scope: dict[str, str], *, show_progress: bool
-) -> DeleteResult:
+def run_delete_all(store: Backend, scope: dict[str, str], *, show_progress: bool) -> DeleteResult:
     """delete_all with a Rich progress bar driven by the progress callback."""
 
     def erase(progress: ProgressCallback | None) -> DeleteResult:

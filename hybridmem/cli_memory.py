@@ -1,8 +1,9 @@
-"""``hybridmem add | search | list | get | delete | history``: one HybridStore call each."""
+"""``hybridmem add | search | list | get | delete | history``: one HybridStore call each,
+or one HybridMemClient call when a running ``hybridmem serve`` holds the data directory."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -18,18 +19,11 @@ from hybridmem.cli_common import (
     counts_table,
     handled,
     memories_table,
-    open_store,
+    open_backend,
     parse_json,
     print_json,
     report,
 )
-from hybridmem.embedder import embedder_from_config
-from hybridmem.store import HybridStore
-
-
-def _embedding(store: HybridStore, text: str, given: str | None) -> Any:
-    parsed = parse_json("--embedding", given)
-    return parsed if parsed is not None else embedder_from_config(store.config).embed(text)
 
 
 def add(
@@ -68,10 +62,13 @@ def add(
     meta = parse_json("--metadata", metadata)
     entity_list = parse_json("--entities", entities)
     relation_list = parse_json("--relations", relations)
-    with open_store(config) as store, handled():
+    vector = parse_json("--embedding", embedding)
+    # Without --embedding the store (or the server holding it) embeds the text, and
+    # records which embedder made the vector, so reopening with another is refused.
+    with open_backend(config) as store, handled():
         memory = store.add(
             text,
-            embedding=_embedding(store, text, embedding),
+            embedding=vector,
             user_id=user_id,
             agent_id=agent_id,
             run_id=run_id,
@@ -121,9 +118,11 @@ def search(
     """The memories of a scope closest to QUERY."""
     parsed_filters = parse_json("--filters", filters)
     anchors = parse_json("--entities", entities)
-    with open_store(config) as store, handled():
+    vector = parse_json("--embedding", embedding)
+    with open_backend(config) as store, handled():
         hits = store.search(
-            _embedding(store, query, embedding),
+            query if vector is None else None,
+            embedding=vector,
             user_id=user_id,
             agent_id=agent_id,
             run_id=run_id,
@@ -153,7 +152,7 @@ def list_memories(
 ) -> None:
     """Every memory of a scope, newest first."""
     parsed_filters = parse_json("--filters", filters)
-    with open_store(config) as store, handled():
+    with open_backend(config) as store, handled():
         memories = store.get_all(
             user_id=user_id,
             agent_id=agent_id,
@@ -178,7 +177,7 @@ def neighbors(
     as_json: JsonOption = False,
 ) -> None:
     """The entities and relations within DEPTH hops of an entity."""
-    with open_store(config) as store, handled():
+    with open_backend(config) as store, handled():
         found = store.neighbors(name, user_id=user_id, depth=depth, limit=limit)
     if as_json:
         print_json(found)
@@ -200,7 +199,7 @@ def get(
     as_json: JsonOption = False,
 ) -> None:
     """One memory by id (exit 4 when there is none)."""
-    with open_store(config) as store, handled():
+    with open_backend(config) as store, handled():
         memory = store.get(memory_id)
     if memory is None:
         report("error", f"memory {memory_id} not found")
@@ -217,7 +216,7 @@ def delete(
     as_json: JsonOption = False,
 ) -> None:
     """Erase one memory from both stores (idempotent)."""
-    with open_store(config) as store, handled():
+    with open_backend(config) as store, handled():
         result = store.delete(memory_id)
     if as_json:
         print_json(result)
@@ -233,7 +232,7 @@ def history(
     as_json: JsonOption = False,
 ) -> None:
     """A memory's events; texts are null once it is erased."""
-    with open_store(config) as store, handled():
+    with open_backend(config) as store, handled():
         events = store.history(memory_id)
     if as_json:
         print_json(events)

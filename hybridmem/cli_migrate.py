@@ -14,6 +14,7 @@ from hybridmem.cli_common import (
     handled,
     load_config,
     print_json,
+    refuse_if_served,
 )
 from hybridmem.label_migration import migrate_graph_labels
 
@@ -33,6 +34,8 @@ def migrate_neo4j_labels(
     """Move a Neo4j graph written with the old labels (Memory, Entity) under this
     store's label prefix. Journaled, in batches; run it again to resume."""
     cfg = load_config(config)
+    # It rewrites the graph the server's store is using: not while one serves it.
+    refuse_if_served(cfg, "migrate-neo4j-labels")
     with handled():
         counts = migrate_graph_labels(cfg, force=force)
     if as_json:

@@ -9,16 +9,20 @@ import typer
 
 from hybridmem.cli_common import (
     EXIT_USAGE,
+    SERVER_INSTALL_HINT,
+    Backend,
     ConfigOption,
     errors,
+    handled,
     load_config,
+    open_backend,
     open_store,
     report,
+    server_client,
 )
-from hybridmem.embedder import embedder_from_config
-from hybridmem.purger import PurgeLoop
+from hybridmem.ownership import uses_embedded_file
 
-_INSTALL_HINT = "the server extra is not installed: pip install 'hybridmem[server]'"
+_INSTALL_HINT = SERVER_INSTALL_HINT
 
 
 def is_loopback(host: str) -> bool:
@@ -63,17 +67,30 @@ def serve(
             " purge_interval_seconds, 60); 0: never",
         ),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Server processes (only 1 today: an embedded Kuzu file admits one process,"
+            " and a server pair's journal and claims are still per process)",
+        ),
+    ] = 1,
     config: ConfigOption = None,
 ) -> None:
-    """Serve the REST API (FastAPI under uvicorn) over the configured stores."""
-    try:
-        import uvicorn
+    """Serve the REST API (FastAPI under uvicorn) over the configured stores.
 
-        from hybridmem.server import create_app
+    On a data directory with an embedded Kuzu file, the server publishes its address
+    and a local key in the directory (owner.json, mode 0600; removed when it stops):
+    the CLI and `hybridmem mcp` then go through it."""
+    try:
+        from hybridmem.owner_server import serve_owned
     except ImportError:
         report("invalid configuration", _INSTALL_HINT)
         raise typer.Exit(EXIT_USAGE) from None
     settings = load_config(config)
+    if workers > 1:
+        _refuse_workers(workers, uses_embedded_file(settings))
     bind = host or settings.server.host
     if (
         not settings.server.api_keys
@@ -87,7 +104,6 @@ def serve(
         )
         raise typer.Exit(EXIT_USAGE)
     with open_store(settings) as store:
-        app = create_app(store, server=settings.server)
         keys = len(settings.server.api_keys)
         errors.print(
             f"hybridmem: {keys} API key(s)" if keys else "hybridmem: no API key (open access)",
@@ -96,28 +112,70 @@ def serve(
         interval = (
             settings.server.purge_interval_seconds if purge_interval is None else purge_interval
         )
-        purger = PurgeLoop(store, interval).start() if interval > 0 else None
-        try:
-            uvicorn.run(
-                app,
-                host=bind,
-                port=settings.server.port if port is None else port,
-                log_level=log_level,
-                access_log=access_log,
-            )
-        finally:
-            # Before the store closes: a purge in progress ends first.
-            if purger is not None:
-                purger.stop()
+        serve_owned(
+            store,
+            settings,
+            host=bind,
+            port=settings.server.port if port is None else port,
+            log_level=log_level,
+            access_log=access_log,
+            purge_interval=interval,
+        )
 
 
-def mcp(config: ConfigOption = None) -> None:
+def _refuse_workers(workers: int, embedded: bool) -> None:
+    if embedded:
+        reason = (
+            "this configuration's stores include an embedded Kuzu file, which admits one"
+            " process; serve it with one worker (the CLI, `hybridmem mcp` and"
+            " HybridMemClient share that one)"
+        )
+    else:
+        reason = (
+            "the journal, history, expiry index and claims are still kept per process, so"
+            " several workers could undo each other's operations; serve with one worker"
+        )
+    report(f"refusing --workers {workers}", reason)
+    raise typer.Exit(EXIT_USAGE)
+
+
+def mcp(
+    url: Annotated[
+        str | None,
+        typer.Option(
+            "--url",
+            help="Go through the hybridmem server at URL instead of opening the store"
+            " (by default the CLI finds the server holding the data directory itself)",
+        ),
+    ] = None,
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            "--api-key", envvar="HYBRIDMEM_API_KEY", help="The server's API key (with --url)"
+        ),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
     """Serve the MCP memory tools over stdio (for an agent's MCP client)."""
     try:
         from hybridmem.mcp_server import build_mcp
     except ImportError:
         report("invalid configuration", _INSTALL_HINT)
         raise typer.Exit(EXIT_USAGE) from None
-    settings = load_config(config)
-    with open_store(settings) as store:
-        build_mcp(store, embedder_from_config(settings)).run("stdio")
+    if url is None and api_key is not None:
+        report("invalid input", "--api-key goes with --url (the server to go through)")
+        raise typer.Exit(EXIT_USAGE)
+    if url is not None and config is not None:
+        report("invalid input", "give --url (a server) or --config (a store), not both")
+        raise typer.Exit(EXIT_USAGE)
+    backend: Backend
+    if url is not None:
+        client = server_client(url, api_key)
+        with handled():
+            # A wrong address is said at start, not at the agent's first call.
+            client.ready()
+        backend = client
+    else:
+        backend = open_backend(load_config(config))
+    with backend:
+        build_mcp(backend).run("stdio")

@@ -1,8 +1,10 @@
 """MCP tools over HybridStore (``hybridmem mcp``, stdio): memory for an agent's model.
 
 Tools take text. A tool call may carry its own ``embedding``; otherwise the
-configured embedder (``[embedder]``: wordllama when installed, see
-:mod:`hybridmem.embedders`) makes one. Every store error becomes
+store embeds the text with its configured embedder (``[embedder]``: wordllama
+when installed, see :mod:`hybridmem.embedders`) and records which one made the
+vectors. The tools run over a HybridStore, or over a HybridMemClient when a
+``hybridmem serve`` holds the store (or ``--url`` names one). Every store error becomes
 an is_error result whose text is exactly the in-process message — ``delete_all_memories``
 without a scope answers with the well-known "At least one filter is required…".
 """
@@ -31,10 +33,13 @@ from mcp_types import (
 from pydantic import BaseModel, StrictBool, StrictFloat, StrictInt, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
-from hybridmem.embedder import Embedder
+from hybridmem.client import HybridMemClient
 from hybridmem.errors import HybridMemError
 from hybridmem.models import DeleteResult, Entity, Memory, Neighborhood, Relation
 from hybridmem.store import HybridStore
+
+#: What the tools run against: the store itself, or a server's client.
+MemoryBackend = HybridStore | HybridMemClient
 
 INSTRUCTIONS = (
     "Long-term memory scoped by user_id, agent_id and run_id (give at least one). "
@@ -169,17 +174,15 @@ class _MemoryServer(MCPServer[Any]):
                 tasks.cancel_scope.cancel()
 
 
-def build_mcp(store: HybridStore, embedder: Embedder) -> MCPServer[Any]:
-    """The MCP server with the memory tools over ``store``; the caller runs and closes it.
+def build_mcp(store: MemoryBackend) -> MCPServer[Any]:
+    """The MCP server with the memory tools over ``store`` (a HybridStore or a
+    HybridMemClient); the caller runs and closes it.
 
     Arguments are typed strictly (StrictFloat, StrictInt, StrictBool), so the SDK
     never coerces ``true`` or ``"1"`` into a number the shared validators would
     accept: they are refused, as the Python API refuses them.
     """
     server = _MemoryServer()
-
-    def vector(text: str, embedding: list[float] | None) -> list[float]:
-        return embedding if embedding is not None else embedder.embed(text)
 
     @server.memory_tool
     def add_memory(
@@ -205,7 +208,7 @@ def build_mcp(store: HybridStore, embedder: Embedder) -> MCPServer[Any]:
             lambda: MemoryView.of(
                 store.add(
                     text,
-                    embedding=vector(text, embedding),
+                    embedding=embedding,
                     user_id=user_id,
                     agent_id=agent_id,
                     run_id=run_id,
@@ -246,7 +249,8 @@ def build_mcp(store: HybridStore, embedder: Embedder) -> MCPServer[Any]:
                     relations=h.relations,
                 )
                 for h in store.search(
-                    vector(query, embedding),
+                    query if embedding is None else None,
+                    embedding=embedding,
                     user_id=user_id,
                     agent_id=agent_id,
                     run_id=run_id,

@@ -43,6 +43,7 @@ from hybridmem.models import (
     Relation,
     SearchHit,
 )
+from hybridmem.ownership import refuse_if_held
 from hybridmem.ports import GraphStore, VectorStore
 from hybridmem.records import VectorRecord, text_hash
 from hybridmem.registry import create_store
@@ -87,6 +88,9 @@ class HybridStore:
     ) -> None:
         self.config = HybridMemConfig.load(config)
         data_dir = self.config.data_dir
+        if graph is None or vector is None:
+            # A running `hybridmem serve` holds the embedded file: say how to reach it.
+            refuse_if_held(self.config)
         #: Turns text into vectors for add(text) and search("query"); None when
         #: nothing is configured and wordllama is not installed.
         self.embedder: Embedder | None = embedder or embedder_for(self.config.embedder)

@@ -20,6 +20,7 @@ from types import ModuleType
 from typing import Any
 
 from hybridmem.errors import ConfigurationError, StoreError, StoreUnavailableError
+from hybridmem.ownership import FileLockedError
 
 # Kuzu plans ``UNWIND $rows AS x MATCH (n {id: x.id})`` (and MERGE alike) as a
 # hash join over a scan of the whole table; only a single ``{id: $id}``
@@ -129,7 +130,13 @@ class KuzuDatabase:
         text = str(exc)
         if "lock" in text.lower():
             # Another process has the file open read-write.
-            return StoreUnavailableError(self.store_name, str(self.path), text)
+            return FileLockedError(
+                self.store_name,
+                str(self.path),
+                f"{text}; another process has this file open, and a Kuzu file admits one"
+                " read-write process: stop it, or run `hybridmem serve` on this data"
+                " directory (the CLI and `hybridmem mcp` then go through it)",
+            )
         if "buffer pool is full" in text:
             # Seen at COMMIT (a checkpoint) near 214k memories with 256 MB: scope nodes
             # shared by many memories (an agent's) make a large adjacency to rewrite.
