@@ -12,15 +12,14 @@ by its position in the whole input (``items[1234]``).
 from __future__ import annotations
 
 import itertools
-import math
 import re
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from hybridmem.errors import ValidationError
+from hybridmem.ids import chosen_id, new_id
 from hybridmem.models import (
     NO_OPERATION,
     AddManyResult,
@@ -30,12 +29,18 @@ from hybridmem.models import (
 )
 from hybridmem.records import MemoryNode, NewMemory, VectorRecord, parse_memory_graph
 from hybridmem.validation import (
+    EARLIEST_INSTANT,
     check_embedding,
     check_memory_id,
     check_metadata,
     check_text,
     scope_from,
 )
+
+# The timestamp rule lives in hybridmem.validation; re-exported for existing importers.
+from hybridmem.validation import MAX_TTL as MAX_TTL
+from hybridmem.validation import check_expiry as check_expiry
+from hybridmem.validation import check_timestamp as check_timestamp
 
 #: An item's keys, in the order an export writes them.
 ITEM_KEYS = (
@@ -59,11 +64,8 @@ MAX_BATCH_SIZE = 10_000
 
 Embed = Callable[[Sequence[str]], list[list[float]]]
 
-#: The furthest a memory's expiry may lie ahead: bounds ``ttl`` and ``expires_at``
-#: (and keeps them inside every store's date range).
-MAX_TTL = timedelta(days=36_525)
 #: The earliest ``expires_at`` an item may carry (an import's, already past).
-EARLIEST_EXPIRY = datetime(1970, 1, 1, tzinfo=UTC)
+EARLIEST_EXPIRY = EARLIEST_INSTANT
 
 
 def new_memory(
@@ -77,9 +79,12 @@ def new_memory(
     times: tuple[datetime, datetime] | None = None,
     expires_at: datetime | None = None,
 ) -> NewMemory:
-    """The records of one memory, with its ids decided: shared by add() and add_many()."""
+    """The records of one memory, with its ids decided: shared by add() and add_many().
+
+    A caller's ``memory_id`` is a name within the scope (``hybridmem.ids``): it is
+    kept when it is already an id of this scope, else the scope's id of that name."""
     chosen = memory_id is not None
-    memory_id = memory_id or str(uuid.uuid4())
+    memory_id = chosen_id(scope, memory_id) if memory_id is not None else new_id(scope)
     stamp = datetime.now(UTC)
     created, updated = times or (stamp, stamp)
     node = MemoryNode(memory_id, scope.user_id, scope.agent_id, scope.run_id, created, updated)
@@ -144,70 +149,6 @@ def check_batch_size(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_BATCH_SIZE:
         raise ValidationError(f"invalid batch_size: must be an integer from 1 to {MAX_BATCH_SIZE}")
     return value
-
-
-def _datetime(parameter: str, value: object) -> datetime:
-    """A datetime, or ISO 8601 text read as one."""
-    if isinstance(value, str):
-        text = value
-        try:
-            value = datetime.fromisoformat(text)
-        except ValueError:
-            raise ValidationError(f"invalid {parameter}: {text[:80]!r} is not ISO 8601") from None
-    if not isinstance(value, datetime):
-        raise ValidationError(f"invalid {parameter}: must be ISO 8601 text or a datetime")
-    return value
-
-
-def check_timestamp(parameter: str, value: object) -> datetime:
-    """An aware datetime, or ISO 8601 text with an offset; kept in UTC."""
-    value = _datetime(parameter, value)
-    if value.tzinfo is None:
-        raise ValidationError(f"invalid {parameter}: needs a UTC offset (e.g. +00:00)")
-    return value.astimezone(UTC)
-
-
-def check_expiry(
-    expires_at: object = None,
-    ttl: object = None,
-    *,
-    at: datetime,
-    allow_past: bool = False,
-) -> datetime | None:
-    """The expiry of a memory written at ``at``: ``expires_at`` (a datetime or ISO
-    8601 text; naive is UTC) or ``ttl`` (seconds > 0, or a timedelta), at most one,
-    at most 100 years ahead. ``add()`` refuses an ``expires_at`` not after ``at``
-    (already expired); add_many's items pass ``allow_past``. None: never expires."""
-    if expires_at is not None and ttl is not None:
-        raise ValidationError("give at most one of expires_at and ttl")
-    if ttl is not None:
-        if isinstance(ttl, timedelta):
-            seconds = ttl.total_seconds()
-        elif isinstance(ttl, bool) or not isinstance(ttl, (int, float)):
-            raise ValidationError(
-                f"invalid ttl: must be a number of seconds or a timedelta, not {type(ttl).__name__}"
-            )
-        else:
-            seconds = float(ttl)
-        if not math.isfinite(seconds) or not 0 < seconds <= MAX_TTL.total_seconds():
-            raise ValidationError(
-                f"invalid ttl: must be more than 0 and at most {MAX_TTL.total_seconds():.0f}"
-                " seconds (100 years)"
-            )
-        return at + timedelta(seconds=seconds)
-    if expires_at is None:
-        return None
-    given = _datetime("expires_at", expires_at)
-    stamp = (given if given.tzinfo else given.replace(tzinfo=UTC)).astimezone(UTC)
-    if stamp > at + MAX_TTL:
-        raise ValidationError("invalid expires_at: more than 100 years ahead")
-    if stamp < EARLIEST_EXPIRY:
-        raise ValidationError("invalid expires_at: before 1970")
-    if not allow_past and stamp <= at:
-        raise ValidationError(
-            f"invalid expires_at: {stamp.isoformat()} is not in the future (already expired)"
-        )
-    return stamp
 
 
 def batches(

@@ -29,12 +29,19 @@ class PurgeLoop:
         #: Purges run so far, and the memories they erased.
         self.runs = 0
         self.purged = 0
+        #: Purges that failed (each is retried at the next interval).
+        self.failures = 0
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="hybridmem-purge", daemon=True)
 
     def start(self) -> PurgeLoop:
         self._thread.start()
         return self
+
+    @property
+    def alive(self) -> bool:
+        """The loop's thread is running (a purge that fails does not end it)."""
+        return self._thread.is_alive()
 
     def stop(self) -> None:
         self._stopping.set()
@@ -47,7 +54,15 @@ class PurgeLoop:
                 result = self.store.purge_expired()
             except HybridMemError as exc:
                 # A store that is down: the purge stays pending, the next run resumes it.
+                self.failures += 1
                 log.warning("purge of expired memories failed: %s", exc)
+                continue
+            except Exception:
+                # Anything else (a bug, a record no reader expected) must not end the
+                # loop: a dead thread would leave every later expiry unpurged for the
+                # life of the server. Logged with its traceback; the next run retries.
+                self.failures += 1
+                log.exception("purge of expired memories failed unexpectedly; retrying")
                 continue
             self.runs += 1
             self.purged += result.memories

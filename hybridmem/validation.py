@@ -8,6 +8,7 @@ import operator
 import unicodedata
 import uuid
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hybridmem.errors import InvalidScopeError, MissingScopeError, ValidationError
@@ -271,3 +272,110 @@ def check_limit(value: object, parameter: str = "limit") -> int:
             f"invalid {parameter}: must be an integer from 1 to {MAX_LIMIT}, got {value!r:.40}"
         )
     return value
+
+
+# -- instants: created_at, updated_at, expires_at ---------------------------------------
+
+#: Every instant a store keeps (created_at, updated_at, expires_at) lies in this
+#: range once in UTC. From the Unix epoch, which every store's date type holds
+#: and sorts right, to the last day of year 9999: that day leaves any UTC offset
+#: room to be shown without overflowing Python's datetime (year 9999 is its last),
+#: and every store writes the year with four digits.
+EARLIEST_INSTANT = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_INSTANT = datetime(9999, 12, 31, tzinfo=UTC)
+
+#: The furthest a memory's expiry may lie ahead of its write: bounds ``ttl`` and
+#: ``expires_at``.
+MAX_TTL = timedelta(days=36_525)
+#: The shortest ``ttl``: a memory born expired (ttl=1e-7) would be a write no read
+#: can ever see, so it is refused rather than stored.
+MIN_TTL = timedelta(seconds=1)
+
+
+def read_instant(parameter: str, value: object, *, naive_is_utc: bool = False) -> datetime:
+    """The one reader of instants at the boundary: a datetime, or ISO 8601 text, with
+    a UTC offset (or naive, read as UTC, where ``naive_is_utc``), returned in UTC and
+    inside ``EARLIEST_INSTANT`` .. ``LATEST_INSTANT``. Anything else, an offset whose
+    conversion to UTC leaves datetime's range included, is a ValidationError naming
+    ``parameter``."""
+    if isinstance(value, str):
+        text = value
+        try:
+            value = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValidationError(
+                f"invalid {parameter}: {text[:80]!r} is not ISO 8601"
+                " (e.g. 2024-05-01T12:00:00+00:00)"
+            ) from None
+    if not isinstance(value, datetime):
+        raise ValidationError(
+            f"invalid {parameter}: must be ISO 8601 text or a datetime, not {type(value).__name__}"
+        )
+    if value.utcoffset() is None:
+        if not naive_is_utc:
+            raise ValidationError(f"invalid {parameter}: needs a UTC offset (e.g. +00:00)")
+        value = value.replace(tzinfo=UTC)
+    try:
+        stamp = value.astimezone(UTC)
+    except OverflowError:
+        stamp = None
+    if stamp is None or not EARLIEST_INSTANT <= stamp <= LATEST_INSTANT:
+        raise ValidationError(
+            f"invalid {parameter}: {value.isoformat()} is outside the accepted range"
+            f" {EARLIEST_INSTANT.isoformat()} .. {LATEST_INSTANT.isoformat()} (in UTC)"
+        )
+    return stamp
+
+
+def check_timestamp(parameter: str, value: object) -> datetime:
+    """A created_at / updated_at: an aware datetime or ISO 8601 text with an offset,
+    in the accepted range; returned in UTC."""
+    return read_instant(parameter, value)
+
+
+def _ttl_seconds(ttl: object) -> float:
+    if isinstance(ttl, timedelta):
+        return ttl.total_seconds()
+    if isinstance(ttl, bool) or not isinstance(ttl, (int, float)):
+        raise ValidationError(
+            f"invalid ttl: must be a number of seconds or a timedelta, not {type(ttl).__name__}"
+        )
+    try:
+        return float(ttl)
+    except OverflowError:  # an int beyond any float: far beyond MAX_TTL
+        return math.inf
+
+
+def check_expiry(
+    expires_at: object = None,
+    ttl: object = None,
+    *,
+    at: datetime,
+    allow_past: bool = False,
+) -> datetime | None:
+    """The expiry of a memory written at ``at``: ``expires_at`` (a datetime or ISO
+    8601 text; naive is UTC) or ``ttl`` (seconds, or a timedelta, from ``MIN_TTL``
+    to ``MAX_TTL``), at most one, at most ``MAX_TTL`` ahead. ``add()`` refuses an
+    ``expires_at`` not after ``at`` (already expired); add_many's items pass
+    ``allow_past`` (never before ``EARLIEST_INSTANT``). None: never expires."""
+    if expires_at is not None and ttl is not None:
+        raise ValidationError("give at most one of expires_at and ttl")
+    if ttl is not None:
+        seconds = _ttl_seconds(ttl)
+        low, high = MIN_TTL.total_seconds(), MAX_TTL.total_seconds()
+        if not math.isfinite(seconds) or not low <= seconds <= high:
+            raise ValidationError(
+                f"invalid ttl: must be from {low:.0f} second to {high:.0f} seconds (100 years),"
+                f" got {ttl!r:.40}"
+            )
+        return at + timedelta(seconds=seconds)
+    if expires_at is None:
+        return None
+    stamp = read_instant("expires_at", expires_at, naive_is_utc=True)
+    if stamp > at + MAX_TTL:
+        raise ValidationError("invalid expires_at: more than 100 years ahead")
+    if not allow_past and stamp <= at:
+        raise ValidationError(
+            f"invalid expires_at: {stamp.isoformat()} is not in the future (already expired)"
+        )
+    return stamp

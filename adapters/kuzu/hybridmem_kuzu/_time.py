@@ -6,9 +6,11 @@ from datetime import UTC, datetime
 
 
 def to_text(value: datetime) -> str:
+    """Always 32 characters, the year zero-padded to four digits: ``strftime("%Y")``
+    writes year 999 as "999", which neither sorts as text nor reads back."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def from_text(value: str) -> datetime:
