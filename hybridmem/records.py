@@ -10,15 +10,21 @@ converts to it in one place: ``VectorRecord.to_memory``, ``EntityRecord.to_entit
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol, TypeVar
 
-from hybridmem.errors import ValidationError
+from hybridmem.errors import StoreError, ValidationError
 from hybridmem.models import Entity, Memory, Relation, Scope
 from hybridmem.validation import check_name
+
+log = logging.getLogger("hybridmem.records")
+
+Row = TypeVar("Row")
+Decoded = TypeVar("Decoded")
 
 _ENTITY_NAMESPACE = uuid.UUID("6f1c0f7e-8a57-4c8e-9a6b-2f4f3b7d9a10")
 _RELATION_NAMESPACE = uuid.UUID("0b8e2e55-1f7c-4d3a-8f55-6b1d2c9e7a44")
@@ -328,3 +334,71 @@ class NewMemory:
     graph: MemoryGraph
     #: The caller chose the id: an identical stored memory is left unchanged.
     caller_id: bool = False
+
+
+# -- decoding stored rows ------------------------------------------------------------
+
+
+class UnreadableRecordError(StoreError):
+    """A stored memory cannot be decoded: a timestamp, its metadata or another field
+    is in a form no reader parses (written by something other than hybridmem, or
+    damaged). Only a read that asked for this memory by id fails with it; reads of
+    many memories leave it out and log it, and delete erases it as any other."""
+
+    def __init__(self, store: str, memory_id: str, reason: str) -> None:
+        super().__init__(
+            store,
+            f"memory {memory_id}",
+            f"cannot be read ({reason}); delete it, or repair the stored record",
+        )
+        self.memory_id = memory_id
+        self.reason = reason
+
+
+def decode_rows(
+    store: str,
+    rows: Iterable[Row],
+    decode: Callable[[Row], Decoded],
+    row_id: Callable[[Row], object],
+) -> list[Decoded]:
+    """Decodes rows one at a time: a row that fails is logged, naming its id, and left
+    out, so that one damaged record never fails a read of the others."""
+    out: list[Decoded] = []
+    for row in rows:
+        try:
+            out.append(decode(row))
+        except Exception as exc:  # whatever a damaged row makes a decoder raise
+            log.warning("%s", unreadable(store, row, row_id, exc))
+    return out
+
+
+def unreadable(
+    store: str, row: Row, row_id: Callable[[Row], object], exc: Exception
+) -> UnreadableRecordError:
+    """The error naming the id of a row that ``exc`` kept from being decoded."""
+    try:
+        memory_id = str(row_id(row))
+    except Exception:  # the id itself is what is damaged
+        memory_id = "(unknown id)"
+    return UnreadableRecordError(store, memory_id, f"{type(exc).__name__}: {exc}")
+
+
+class _ReadsById(Protocol):
+    def get(self, ids: Sequence[str]) -> list[VectorRecord]: ...
+
+    def existing_ids(self, ids: Sequence[str]) -> set[str]: ...
+
+
+def read_one(vector: _ReadsById, memory_id: str) -> list[VectorRecord]:
+    """The vector record of ``memory_id`` ([] when there is none), for a read that
+    asks for this one memory: a record the store holds but cannot decode raises
+    UnreadableRecordError naming it, instead of reading as absent (the reads of many
+    records leave it out, see ``decode_rows``)."""
+    found = vector.get([memory_id])
+    if not found and vector.existing_ids([memory_id]):
+        raise UnreadableRecordError(
+            getattr(vector, "name", "vector store"),
+            memory_id,
+            "a stored field does not decode; the log names it",
+        )
+    return found

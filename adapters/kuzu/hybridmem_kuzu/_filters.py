@@ -24,8 +24,13 @@ def _parsed(text: str) -> Filters:
 
 def stored_row_matches(filters: Filters, metadata: str, created_at: str, updated_at: str) -> bool:
     """``filters`` on a row's stored text: what the query's function and the search
-    cache both evaluate."""
-    return filters.matches(json.loads(metadata), from_text(created_at), from_text(updated_at))
+    cache both evaluate. A row that cannot be decoded matches nothing: it is left out
+    of the read (its decoder would refuse it anyway) rather than failing the query."""
+    try:
+        found = json.loads(metadata), from_text(created_at), from_text(updated_at)
+    except (ValueError, TypeError):
+        return False
+    return filters.matches(*found)
 
 
 def matches_row(metadata: str, created_at: str, updated_at: str, filters: str) -> bool:

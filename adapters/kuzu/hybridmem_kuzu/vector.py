@@ -22,7 +22,7 @@ import numpy as np
 from hybridmem.errors import DimensionMismatchError
 from hybridmem.filters import Filters
 from hybridmem.models import Scope
-from hybridmem.records import VectorRecord
+from hybridmem.records import VectorRecord, decode_rows
 from hybridmem_kuzu._database import KuzuFileStore, used
 from hybridmem_kuzu._filters import (
     FILTER_FUNCTION,
@@ -74,6 +74,14 @@ def _record(row: Sequence[Any]) -> VectorRecord:
         metadata=json.loads(row[9]),
         expires_at=from_text(row[10]) if row[10] is not None else None,
     )
+
+
+def _scored(row: Sequence[Any]) -> tuple[VectorRecord, float]:
+    return _record(row), float(row[_SCORE])
+
+
+def _row_id(row: Sequence[Any]) -> object:
+    return row[0]
 
 
 def array_literals(embeddings: Sequence[Sequence[float]]) -> list[str]:
@@ -348,7 +356,7 @@ class KuzuVectorStore(KuzuFileStore):
         rows = self._db.each(
             f"MATCH (v:Vec {{id: x.id}}) RETURN {_FIELDS}", [{"id": i} for i in ids], "Vec"
         )
-        return [_record(row) for row in rows]
+        return decode_rows(self.name, rows, _record, _row_id)
 
     def existing_ids(self, ids: Sequence[str]) -> set[str]:
         if not ids or self._dimension is None:
@@ -395,7 +403,7 @@ class KuzuVectorStore(KuzuFileStore):
         if limit is not None:
             query += " LIMIT $limit"
             bound["limit"] = limit
-        return [_record(row) for row in self._db.rows(query, bound)]
+        return decode_rows(self.name, self._db.rows(query, bound), _record, _row_id)
 
     def search(
         self,
@@ -419,7 +427,7 @@ class KuzuVectorStore(KuzuFileStore):
             f" AS score RETURN {_FIELDS}, score ORDER BY score DESC, v.id LIMIT $limit",
             {**bound, "q": list(embedding), "limit": limit},
         )
-        return [(_record(row), float(row[_SCORE])) for row in rows]
+        return decode_rows(self.name, rows, _scored, _row_id)
 
     def _search_cached(
         self, embedding: Sequence[float], scope: Scope, limit: int, filters: Filters | None
@@ -442,10 +450,12 @@ class KuzuVectorStore(KuzuFileStore):
             bool(filters.conditions) or (filters.alive_at is not None and bool(entry.expiring))
         )
         keep = functools.partial(_cached_row_matches, filters) if filters and checked else None
-        return [
-            (_record((fields[0], vector, *fields[1:])), score)
-            for fields, vector, score in entry.best(query, limit, keep)
-        ]
+        return decode_rows(
+            self.name,
+            entry.best(query, limit, keep),
+            lambda hit: (_record((hit[0][0], hit[1], *hit[0][1:])), hit[2]),
+            lambda hit: hit[0][0],
+        )
 
     # -- whole-store scans --------------------------------------------------------
 

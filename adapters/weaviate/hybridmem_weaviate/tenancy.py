@@ -32,12 +32,13 @@ from weaviate.classes.query import Filter
 
 from hybridmem.errors import ConfigurationError, StoreError
 from hybridmem.models import Scope
-from hybridmem.records import VectorRecord
+from hybridmem.records import VectorRecord, decode_rows
 from hybridmem_weaviate.vector import (
     WeaviateVectorStore,
     _batched,
     _record,
     _scope_filter,
+    object_id,
 )
 
 #: The tenant of records without a user_id (an agent's or a run's own memories).
@@ -267,7 +268,7 @@ class WeaviateTenantVectorStore(WeaviateVectorStore):
         return found
 
     def get(self, ids: Sequence[str]) -> list[VectorRecord]:
-        return [_record(o) for o in self._objects_by_id(ids, with_data=True)]
+        return decode_rows(self.name, self._objects_by_id(ids, with_data=True), _record, object_id)
 
     def existing_ids(self, ids: Sequence[str]) -> set[str]:
         return {str(o.uuid) for o in self._objects_by_id(ids, with_data=False)}

@@ -35,7 +35,7 @@ from hybridmem.errors import (
 )
 from hybridmem.filters import Filters
 from hybridmem.models import Scope
-from hybridmem.records import VectorRecord
+from hybridmem.records import VectorRecord, decode_rows
 from hybridmem_weaviate._filters import (
     UPDATED_KEY,
     Never,
@@ -138,6 +138,14 @@ def _record(obj: Any) -> VectorRecord:
         metadata=json.loads(p.get("metadata") or "{}"),
         expires_at=_stamp(p[_EXPIRES]) if p.get(_EXPIRES) is not None else None,
     )
+
+
+def object_id(obj: Any) -> object:
+    return obj.uuid
+
+
+def _scored(obj: Any) -> tuple[VectorRecord, float]:
+    return _record(obj), 1.0 - float(obj.metadata.distance or 0.0)
 
 
 def _chunks(ids: Sequence[str], size: int) -> Iterator[list[str]]:
@@ -587,7 +595,9 @@ class WeaviateVectorStore:
         return found
 
     def get(self, ids: Sequence[str]) -> list[VectorRecord]:
-        return [_record(o) for o in self._by_ids(ids, with_data=True)] if ids else []
+        if not ids:
+            return []
+        return decode_rows(self.name, self._by_ids(ids, with_data=True), _record, object_id)
 
     def existing_ids(self, ids: Sequence[str]) -> set[str]:
         return {str(o.uuid) for o in self._by_ids(ids, with_data=False)} if ids else set()
@@ -646,14 +656,17 @@ class WeaviateVectorStore:
                 return want, list(response.objects)
 
             wanted, objects = self._paged(fetch)
-            records = [_record(o) for o in objects]
-            out.extend(records)
-            if len(records) < wanted:
+            out.extend(decode_rows(self.name, objects, _record, object_id))
+            if len(objects) < wanted:
                 break
-            last = records[-1].created_at
+            # The cursor follows the objects as stored, so that one left out as
+            # unreadable neither ends the paging nor repeats a page.
+            last = objects[-1].properties.get("created_at")
             if last != cursor:
                 cursor, seen_at_cursor = last, []
-            seen_at_cursor.extend(r.id for r in records if r.created_at == last)
+            seen_at_cursor.extend(
+                str(o.uuid) for o in objects if o.properties.get("created_at") == last
+            )
         return out
 
     def search(
@@ -691,7 +704,7 @@ class WeaviateVectorStore:
             )
         )
         # Cosine distance is 1 - similarity.
-        return [(_record(o), 1.0 - float(o.metadata.distance or 0.0)) for o in found.objects]
+        return decode_rows(self.name, found.objects, _scored, object_id)
 
     # -- whole-store scans -----------------------------------------------------------
 
