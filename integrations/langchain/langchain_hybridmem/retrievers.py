@@ -11,7 +11,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field, model_validator
 
 from hybridmem import HybridStore
-from hybridmem.models import SearchHit
+from hybridmem.models import Scope, SearchHit
 from hybridmem.validation import scope_from
 from langchain_hybridmem.documents import to_document
 
@@ -45,6 +45,10 @@ class HybridMemGraphRetriever(BaseRetriever):
         scope_from(self.user_id, self.agent_id, self.run_id)
         return self
 
+    @property
+    def scope(self) -> Scope:
+        return scope_from(self.user_id, self.agent_id, self.run_id)
+
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any
     ) -> list[Document]:
@@ -61,12 +65,15 @@ class HybridMemGraphRetriever(BaseRetriever):
             graph=True,
             entities=self.entities,
         )
-        return [_document(hit) for hit in hits]
+        return [_document(hit, self.scope) for hit in hits]
 
 
-def _document(hit: SearchHit) -> Document:
+def _document(hit: SearchHit, scope: Scope) -> Document:
+    # Every memory of the scope, whoever wrote it: a document this retriever's
+    # scope's VectorStore wrote has its document id, any other its memory id.
     return to_document(
         hit.memory,
+        scope,
         score=hit.score,
         entities=[{"name": e.name, "type": e.type} for e in hit.entities],
         relations=[{"source": r.source, "type": r.type, "target": r.target} for r in hit.relations],
