@@ -14,7 +14,6 @@ from langgraph.store.base import GetOp, InvalidNamespaceError, ListNamespacesOp,
 
 from hybridmem import HybridStore
 from langgraph_hybridmem import HybridMemStore
-from langgraph_hybridmem import store as store_module
 from tests.integrations.checks import assert_no_trace
 
 EMBEDDINGS = DeterministicFakeEmbedding(size=16)
@@ -165,20 +164,12 @@ def test_index_fields_choose_what_is_embedded(lg: HybridMemStore) -> None:
 
 
 def test_ttl_hides_expired_items_and_sweep_erases_them(
-    lg: HybridMemStore, store: HybridStore, monkeypatch: pytest.MonkeyPatch
+    lg: HybridMemStore, store: HybridStore
 ) -> None:
     ns = ("memories", "alice")
-    lg.put(ns, "short", {"text": "short-lived"}, ttl=1)
+    lg.put(ns, "short", {"text": "short-lived"}, ttl=0.02)  # 1.2 s
     lg.put(ns, "forever", {"text": "kept"})
-    assert lg.get(ns, "short") is not None
-    later = time.time() + 3600
-
-    class Clock:
-        @staticmethod
-        def time() -> float:
-            return later
-
-    monkeypatch.setattr(store_module, "time", Clock)
+    time.sleep(1.5)
     assert lg.get(ns, "short") is None
     assert [i.key for i in lg.search(ns)] == ["forever"]
     assert [i.key for i in lg.search(ns, query="short-lived")] == ["forever"]
@@ -186,23 +177,15 @@ def test_ttl_hides_expired_items_and_sweep_erases_them(
     assert_no_trace(store, left=1)
 
 
-def test_reading_refreshes_ttl(lg: HybridMemStore, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reading_refreshes_ttl(lg: HybridMemStore) -> None:
     ns = ("memories", "alice")
-    start = time.time()
-    now = {"t": start}
-
-    class Clock:
-        @staticmethod
-        def time() -> float:
-            return now["t"]
-
-    monkeypatch.setattr(store_module, "time", Clock)
-    lg.put(ns, "k", {"text": "x"}, ttl=10)
-    now["t"] = start + 8 * 60
-    assert lg.get(ns, "k") is not None  # refreshes: expires 10 minutes from now
-    now["t"] = start + 16 * 60
-    assert lg.get(ns, "k", refresh_ttl=False) is not None
-    now["t"] = start + 19 * 60
+    lg.put(ns, "k", {"text": "x"}, ttl=0.1)  # 6 s
+    start = time.monotonic()
+    time.sleep(4)
+    assert lg.get(ns, "k") is not None  # refreshes: expires 6 s from now
+    time.sleep(max(0.0, start + 8 - time.monotonic()))
+    assert lg.get(ns, "k", refresh_ttl=False) is not None  # past the first expiry
+    time.sleep(max(0.0, start + 11.5 - time.monotonic()))
     assert lg.get(ns, "k") is None
 
 
@@ -234,7 +217,7 @@ def test_ttl_sweeper_erases_expired_items_until_stopped(
     with pytest.raises(ValueError, match="sweep_interval_minutes"):
         lg.start_ttl_sweeper()
     ns = ("memories", "alice")
-    lg.put(ns, "short", {"text": "short-lived"}, ttl=0.005)  # 0.3 s
+    lg.put(ns, "short", {"text": "short-lived"}, ttl=0.02)  # 1.2 s
     lg.put(ns, "forever", {"text": "kept"})
     done = lg.start_ttl_sweeper(sweep_interval_minutes=0.005)
     with pytest.raises(RuntimeError, match="running already"):
@@ -318,6 +301,8 @@ async def test_async_methods(lg: HybridMemStore, store: HybridStore) -> None:
     assert [i.key for i in await lg.asearch(ns, query="async")] == ["k"]
     assert await lg.alist_namespaces(prefix=("memories",)) == [ns]
     results: list[Any] = await lg.abatch([GetOp(ns, "k"), PutOp(ns, "k", None), GetOp(ns, "k")])
-    assert results[0] is not None and results[2] is None
+    # A batch's reads see the state before it, as InMemoryStore's do.
+    assert results[0] is not None and results[2] is not None
+    assert await lg.aget(ns, "k") is None
     await lg.adelete_namespace(ns)
     assert_no_trace(store)

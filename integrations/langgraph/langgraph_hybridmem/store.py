@@ -1,32 +1,31 @@
 """HybridMemStore: LangGraph's ``BaseStore`` over a HybridStore.
 
-Each item is one hybridmem memory: its id is a UUID5 of (namespace, key), so a
-key is a stable id; its text is what the index embeds; its metadata is the
-item's value (top-level keys as they are, so ``search(filter=…)`` becomes
-hybridmem's filters, evaluated in the store) plus the namespace and key under
-reserved ``_lg_`` keys (see :mod:`langgraph_hybridmem.namespaces`). Every put
-and delete is a hybridmem ``add``/``delete`` — claimed, journaled, in both
-stores; ``delete_namespace`` of a scope's namespace is ``delete_all``.
+Each item is one hybridmem memory: its id is an id of its scope named by
+(namespace, key) (see :mod:`langgraph_hybridmem.namespaces`), so a key is a
+stable id that no other scope can take; its text is what the index embeds; its
+metadata is the item's value (top-level keys as they are) plus the namespace and
+key under reserved ``_lg_`` keys. Every put and delete is a hybridmem
+``add``/``delete`` — claimed, journaled, in both stores; ``delete_namespace`` of
+a scope's namespace is ``delete_all``.
+
+Reads follow LangGraph's semantics (``InMemoryStore``'s), with the differences
+listed in the integration's README: a batch's reads see the state before the
+batch; ``search`` filters compare values as JSON (:mod:`langgraph_hybridmem.filters`);
+items put with ``index=False`` are returned by a query search after the ranked
+ones, unscored, as ``InMemoryStore`` returns them.
 
 A TTL is hybridmem's own expiry: an item put with ``ttl`` (minutes) is a memory
-with ``ttl`` (its ``expires_at``), so once it expires no read of hybridmem returns
-it, not only this store's, and ``purge_expired()`` (and ``hybridmem serve``'s
-sweep) erases it as a coordinated erasure. The item also keeps its TTL and expiry
-in metadata (``_lg_ttl`` minutes, to refresh it on read; ``_lg_expires``, epoch
-seconds, far future without TTL): this store's reads filter on it in the store,
-which also hides the items that versions before core expiry wrote.
+with that ``ttl``, so once it expires no read of hybridmem returns it and
+``purge_expired()`` erases it. A read that refreshes it calls
+``HybridStore.update(id, ttl=…)``, which only moves the expiry, under the
+memory's claim, and never writes back an item erased meanwhile.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import threading
-import time
-import uuid
-from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import Future
-from datetime import timedelta
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from langchain_core.embeddings import Embeddings
@@ -44,34 +43,47 @@ from langgraph.store.base import (
     SearchOp,
     TTLConfig,
 )
-from langgraph.store.base.embed import ensure_embeddings, get_text_at_path, tokenize_path
+from langgraph.store.base import _validate_namespace as validate_namespace
+from langgraph.store.base.embed import ensure_embeddings
 
 from hybridmem import HybridStore
-from hybridmem.filters import parse_filters
+from hybridmem.errors import NotFoundError
+from hybridmem.journal import now
 from hybridmem.models import Memory
-from hybridmem.store import _cosine  # one similarity, the store's own
+from hybridmem.validation import MAX_LIMIT
+from langgraph_hybridmem import filters as lg_filters
+from langgraph_hybridmem.items import (
+    EXPIRES_KEY,
+    NEVER,
+    TTL_KEY,
+    UNINDEXED_KEY,
+    alive,
+    alive_filter,
+    core_ttl,
+    cosine,
+    index_fields,
+    indexed_texts,
+    to_item,
+    to_search_item,
+    value_of,
+)
 from langgraph_hybridmem.namespaces import (
     NAMESPACE_KEY,
     RESERVED_PREFIX,
     NamespaceLayout,
     namespace_metadata,
     prefix_filters,
+    scope_args,
 )
+from langgraph_hybridmem.ttl import TTLSweeper
 
-EXPIRES_KEY = "_lg_expires"
-TTL_KEY = "_lg_ttl"
-#: The expiry of items without TTL: far future, and exact as a float64.
-NEVER = 2.0**52
-_ID_NAMESPACE = uuid.UUID("3f6c2a8e-3b1d-4c57-9a51-0e2f7d9b4c18")
 #: Batch size of the scans that prefixes above one scope need.
 _SCAN_BATCH = 500
+_INDEXED = {UNINDEXED_KEY: {"$ne": True}}
+_UNINDEXED = {UNINDEXED_KEY: True}
 
 
-def item_memory_id(namespace: tuple[str, ...], key: str) -> str:
-    return str(uuid.uuid5(_ID_NAMESPACE, json.dumps([list(namespace), key])))
-
-
-class HybridMemStore(BaseStore):
+class HybridMemStore(TTLSweeper, BaseStore):
     """A LangGraph store whose items are hybridmem memories.
 
     ``index``: LangGraph's index config. With ``embed``, the configured ``fields``
@@ -95,23 +107,32 @@ class HybridMemStore(BaseStore):
         layout: NamespaceLayout | None = None,
         ttl: TTLConfig | None = None,
     ) -> None:
+        TTLSweeper.__init__(self)
         self.store = store
         self.layout = layout or NamespaceLayout()
         self.ttl_config = ttl
         self.index_config = index
         embed = (index or {}).get("embed")
         self.embeddings: Embeddings | None = ensure_embeddings(embed) if embed else None
-        fields = (index or {}).get("fields") or ["$"]
-        self._fields = [(f, f if f == "$" else tokenize_path(f)) for f in fields]
-        self._sweeper: tuple[threading.Event, Future[None]] | None = None
-        # Items with an expiry only in their metadata (see sweep_ttl).
-        self._legacy_lock = threading.Lock()
-        self._legacy_scanned: list[tuple[str, ...]] = []
-        self._legacy: dict[str, float] = {}
+        self._fields = index_fields((index or {}).get("fields"))
 
     # -- batch ------------------------------------------------------------------------
 
     def batch(self, ops: Iterable[Op]) -> list[Result]:
+        """Every read sees the state before the batch (as ``InMemoryStore``'s do);
+        then the puts are applied, the last one of each (namespace, key) winning."""
+        ops = list(ops)
+        puts: dict[tuple[tuple[str, ...], str], PutOp] = {}
+        for op in ops:
+            if isinstance(op, PutOp):
+                validate_namespace(op.namespace)
+                if op.value is not None:
+                    _check_value(op.value)
+                puts[(op.namespace, op.key)] = op
+            elif isinstance(op, SearchOp):
+                _check_search(op)
+            elif not isinstance(op, (GetOp, ListNamespacesOp)):
+                raise ValueError(f"unknown operation type: {type(op).__name__}")
         results: list[Result] = []
         for op in ops:
             if isinstance(op, GetOp):
@@ -120,11 +141,10 @@ class HybridMemStore(BaseStore):
                 results.append(self._search(op))
             elif isinstance(op, ListNamespacesOp):
                 results.append(self._list_namespaces(op))
-            elif isinstance(op, PutOp):
-                self._put(op)
-                results.append(None)
             else:
-                raise ValueError(f"unknown operation type: {type(op).__name__}")
+                results.append(None)
+        for put in puts.values():
+            self._put(put)
         return results
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
@@ -134,46 +154,44 @@ class HybridMemStore(BaseStore):
     # -- writes -----------------------------------------------------------------------
 
     def _put(self, op: PutOp) -> None:
-        memory_id = item_memory_id(op.namespace, op.key)
+        scope = self.layout.item_scope(op.namespace)
+        memory_id = self.layout.memory_id(op.namespace, op.key)
         if op.value is None:
-            self.store.delete(memory_id)
+            self.store.delete(memory_id, **scope_args(scope))
             return
         value = dict(op.value)
-        reserved = [k for k in value if isinstance(k, str) and k.startswith(RESERVED_PREFIX)]
-        if reserved:
-            raise ValueError(
-                f"value keys starting with {RESERVED_PREFIX!r} are reserved: {reserved}"
-            )
-        text = self._text(value, op.index)
-        minutes = op.ttl if op.ttl is not None else None
-        metadata = {
+        texts = [] if op.index is False else indexed_texts(value, self._index_of(op.index))
+        metadata: dict[str, Any] = {
             **value,
             **namespace_metadata(op.namespace, op.key),
-            TTL_KEY: minutes,
-            EXPIRES_KEY: _expiry(minutes),
+            TTL_KEY: op.ttl,
+            EXPIRES_KEY: NEVER,
         }
-        scope = self.layout.item_scope(op.namespace)
+        text = "\n".join(texts)
+        if texts:
+            embedding = self.embeddings.embed_documents([text])[0] if self.embeddings else None
+        else:
+            # Stored and filtered, never ranked: a query search lists it unscored.
+            metadata[UNINDEXED_KEY] = True
+            text = _json_text(value)
+            embedding = self._unit_vector()
         self.store.add(
             text,
-            embedding=self.embeddings.embed_documents([text])[0] if self.embeddings else None,
-            user_id=scope.user_id,
-            agent_id=scope.agent_id,
-            run_id=scope.run_id,
+            embedding=embedding,
             metadata=metadata,
             memory_id=memory_id,
-            ttl=_core_ttl(minutes),
+            ttl=core_ttl(op.ttl),
+            **scope_args(scope),
         )
 
-    def _text(self, value: dict[str, Any], index: Any) -> str:
-        """The text a value is stored (and embedded) as: its indexed fields, joined."""
-        fields = self._fields if index in (None, False) else [(f, tokenize_path(f)) for f in index]
-        texts: list[str] = []
-        for path, tokens in fields:
-            if path == "$":
-                texts.append(json.dumps(value, sort_keys=True, ensure_ascii=False))
-            else:
-                texts.extend(get_text_at_path(value, tokens))
-        return "\n".join(texts) or json.dumps(value, sort_keys=True, ensure_ascii=False)
+    def _index_of(self, index: Any) -> list[tuple[str, Any]]:
+        return self._fields if index is None else index_fields(list(index))
+
+    def _unit_vector(self) -> list[float] | None:
+        dims = (self.index_config or {}).get("dims") or (
+            self.store.embedder.dimension if self.store.embedder is not None else None
+        )
+        return [1.0] + [0.0] * (int(dims) - 1) if dims else None
 
     async def adelete_namespace(self, prefix: tuple[str, ...]) -> int:
         return await asyncio.to_thread(self.delete_namespace, prefix)
@@ -187,198 +205,154 @@ class HybridMemStore(BaseStore):
         items one by one; shorter ones scan for them."""
         scope = self.layout.scope(prefix)
         if scope is not None and self.layout.scope_width(prefix) == len(prefix):
-            result = self.store.delete_all(
-                user_id=scope.user_id, agent_id=scope.agent_id, run_id=scope.run_id
-            )
-            return int(result["memories"])
+            return int(self.store.delete_all(**scope_args(scope))["memories"])
         erased = 0
         for memory in self._matching(prefix, None, expired_too=True):
-            self.store.delete(memory.id)
+            self.store.delete(memory.id, **scope_args(memory))
             erased += 1
         return erased
-
-    def sweep_ttl(self, prefix: tuple[str, ...] = ()) -> int:
-        """Erase the expired items; returns how many memories were erased.
-
-        First hybridmem's ``purge_expired()``: it erases every expired memory of
-        the store (these items and any other; they are invisible to every read
-        already), as one coordinated erasure. Then the items whose expiry is only
-        in their metadata (written by versions before the core expiry). Finding
-        those reads every item under ``prefix``, so it is done once per prefix by
-        this store object; the ones not yet expired are remembered and erased by
-        a later sweep."""
-        erased = int(self.store.purge_expired()["memories"])
-        with self._legacy_lock:
-            if not any(prefix[: len(done)] == done for done in self._legacy_scanned):
-                for memory in self._matching(prefix, None, expired_too=True):
-                    # Items without a TTL (NEVER) are not held: that would be every
-                    # such item of the store, in memory, checked on each sweep.
-                    expires = float(memory.metadata.get(EXPIRES_KEY, NEVER))
-                    if expires < NEVER and (memory.expires_at is None or not _alive(memory)):
-                        self._legacy[memory.id] = expires
-                self._legacy_scanned.append(prefix)
-            now = time.time()
-            for memory_id, expires in list(self._legacy.items()):
-                if expires > now:
-                    continue
-                del self._legacy[memory_id]
-                # Read again: a put since the scan wrote a new expiry.
-                now_stored = self.store.get(memory_id)
-                if now_stored is not None and not _alive(now_stored):
-                    self.store.delete(memory_id)
-                    erased += 1
-        return erased
-
-    def start_ttl_sweeper(self, sweep_interval_minutes: float | None = None) -> Future[None]:
-        """Run :meth:`sweep_ttl` every ``sweep_interval_minutes`` (default: the TTL
-        config's ``sweep_interval_minutes``) in a daemon thread, as LangGraph's
-        server stores do, until :meth:`stop_ttl_sweeper`. The future ends when the
-        sweeper stops, with the error that stopped it if one did."""
-        minutes = sweep_interval_minutes
-        if minutes is None:
-            minutes = (self.ttl_config or {}).get("sweep_interval_minutes")
-        if minutes is None or not minutes > 0:
-            raise ValueError(
-                "start_ttl_sweeper needs sweep_interval_minutes > 0, given here or in"
-                " ttl={'sweep_interval_minutes': …}"
-            )
-        if self._sweeper is not None and not self._sweeper[1].done():
-            raise RuntimeError("the TTL sweeper is running already")
-        stop = threading.Event()
-        done: Future[None] = Future()
-
-        def run() -> None:
-            try:
-                while not stop.wait(60.0 * float(minutes)):
-                    self.sweep_ttl()
-            except BaseException as exc:  # handed to the future's owner
-                done.set_exception(exc)
-            else:
-                done.set_result(None)
-
-        threading.Thread(target=run, name="hybridmem-ttl-sweeper", daemon=True).start()
-        self._sweeper = (stop, done)
-        return done
-
-    def stop_ttl_sweeper(self, timeout: float | None = None) -> bool:
-        """Stop the sweeper; True once it has stopped (within ``timeout`` seconds)."""
-        if self._sweeper is None:
-            return True
-        stop, done = self._sweeper
-        stop.set()
-        try:
-            done.exception(timeout=timeout)
-        except TimeoutError:
-            return False
-        self._sweeper = None
-        return True
 
     # -- reads ------------------------------------------------------------------------
 
     def _get(self, op: GetOp) -> Item | None:
-        memory = self.store.get(item_memory_id(op.namespace, op.key))
-        if memory is None or not _alive(memory):
+        scope = self.layout.item_scope(op.namespace)
+        memory = self.store.get(self.layout.memory_id(op.namespace, op.key), **scope_args(scope))
+        if memory is None or not alive(memory) or not _holds(memory, op.namespace, op.key):
             return None
         if op.refresh_ttl:
-            memory = self._refresh(memory)
-        return _item(memory)
+            refreshed = self._refresh(memory)
+            if refreshed is None:
+                return None
+            memory = refreshed
+        return to_item(memory)
 
-    def _refresh(self, memory: Memory) -> Memory:
+    def _refresh(self, memory: Memory) -> Memory | None:
+        """Move the item's expiry ``_lg_ttl`` minutes from now; None when it was
+        erased (or expired) since it was read: it is not written back."""
         minutes = memory.metadata.get(TTL_KEY)
         if minutes is None:
             return memory
-        return self.store.add(
-            memory.text,
-            embedding=memory.embedding,
-            user_id=memory.user_id,
-            agent_id=memory.agent_id,
-            run_id=memory.run_id,
-            metadata={**memory.metadata, EXPIRES_KEY: _expiry(minutes)},
-            memory_id=memory.id,
-            ttl=_core_ttl(minutes),
-        )
+        scope = scope_args(memory)
+        legacy = float(memory.metadata.get(EXPIRES_KEY, NEVER)) < NEVER
+        try:
+            if legacy:  # its expiry is in metadata too (written before the core expiry)
+                return self.store.update(
+                    memory.id,
+                    metadata={**memory.metadata, EXPIRES_KEY: NEVER},
+                    ttl=core_ttl(minutes),
+                    **scope,
+                )
+            return self.store.update(memory.id, ttl=core_ttl(minutes), **scope)
+        except NotFoundError:
+            return None
 
     def _search(self, op: SearchOp) -> list[SearchItem]:
-        filters = {**(op.filter or {}), **prefix_filters(op.namespace_prefix)}
-        _check_filter(op.filter or {})
-        scope = self.layout.scope(op.namespace_prefix)
-        wanted = op.offset + op.limit
-        scored: list[tuple[Memory, float | None]]
+        if op.limit == 0:
+            return []
         if op.query:
-            query: Any = self.embeddings.embed_query(op.query) if self.embeddings else op.query
-            if scope is not None:
-                hits = self.store.search(
-                    query,
-                    user_id=scope.user_id,
-                    agent_id=scope.agent_id,
-                    run_id=scope.run_id,
-                    limit=wanted,
-                    filters=_alive_filter(filters),
-                )
-                scored = [(hit.memory, hit.score) for hit in hits]
-            else:
-                scored = self._scan_ranked(op.namespace_prefix, filters, query, wanted)
-        elif scope is not None:
-            memories = self.store.get_all(
-                user_id=scope.user_id,
-                agent_id=scope.agent_id,
-                run_id=scope.run_id,
-                limit=wanted,
-                filters=_alive_filter(filters),
-            )
-            scored = [(m, None) for m in memories]
+            page = self._ranked(op)
         else:
-            found = list(self._matching(op.namespace_prefix, op.filter))
-            found.sort(key=lambda m: (m.created_at, m.id), reverse=True)
-            scored = [(m, None) for m in found[:wanted]]
-        page = scored[op.offset : op.offset + op.limit]
+            page = [(m, None) for m in self._unranked(op)]
         if op.refresh_ttl:
-            page = [(self._refresh(m), s) for m, s in page]
-        return [_search_item(m, s) for m, s in page]
+            kept: list[tuple[Memory, float | None]] = []
+            for memory, score in page:
+                refreshed = self._refresh(memory)
+                if refreshed is not None:
+                    kept.append((refreshed, score))
+            page = kept
+        return [to_search_item(m, s) for m, s in page]
 
-    def _scan_ranked(
-        self, prefix: tuple[str, ...], filters: Mapping[str, Any], query: Any, wanted: int
-    ) -> list[tuple[Memory, float | None]]:
-        if isinstance(query, str):
-            if self.store.embedder is None:
-                raise ValueError(
-                    "search with a query needs index={'embed': …} or a hybridmem embedder"
+    def _unranked(self, op: SearchOp) -> list[Memory]:
+        """Newest first, ``op.offset`` skipped, at most ``op.limit``."""
+        scope = self.layout.scope(op.namespace_prefix)
+        pushed, whole = lg_filters.pushdown(op.filter)
+        end = op.offset + op.limit
+        if scope is not None and whole and end <= MAX_LIMIT:
+            return self.store.get_all(
+                limit=op.limit,
+                offset=op.offset,
+                filters=alive_filter({**pushed, **prefix_filters(op.namespace_prefix)}),
+                **scope_args(scope),
+            )
+        found = list(self._matching(op.namespace_prefix, op.filter))
+        if scope is None:  # a scan: in no order
+            found.sort(key=lambda m: (m.created_at, m.id), reverse=True)
+        return found[op.offset : end]
+
+    def _ranked(self, op: SearchOp) -> list[tuple[Memory, float | None]]:
+        """As InMemoryStore: the indexed items best first, paged; then, when the page
+        is not full, unindexed items (unscored) up to ``op.limit``."""
+        assert op.query
+        vector = self._query_vector(op.query)
+        scope = self.layout.scope(op.namespace_prefix)
+        pushed, whole = lg_filters.pushdown(op.filter)
+        end = op.offset + op.limit
+        scored: list[tuple[Memory, float | None]]
+        if scope is not None and whole and end <= MAX_LIMIT:
+            filters = alive_filter({**pushed, **prefix_filters(op.namespace_prefix)})
+            hits = self.store.search(
+                vector, limit=end, filters={**filters, **_INDEXED}, **scope_args(scope)
+            )
+            scored = [(h.memory, h.score) for h in hits[op.offset :]]
+            if len(scored) < op.limit:
+                rest = self.store.get_all(
+                    limit=op.limit - len(scored),
+                    filters={**filters, **_UNINDEXED},
+                    **scope_args(scope),
                 )
-            query = self.store.embedder.embed([query])[0]
-        vector = list(query)
-        found = [(m, _cosine(vector, m.embedding)) for m in self._matching(prefix, filters)]
-        found.sort(key=lambda pair: -pair[1])
-        return [(m, s) for m, s in found[:wanted]]
+                scored += [(m, None) for m in rest]
+            return scored
+        found = list(self._matching(op.namespace_prefix, op.filter))
+        found.sort(key=lambda m: (m.created_at, m.id), reverse=True)
+        ranked = sorted(
+            ((m, cosine(vector, m.embedding)) for m in found if not m.metadata.get(UNINDEXED_KEY)),
+            key=lambda pair: -pair[1],
+        )
+        scored = [(m, s) for m, s in ranked[op.offset : end]]
+        if len(scored) < op.limit:
+            unindexed = [m for m in found if m.metadata.get(UNINDEXED_KEY)]
+            scored += [(m, None) for m in unindexed[: op.limit - len(scored)]]
+        return scored
+
+    def _query_vector(self, query: str) -> list[float]:
+        if self.embeddings is not None:
+            return list(self.embeddings.embed_query(query))
+        if self.store.embedder is None:
+            raise ValueError("search with a query needs index={'embed': …} or a hybridmem embedder")
+        return list(self.store.embedder.embed([query])[0])
 
     def _matching(
         self, prefix: tuple[str, ...], filter: Mapping[str, Any] | None, expired_too: bool = False
     ) -> Iterator[Memory]:
-        """Every item whose namespace starts with ``prefix`` and passes ``filter``.
+        """Every item whose namespace starts with ``prefix`` and passes ``filter``
+        (LangGraph's semantics), newest first when the prefix decides a scope.
 
         In the store when the prefix decides a scope; else a scan of the store."""
-        filters = {**(filter or {}), **prefix_filters(prefix)}
+        pushed, _ = lg_filters.pushdown(filter)
+        core = {**pushed, **prefix_filters(prefix)}
         if not expired_too:
-            filters = _alive_filter(filters)
+            core = alive_filter(core)
         scope = self.layout.scope(prefix)
         if scope is not None:
-            yield from self.store.get_all(
-                user_id=scope.user_id,
-                agent_id=scope.agent_id,
-                run_id=scope.run_id,
-                filters=filters or None,
-            )
-            return
-        parsed = parse_filters(filters or None)
+            candidates: Iterable[Memory] = self.store.get_all(filters=core, **scope_args(scope))
+        else:
+            candidates = self._scan(prefix, expired_too)
+        for memory in candidates:
+            if lg_filters.matches(value_of(memory), filter):
+                yield memory
+
+    def _scan(self, prefix: tuple[str, ...], expired_too: bool) -> Iterator[Memory]:
+        """Every item of the store under ``prefix``: a read of the whole store."""
         for ids in self.store.vector.iter_ids(_SCAN_BATCH):
             for record in self.store.vector.get(ids):
-                if NAMESPACE_KEY not in record.metadata:
-                    continue  # not an item of a LangGraph store
-                if parsed is None or parsed.matches(
-                    record.metadata, record.created_at, record.updated_at
+                namespace = record.metadata.get(NAMESPACE_KEY)
+                if not isinstance(namespace, list) or tuple(namespace[: len(prefix)]) != prefix:
+                    continue  # not an item of a LangGraph store, or not under prefix
+                memory = record.to_memory()
+                if expired_too or (
+                    alive(memory) and (record.expires_at is None or not _past(record.expires_at))
                 ):
-                    memory = self.store.get(record.id)
-                    if memory is not None:
-                        yield memory
+                    yield memory
 
     def _list_namespaces(self, op: ListNamespacesOp) -> list[tuple[str, ...]]:
         conditions = op.match_conditions or ()
@@ -394,7 +368,39 @@ class HybridMemStore(BaseStore):
         return sorted(set(kept))[op.offset : op.offset + op.limit]
 
 
-def _until_wildcard(path: tuple[str, ...]) -> Iterator[str]:
+def _past(at: Any) -> bool:
+    return bool(at <= now())
+
+
+def _holds(memory: Memory, namespace: tuple[str, ...], key: str) -> bool:
+    """Is ``memory`` the item (namespace, key)? (Not another memory under its id.)"""
+    return (
+        memory.metadata.get(NAMESPACE_KEY) == list(namespace)
+        and memory.metadata.get("_lg_key") == key
+    )
+
+
+def _check_value(value: Mapping[str, Any]) -> None:
+    reserved = [k for k in value if isinstance(k, str) and k.startswith(RESERVED_PREFIX)]
+    if reserved:
+        raise ValueError(f"value keys starting with {RESERVED_PREFIX!r} are reserved: {reserved}")
+
+
+def _check_search(op: SearchOp) -> None:
+    for name, number in (("limit", op.limit), ("offset", op.offset)):
+        if isinstance(number, bool) or not isinstance(number, int) or number < 0:
+            raise ValueError(f"search {name} must be an integer >= 0, got {number!r}")
+    lg_filters.check(op.filter or {})
+    for key in op.filter or {}:
+        if isinstance(key, str) and key.startswith(RESERVED_PREFIX):
+            raise ValueError(f"filter keys starting with {RESERVED_PREFIX!r} are reserved: {key}")
+
+
+def _json_text(value: Mapping[str, Any]) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False) or "{}"
+
+
+def _until_wildcard(path: Sequence[str]) -> Iterator[str]:
     for element in path:
         if element == "*":
             return
@@ -407,50 +413,3 @@ def _matches(condition: MatchCondition, namespace: tuple[str, ...]) -> bool:
         return False
     ends = namespace[: len(path)] if condition.match_type == "prefix" else namespace[-len(path) :]
     return all(p in ("*", n) for p, n in zip(path, ends, strict=True)) if path else True
-
-
-def _check_filter(filter: Mapping[str, Any]) -> None:
-    for key in filter:
-        if isinstance(key, str) and key.startswith(RESERVED_PREFIX):
-            raise ValueError(f"filter keys starting with {RESERVED_PREFIX!r} are reserved: {key}")
-
-
-def _alive_filter(filters: Mapping[str, Any]) -> dict[str, Any]:
-    return {**filters, EXPIRES_KEY: {"$gt": time.time()}}
-
-
-def _alive(memory: Memory) -> bool:
-    return float(memory.metadata.get(EXPIRES_KEY, NEVER)) > time.time()
-
-
-def _expiry(minutes: float | None) -> float:
-    return NEVER if minutes is None else time.time() + 60.0 * float(minutes)
-
-
-def _core_ttl(minutes: float | None) -> timedelta | None:
-    return None if minutes is None else timedelta(minutes=float(minutes))
-
-
-def _value(memory: Memory) -> dict[str, Any]:
-    return {k: v for k, v in memory.metadata.items() if not k.startswith(RESERVED_PREFIX)}
-
-
-def _item(memory: Memory) -> Item:
-    return Item(
-        value=_value(memory),
-        key=str(memory.metadata["_lg_key"]),
-        namespace=tuple(memory.metadata[NAMESPACE_KEY]),
-        created_at=memory.created_at,
-        updated_at=memory.updated_at,
-    )
-
-
-def _search_item(memory: Memory, score: float | None) -> SearchItem:
-    return SearchItem(
-        namespace=tuple(memory.metadata[NAMESPACE_KEY]),
-        key=str(memory.metadata["_lg_key"]),
-        value=_value(memory),
-        created_at=memory.created_at,
-        updated_at=memory.updated_at,
-        score=score,
-    )
