@@ -14,7 +14,9 @@ What the provider calls, and what answers it:
   ``add_many`` per scope;
 * ``similarity_search_with_score_by_vector``: cosine similarities, so mem0's
   ``threshold`` works;
-* ``get_by_ids`` / ``delete``: by mem0's id (see :data:`MEM0_ID_KEY`);
+* ``get_by_ids`` / ``delete``: by mem0's id (see :data:`MEM0_ID_KEY`); a
+  delete leaves a tombstone (see :data:`TOMBSTONE_TEXT`) for the erasure of
+  mem0's history (:mod:`langchain_hybridmem.mem0_erasure`);
 * ``_collection.get(where=..., limit=...)``: the listing mem0's ``get_all`` and
   ``delete_all`` use (Chroma's interface; on a store without it they list
   nothing and delete nothing).
@@ -46,6 +48,10 @@ MEM0_ID_KEY = "_mem0_id"
 #: Present (True) on every memory mem0 wrote through this store: searches and
 #: listings keep to them, and other integrations exclude them.
 MEM0_MARKER_KEY = "_mem0"
+#: A deleted mem0 memory leaves a tombstone (``_mem0`` False, no text of its
+#: own) in its scope, erased with it, naming the id mem0's history keeps.
+TOMBSTONE_TEXT = "(deleted mem0 memory)"
+TOMBSTONE_PREFIX = "mem0-deleted:"
 _SCOPE_FIELDS = ("user_id", "agent_id", "run_id")
 _INTERNAL = (MEM0_ID_KEY, MEM0_MARKER_KEY)
 
@@ -127,11 +133,23 @@ class HybridMemMem0VectorStore(VectorStore):
                 " HybridStore.delete_all(user_id=...) (and mem0's delete_all)"
             )
         for memory in self._resolve(ids):
+            mem0_id = str(memory.metadata[MEM0_ID_KEY])
+            # mem0 writes the erased text into its history database next: the
+            # tombstone lets erase_mem0_scope find that row when the scope goes.
+            self.store.add(
+                TOMBSTONE_TEXT,
+                embedding=memory.embedding,
+                metadata={MEM0_ID_KEY: mem0_id, MEM0_MARKER_KEY: False},
+                memory_id=scoped_id(memory.scope, TOMBSTONE_PREFIX + mem0_id),
+                user_id=memory.user_id,
+                agent_id=memory.agent_id,
+                run_id=memory.run_id,
+            )
             self.store.delete(
                 memory.id, user_id=memory.user_id, agent_id=memory.agent_id, run_id=memory.run_id
             )
             with self._lock:
-                self._scopes.pop(str(memory.metadata[MEM0_ID_KEY]), None)
+                self._scopes.pop(mem0_id, None)
         return True
 
     # -- reads ---------------------------------------------------------------------
