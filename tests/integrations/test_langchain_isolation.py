@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
-from langgraph_hybridmem import HybridMemStore
 
 from hybridmem import HybridStore
 from hybridmem.ids import scoped_id
 from langchain_hybridmem import HybridMemVectorStore
 from langchain_hybridmem.documents import SCOPE_KEY
+from langgraph_hybridmem import HybridMemStore
 
 EMBEDDINGS = DeterministicFakeEmbedding(size=16)
 
