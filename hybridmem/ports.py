@@ -107,7 +107,8 @@ class GraphStore(Protocol):
         ...
 
     # Graph reads: each starts from a key (the user's scope, entity or memory ids)
-    # and expands a bounded number of hops; only the namespace ``user_id`` is read.
+    # and expands a bounded number of hops; only the namespace ``user_id`` is read,
+    # and only what memories in the caller's ``scope`` assert or mention.
 
     def find_entities(self, user_id: str, names: Sequence[str]) -> list[EntityRecord]:
         """Entities in the namespace ``user_id`` whose name equals one of ``names``
@@ -116,10 +117,14 @@ class GraphStore(Protocol):
         ...
 
     def mentioning_memory_ids(
-        self, entity_ids: Sequence[str], user_id: str, limit: int
-    ) -> list[tuple[str, str]]:
-        """``(memory_id, entity_id)`` pairs of memories in ``user_id``'s scope that
-        MENTION one of ``entity_ids``, newest memory first, at most ``limit``."""
+        self, entity_ids: Sequence[str], scope: Scope, limit: int, offset: int = 0
+    ) -> list[tuple[str, int]]:
+        """Memories matching ``scope`` (every part it gives equals the memory's; an
+        empty scope does not constrain: the entity ids already fix the namespace)
+        that MENTION one of ``entity_ids``, each once with how many of those
+        entities it mentions: newest first (created_at, then id, both descending),
+        skipping ``offset`` memories, at most ``limit``. The core pages with it,
+        so the order must be total. Cost follows the entities' MENTIONS."""
         ...
 
     def memory_entities(self, memory_ids: Sequence[str]) -> dict[str, list[EntityRecord]]:
@@ -134,11 +139,19 @@ class GraphStore(Protocol):
         ...
 
     def entity_relations(
-        self, entity_ids: Sequence[str], user_id: str, limit: int
+        self,
+        entity_ids: Sequence[str],
+        scope: Scope,
+        limit: int,
+        exclude_memory_ids: Sequence[str] = (),
     ) -> tuple[list[EntityRecord], list[RelationWithNames]]:
         """RELATES edges with an endpoint in ``entity_ids`` and both endpoints in the
-        namespace ``user_id`` (at most ``limit``, oldest first), with the entities at
-        their ends and the source and target names. One hop; the core iterates."""
+        namespace ``scope.user_id`` (required), asserted by a memory matching
+        ``scope`` (the edge's ``agent_id`` / ``run_id`` equal each part the scope
+        gives) whose id is not in ``exclude_memory_ids`` (the core's expired
+        memories): at most ``limit``, oldest first (created_at, then id), with the
+        entities at their ends and the source and target names. One hop; the core
+        iterates. Scope and exclusion are applied in the query, before the limit."""
         ...
 
     def iter_memory_ids(self, batch_size: int) -> Iterator[list[str]]:

@@ -317,11 +317,34 @@ class GraphStoreContract(StoreFixtures):
         whose user_id is the caller's; newest first; honour the limit."""
         self._seed_graph(graph_store)
         [lisbon] = graph_store.find_entities("alice", ["Lisbon"])
-        pairs = graph_store.mentioning_memory_ids([lisbon.id], "alice", 10)
-        assert sorted(m for m, _ in pairs) == sorted([memory_id("g1"), memory_id("g2")])
-        assert {e for _, e in pairs} == {lisbon.id}
-        assert len(graph_store.mentioning_memory_ids([lisbon.id], "alice", 1)) == 1
-        assert graph_store.mentioning_memory_ids([lisbon.id], "bob", 10) == []
+        found = graph_store.mentioning_memory_ids([lisbon.id], ALICE, 10)
+        assert sorted(m for m, _ in found) == sorted([memory_id("g1"), memory_id("g2")])
+        assert {n for _, n in found} == {1}
+        assert len(graph_store.mentioning_memory_ids([lisbon.id], ALICE, 1)) == 1
+        assert graph_store.mentioning_memory_ids([lisbon.id], BOB, 10) == []
+
+    def test_mentioning_memory_ids_follows_the_scope_and_pages(
+        self, graph_store: GraphStore
+    ) -> None:
+        """Troubleshooting: every part the scope gives must equal the memory's (an
+        empty scope does not constrain); each memory once, with how many of the
+        given entities it mentions; newest first, then id descending (a total
+        order: the core pages with offset and limit)."""
+        self._seed_graph(graph_store)
+        [lisbon, sam] = sorted(
+            graph_store.find_entities("alice", ["Lisbon", "Sam"]), key=lambda e: e.name
+        )
+        g1, g2, g3 = memory_id("g1"), memory_id("g2"), memory_id("g3")
+        assert graph_store.mentioning_memory_ids([lisbon.id], ALICE_A1, 10) == [(g1, 1)]
+        assert graph_store.mentioning_memory_ids([lisbon.id], ALICE_A2, 10) == [(g2, 1)]
+        assert graph_store.mentioning_memory_ids([lisbon.id], ALICE_A1_R1, 10) == []
+        both = [lisbon.id, sam.id]
+        # One created_at for all three: ties break on the id, descending.
+        expected = [(m, 2 if m == g1 else 1) for m in sorted([g1, g2, g3], reverse=True)]
+        assert graph_store.mentioning_memory_ids(both, ALICE, 10) == expected
+        assert graph_store.mentioning_memory_ids(both, Scope(), 10) == expected
+        pages = [graph_store.mentioning_memory_ids(both, ALICE, 1, offset) for offset in range(4)]
+        assert pages == [[expected[0]], [expected[1]], [expected[2]], []]
 
     def test_memory_entities(self, graph_store: GraphStore) -> None:
         """Troubleshooting: one MENTIONS hop per memory id; missing ids map to []."""
@@ -355,15 +378,31 @@ class GraphStoreContract(StoreFixtures):
         the namespace, each edge once, with source and target names."""
         self._seed_graph(graph_store)
         [lisbon] = graph_store.find_entities("alice", ["Lisbon"])
-        entities, relations = graph_store.entity_relations([lisbon.id], "alice", 10)
+        entities, relations = graph_store.entity_relations([lisbon.id], ALICE, 10)
         assert sorted((s, r.type, t) for r, s, t in relations) == [
             ("Alice", "lives_in", "Lisbon"),
             ("Lisbon", "in", "Portugal"),
         ]
         assert sorted(e.name for e in entities) == ["Alice", "Lisbon", "Portugal"]
         assert {e.user_id for e in entities} == {"alice"}
-        assert len(graph_store.entity_relations([lisbon.id], "alice", 1)[1]) == 1
-        assert graph_store.entity_relations([lisbon.id], "bob", 10) == ([], [])
+        assert len(graph_store.entity_relations([lisbon.id], ALICE, 1)[1]) == 1
+        assert graph_store.entity_relations([lisbon.id], BOB, 10) == ([], [])
+
+    def test_entity_relations_follow_the_scope_and_exclusions(
+        self, graph_store: GraphStore
+    ) -> None:
+        """Troubleshooting: keep only edges whose agent_id / run_id equal the parts
+        the scope gives, drop edges whose memory_id is excluded, both in the query
+        before the limit; the entities returned are the kept edges' ends."""
+        self._seed_graph(graph_store)
+        [lisbon] = graph_store.find_entities("alice", ["Lisbon"])
+        entities, relations = graph_store.entity_relations([lisbon.id], ALICE_A1, 10)
+        assert [(s, r.type, t) for r, s, t in relations] == [("Alice", "lives_in", "Lisbon")]
+        assert sorted(e.name for e in entities) == ["Alice", "Lisbon"]
+        assert graph_store.entity_relations([lisbon.id], ALICE_A1_R1, 10) == ([], [])
+        entities, relations = graph_store.entity_relations([lisbon.id], ALICE, 1, [memory_id("g1")])
+        assert [(s, r.type, t) for r, s, t in relations] == [("Lisbon", "in", "Portugal")]
+        assert sorted(e.name for e in entities) == ["Lisbon", "Portugal"]
 
 
 class VectorStoreContract(StoreFixtures):

@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from hybridmem.models import Scope
 from hybridmem.records import EntityRecord, RelationRecord, RelationWithNames, normalise_name
 from hybridmem_kuzu._database import KuzuDatabase
-from hybridmem_kuzu._scope import scope_key
+from hybridmem_kuzu._scope import scope_key, scope_params
 from hybridmem_kuzu._time import from_text
 
 _ENTITY = "e.id, e.name, e.type, e.user_id"
@@ -58,17 +59,24 @@ class KuzuGraphReads:
         return [_entity(row) for row in rows if normalise_name(row[1]) in wanted]
 
     def mentioning_memory_ids(
-        self, entity_ids: Sequence[str], user_id: str, limit: int
-    ) -> list[tuple[str, str]]:
+        self, entity_ids: Sequence[str], scope: Scope, limit: int, offset: int = 0
+    ) -> list[tuple[str, int]]:
+        # Each entity's MENTIONS adjacency is read whole (Kuzu has no index to
+        # order it by): cost follows the entities' mentions; the page is cut here.
         rows = self._db.each(
             "MATCH (e:Entity {id: x.id})<-[:MENTIONS]-(m:Memory)"
-            " WHERE m.user_id = $u RETURN m.id, e.id, m.created_at",
+            f"{_where(scope, 'm')} RETURN m.id, m.created_at",
             [{"id": i} for i in dict.fromkeys(entity_ids)],
             "Entity",
-            {"u": user_id},
+            scope_params(scope),
         )
-        rows.sort(key=lambda row: (row[2], row[0]), reverse=True)
-        return [(row[0], row[1]) for row in rows[:limit]]
+        counts: dict[str, int] = {}
+        stamps: dict[str, str] = {}
+        for memory_id, created_at in rows:
+            counts[memory_id] = counts.get(memory_id, 0) + 1
+            stamps[memory_id] = created_at
+        ordered = sorted(counts, key=lambda m: (stamps[m], m), reverse=True)
+        return [(m, counts[m]) for m in ordered[offset : offset + limit]]
 
     def memory_entities(self, memory_ids: Sequence[str]) -> dict[str, list[EntityRecord]]:
         rows = self._db.each(
@@ -112,10 +120,23 @@ class KuzuGraphReads:
         return out
 
     def entity_relations(
-        self, entity_ids: Sequence[str], user_id: str, limit: int
+        self,
+        entity_ids: Sequence[str],
+        scope: Scope,
+        limit: int,
+        exclude_memory_ids: Sequence[str] = (),
     ) -> tuple[list[EntityRecord], list[RelationWithNames]]:
         if not entity_ids:
             return [], []
+        if scope.user_id is None:
+            raise ValueError("entity_relations needs the scope's user_id (the namespace)")
+        # Both ends in the namespace; the edge asserted by a memory of the scope
+        # (its user_id is the namespace's, so its other given parts decide).
+        asserted = "".join(f" AND r.{name} = ${name}" for name, _ in scope.terms())
+        params: dict[str, Any] = {**scope_params(scope), "limit": limit}
+        if exclude_memory_ids:
+            asserted += " AND NOT list_contains($exclude, r.memory_id)"
+            params["exclude"] = sorted(set(exclude_memory_ids))
         # Kuzu matches an undirected pattern once per direction: bind the
         # direction explicitly so each edge is read once per side.
         rows: list[list[Any]] = []
@@ -125,12 +146,15 @@ class KuzuGraphReads:
         ):
             rows.extend(
                 self._db.each(
-                    f"MATCH {pattern} WHERE a.user_id = $u AND b.user_id = $u"
-                    f" AND a.id IS NOT NULL AND b.id IS NOT NULL"
-                    f" RETURN {_RELATION}, a.type, a.user_id, b.type, b.user_id LIMIT $limit",
+                    f"MATCH {pattern} WHERE a.user_id = $user_id AND b.user_id = $user_id"
+                    f" AND a.id IS NOT NULL AND b.id IS NOT NULL{asserted}"
+                    f" RETURN {_RELATION}, a.type, a.user_id, b.type, b.user_id"
+                    # Ordered before the limit: a batch run as one UNWIND limits
+                    # across all its rows, and must keep the oldest.
+                    " ORDER BY r.created_at, r.id LIMIT $limit",
                     [{"id": i} for i in dict.fromkeys(entity_ids)],
                     "Entity",
-                    {"u": user_id, "limit": limit},
+                    params,
                 )
             )
         relations: dict[str, RelationWithNames] = {}
@@ -138,7 +162,16 @@ class KuzuGraphReads:
         for row in rows:
             relation = _relation(row)
             relations.setdefault(relation[0].id, relation)
-            entities.setdefault(row[2], EntityRecord(row[2], row[9], row[11], row[12]))
-            entities.setdefault(row[3], EntityRecord(row[3], row[10], row[13], row[14]))
-        ordered = sorted(relations.values(), key=lambda r: (r[0].created_at, r[0].id))
-        return list(entities.values()), ordered[:limit]
+        ordered = sorted(relations.values(), key=lambda r: (r[0].created_at, r[0].id))[:limit]
+        kept = {r[0].id for r in ordered}
+        for row in rows:
+            if row[0] in kept:
+                entities.setdefault(row[2], EntityRecord(row[2], row[9], row[11], row[12]))
+                entities.setdefault(row[3], EntityRecord(row[3], row[10], row[13], row[14]))
+        return list(entities.values()), ordered
+
+
+def _where(scope: Scope, var: str) -> str:
+    """`` WHERE`` each part ``scope`` gives equals ``var``'s (nothing for an empty scope)."""
+    terms = [f"{var}.{name} = ${name}" for name, _ in scope.terms()]
+    return " WHERE " + " AND ".join(terms) if terms else ""

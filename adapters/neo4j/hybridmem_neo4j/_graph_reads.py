@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from hybridmem.models import Scope
 from hybridmem.records import EntityRecord, RelationRecord, RelationWithNames, normalise_name
 from hybridmem_neo4j.names import Names
 
@@ -51,16 +52,21 @@ class Neo4jGraphReads:
         ]
 
     def mentioning_memory_ids(
-        self, entity_ids: Sequence[str], user_id: str, limit: int
-    ) -> list[tuple[str, str]]:
+        self, entity_ids: Sequence[str], scope: Scope, limit: int, offset: int = 0
+    ) -> list[tuple[str, int]]:
         n = self._n
         rows = self._read(
             f"UNWIND $ids AS id MATCH (e:{n.entity} {{id: id}})<-[:{n.mentions}]-(m:{n.memory})"
-            " WHERE m.user_id = $u RETURN m.id, e.id"
-            " ORDER BY m.created_at DESC, m.id DESC LIMIT $limit",
-            {"ids": list(dict.fromkeys(entity_ids)), "u": user_id, "limit": limit},
+            f"{_where(scope, 'm')} WITH m, count(DISTINCT e) AS n"
+            " ORDER BY m.created_at DESC, m.id DESC SKIP $offset LIMIT $limit RETURN m.id, n",
+            {
+                **scope.parts(),
+                "ids": list(dict.fromkeys(entity_ids)),
+                "offset": offset,
+                "limit": limit,
+            },
         )
-        return [(row[0], row[1]) for row in rows]
+        return [(row[0], int(row[1])) for row in rows]
 
     def memory_entities(self, memory_ids: Sequence[str]) -> dict[str, list[EntityRecord]]:
         n = self._n
@@ -98,17 +104,32 @@ class Neo4jGraphReads:
         return out
 
     def entity_relations(
-        self, entity_ids: Sequence[str], user_id: str, limit: int
+        self,
+        entity_ids: Sequence[str],
+        scope: Scope,
+        limit: int,
+        exclude_memory_ids: Sequence[str] = (),
     ) -> tuple[list[EntityRecord], list[RelationWithNames]]:
         if not entity_ids:
             return [], []
+        if scope.user_id is None:
+            raise ValueError("entity_relations needs the scope's user_id (the namespace)")
         n = self._n
+        # Both ends in the namespace; the edge asserted by a memory of the scope
+        # and not by one the core found expired.
+        asserted = "".join(f" AND r.{name} = ${name}" for name, _ in scope.terms())
         rows = self._read(
             f"UNWIND $ids AS id MATCH (x:{n.entity} {{id: id}})-[r:{n.relates}]-(y:{n.entity})"
-            " WHERE x.user_id = $u AND y.user_id = $u"
+            f" WHERE x.user_id = $user_id AND y.user_id = $user_id{asserted}"
+            " AND NOT r.memory_id IN $exclude"
             f" WITH DISTINCT r MATCH (a:{n.entity})-[r]->(b:{n.entity})"
             f" RETURN {_RELATION} ORDER BY r.created_at, r.id LIMIT $limit",
-            {"ids": list(dict.fromkeys(entity_ids)), "u": user_id, "limit": limit},
+            {
+                **scope.parts(),
+                "ids": list(dict.fromkeys(entity_ids)),
+                "exclude": sorted(set(exclude_memory_ids)),
+                "limit": limit,
+            },
         )
         relations: list[RelationWithNames] = []
         entities: dict[str, EntityRecord] = {}
@@ -120,3 +141,9 @@ class Neo4jGraphReads:
             entities.setdefault(r[2], EntityRecord(r[2], r[9], r[11], r[12]))
             entities.setdefault(r[3], EntityRecord(r[3], r[10], r[13], r[14]))
         return list(entities.values()), relations
+
+
+def _where(scope: Scope, var: str) -> str:
+    """`` WHERE`` each part ``scope`` gives equals ``var``'s (nothing for an empty scope)."""
+    terms = [f"{var}.{name} = ${name}" for name, _ in scope.terms()]
+    return " WHERE " + " AND ".join(terms) if terms else ""
