@@ -112,13 +112,36 @@ class AsyncHybridStore:
         text: str | None = None,
         embedding: Sequence[float] | None = None,
         metadata: Mapping[str, Any] | None = None,
+        expires_at: datetime | str | None = None,
+        ttl: float | timedelta | None = None,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
     ) -> Memory:
         return await asyncio.to_thread(
-            self.sync.update, memory_id, text=text, embedding=embedding, metadata=metadata
+            self.sync.update,
+            memory_id,
+            text=text,
+            embedding=embedding,
+            metadata=metadata,
+            expires_at=expires_at,
+            ttl=ttl,
+            user_id=user_id,
+            agent_id=agent_id,
+            run_id=run_id,
         )
 
-    async def delete(self, memory_id: str) -> DeleteResult:
-        return await asyncio.to_thread(self.sync.delete, memory_id)
+    async def delete(
+        self,
+        memory_id: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> DeleteResult:
+        return await asyncio.to_thread(
+            self.sync.delete, memory_id, user_id=user_id, agent_id=agent_id, run_id=run_id
+        )
 
     async def delete_all(
         self,
@@ -150,8 +173,17 @@ class AsyncHybridStore:
     async def recover(self) -> list[RecoveredOperation]:
         return await asyncio.to_thread(self.sync.recover)
 
-    async def get(self, memory_id: str) -> Memory | None:
-        return await asyncio.to_thread(self.sync.get, memory_id)
+    async def get(
+        self,
+        memory_id: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> Memory | None:
+        return await asyncio.to_thread(
+            self.sync.get, memory_id, user_id=user_id, agent_id=agent_id, run_id=run_id
+        )
 
     async def get_all(
         self,
@@ -222,8 +254,17 @@ class AsyncHybridStore:
             self.sync.relations, user_id=user_id, agent_id=agent_id, run_id=run_id
         )
 
-    async def history(self, memory_id: str) -> list[HistoryEvent]:
-        return await asyncio.to_thread(self.sync.history, memory_id)
+    async def history(
+        self,
+        memory_id: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> list[HistoryEvent]:
+        return await asyncio.to_thread(
+            self.sync.history, memory_id, user_id=user_id, agent_id=agent_id, run_id=run_id
+        )
 
     async def operation(self, operation_id: str) -> OperationInfo | None:
         return await asyncio.to_thread(self.sync.operation, operation_id)

@@ -19,6 +19,7 @@ marks the operation done. Resuming from any point repeats at most one batch.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -27,8 +28,13 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from hybridmem.errors import HybridMemError, NotFoundError, ValidationError
-from hybridmem.faults import FaultHook
+from hybridmem.errors import (
+    HybridMemError,
+    NotFoundError,
+    StoreError,
+    ValidationError,
+)
+from hybridmem.faults import FaultHook, InjectedFault
 from hybridmem.journal import ExpiryRow, HistoryEntry, Journal, PendingOperation, now
 from hybridmem.models import (
     NO_OPERATION,
@@ -50,6 +56,11 @@ from hybridmem.plan import (
 from hybridmem.ports import GraphStore, VectorStore
 from hybridmem.records import MemoryGraph, NewMemory, VectorRecord, text_hash
 from hybridmem.scope_locks import ScopeLocks
+
+_log = logging.getLogger(__name__)
+
+#: ``within`` of a caller that may touch every scope.
+_ANY_SCOPE = Scope()
 
 
 class Coordinator:
@@ -264,18 +275,24 @@ class Coordinator:
     # -- update -----------------------------------------------------------------------
 
     def update(
-        self, memory_id: str, scope: Scope, change: Callable[[VectorRecord], VectorRecord]
+        self,
+        memory_id: str,
+        scope: Scope,
+        change: Callable[[VectorRecord], VectorRecord],
+        *,
+        within: Scope = _ANY_SCOPE,
     ) -> VectorRecord:
         """Apply ``change`` to the memory as it is *under the claim* and write the result.
 
         The caller looked ``scope`` up without the claim (a memory's scope never
         changes); what it read may have been erased since, so the memory is read
-        again here. Gone: NotFoundError, and nothing is written anywhere.
+        again here. Gone, or outside the caller's scope ``within``: NotFoundError
+        (the same answer for both), and nothing is written anywhere.
         """
         with self.locks.records(scope, memory_id):
             # Erasures delete the vector first, so a memory they touched has none.
             found = self.vector.get([memory_id])
-            if not found or found[0].expired(now()):
+            if not found or found[0].expired(now()) or not within.matches(found[0].scope):
                 # Expired: invisible to every read, so not there to update either.
                 raise NotFoundError(f"memory {memory_id} not found")
             new = change(found[0])
@@ -318,13 +335,17 @@ class Coordinator:
             ],
         )
 
-    def delete(self, memory_id: str, scope: Scope) -> DeleteResult:
+    def delete(self, memory_id: str, scope: Scope, *, within: Scope = _ANY_SCOPE) -> DeleteResult:
+        """Erase one memory. ``scope`` is the memory's (looked up without the claim:
+        it never changes); ``within`` the caller's: a memory outside it is treated
+        exactly as an unknown id."""
         started = time.monotonic()
         with self.locks.records(scope, memory_id):
             # The graph first: on the embedded graph it is a local lookup, and when the
             # node is there the vector store (a network round trip) need not be asked.
-            if not self.graph.existing_memory_ids([memory_id]) and not self.vector.existing_ids(
-                [memory_id]
+            if not within.matches(scope) or (
+                not self.graph.existing_memory_ids([memory_id])
+                and not self.vector.existing_ids([memory_id])
             ):
                 # Already gone (maybe erased while we waited for the claim): nothing to
                 # journal, no store write that could touch a record, no history event.
@@ -598,6 +619,11 @@ class Coordinator:
         return ReconcileReport(found=found, removed=removed, fixed=fix)
 
     def recover(self) -> list[RecoveredOperation]:
+        """Finish or roll back every pending operation. A store error (a store down
+        or failing) stops the pass (the operations stay pending); any other failure is that
+        operation's alone: it is noted, the pass goes on, and after
+        ``MAX_RECOVERY_ATTEMPTS`` failed passes the operation is set aside (reported
+        by ``stats()``, never retried on open), so the store still opens."""
         finished: list[RecoveredOperation] = []
         for op in self.journal.pending():
             with self._in_flight_lock:
@@ -606,7 +632,23 @@ class Coordinator:
             if op.kind == "migrate_graph_labels":
                 # Resumed by `hybridmem migrate-neo4j-labels`, never by recover().
                 continue
-            recovered = self._recover_one(op)
+            try:
+                recovered = self._recover_one(op)
+            except (StoreError, InjectedFault):
+                # A store that fails is no fault of the operation's (it stays pending
+                # and counts no attempt); an injected fault stands for the process
+                # dying here.
+                raise
+            except Exception as exc:  # one operation must not block the others
+                error = f"{type(exc).__name__}: {exc}"
+                _log.exception("recovery of operation %s (%s) failed", op.id, op.kind)
+                aside = self.journal.recovery_failed(op.id, error)
+                recovered = RecoveredOperation(
+                    operation_id=op.id,
+                    kind=op.kind,
+                    outcome="set_aside" if aside else "failed",
+                    error=error,
+                )
             if recovered is not None:
                 finished.append(recovered)
         return finished

@@ -24,8 +24,7 @@ from hybridmem.embedders import HOW_TO_CONFIGURE, Embedder
 from hybridmem.embedders.resolve import embedder_for
 from hybridmem.errors import ConfigurationError, NotFoundError, ValidationError
 from hybridmem.faults import FaultHook, resolve
-from hybridmem.filters import Filters, parse_filters, with_alive_at
-from hybridmem.graph_reads import fuse, graph_ranking, hit_context, neighborhood
+from hybridmem.filters import parse_filters, with_alive_at
 from hybridmem.journal import Journal, expiry_text, now
 from hybridmem.models import (
     NO_OPERATION,
@@ -41,10 +40,12 @@ from hybridmem.models import (
     ReconcileReport,
     RecoveredOperation,
     Relation,
+    Scope,
     SearchHit,
 )
 from hybridmem.ownership import refuse_if_held
 from hybridmem.ports import GraphStore, VectorStore
+from hybridmem.reads import GraphReads
 from hybridmem.records import VectorRecord, text_hash
 from hybridmem.registry import create_store
 from hybridmem.store_meta import StoreMeta
@@ -277,16 +278,36 @@ class HybridStore:
         text: str | None = None,
         embedding: Sequence[float] | None = None,
         metadata: Mapping[str, Any] | None = None,
+        expires_at: datetime | str | None = None,
+        ttl: float | timedelta | None = None,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
     ) -> Memory:
+        """Change a memory's text, embedding, metadata or expiry (journaled; history
+        keeps the old and new text until the memory is erased).
+
+        ``expires_at`` / ``ttl`` (at most one, as in ``add``) give the memory a new
+        expiry: a TTL refresh. ``user_id`` / ``agent_id`` / ``run_id`` are the
+        caller's scope: a memory outside it raises NotFoundError exactly like an
+        unknown id, checked under the memory's claim. A memory erased or expired
+        meanwhile is never written back: NotFoundError."""
         memory_id = check_memory_id(memory_id)
+        within = scope_from(user_id, agent_id, run_id, required_message=None)
         if text is None and embedding is None and metadata is None:
-            raise ValidationError("update needs at least one of text, embedding or metadata")
+            if expires_at is None and ttl is None:
+                raise ValidationError(
+                    "update needs at least one of text, embedding or metadata (or a new expiry:"
+                    " expires_at or ttl)"
+                )
         # Everything is validated before the first store step.
         new_text = check_text(text) if text is not None else None
         new_embedding = check_embedding(embedding) if embedding is not None else None
         new_metadata = check_metadata(metadata) if metadata is not None else None
+        stamp = now()
+        new_expiry = check_expiry(expires_at, ttl, at=stamp)
         found = self._alive(self.vector.get([memory_id]))
-        if not found:
+        if not found or not within.matches(found[0].scope):
             raise NotFoundError(f"memory {memory_id} not found")
 
         def change(old: VectorRecord) -> VectorRecord:
@@ -297,16 +318,30 @@ class HybridStore:
                 hash=text_hash(kept_text),
                 embedding=new_embedding if new_embedding is not None else old.embedding,
                 metadata=new_metadata if new_metadata is not None else old.metadata,
-                updated_at=now(),
+                updated_at=stamp,
+                expires_at=new_expiry if new_expiry is not None else old.expires_at,
             )
 
         # The coordinator reads the memory again under its scope's claim: what was
         # read here may be erased by then, and must not be written back.
-        return self._coordinator.update(memory_id, found[0].scope, change).to_memory()
+        updated = self._coordinator.update(memory_id, found[0].scope, change, within=within)
+        return updated.to_memory()
 
-    def delete(self, memory_id: str) -> DeleteResult:
-        """Erase one memory from both stores (and its text from history). Idempotent."""
+    def delete(
+        self,
+        memory_id: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> DeleteResult:
+        """Erase one memory from both stores (and its text from history). Idempotent.
+
+        ``user_id`` / ``agent_id`` / ``run_id`` are the caller's scope: a memory
+        outside it is left alone and answered exactly like an unknown id (zero
+        counts), checked under the memory's claim."""
         memory_id = check_memory_id(memory_id)
+        within = scope_from(user_id, agent_id, run_id, required_message=None)
         node = self.graph.get_memory_node(memory_id)
         if node is not None:
             scope = node.scope
@@ -314,7 +349,7 @@ class HybridStore:
             found = self.vector.get([memory_id])
             scope = found[0].scope if found else scope_from(required_message=None)
         # The coordinator checks again under the claim that the memory still exists.
-        return self._coordinator.delete(memory_id, scope)
+        return self._coordinator.delete(memory_id, scope, within=within)
 
     def delete_all(
         self,
@@ -364,10 +399,21 @@ class HybridStore:
 
     # -- reads -----------------------------------------------------------------------
 
-    def get(self, memory_id: str) -> Memory | None:
-        """The memory, or None when there is none (or it has expired)."""
-        found = self._alive(self.vector.get([check_memory_id(memory_id)]))
-        return found[0].to_memory() if found else None
+    def get(
+        self,
+        memory_id: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> Memory | None:
+        """The memory, or None when there is none (or it has expired). ``user_id`` /
+        ``agent_id`` / ``run_id`` are the caller's scope: a memory outside it is None,
+        like an unknown id."""
+        memory_id = check_memory_id(memory_id)
+        within = scope_from(user_id, agent_id, run_id, required_message=None)
+        found = self._alive(self.vector.get([memory_id]))
+        return found[0].to_memory() if found and within.matches(found[0].scope) else None
 
     @staticmethod
     def _alive(records: Sequence[VectorRecord]) -> list[VectorRecord]:
@@ -405,32 +451,13 @@ class HybridStore:
                 for r in self.vector.list_scope(scope, limit, filters=parsed, offset=offset)
             ]
         name = check_name("entity", entity)
-        namespace = _namespace(scope, "entity")
-        anchors = self.graph.find_entities(namespace, [name])
-        pairs = self.graph.mentioning_memory_ids(
-            [a.id for a in anchors], namespace, MAX_GRAPH_MEMORIES
-        )
-        records = self._matching(list(dict.fromkeys(m for m, _ in pairs)), scope, parsed)
-        records.sort(key=lambda r: (r.created_at, r.id), reverse=True)
-        end = None if limit is None else offset + limit
-        return [r.to_memory() for r in records[offset:end]]
+        _namespace(scope, "entity")
+        records = self._graph_reads.entity_memories(name, scope, parsed, limit, offset)
+        return [r.to_memory() for r in records]
 
-    def _matching(
-        self, ids: Sequence[str], scope: Any, filters: Filters | None
-    ) -> list[VectorRecord]:
-        """The vector records of ``ids`` that are in ``scope`` and pass ``filters``."""
-        return [
-            r
-            for r in self.vector.get(ids)
-            if scope.matches(r.scope)
-            and (
-                filters is None
-                or (
-                    filters.alive(r.expires_at)
-                    and filters.matches(r.metadata, r.created_at, r.updated_at)
-                )
-            )
-        ]
+    @property
+    def _graph_reads(self) -> GraphReads:
+        return GraphReads(self.graph, self.vector, self.journal)
 
     def search(
         self,
@@ -464,11 +491,10 @@ class HybridStore:
                 for record, score in self.vector.search(vector_values, scope, limit, filters=parsed)
             ]
         else:
-            hits = self._anchored(vector_values, scope, limit, parsed, anchors)
+            _namespace(scope, "entities")
+            hits = self._graph_reads.anchored(vector_values, scope, limit, parsed, anchors)
         if graph and hits:
-            context = hit_context(self.graph, [(h.memory.id, h.memory.user_id) for h in hits])
-            for hit in hits:
-                hit.entities, hit.relations = context[hit.memory.id]
+            self._graph_reads.add_context(hits, scope)
         return hits
 
     def _query_vector(
@@ -480,30 +506,6 @@ class HybridStore:
             return self._embed([check_text(query, "query")])[0]
         return check_embedding(query if query is not None else embedding)
 
-    def _anchored(
-        self,
-        vector_values: list[float],
-        scope: Any,
-        limit: int,
-        filters: Filters | None,
-        names: list[str],
-    ) -> list[SearchHit]:
-        namespace = _namespace(scope, "entities")
-        pool = min(max(limit * ANCHOR_POOL_FACTOR, ANCHOR_POOL_MIN), MAX_GRAPH_MEMORIES)
-        by_vector = self.vector.search(vector_values, scope, pool, filters=filters)
-        records = {record.id: (record, score) for record, score in by_vector}
-        by_graph = graph_ranking(self.graph, names, namespace, pool)
-        missing = [m for m in by_graph if m not in records]
-        for record in self._matching(missing, scope, filters):
-            records[record.id] = (record, _cosine(vector_values, record.embedding))
-        ranked_graph = [m for m in by_graph if m in records]
-        fused = fuse([[r.id for r, _ in by_vector], ranked_graph])
-        order = sorted(records, key=lambda m: (-fused[m], m))[:limit]
-        return [
-            SearchHit(memory=records[m][0].to_memory(), score=records[m][1], fused_score=fused[m])
-            for m in order
-        ]
-
     def neighbors(
         self, name: str, *, user_id: str, depth: int = 1, limit: int = 100
     ) -> Neighborhood:
@@ -513,12 +515,12 @@ class HybridStore:
         namespace = check_id("user_id", user_id)
         if isinstance(depth, bool) or not isinstance(depth, int) or not 1 <= depth <= MAX_DEPTH:
             raise ValidationError(f"invalid depth: must be an integer from 1 to {MAX_DEPTH}")
-        return neighborhood(self.graph, name, namespace, depth, check_limit(limit))
+        return self._graph_reads.neighbors(name, namespace, depth, check_limit(limit))
 
     def entities(self, *, user_id: str | None = None) -> list[Entity]:
         if user_id is not None:
             check_id("user_id", user_id)
-        return [e.to_entity() for e in self.graph.entities(user_id)]
+        return self._graph_reads.entities(user_id)
 
     def relations(
         self,
@@ -528,14 +530,27 @@ class HybridStore:
         run_id: str | None = None,
     ) -> list[Relation]:
         scope = scope_from(user_id, agent_id, run_id, required_message=None)
-        found = self.graph.relations(None if scope.is_empty() else scope)
-        return [r.to_relation(source, target) for r, source, target in found]
+        return self._graph_reads.relations(scope)
 
-    def history(self, memory_id: str) -> list[HistoryEvent]:
+    def history(
+        self,
+        memory_id: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> list[HistoryEvent]:
         """The memory's events. Once it has expired its texts are hidden here too
-        (the events stay, as they do after an erasure); the purge erases them."""
+        (the events stay, as they do after an erasure); the purge erases them.
+        ``user_id`` / ``agent_id`` / ``run_id`` are the caller's scope: the events
+        of a memory outside it are not returned (``[]``, like an unknown id)."""
         memory_id = check_memory_id(memory_id)
+        within = scope_from(user_id, agent_id, run_id, required_message=None)
         events = self.journal.history(memory_id)
+        # The first event (the ADD) carries the memory's whole scope; a delete_all's
+        # DELETE events carry only the filter it erased.
+        if events and not within.matches(_scope_of(events[0])):
+            return []
         due = self.journal.expiry_of(memory_id)
         if due is not None and due <= expiry_text(now()):
             return [e.model_copy(update={"old_text": None, "new_text": None}) for e in events]
@@ -556,15 +571,14 @@ class HybridStore:
             "vectors": self.vector.count(),
             **self.graph.stats(),
             "pending_operations": len(self.journal.pending()),
+            # Operations recovery gave up on (see recover()): non-zero needs a look.
+            "set_aside_operations": len(self.journal.set_aside()),
         }
 
 
-#: Graph reads stay bounded: hops of ``neighbors``, memories one entity lookup reads.
+#: Graph reads stay bounded: hops of ``neighbors``. (Entity reads page through
+#: every match: see hybridmem/reads.py, which also holds the anchored pool.)
 MAX_DEPTH = 3
-MAX_GRAPH_MEMORIES = 10_000
-#: An anchored search fuses the top ``limit * factor`` (at least ``min``) of each ranking.
-ANCHOR_POOL_FACTOR = 5
-ANCHOR_POOL_MIN = 50
 
 
 #: Keeps huge integers away from the stores' query engines (Kuzu's SKIP is int64).
@@ -592,7 +606,5 @@ def _namespace(scope: Any, parameter: str) -> str:
     return str(scope.user_id)
 
 
-def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
-    dot = sum(x * y for x, y in zip(a, b, strict=False))
-    norm = (sum(x * x for x in a) * sum(y * y for y in b)) ** 0.5
-    return dot / norm if norm else 0.0
+def _scope_of(event: HistoryEvent) -> Scope:
+    return Scope(user_id=event.user_id, agent_id=event.agent_id, run_id=event.run_id)

@@ -123,13 +123,37 @@ class AsyncHybridMemClient:
         text: str | None = None,
         embedding: Sequence[float] | None = None,
         metadata: Mapping[str, Any] | None = None,
+        expires_at: datetime | str | None = None,
+        ttl: float | timedelta | None = None,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
     ) -> Memory:
         return await self._send(
-            calls.update(memory_id, text=text, embedding=embedding, metadata=metadata)
+            calls.update(
+                memory_id,
+                text=text,
+                embedding=embedding,
+                metadata=metadata,
+                expires_at=expires_at,
+                ttl=ttl,
+                user_id=user_id,
+                agent_id=agent_id,
+                run_id=run_id,
+            )
         )
 
-    async def delete(self, memory_id: str) -> DeleteResult:
-        return await self._send(calls.delete(memory_id))
+    async def delete(
+        self,
+        memory_id: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> DeleteResult:
+        return await self._send(
+            calls.delete(memory_id, user_id=user_id, agent_id=agent_id, run_id=run_id)
+        )
 
     async def delete_all(
         self,
@@ -164,8 +188,17 @@ class AsyncHybridMemClient:
     async def recover(self) -> list[RecoveredOperation]:
         return await self._send(calls.recover())
 
-    async def get(self, memory_id: str) -> Memory | None:
-        return await self._send(calls.get(memory_id))
+    async def get(
+        self,
+        memory_id: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> Memory | None:
+        return await self._send(
+            calls.get(memory_id, user_id=user_id, agent_id=agent_id, run_id=run_id)
+        )
 
     async def get_all(
         self,
@@ -234,8 +267,17 @@ class AsyncHybridMemClient:
     ) -> list[Relation]:
         return await self._send(calls.relations(user_id=user_id, agent_id=agent_id, run_id=run_id))
 
-    async def history(self, memory_id: str) -> list[HistoryEvent]:
-        return await self._send(calls.history(memory_id))
+    async def history(
+        self,
+        memory_id: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> list[HistoryEvent]:
+        return await self._send(
+            calls.history(memory_id, user_id=user_id, agent_id=agent_id, run_id=run_id)
+        )
 
     async def operation(self, operation_id: str) -> OperationInfo | None:
         return await self._send(calls.operation(operation_id))

@@ -20,7 +20,7 @@ import httpx
 from pydantic import TypeAdapter
 
 from hybridmem.bulk import AddManyTally, batches, check_batch_size, check_expiry, check_item
-from hybridmem.errors import StoreUnavailableError
+from hybridmem.errors import StoreUnavailableError, ValidationError
 from hybridmem.filters import parse_filters
 from hybridmem.models import (
     AddManyResult,
@@ -185,17 +185,38 @@ def update(
     text: str | None = None,
     embedding: Sequence[float] | None = None,
     metadata: Mapping[str, Any] | None = None,
+    expires_at: datetime | str | None = None,
+    ttl: float | timedelta | None = None,
+    user_id: str | None = None,
+    agent_id: str | None = None,
+    run_id: str | None = None,
 ) -> Call[Memory]:
+    check_expiry(expires_at, ttl, at=datetime.now(UTC))
     body = {
         "text": check_text(text) if text is not None else None,
         "embedding": check_embedding(embedding) if embedding is not None else None,
         "metadata": check_metadata(metadata) if metadata is not None else None,
+        "expires_at": expires_at.isoformat() if isinstance(expires_at, datetime) else expires_at,
+        "ttl": ttl.total_seconds() if isinstance(ttl, timedelta) else ttl,
     }
-    return Call("PATCH", _memory_path(memory_id), _MEMORY, body=body)
+    params = _within(user_id, agent_id, run_id)
+    return Call("PATCH", _memory_path(memory_id), _MEMORY, body=body, params=params)
 
 
-def delete(memory_id: str) -> Call[DeleteResult]:
-    return Call("DELETE", _memory_path(memory_id), _DELETE)
+def delete(
+    memory_id: str,
+    *,
+    user_id: str | None = None,
+    agent_id: str | None = None,
+    run_id: str | None = None,
+) -> Call[DeleteResult]:
+    params = _within(user_id, agent_id, run_id)
+    return Call("DELETE", _memory_path(memory_id), _DELETE, params=params)
+
+
+def _within(user_id: object, agent_id: object, run_id: object) -> dict[str, Any]:
+    """A by-id call's scope (the caller's), as query parameters."""
+    return dict(scope_from(user_id, agent_id, run_id, required_message=None).parts())
 
 
 def delete_all(
@@ -230,8 +251,17 @@ def recover() -> Call[list[RecoveredOperation]]:
     return Call("POST", "/recover", _RECOVERED)
 
 
-def get(memory_id: str) -> Call[Memory | None]:
-    return Call("GET", _memory_path(memory_id), _OPTIONAL_MEMORY, none_if_missing=True)
+def get(
+    memory_id: str,
+    *,
+    user_id: str | None = None,
+    agent_id: str | None = None,
+    run_id: str | None = None,
+) -> Call[Memory | None]:
+    params = _within(user_id, agent_id, run_id)
+    return Call(
+        "GET", _memory_path(memory_id), _OPTIONAL_MEMORY, params=params, none_if_missing=True
+    )
 
 
 def get_all(
@@ -289,6 +319,11 @@ def search(
 
 
 def neighbors(name: str, *, user_id: str, depth: int = 1, limit: int = 100) -> Call[Neighborhood]:
+    from hybridmem.store import MAX_DEPTH
+
+    # Checked here for the in-process message (the server's query check words it otherwise).
+    if isinstance(depth, bool) or not isinstance(depth, int) or not 1 <= depth <= MAX_DEPTH:
+        raise ValidationError(f"invalid depth: must be an integer from 1 to {MAX_DEPTH}")
     params = {
         "name": name,
         "user_id": check_id("user_id", user_id),
@@ -319,8 +354,15 @@ def relations(
     return Call("GET", "/relations", _RELATIONS, params=dict(scope.parts()))
 
 
-def history(memory_id: str) -> Call[list[HistoryEvent]]:
-    return Call("GET", _memory_path(memory_id, "/history"), _HISTORY)
+def history(
+    memory_id: str,
+    *,
+    user_id: str | None = None,
+    agent_id: str | None = None,
+    run_id: str | None = None,
+) -> Call[list[HistoryEvent]]:
+    params = _within(user_id, agent_id, run_id)
+    return Call("GET", _memory_path(memory_id, "/history"), _HISTORY, params=params)
 
 
 def operation(operation_id: str) -> Call[OperationInfo | None]:

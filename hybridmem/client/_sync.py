@@ -128,13 +128,37 @@ class HybridMemClient:
         text: str | None = None,
         embedding: Sequence[float] | None = None,
         metadata: Mapping[str, Any] | None = None,
+        expires_at: datetime | str | None = None,
+        ttl: float | timedelta | None = None,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
     ) -> Memory:
         return self._send(
-            calls.update(memory_id, text=text, embedding=embedding, metadata=metadata)
+            calls.update(
+                memory_id,
+                text=text,
+                embedding=embedding,
+                metadata=metadata,
+                expires_at=expires_at,
+                ttl=ttl,
+                user_id=user_id,
+                agent_id=agent_id,
+                run_id=run_id,
+            )
         )
 
-    def delete(self, memory_id: str) -> DeleteResult:
-        return self._send(calls.delete(memory_id))
+    def delete(
+        self,
+        memory_id: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> DeleteResult:
+        return self._send(
+            calls.delete(memory_id, user_id=user_id, agent_id=agent_id, run_id=run_id)
+        )
 
     def delete_all(
         self,
@@ -169,8 +193,17 @@ class HybridMemClient:
     def recover(self) -> list[RecoveredOperation]:
         return self._send(calls.recover())
 
-    def get(self, memory_id: str) -> Memory | None:
-        return self._send(calls.get(memory_id))
+    def get(
+        self,
+        memory_id: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> Memory | None:
+        return self._send(
+            calls.get(memory_id, user_id=user_id, agent_id=agent_id, run_id=run_id)
+        )
 
     def get_all(
         self,
@@ -239,8 +272,17 @@ class HybridMemClient:
     ) -> list[Relation]:
         return self._send(calls.relations(user_id=user_id, agent_id=agent_id, run_id=run_id))
 
-    def history(self, memory_id: str) -> list[HistoryEvent]:
-        return self._send(calls.history(memory_id))
+    def history(
+        self,
+        memory_id: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> list[HistoryEvent]:
+        return self._send(
+            calls.history(memory_id, user_id=user_id, agent_id=agent_id, run_id=run_id)
+        )
 
     def operation(self, operation_id: str) -> OperationInfo | None:
         return self._send(calls.operation(operation_id))

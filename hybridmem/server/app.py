@@ -35,6 +35,7 @@ from hybridmem.errors import (
     ValidationError,
 )
 from hybridmem.models import (
+    NO_OPERATION,
     AddManyResult,
     DeleteResult,
     Entity,
@@ -170,12 +171,11 @@ def _scope_of(record: Memory | HistoryEvent | OperationInfo) -> Scope:
     return Scope(user_id=record.user_id, agent_id=record.agent_id, run_id=record.run_id)
 
 
-def _visible_memory(store: HybridStore, principal: Principal, memory_id: str) -> Memory:
-    memory = store.get(memory_id)
-    principal.check_visible(memory.scope if memory else None, f"memory {memory_id}")
-    if memory is None:
-        raise NotFoundError(f"memory {memory_id} not found")
-    return memory
+def _within(principal: Principal, query: ScopeQuery) -> Scope:
+    """The caller's scope for a call by id: what the query names, with a bound key's
+    parts added. The store checks it under the memory's claim, and answers a memory
+    outside it exactly like an unknown id."""
+    return principal.narrow(query, fill_empty=True)
 
 
 # -- memories ---------------------------------------------------------------------------
@@ -261,33 +261,60 @@ def delete_all(
 
 
 @router.get("/memories/{memory_id}", operation_id="get", tags=["memories"])
-def get(memory_id: str, store: StoreDep, principal: PrincipalDep) -> Memory:
-    return _visible_memory(store, principal, memory_id)
+def get(memory_id: str, store: StoreDep, principal: PrincipalDep, query: ScopeDep) -> Memory:
+    within = _within(principal, query)
+    memory = store.get(
+        memory_id, user_id=within.user_id, agent_id=within.agent_id, run_id=within.run_id
+    )
+    if memory is None:
+        raise NotFoundError(f"memory {memory_id} not found")
+    return memory
 
 
 @router.patch("/memories/{memory_id}", operation_id="update", tags=["memories"])
-def update(memory_id: str, body: UpdateRequest, store: StoreDep, principal: PrincipalDep) -> Memory:
-    if principal.scope is not None:
-        _visible_memory(store, principal, memory_id)
-    return store.update(memory_id, text=body.text, embedding=body.embedding, metadata=body.metadata)
+def update(
+    memory_id: str, body: UpdateRequest, store: StoreDep, principal: PrincipalDep, query: ScopeDep
+) -> Memory:
+    within = _within(principal, query)
+    return store.update(
+        memory_id,
+        text=body.text,
+        embedding=body.embedding,
+        metadata=body.metadata,
+        expires_at=body.expires_at,
+        ttl=body.ttl,
+        user_id=within.user_id,
+        agent_id=within.agent_id,
+        run_id=within.run_id,
+    )
 
 
 @router.delete("/memories/{memory_id}", operation_id="delete", tags=["memories"])
-def delete(memory_id: str, store: StoreDep, principal: PrincipalDep) -> DeleteResult:
-    if principal.scope is not None:
-        _visible_memory(store, principal, memory_id)
-    return store.delete(memory_id)
+def delete(
+    memory_id: str, store: StoreDep, principal: PrincipalDep, query: ScopeDep
+) -> DeleteResult:
+    within = _within(principal, query)
+    result = store.delete(
+        memory_id, user_id=within.user_id, agent_id=within.agent_id, run_id=within.run_id
+    )
+    if not within.is_empty() and result.operation_id == NO_OPERATION:
+        # A scoped caller gets one answer for another scope's id and an unknown one.
+        raise NotFoundError(f"memory {memory_id} not found")
+    return result
 
 
 @router.get("/memories/{memory_id}/history", operation_id="history", tags=["memories"])
-def history(memory_id: str, store: StoreDep, principal: PrincipalDep) -> list[HistoryEvent]:
-    events = store.history(memory_id)
-    if not events:
-        # A bound key gets the same 404 for an id that never existed as for another
-        # scope's: an empty 200 would tell the two apart.
-        principal.check_visible(None, f"memory {memory_id}")
-    for event in events:
-        principal.check_visible(_scope_of(event), f"memory {memory_id}")
+def history(
+    memory_id: str, store: StoreDep, principal: PrincipalDep, query: ScopeDep
+) -> list[HistoryEvent]:
+    within = _within(principal, query)
+    events = store.history(
+        memory_id, user_id=within.user_id, agent_id=within.agent_id, run_id=within.run_id
+    )
+    if not events and not within.is_empty():
+        # A scoped caller gets the same 404 for an id that never existed as for
+        # another scope's: an empty 200 would tell the two apart.
+        raise NotFoundError(f"memory {memory_id} not found")
     return events
 
 
@@ -401,9 +428,10 @@ probes = APIRouter(tags=["probes"], dependencies=[Depends(_known_parameters)])
 
 
 @probes.get("/healthz", operation_id="healthz")
-def healthz() -> Health:
-    """The process answers. Says nothing about the stores (see /readyz)."""
-    return Health(status="ok")
+def healthz(store: StoreDep) -> Health:
+    """The process answers. Says nothing about the stores (see /readyz); reports the
+    operations recovery set aside (read from the journal, not from a store)."""
+    return Health(status="ok", set_aside_operations=len(store.journal.set_aside()))
 
 
 @probes.get(

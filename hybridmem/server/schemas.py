@@ -114,6 +114,15 @@ class UpdateRequest(BaseModel):
     text: str | None = None
     embedding: list[Component] | None = None
     metadata: dict[str, Any] | None = None
+    expires_at: str | None = Field(
+        default=None,
+        description="A new expiry (ISO 8601, in the future). At most one of expires_at, ttl.",
+    )
+    ttl: float | int | None = Field(
+        default=None,
+        description="Seconds from now until the memory expires: a TTL refresh."
+        " At most one of expires_at, ttl.",
+    )
 
 
 class SearchRequest(BaseModel):
@@ -157,3 +166,6 @@ class PurgeExpiredRequest(BaseModel):
 
 class Health(BaseModel):
     status: str
+    #: Journaled operations that recovery set aside after failing repeatedly: the
+    #: store serves, but they need a look (``hybridmem recover``).
+    set_aside_operations: int = 0

@@ -20,6 +20,7 @@ import pytest
 from hybridmem import HybridStore, ValidationError
 from hybridmem.errors import HybridMemError
 from hybridmem.faults import InjectedFault
+from hybridmem.ids import scoped_id
 from hybridmem.models import AddProgress, Scope
 from hybridmem.testing.builders import embedding
 from tests.conftest import PairConfig, narrowed_to_production_pairs
@@ -155,7 +156,11 @@ def test_caller_ids_and_times_are_kept_and_an_import_run_twice_changes_nothing(
         item["created_at"] = created.isoformat()
         item["updated_at"] = "2024-06-01T08:30:00+02:00"
     first = store.add_many(items, batch_size=3)
-    assert first.ids == [str(uuid.UUID(int=i + 1)) for i in range(4)]
+    # Chosen ids are names in their scope: the stored id is the scope's id of each.
+    assert first.ids == [
+        scoped_id(Scope(user_id="fay", agent_id=f"a{i % 2}"), str(uuid.UUID(int=i + 1)))
+        for i in range(4)
+    ]
     memory = store.get(first.ids[0])
     assert memory is not None
     assert memory.created_at == created
@@ -167,22 +172,22 @@ def test_caller_ids_and_times_are_kept_and_an_import_run_twice_changes_nothing(
     assert all([e.kind for e in store.history(i)] == ["ADD"] for i in first.ids)
 
 
-def test_a_caller_id_with_other_content_or_scope_refuses_the_batch(store: HybridStore) -> None:
+def test_a_caller_id_with_other_content_refuses_the_batch(store: HybridStore) -> None:
     memory_id = str(uuid.uuid4())
     store.add("kept", embedding=embedding("kept"), user_id="gus", memory_id=memory_id)
     changed = {"text": "other", "embedding": embedding("kept"), "user_id": "gus"}
     others = _items("gus", 2)
     with pytest.raises(ValidationError, match="add_many does not replace memories"):
         store.add_many([*others, {**changed, "memory_id": memory_id}])
-    with pytest.raises(ValidationError, match="taken by a memory of another scope"):
-        store.add_many([{**changed, "text": "kept", "user_id": "hal", "memory_id": memory_id}])
+    # The same id in another scope is another memory of that scope.
+    store.add_many([{**changed, "text": "hal's", "user_id": "hal", "memory_id": memory_id}])
     assert [m.text for m in store.get_all(user_id="gus")] == ["kept"]
-    assert store.get_all(user_id="hal") == []
+    assert [m.text for m in store.get_all(user_id="hal")] == ["hal's"]
 
 
 def test_a_repeated_id_in_a_batch_is_refused(store: HybridStore) -> None:
     memory_id = str(uuid.uuid4())
-    items = [{**item, "memory_id": memory_id} for item in _items("ivy", 2)]
+    items = [{**item, "memory_id": memory_id, "agent_id": "a0"} for item in _items("ivy", 2)]
     with pytest.raises(ValidationError, match=r"items\[1\]: memory_id .* is repeated"):
         store.add_many(items)
     assert store.stats()["vectors"] == 0

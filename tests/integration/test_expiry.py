@@ -148,8 +148,8 @@ def test_a_memory_written_again_with_a_later_expiry_survives(store: HybridStore)
             }
         ]
     )
-    assert store.get(memory_id) is None
     renewed = store.add("renewed", embedding=_near(0), user_id="dave", memory_id=memory_id, ttl=600)
+    memory_id = renewed.id  # the stored id: the chosen one's in dave's scope
     assert renewed.expires_at is not None and store.get(memory_id) is not None
     assert store.purge_expired().memories == 0
     found = store.get(memory_id)
@@ -340,13 +340,14 @@ def test_adding_a_memory_again_with_a_new_ttl_renews_its_expiry(store: HybridSto
     second = store.add("session note", ttl=3600, **arguments)
     assert first.expires_at is not None and second.expires_at is not None
     assert second.expires_at - first.expires_at > timedelta(minutes=50)
-    found = store.get(memory_id)
+    assert first.id == second.id
+    found = store.get(second.id)
     assert found is not None and found.expires_at == second.expires_at
     assert found.created_at == first.created_at
     assert [e.name for e in store.entities(user_id="olga")] == ["Olga"]
-    assert store.journal.expiry_of(memory_id) is not None
-    assert store.journal.expiry_of(memory_id) > first.expires_at.isoformat()  # type: ignore[operator]
-    assert [e.kind for e in store.history(memory_id)] == ["ADD", "UPDATE"]
+    assert store.journal.expiry_of(second.id) is not None
+    assert store.journal.expiry_of(second.id) > first.expires_at.isoformat()  # type: ignore[operator]
+    assert [e.kind for e in store.history(second.id)] == ["ADD", "UPDATE"]
 
 
 def test_purge_waits_for_a_write_in_flight_on_a_memory_it_would_erase(

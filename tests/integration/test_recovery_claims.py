@@ -20,6 +20,7 @@ import pytest
 
 from hybridmem import HybridStore
 from hybridmem.faults import InjectedFault
+from hybridmem.ids import scoped_id
 from hybridmem.models import RecoveredOperation, Scope
 from hybridmem.scope_locks import ScopeLocks
 from hybridmem.testing.builders import embedding
@@ -275,7 +276,7 @@ def test_a_delete_of_an_id_being_added_waits_for_the_add(
 ) -> None:
     # add claims the memory's id, not only its scope: a delete of that id in
     # between the add's two writes would leave the node without its vector.
-    memory_id = "6f1c0b7e-3f0a-4d52-9a47-8c2d1e5b9a10"
+    memory_id = scoped_id(Scope(user_id="u"), "6f1c0b7e-3f0a-4d52-9a47-8c2d1e5b9a10")
     with _store(pair_config, tmp_path) as (store, hook):
         hook.pause_at, hook.pause_in = "add.vector_written", "add"
         answers = _FirstAnswers(store._coordinator.locks, monkeypatch)

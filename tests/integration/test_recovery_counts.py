@@ -16,6 +16,8 @@ import pytest
 
 from hybridmem import HybridStore, StoreError
 from hybridmem.faults import FAULT_POINTS, ROLLBACK_POINTS, InjectedFault
+from hybridmem.ids import scoped_id
+from hybridmem.models import Scope
 from hybridmem.records import text_hash
 from hybridmem.testing.builders import embedding
 from tests.conftest import PairConfig
@@ -157,7 +159,8 @@ def test_a_store_error_during_add_is_rolled_back_at_once(
 ) -> None:
     # A store error (not a crash): the add is undone before the error reaches the
     # caller, so nothing of it is left, not even for recover().
-    memory_id = "0f8fad5b-d9cb-469f-a165-70867728950e"
+    # The stored id of a chosen one (hybridmem.ids): kept as it is.
+    memory_id = scoped_id(Scope(user_id="u"), "0f8fad5b-d9cb-469f-a165-70867728950e")
     reached: list[str] = []
     with HybridStore(pair_config(tmp_path / "d"), fault_hook=reached.append) as store:
         kept = store.add("kept", embedding=embedding("kept"), user_id="u")

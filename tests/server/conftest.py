@@ -14,11 +14,14 @@ ADMIN_KEY = "test-admin-key-0123456789"
 ALICE_KEY = "test-alice-key-0123456789"
 #: Bound to user "auth-alice" and agent "auth-bot".
 ALICE_BOT_KEY = "test-alice-bot-key-0123456789"
+#: Bound to user "auth-bob".
+BOB_KEY = "test-bob-key-0123456789"
 
 API_KEYS = [
     {"key": ADMIN_KEY, "name": "admin"},
     {"key": ALICE_KEY, "name": "alice", "user_id": "auth-alice"},
     {"key": ALICE_BOT_KEY, "name": "alice-bot", "user_id": "auth-alice", "agent_id": "auth-bot"},
+    {"key": BOB_KEY, "name": "bob", "user_id": "auth-bob"},
 ]
 
 

@@ -17,6 +17,8 @@ from hybridmem import (
     ValidationError,
 )
 from hybridmem.client import HybridMemClient
+from hybridmem.ids import scoped_id
+from hybridmem.models import Scope
 from hybridmem.validation import NO_FILTER_MESSAGE
 from tests.server.live import LiveServer, start_server, write_config
 
@@ -210,8 +212,14 @@ def test_stats_reconcile_recover_and_probes(
     report = client.reconcile(fix=True)
     assert report.fixed and report.found.total() == 0
     assert client.recover() == []
-    assert httpx.get(f"{open_server.url}/healthz").json() == {"status": "ok"}
-    assert httpx.get(f"{open_server.url}/readyz").json() == {"status": "ready"}
+    assert httpx.get(f"{open_server.url}/healthz").json() == {
+        "status": "ok",
+        "set_aside_operations": 0,
+    }
+    assert httpx.get(f"{open_server.url}/readyz").json() == {
+        "status": "ready",
+        "set_aside_operations": 0,
+    }
     assert client.ready() is None
 
 
@@ -239,11 +247,12 @@ def test_reset_needs_confirmation(tmp_path: Path) -> None:
 
 def test_add_with_a_caller_chosen_id_over_http(client: HybridMemClient, name: str) -> None:
     memory_id = "6f1c0b55-1f5c-4d47-9a54-0c6a7e3f2b10"
-    client.add("first", embedding=E1, user_id=name, memory_id=memory_id)
+    first = client.add("first", embedding=E1, user_id=name, memory_id=memory_id)
     again = client.add("second", embedding=E2, user_id=name, memory_id=memory_id)
-    assert again.id == memory_id
+    assert again.id == first.id == scoped_id(Scope(user_id=name), memory_id)
     assert [m.text for m in client.get_all(user_id=name)] == ["second"]
-    with pytest.raises(ValidationError, match="another scope"):
-        client.add("x", embedding=E1, user_id=name + "-other", memory_id=memory_id)
+    # In another scope the same chosen id is another memory.
+    other = client.add("x", embedding=E1, user_id=name + "-other", memory_id=memory_id)
+    assert other.id != again.id
     with pytest.raises(ValidationError, match="memory_id"):
         client.add("x", embedding=E1, user_id=name, memory_id="not-a-uuid")
