@@ -73,6 +73,13 @@ CREATE TABLE IF NOT EXISTS expiry (
 CREATE INDEX IF NOT EXISTS expiry_due ON expiry(expires_at);
 """
 
+#: The journal's schema version (``PRAGMA user_version``). 2 added ``attempts`` and
+#: the ``set_aside`` state; opening a version-1 file migrates it in place.
+SCHEMA_VERSION = 2
+#: A pending operation that failed this many recoveries is set aside: reported, and
+#: no longer retried on open, so one bad operation cannot keep the store shut.
+MAX_RECOVERY_ATTEMPTS = 3
+
 # Read back by name: a row becomes the model of the same field names.
 _HISTORY_COLUMNS = (
     "id, kind, memory_id, operation_id, old_text, new_text, hash, user_id,"
@@ -145,6 +152,19 @@ class Journal:
         self._db.execute("PRAGMA secure_delete=ON")
         self._db.execute("PRAGMA busy_timeout=10000")
         self._db.executescript(_SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        with self._tx() as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version >= SCHEMA_VERSION:
+                return
+            columns = {row[1] for row in db.execute("PRAGMA table_info(operations)")}
+            if "attempts" not in columns:
+                db.execute(
+                    "ALTER TABLE operations ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0"
+                )
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -202,6 +222,38 @@ class Journal:
                 "UPDATE operations SET error = ?, updated_at = ? WHERE id = ?",
                 (error[:2000], now().isoformat(), op_id),
             )
+
+    def recovery_failed(self, op_id: str, error: str) -> bool:
+        """Count a failed recovery of a pending operation; at MAX_RECOVERY_ATTEMPTS it
+        is set aside. Returns True when it has been set aside."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE operations SET attempts = attempts + 1, error = ?, updated_at = ?,"
+                " state = CASE WHEN attempts + 1 >= ? THEN 'set_aside' ELSE state END"
+                " WHERE id = ? AND state = 'pending'",
+                (error[:2000], now().isoformat(), MAX_RECOVERY_ATTEMPTS, op_id),
+            )
+            row = db.execute("SELECT state FROM operations WHERE id = ?", (op_id,)).fetchone()
+        return row is not None and row[0] == "set_aside"
+
+    def set_aside(self) -> list[OperationInfo]:
+        """The operations recovery gave up on, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_OPERATION_COLUMNS} FROM operations"  # noqa: S608
+                " WHERE state = 'set_aside' ORDER BY seq"
+            ).fetchall()
+        return [OperationInfo.model_validate(_named(_OPERATION_COLUMNS, row)) for row in rows]
+
+    def retry_set_aside(self) -> int:
+        """Make every set-aside operation pending again, with its attempts reset."""
+        with self._tx() as db:
+            cursor = db.execute(
+                "UPDATE operations SET state = 'pending', attempts = 0, updated_at = ?"
+                " WHERE state = 'set_aside'",
+                (now().isoformat(),),
+            )
+        return cursor.rowcount
 
     def checkpoint(
         self,

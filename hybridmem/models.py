@@ -247,13 +247,16 @@ class ReconcileReport(_ItemAccess):
 class RecoveredOperation(BaseModel):
     operation_id: str
     kind: str
-    outcome: Literal["completed", "rolled_back"]
+    outcome: Literal["completed", "rolled_back", "failed", "set_aside"]
+    #: Why a recovery failed ("failed": retried on the next recover(); "set_aside":
+    #: no longer retried until ``hybridmem recover --retry-set-aside``).
+    error: str | None = None
 
 
 class OperationInfo(BaseModel):
     id: str
     kind: str
-    state: Literal["pending", "done"]
+    state: Literal["pending", "done", "set_aside"]
     user_id: str | None = None
     agent_id: str | None = None
     run_id: str | None = None
