@@ -597,15 +597,15 @@ def kuzu_entity_lookup_any_namespace() -> None:
         ]
 
     def mentioning_memory_ids(
-        self: Any, entity_ids: Any, user_id: str, limit: int
-    ) -> list[tuple[str, str]]:
+        self: Any, entity_ids: Any, scope: Any, limit: int, offset: int = 0
+    ) -> list[tuple[str, int]]:
         rows = self._db.each(
             "MATCH (e:Entity {id: x.id})<-[:MENTIONS]-(m:Memory) RETURN m.id, e.id, m.created_at",
             [{"id": i} for i in dict.fromkeys(entity_ids)],
             "Entity",
         )
         rows.sort(key=lambda row: (row[2], row[0]), reverse=True)
-        return [(row[0], row[1]) for row in rows[:limit]]
+        return [(row[0], 1) for row in rows[offset : offset + limit]]
 
     reads.KuzuGraphReads.find_entities = find_entities  # type: ignore[method-assign]
     reads.KuzuGraphReads.mentioning_memory_ids = mentioning_memory_ids  # type: ignore[method-assign]
