@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -41,7 +43,7 @@ from hybridmem.cli_common import (
 from hybridmem.migration import MigrationProgress, MigrationReport
 from hybridmem.migration_guard import check_distinct_configs
 from hybridmem.models import AddManyResult, AddProgress, Scope
-from hybridmem.portability import dumps, iter_export, read_export
+from hybridmem.portability import check_export, dumps, iter_export, read_export
 from hybridmem.store import HybridStore
 from hybridmem.validation import scope_from
 
@@ -145,11 +147,17 @@ def import_(
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Add the memories of an export, keeping their ids and times. Running it again
-    adds nothing twice: memories already stored as exported are left as they are."""
+    """Add the memories of an export, keeping their ids and times. The whole file is
+    checked before anything is written: a file refused for any line (a truncated one
+    included) leaves the store as it was. Running it again adds nothing twice:
+    memories already stored as exported are left as they are."""
     started = time.monotonic()
-    with open_store(config) as store, handled(), _source(source) as lines:
-        result = _load(store, read_export(lines), batch_size, show_progress=not as_json)
+    with _source(source) as lines:
+        with handled():
+            check_export(lines)
+        lines.seek(0)
+        with open_store(config) as store, handled():
+            result = _load(store, read_export(lines), batch_size, show_progress=not as_json)
     if as_json:
         print_json(result)
         return
@@ -186,8 +194,13 @@ def _load(
 
 @contextlib.contextmanager
 def _source(source: Path) -> Iterator[TextIO]:
+    """The export to read twice (checked whole, then written): the file itself, or
+    standard input copied to a temporary file, so memory stays bounded either way."""
     if str(source) == "-":
-        yield sys.stdin
+        with tempfile.TemporaryFile("w+", encoding="utf-8") as copy:
+            shutil.copyfileobj(sys.stdin, copy)
+            copy.seek(0)
+            yield copy
         return
     try:
         handle = source.open(encoding="utf-8")

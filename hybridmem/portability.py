@@ -18,11 +18,12 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import IO, Any, TextIO
 
 from hybridmem.bulk import ITEM_KEYS, check_batch_size, check_item
 from hybridmem.errors import StoreError, ValidationError
-from hybridmem.models import HistoryEvent, Scope
+from hybridmem.models import AddManyResult, AddProgressCallback, HistoryEvent, Scope
 from hybridmem.records import (
     EntityRecord,
     MemoryNode,
@@ -40,6 +41,8 @@ __all__ = [
     "EXPORT_VERSION",
     "ITEM_KEYS",
     "MemoryBatch",
+    "check_export",
+    "import_export",
     "iter_export",
     "memory_batches",
     "read_export",
@@ -282,14 +285,40 @@ def _irreproducible(memory_id: str, why: str) -> StoreError:
 # -- reading an export ----------------------------------------------------------------
 
 
+def import_export(
+    store: HybridStore,
+    path: Path,
+    *,
+    batch_size: int | None = None,
+    progress: AddProgressCallback | None = None,
+) -> AddManyResult:
+    """Add the memories of the export file at ``path``: the whole file is checked
+    first (``check_export``), then read again and written. A file refused for any
+    line, a truncated one included, leaves the store as it was; memory stays
+    bounded by a batch whatever the file's size."""
+    with path.open(encoding="utf-8") as lines:
+        check_export(lines)
+    with path.open(encoding="utf-8") as lines:
+        return store.add_many(read_export(lines), batch_size=batch_size, progress=progress)
+
+
+def check_export(lines: Iterable[str]) -> int:
+    """One pass over a whole export that writes nothing and keeps no memory: raises
+    the ValidationError ``read_export`` would, wherever in the file; the number of
+    memories."""
+    return sum(1 for _ in read_export(lines))
+
+
 def read_export(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
     """Validate an export as it streams and yield an ``add_many`` item per memory.
 
     Raises ValidationError naming the line: a file of another format or a newer
-    version, a malformed line or field, an unknown line type, an end line whose
-    counts differ from the lines read, and a missing end line ("truncated
-    export"). A consumer sees every memory before the last two are detected, so
-    it should treat the items as applied only when the iteration finishes."""
+    version, a malformed line or field, an unknown line type, embeddings of another
+    dimension than the header's (or the first memory's), an end line whose counts
+    differ from the lines read, and a missing end line ("truncated export"). A
+    consumer sees every memory before the last two are detected: to write nothing
+    from a refused file, pass over it with ``check_export`` first (``import_export``
+    and ``hybridmem import`` do)."""
     reader = _Reader()
     for number, raw in enumerate(lines, start=1):
         if not raw.strip():
@@ -309,6 +338,8 @@ class _Reader:
         self.memories = 0
         self.history = 0
         self.last_line = 0
+        #: Every memory's embedding has this length: the header's, else the first's.
+        self.dimension: int | None = None
 
     def line(self, number: int, raw: str) -> dict[str, Any] | None:
         self.last_line = number
@@ -324,10 +355,15 @@ class _Reader:
                 )
             _check_header(number, value)
             self.header_seen = True
+            dimension = value.get("dimension")
+            if isinstance(dimension, int) and not isinstance(dimension, bool):
+                self.dimension = dimension
             return None
         if kind == "memory":
             self.memories += 1
-            return memory_item(number, value)
+            item = memory_item(number, value)
+            self._check_dimension(number, len(item["embedding"]))
+            return item
         if kind == "history":
             self.history += 1
             return None
@@ -338,6 +374,17 @@ class _Reader:
         if kind == "header":
             raise ValidationError(f"line {number}: a second header (the first is line 1)")
         raise ValidationError(f"line {number}: unknown line type {kind!r}")
+
+    def _check_dimension(self, number: int, found: int) -> None:
+        """One file, one vector space: a memory of another dimension would be refused
+        by the store only when its batch is written, after earlier batches were."""
+        if self.dimension is None:
+            self.dimension = found
+        elif found != self.dimension:
+            raise ValidationError(
+                f"line {number}: the embedding has {found} dimensions; the export's"
+                f" memories have {self.dimension}"
+            )
 
     def _check_end(self, number: int, value: dict[str, Any]) -> None:
         for field, seen in (("memories", self.memories), ("history", self.history)):
