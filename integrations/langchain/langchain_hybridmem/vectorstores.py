@@ -24,7 +24,7 @@ from langchain_hybridmem.documents import (
     stored_metadata,
     to_document,
 )
-from langchain_hybridmem.writes import DEFAULT_BATCH_SIZE, write_documents
+from langchain_hybridmem.writes import write_documents
 
 
 class HybridMemVectorStore(VectorStore):
@@ -32,7 +32,8 @@ class HybridMemVectorStore(VectorStore):
 
     Vectors come from the LangChain ``embedding`` given here (hybridmem's own
     embedder is not used). ``add_texts`` / ``add_documents`` embed and write
-    ``batch_size`` documents at a time, each batch one journaled ``add_many``;
+    ``batch_size`` documents at a time (default: the store's ``batch_size``),
+    each batch one journaled ``add_many``;
     writing an id again replaces that document. ``delete(ids)`` erases those
     documents from both stores; ``delete()`` without ids is hybridmem's
     ``delete_all`` of the scope (everything the scope owns, whoever wrote it).
@@ -102,7 +103,7 @@ class HybridMemVectorStore(VectorStore):
             [texts[p] for p in keep],
             [metas[p] for p in keep],
             [memory_id_for(doc_ids[p], self.scope) for p in keep],
-            batch_size if batch_size is not None else DEFAULT_BATCH_SIZE,
+            batch_size if batch_size is not None else self.store.config.batch_size,
         )
         return doc_ids
 

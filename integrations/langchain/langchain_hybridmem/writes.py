@@ -20,10 +20,8 @@ from hybridmem.bulk import check_batch_size
 from hybridmem.errors import ValidationError
 from hybridmem.models import Scope
 
-__all__ = ["DEFAULT_BATCH_SIZE", "check_batch_size", "write_documents"]
+__all__ = ["check_batch_size", "write_documents"]
 
-#: Documents per embedder call and per ``add_many`` batch when the caller gives none.
-DEFAULT_BATCH_SIZE = 500
 _REPLACED = "add_many does not replace memories"
 
 
