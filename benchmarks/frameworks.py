@@ -1,0 +1,198 @@
+"""The framework integrations against the frameworks' own in-memory stores.
+
+    python benchmarks/frameworks.py                    # 1,000 and 10,000 items: a few minutes
+    python benchmarks/frameworks.py --items 1000,100000
+
+Per operation, the median (p50) time in ms and the ratio to the in-memory store,
+for each store size in ``--items``:
+
+* LangGraph: ``HybridMemStore`` on an embedded (kuzu+kuzu) HybridStore against
+  ``InMemoryStore``: ``put``, ``get``, ``search`` of one user's namespace, a
+  short-prefix ``search(("memories",))``, ``list_namespaces()``, ``delete``.
+  Items sit in ``("memories", "user<i>")``, 100 per user.
+* LangChain: ``HybridMemVectorStore`` against ``InMemoryVectorStore``:
+  ``add_texts`` of 1,000 texts in one call, ``similarity_search(k=4)``,
+  ``delete([id])``.
+
+Both sides embed with the same ``DeterministicFakeEmbedding(size=16)``, so no
+side pays for a model. The hybridmem stores are preloaded with ``add_many``
+(the items exactly as ``put`` / ``add_texts`` write them), the in-memory ones
+with their own calls. Each operation runs ``--samples`` times, or fewer when a
+call takes longer than ``--budget`` seconds in all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from langchain_core.embeddings import DeterministicFakeEmbedding
+from langchain_core.vectorstores import InMemoryVectorStore
+from langgraph.store.base import BaseStore
+from langgraph.store.memory import InMemoryStore
+
+from hybridmem import HybridStore
+from langchain_hybridmem import HybridMemVectorStore
+from langgraph_hybridmem import HybridMemStore
+from langgraph_hybridmem.items import EXPIRES_KEY, NEVER, TTL_KEY
+from langgraph_hybridmem.namespaces import namespace_metadata, scope_args
+
+DIMS = 16
+EMBEDDINGS = DeterministicFakeEmbedding(size=DIMS)
+PER_USER = 100
+
+
+def timed(call: Callable[[int], Any], samples: int, budget: float) -> float:
+    """The p50 of ``call(i)`` in ms over at most ``samples`` calls within ``budget`` s."""
+    times: list[float] = []
+    deadline = time.monotonic() + budget
+    for i in range(samples):
+        started = time.perf_counter()
+        call(i)
+        times.append((time.perf_counter() - started) * 1000)
+        if time.monotonic() > deadline:
+            break
+    return statistics.median(times)
+
+
+def _namespace(i: int) -> tuple[str, ...]:
+    return ("memories", f"user{i // PER_USER}")
+
+
+def _value(i: int) -> dict[str, Any]:
+    return {"text": f"note {i} about topic {i % 97}", "n": i}
+
+
+def preload_langgraph(store: HybridStore, lg: HybridMemStore, items: int) -> None:
+    """``items`` items, written with add_many exactly as ``put`` writes them."""
+    batch: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        store.add_many(batch, batch_size=1000)
+        batch.clear()
+
+    for i in range(items):
+        ns, value = _namespace(i), _value(i)
+        scope = lg.layout.item_scope(ns)
+        batch.append(
+            {
+                "text": value["text"],
+                "embedding": EMBEDDINGS.embed_query(value["text"]),
+                "metadata": {
+                    **value,
+                    **namespace_metadata(ns, f"k{i}"),
+                    TTL_KEY: None,
+                    EXPIRES_KEY: NEVER,
+                },
+                "memory_id": lg.layout.memory_id(ns, f"k{i}"),
+                **scope_args(scope),
+            }
+        )
+        if len(batch) == 1000:
+            flush()
+    if batch:
+        flush()
+
+
+def langgraph_ops(lg: BaseStore, items: int, samples: int, budget: float) -> dict[str, float]:
+    users = max(1, items // PER_USER)
+    results = {
+        "put": timed(
+            lambda i: lg.put(_namespace(i), f"new{i}", _value(items + i)), samples, budget
+        ),
+        "get": timed(
+            lambda i: lg.get(_namespace(i * 37 % items), f"k{i * 37 % items}"), samples, budget
+        ),
+        "search one namespace": timed(
+            lambda i: lg.search(("memories", f"user{i % users}"), limit=10), samples, budget
+        ),
+        'search ("memories",)': timed(
+            lambda i: lg.search(("memories",), limit=10), samples, budget
+        ),
+        "list_namespaces()": timed(lambda i: lg.list_namespaces(limit=100), samples, budget),
+        "delete": timed(lambda i: lg.delete(_namespace(i), f"new{i}"), samples, budget),
+    }
+    return results
+
+
+def vectorstore_ops(vs: Any, items: int, samples: int, budget: float) -> dict[str, float]:
+    texts = [f"document {items + i} about topic {i % 89}" for i in range(1000)]
+    started = time.perf_counter()
+    ids = vs.add_texts(texts)
+    added = (time.perf_counter() - started) * 1000
+    return {
+        "add_texts (1,000 in one call)": added,
+        "similarity_search(k=4)": timed(
+            lambda i: vs.similarity_search(f"topic {i % 89}", k=4), samples, budget
+        ),
+        "delete([id])": timed(lambda i: vs.delete([ids[i]]), samples, budget),
+    }
+
+
+def run_size(
+    items: int, samples: int, budget: float, root: Path
+) -> list[tuple[str, str, float, float]]:
+    rows: list[tuple[str, str, float, float]] = []
+    with HybridStore.embedded(root / f"lg{items}") as store:
+        lg = HybridMemStore(store, index={"dims": DIMS, "embed": EMBEDDINGS, "fields": ["text"]})
+        started = time.monotonic()
+        preload_langgraph(store, lg, items)
+        print(
+            f"  preloaded {items} LangGraph items in {time.monotonic() - started:.1f} s", flush=True
+        )
+        ours = langgraph_ops(lg, items, samples, budget)
+    memory = InMemoryStore(index={"dims": DIMS, "embed": EMBEDDINGS, "fields": ["text"]})
+    for i in range(items):
+        memory.put(_namespace(i), f"k{i}", _value(i))
+    theirs = langgraph_ops(memory, items, samples, budget)
+    rows += [("LangGraph store", op, ours[op], theirs[op]) for op in ours]
+    with HybridStore.embedded(root / f"vs{items}") as store:
+        vs = HybridMemVectorStore(store, EMBEDDINGS, user_id="bench")
+        texts = [f"document {i} about topic {i % 89}" for i in range(items)]
+        store.add_many(
+            (
+                {"text": t, "embedding": EMBEDDINGS.embed_query(t), "user_id": "bench"}
+                for t in texts
+            ),
+            batch_size=1000,
+        )
+        ours = vectorstore_ops(vs, items, samples, budget)
+    reference = InMemoryVectorStore(EMBEDDINGS)
+    reference.add_texts([f"document {i} about topic {i % 89}" for i in range(items)])
+    theirs = vectorstore_ops(reference, items, samples, budget)
+    rows += [("LangChain VectorStore", op, ours[op], theirs[op]) for op in ours]
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--items", default="1000,10000", help="store sizes, comma-separated")
+    parser.add_argument("--samples", type=int, default=50)
+    parser.add_argument("--budget", type=float, default=10.0, help="seconds per operation at most")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.items.split(",")]
+    print(f"frameworks.py, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, kuzu+kuzu, p50 in ms")
+    table: list[str] = [
+        "| store | operation | items | hybridmem (ms) | in-memory (ms) | ratio |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        for items in sizes:
+            print(f"{items} items:", flush=True)
+            for store, op, ours, theirs in run_size(items, args.samples, args.budget, Path(tmp)):
+                ratio = ours / theirs if theirs > 0 else float("inf")
+                table.append(
+                    f"| {store} | {op} | {items:,} | {ours:.3f} | {theirs:.3f} | {ratio:,.0f}x |"
+                )
+                print(table[-1], flush=True)
+    print("\n" + "\n".join(table))
+
+
+if __name__ == "__main__":
+    main()
