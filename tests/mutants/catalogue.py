@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tests.mutants import breaks
+from tests.mutants import breaks, breaks_scoped_ids
 
 EMBEDDED = "kuzu+kuzu"
 NEO4J = "neo4j+kuzu"
@@ -370,6 +370,44 @@ _ROWS += [
         f"{DELETE_ALL}::test_delete_all_erases_scope_and_keeps_everything_else",
         pair=TENANCY,
         name="weaviate-tenant-drop-widens-scope",
+    ),
+]
+_IDS = "tests/integration/test_id_isolation.py"
+_IDS_API = "tests/server/test_id_isolation_api.py"
+_ROWS += [
+    # -- ids belong to their scope; the scope is checked under the claim (issue 25) -------
+    _row(
+        "a chosen id is a name within its scope: no scope takes another's id",
+        breaks_scoped_ids.chosen_ids_shared_across_scopes,
+        f"{_IDS}::test_no_scope_can_take_another_scopes_chosen_id",
+        f"{_IDS_API}::test_writing_another_scopes_id_answers_as_a_fresh_one",
+        name="chosen-ids-shared-across-scopes",
+    ),
+    _row(
+        "update by id checks the caller's scope under the claim",
+        breaks_scoped_ids.update_ignores_the_callers_scope,
+        f"{_IDS}::test_the_scope_is_checked_under_the_claim",
+        f"{_IDS_API}::test_another_scopes_id_and_an_unknown_id_get_one_answer",
+        name="update-ignores-the-callers-scope",
+    ),
+    _row(
+        "delete by id checks the caller's scope under the claim",
+        breaks_scoped_ids.delete_ignores_the_callers_scope,
+        f"{_IDS}::test_the_scope_is_checked_under_the_claim",
+        name="delete-ignores-the-callers-scope",
+    ),
+    _row(
+        "get by id answers another scope's id as an unknown one",
+        breaks_scoped_ids.get_ignores_the_callers_scope,
+        f"{_IDS}::test_another_scopes_id_answers_as_an_unknown_one",
+        f"{_IDS_API}::test_another_scopes_id_and_an_unknown_id_get_one_answer",
+        name="get-ignores-the-callers-scope",
+    ),
+    _row(
+        "one failing operation never keeps the store shut",
+        breaks_scoped_ids.recover_stops_at_a_failing_operation,
+        "tests/integration/test_set_aside.py",
+        name="recover-stops-at-a-failing-operation",
     ),
 ]
 ROWS = {row.name: row for row in _ROWS}
