@@ -34,10 +34,12 @@ from hybridmem.cli_common import (
     handled,
     open_backend,
     print_json,
+    refuse_through_owner,
     result_table,
     run_delete_all,
 )
 from hybridmem.models import DeleteResult
+from hybridmem.store import HybridStore
 
 __all__ = [
     "EXIT_ABORTED",
@@ -146,14 +148,42 @@ def purge_expired(config: ConfigOption = None, as_json: JsonOption = False) -> N
 
 
 @app.command()
-def recover(config: ConfigOption = None, as_json: JsonOption = False) -> None:
-    """Finish operations a crash left pending."""
+def recover(
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+    retry_set_aside: Annotated[
+        bool,
+        typer.Option(
+            "--retry-set-aside",
+            help="Make the operations recovery set aside pending again, and retry them.",
+        ),
+    ] = False,
+) -> None:
+    """Finish operations a crash left pending; report those that failed or were set aside."""
     with open_backend(config) as store, handled():
-        done = store.recover()
+        if not isinstance(store, HybridStore):
+            # The server holding the store recovered on open and recovers through
+            # POST /recover; its journal's set-aside list is not served (yet).
+            if retry_set_aside:
+                refuse_through_owner(store, "recover --retry-set-aside")
+            done, aside = store.recover(), []
+        else:
+            if retry_set_aside:
+                store.journal.retry_set_aside()
+            done = store.recover()
+            aside = store.journal.set_aside()
     if as_json:
         print_json(done)
-    else:
-        console.print(f"{len(done)} pending operation(s) finished")
+        return
+    finished = [r for r in done if r.outcome in ("completed", "rolled_back")]
+    console.print(f"{len(finished)} pending operation(s) finished")
+    for failed in (r for r in done if r.outcome == "failed"):
+        console.print(f"failed, retried on the next recover: {failed.operation_id}: {failed.error}")
+    for info in aside:
+        console.print(
+            f"set aside after repeated failures: {info.id} ({info.kind}): {info.error};"
+            " fix the cause, then run `hybridmem recover --retry-set-aside`"
+        )
 
 
 @app.command()
