@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
 from hybridmem import cli_memory, cli_migrate, cli_portability, cli_serve
 from hybridmem.cli_common import (
@@ -116,7 +117,13 @@ def stats(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     if as_json:
         print_json(counts)
     else:
-        console.print(counts_table("stats", {"store": counts}))
+        # One row per count: the counts outgrew a terminal's width as columns.
+        table = Table(title="stats")
+        table.add_column("")
+        table.add_column("store", justify="right")
+        for name, value in counts.items():
+            table.add_row(name.replace("_", " "), str(value))
+        console.print(table)
 
 
 @app.command()
