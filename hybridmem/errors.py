@@ -80,3 +80,9 @@ class ForeignDataError(StoreError):
 class MigrationRequiredError(StoreError):
     """The store holds data in the layout of an earlier hybridmem; the message names
     the command that migrates it. The store refuses to open until then."""
+
+
+class ClaimTimeoutError(HybridMemError):
+    """Another process held a conflicting claim (a lease in the shared coordination
+    state) for longer than the configured wait; the message names its kind and
+    scope. Nothing was written: the operation did not start."""

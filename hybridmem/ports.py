@@ -24,7 +24,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from hybridmem.filters import Filters
 from hybridmem.models import Scope
@@ -36,6 +37,10 @@ from hybridmem.records import (
     RelationWithNames,
     VectorRecord,
 )
+
+if TYPE_CHECKING:
+    from hybridmem.journal_port import JournalPort
+    from hybridmem.scope_locks import Claims
 
 
 @runtime_checkable
@@ -277,3 +282,21 @@ class VectorStore(Protocol):
     def close(self) -> None:
         """Release connections and file locks; safe to call twice."""
         ...
+
+
+@runtime_checkable
+class Coordinating(Protocol):
+    """An optional method of a graph store whose server can hold the coordination
+    state that every process opening the same configuration shares.
+
+    ``coordination(owner_id, local)`` answers ``(journal, claims)``: a journal
+    (``hybridmem.journal_port.JournalPort``; ``local`` is the local file path it
+    reports as ``path``) and claims (``hybridmem.scope_locks.Claims``) that are
+    leases held by ``owner_id`` in the server, or None when the store is
+    configured to keep today's per-process journal and claims. The store calls
+    it once, on open; closing the journal releases the owner's lease.
+    """
+
+    def coordination(
+        self, owner_id: str, local: Path
+    ) -> tuple[JournalPort, Claims] | None: ...

@@ -31,7 +31,8 @@ from hybridmem.graph_reads import (
     mentioned_by_live,
     neighborhood,
 )
-from hybridmem.journal import Journal, expiry_text, now
+from hybridmem.journal import expiry_text, now
+from hybridmem.journal_port import JournalPort
 from hybridmem.models import Entity, Neighborhood, Relation, Scope, SearchHit
 from hybridmem.ports import GraphStore, VectorStore
 from hybridmem.records import VectorRecord
@@ -48,7 +49,7 @@ _EVERY_ROW = 2**63 - 1
 class GraphReads:
     graph: GraphStore
     vector: VectorStore
-    journal: Journal
+    journal: JournalPort
 
     # -- liveness ----------------------------------------------------------------------
 

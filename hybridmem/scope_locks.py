@@ -17,9 +17,11 @@ mutation claims what it may touch before it starts:
 * ``everything()`` — reset and reconcile(fix): conflicts with every claim.
 
 Claims are granted in arrival order among conflicting ones, so a stream of adds
-cannot starve an erasure, nor an erasure the adds to other scopes. The claims
-are per process (per ``HybridStore``); see docs/reliability.md for processes
-that share server stores.
+cannot starve an erasure, nor an erasure the adds to other scopes. These
+claims are per process (per ``HybridStore``). A graph adapter that offers shared
+coordination (``[graph] shared_journal = true`` on Neo4j) wraps them in leases
+every process sees: the ``Claims`` protocol below is what the coordinator uses
+of either, and ``conflicts`` is the one rule both apply.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 from hybridmem.models import Scope
 
@@ -39,7 +41,7 @@ ClaimKind = Literal["records", "erase", "everything"]
 # eq=False: claims are compared by identity, so list.remove() drops this claim
 # and never an equal one of another thread (whose ticket decides fairness).
 @dataclass(frozen=True, eq=False)
-class _Claim:
+class Claim:
     kind: ClaimKind
     #: The filter of an erase; the scopes of the records a records claim names.
     scopes: frozenset[Scope]
@@ -53,7 +55,10 @@ def _overlap(a: Scope, b: Scope) -> bool:
     return all(b_parts[name] == value for name, value in a_parts.items() if name in b_parts)
 
 
-def conflicts(a: _Claim, b: _Claim) -> bool:
+_Claim = Claim
+
+
+def conflicts(a: Claim, b: Claim) -> bool:
     if "everything" in (a.kind, b.kind):
         return True
     if a.kind == "records" and b.kind == "records":
@@ -65,14 +70,37 @@ def conflicts(a: _Claim, b: _Claim) -> bool:
     return any(erased.matches(scope) for scope in records.scopes)
 
 
+def records_claim(scope: Scope, memory_id: str | None) -> tuple[frozenset[Scope], frozenset[str]]:
+    return frozenset((scope,)), frozenset() if memory_id is None else frozenset((memory_id,))
+
+
+def batch_claim(items: Iterable[tuple[Scope, str]]) -> tuple[frozenset[Scope], frozenset[str]]:
+    pairs = list(items)
+    return frozenset(s for s, _ in pairs), frozenset(m for _, m in pairs)
+
+
+class Claims(Protocol):
+    """What the coordinator claims before it touches a store."""
+
+    def records(
+        self, scope: Scope, memory_id: str | None = None
+    ) -> AbstractContextManager[None]: ...
+
+    def batch(self, items: Iterable[tuple[Scope, str]]) -> AbstractContextManager[None]: ...
+
+    def erase(self, scope: Scope) -> AbstractContextManager[None]: ...
+
+    def everything(self) -> AbstractContextManager[None]: ...
+
+
 class ScopeLocks:
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._tickets = itertools.count()
-        self._active: list[_Claim] = []
-        self._waiting: list[_Claim] = []
+        self._active: list[Claim] = []
+        self._waiting: list[Claim] = []
 
-    def _admissible(self, claim: _Claim) -> bool:
+    def _admissible(self, claim: Claim) -> bool:
         if any(conflicts(claim, held) for held in self._active):
             return False
         # Fairness: an earlier conflicting request goes first.
@@ -85,7 +113,7 @@ class ScopeLocks:
         self, kind: ClaimKind, scopes: frozenset[Scope], memory_ids: frozenset[str] = frozenset()
     ) -> Iterator[None]:
         with self._cond:
-            claim = _Claim(kind, scopes, next(self._tickets), memory_ids)
+            claim = Claim(kind, scopes, next(self._tickets), memory_ids)
             self._waiting.append(claim)
             try:
                 self._cond.wait_for(lambda: self._admissible(claim))
@@ -102,14 +130,10 @@ class ScopeLocks:
                 self._cond.notify_all()
 
     def records(self, scope: Scope, memory_id: str | None = None) -> AbstractContextManager[None]:
-        ids = frozenset() if memory_id is None else frozenset((memory_id,))
-        return self._claim("records", frozenset((scope,)), ids)
+        return self._claim("records", *records_claim(scope, memory_id))
 
     def batch(self, items: Iterable[tuple[Scope, str]]) -> AbstractContextManager[None]:
-        pairs = list(items)
-        return self._claim(
-            "records", frozenset(s for s, _ in pairs), frozenset(m for _, m in pairs)
-        )
+        return self._claim("records", *batch_claim(items))
 
     def erase(self, scope: Scope) -> AbstractContextManager[None]:
         return self._claim("erase", frozenset((scope,)))

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from hybridmem.registry import AdapterPlugin, parse_options
+from hybridmem_neo4j.coordination import SharedNeo4jGraphStore
 from hybridmem_neo4j.graph import Neo4jGraphStore
 from hybridmem_neo4j.legacy import Neo4jLabelMigration
 from hybridmem_neo4j.names import DEFAULT_LABEL_PREFIX, LABEL_PREFIX_PATTERN
@@ -31,20 +32,34 @@ class Neo4jOptions(BaseModel):
     #: store uses (``Hybridmem_Memory``, ``Hybridmem_RELATES``), so stores and other
     #: applications can share one database without seeing each other's data.
     label_prefix: str = Field(default=DEFAULT_LABEL_PREFIX, pattern=LABEL_PREFIX_PATTERN)
+    #: Keep the journal, history, expiry index and claims in this database (under
+    #: the label prefix), shared by every process that opens this configuration.
+    shared_journal: bool = False
+    #: Seconds a process's lease lasts unrenewed (renewed every third of it): how
+    #: long after a crash before another process takes its operations over.
+    lease_seconds: float = Field(default=15.0, ge=1.0, le=3600.0)
+    #: Seconds a claim waits for a conflicting claim of another process before
+    #: ClaimTimeoutError.
+    claim_timeout_seconds: float = Field(default=60.0, gt=0, le=86_400.0)
 
 
 def _open(options: Mapping[str, Any], *, refuse_legacy: bool) -> Neo4jGraphStore:
     opts = parse_options(Neo4jOptions, options, "graph", "neo4j")
-    return Neo4jGraphStore(
-        opts.uri,
-        opts.user,
-        opts.password.get_secret_value(),
-        opts.database,
-        connection_timeout=opts.connection_timeout,
-        retry_seconds=opts.retry_seconds,
-        label_prefix=opts.label_prefix,
-        refuse_legacy=refuse_legacy,
-    )
+    args = (opts.uri, opts.user, opts.password.get_secret_value(), opts.database)
+    common: dict[str, Any] = {
+        "connection_timeout": opts.connection_timeout,
+        "retry_seconds": opts.retry_seconds,
+        "label_prefix": opts.label_prefix,
+        "refuse_legacy": refuse_legacy,
+    }
+    if opts.shared_journal:
+        return SharedNeo4jGraphStore(
+            *args,
+            lease_seconds=opts.lease_seconds,
+            claim_timeout=opts.claim_timeout_seconds,
+            **common,
+        )
+    return Neo4jGraphStore(*args, **common)
 
 
 def _graph(options: Mapping[str, Any], data_dir: Path) -> Neo4jGraphStore:

@@ -1,0 +1,69 @@
+"""A Bolt connection for the shared coordination state (journal, leases): one
+managed transaction per call, driver errors translated into hybridmem's."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from neo4j import Driver, GraphDatabase, ManagedTransaction
+from neo4j import exceptions as neo4j_errors
+
+from hybridmem.errors import StoreError, StoreUnavailableError
+
+T = TypeVar("T")
+
+NAME = "Neo4j shared journal"
+
+
+class Bolt:
+    def __init__(
+        self,
+        uri: str,
+        user: str,
+        password: str,
+        database: str,
+        *,
+        connection_timeout: float,
+        retry_seconds: float,
+    ) -> None:
+        self.address = uri
+        self._database = database
+        self._driver: Driver = GraphDatabase.driver(
+            uri,
+            auth=(user, password),
+            connection_timeout=connection_timeout,
+            connection_acquisition_timeout=connection_timeout * 2,
+            max_transaction_retry_time=retry_seconds,
+        )
+
+    def _call(self, action: Callable[[], T]) -> T:
+        try:
+            return action()
+        except (neo4j_errors.ServiceUnavailable, neo4j_errors.SessionExpired, OSError) as exc:
+            raise StoreUnavailableError(
+                NAME, self.address, str(exc) or type(exc).__name__
+            ) from None
+        except neo4j_errors.Neo4jError as exc:
+            raise StoreError(NAME, self.address, exc.message or str(exc)) from None
+        except neo4j_errors.DriverError as exc:
+            raise StoreUnavailableError(NAME, self.address, str(exc)) from None
+
+    def write(self, work: Callable[[ManagedTransaction], T]) -> T:
+        """``work`` in one write transaction, retried by the driver on transient errors."""
+
+        def run() -> T:
+            with self._driver.session(database=self._database) as session:
+                return session.execute_write(work)
+
+        return self._call(run)
+
+    def read(self, work: Callable[[ManagedTransaction], T]) -> T:
+        def run() -> T:
+            with self._driver.session(database=self._database) as session:
+                return session.execute_read(work)
+
+        return self._call(run)
+
+    def close(self) -> None:
+        self._driver.close()

@@ -1,0 +1,63 @@
+"""The Neo4j graph store that also holds the coordination state of its store.
+
+With ``[graph] shared_journal = true`` the store's journal, history, expiry
+index and claims live in the same Neo4j database, under the same label prefix
+(``journal.Neo4jJournal``, ``leases``): every process on every host that opens
+the configuration shares them. ``HybridStore`` finds this through the optional
+``coordination`` hook (``hybridmem.ports.Coordinating``); the core never
+imports the driver.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from hybridmem.journal_port import JournalPort
+from hybridmem.scope_locks import Claims
+from hybridmem_neo4j.bolt import Bolt
+from hybridmem_neo4j.graph import Neo4jGraphStore
+from hybridmem_neo4j.journal import Neo4jJournal
+from hybridmem_neo4j.leases import LeaseClaims, SharedState
+from hybridmem_neo4j.names import Names
+from hybridmem_neo4j.shared_names import SharedNames
+
+
+class SharedNeo4jGraphStore(Neo4jGraphStore):
+    """``Neo4jGraphStore`` plus the ``coordination`` hook."""
+
+    def __init__(
+        self,
+        uri: str,
+        user: str,
+        password: str,
+        database: str = "neo4j",
+        *,
+        lease_seconds: float,
+        claim_timeout: float,
+        **options: Any,
+    ) -> None:
+        super().__init__(uri, user, password, database, **options)
+        self._bolt_args = (uri, user, password, database)
+        self._bolt_options = {
+            "connection_timeout": options.get("connection_timeout", 5.0),
+            "retry_seconds": options.get("retry_seconds", 5.0),
+        }
+        self._lease_seconds = lease_seconds
+        self._claim_timeout = claim_timeout
+
+    def coordination(self, owner_id: str, local: Path) -> tuple[JournalPort, Claims] | None:
+        # A connection of its own: the journal outlives the graph's driver on close.
+        bolt = Bolt(*self._bolt_args, **self._bolt_options)
+        try:
+            state = SharedState(
+                bolt,
+                SharedNames(Names(self.label_prefix)),
+                owner_id,
+                lease_seconds=self._lease_seconds,
+                claim_timeout=self._claim_timeout,
+            )
+        except BaseException:
+            bolt.close()
+            raise
+        return Neo4jJournal(state, local), LeaseClaims(state)

@@ -1,0 +1,419 @@
+"""The journal in Neo4j: operations, history and the expiry index every process shares.
+
+The same contract as ``hybridmem.journal.Journal`` (the SQLite file of one
+data directory), kept in the graph server under the store's label prefix, so
+that every process on every host that opens the same configuration sees the
+same operations, the same history and the same time index. Each method is one
+write (or read) transaction; every value is a parameter; every lookup is an
+index seek (operations by id and by (state, seq), history by memory id and by
+scope part, expiry rows by memory id and by expires_at).
+
+Every operation records its owner (the process lease of ``leases.Lease``).
+``pending()`` answers the operations this process may take over: its own, and
+those whose owner's lease has run out (or whose owner is gone), so ``recover()``
+never touches the work of a live process.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from neo4j import ManagedTransaction
+
+from hybridmem.journal import (
+    MAX_RECOVERY_ATTEMPTS,
+    ExpiryRow,
+    HistoryEntry,
+    PendingOperation,
+    expiry_text,
+    now,
+)
+from hybridmem.models import HistoryEvent, OperationInfo, OperationKind, Scope
+from hybridmem_neo4j.leases import SharedState
+
+_OPERATION_FIELDS = (
+    "o.id AS id, o.kind AS kind, o.state AS state, o.user_id AS user_id,"
+    " o.agent_id AS agent_id, o.run_id AS run_id, o.memory_id AS memory_id,"
+    " o.counts AS counts, o.error AS error, o.created_at AS created_at,"
+    " o.updated_at AS updated_at"
+)
+_PENDING_FIELDS = (
+    "o.id AS id, o.kind AS kind, o.user_id AS user_id, o.agent_id AS agent_id,"
+    " o.run_id AS run_id, o.memory_id AS memory_id, o.payload AS payload, o.counts AS counts"
+)
+_HISTORY_FIELDS = (
+    "h.id AS id, h.kind AS kind, h.memory_id AS memory_id, h.operation_id AS operation_id,"
+    " h.old_text AS old_text, h.new_text AS new_text, h.hash AS hash, h.user_id AS user_id,"
+    " h.agent_id AS agent_id, h.run_id AS run_id, h.counts AS counts,"
+    " h.erased_by AS erased_by, h.created_at AS created_at"
+)
+
+
+def _expiry_rows(expiring: Sequence[tuple[str, Scope, datetime]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "memory_id": m,
+            "expires_at": expiry_text(at),
+            "user_id": s.user_id,
+            "agent_id": s.agent_id,
+            "run_id": s.run_id,
+        }
+        for m, s, at in expiring
+    ]
+
+
+def _decoded(row: dict[str, Any]) -> dict[str, Any]:
+    row["counts"] = json.loads(row["counts"]) if row["counts"] else None
+    return row
+
+
+class Neo4jJournal:
+    """``hybridmem.journal_port.JournalPort`` on the shared state of one store."""
+
+    def __init__(self, state: SharedState, local: Path) -> None:
+        self.path = local
+        self._state = state
+        self._bolt = state.bolt
+        self._n = state.names
+
+    # -- operations ---------------------------------------------------------------
+
+    def begin(
+        self,
+        kind: OperationKind,
+        *,
+        scope: Scope | None = None,
+        memory_id: str | None = None,
+        payload: dict[str, Any] | None = None,
+        expiring: Sequence[tuple[str, Scope, datetime]] = (),
+    ) -> str:
+        op_id = str(uuid.uuid4())
+        stamp = now().isoformat()
+        parts = (scope or Scope()).parts()
+        n = self._n
+        params = {
+            "id": op_id,
+            "kind": kind,
+            "user_id": parts.get("user_id"),
+            "agent_id": parts.get("agent_id"),
+            "run_id": parts.get("run_id"),
+            "memory_id": memory_id,
+            "payload": json.dumps(payload) if payload is not None else None,
+            "owner": self._state.owner_id,
+            "stamp": stamp,
+        }
+
+        def work(tx: ManagedTransaction) -> None:
+            tx.run(
+                f"MERGE (c:{n.counter} {{name: 'seq'}}) SET c.operations ="
+                " coalesce(c.operations, 0) + 1"
+                f" CREATE (o:{n.operation} {{id: $id, seq: c.operations, kind: $kind,"
+                " state: 'pending', user_id: $user_id, agent_id: $agent_id, run_id: $run_id,"
+                " memory_id: $memory_id, payload: $payload, counts: '{}', attempts: 0,"
+                " owner: $owner, created_at: $stamp, updated_at: $stamp})",
+                params,
+            ).consume()
+            self._index(tx, expiring)
+
+        self._bolt.write(work)
+        return op_id
+
+    def _set(self, op_id: str, assignments: str, params: dict[str, Any]) -> None:
+        query = (
+            f"MATCH (o:{self._n.operation} {{id: $id}}) SET {assignments}, o.updated_at = $stamp"
+        )
+        self._bolt.write(
+            lambda tx: tx.run(query, {**params, "id": op_id, "stamp": now().isoformat()}).consume()
+        )
+
+    def fail(self, op_id: str, error: str) -> None:
+        self._set(op_id, "o.error = $error", {"error": error[:2000]})
+
+    def recovery_failed(self, op_id: str, error: str) -> bool:
+        query = (
+            f"MATCH (o:{self._n.operation} {{id: $id}}) WHERE o.state = 'pending'"
+            " SET o.attempts = coalesce(o.attempts, 0) + 1, o.error = $error,"
+            " o.updated_at = $stamp"
+            " SET o.state = CASE WHEN o.attempts >= $max THEN 'set_aside' ELSE o.state END"
+            " RETURN o.state"
+        )
+        params = {
+            "id": op_id,
+            "error": error[:2000],
+            "stamp": now().isoformat(),
+            "max": MAX_RECOVERY_ATTEMPTS,
+        }
+        rows = self._bolt.write(lambda tx: tx.run(query, params).values())
+        return bool(rows) and rows[0][0] == "set_aside"
+
+    def set_aside(self) -> list[OperationInfo]:
+        query = (
+            f"MATCH (o:{self._n.operation}) WHERE o.state = 'set_aside'"
+            f" RETURN {_OPERATION_FIELDS} ORDER BY o.seq"
+        )
+        rows = self._bolt.read(lambda tx: tx.run(query).data())
+        return [OperationInfo.model_validate(_decoded(r)) for r in rows]
+
+    def retry_set_aside(self) -> int:
+        query = (
+            f"MATCH (o:{self._n.operation}) WHERE o.state = 'set_aside'"
+            " SET o.state = 'pending', o.attempts = 0, o.updated_at = $stamp"
+            " RETURN count(o)"
+        )
+        stamp = now().isoformat()
+        return int(self._bolt.write(lambda tx: tx.run(query, stamp=stamp).single(strict=True)[0]))
+
+    def checkpoint(
+        self,
+        op_id: str,
+        counts: dict[str, int],
+        *,
+        events: Sequence[HistoryEntry] = (),
+        erase_ids: Sequence[str] = (),
+    ) -> None:
+        query = (
+            f"MATCH (o:{self._n.operation} {{id: $id}})"
+            " SET o.counts = $counts, o.payload = null, o.updated_at = $stamp"
+        )
+
+        def work(tx: ManagedTransaction) -> None:
+            self._write_history(tx, op_id, events)
+            self._erase(tx, op_id, erase_ids)
+            # The batch noted by note_batch() is now counted: forget it.
+            tx.run(query, id=op_id, counts=json.dumps(counts), stamp=now().isoformat()).consume()
+
+        self._bolt.write(work)
+
+    def note_batch(
+        self, op_id: str, memory_ids: Sequence[str], scopes: Sequence[Scope] = ()
+    ) -> None:
+        payload: dict[str, Any] = {"batch": list(memory_ids)}
+        if scopes:
+            payload["scopes"] = [[s.user_id, s.agent_id, s.run_id] for s in scopes]
+        self._set(op_id, "o.payload = $payload", {"payload": json.dumps(payload)})
+
+    # -- the time index of expiring memories ---------------------------------------
+
+    def expired(self, at: datetime, limit: int) -> list[ExpiryRow]:
+        query = (
+            f"MATCH (x:{self._n.expiry}) WHERE x.expires_at <= $at"
+            " RETURN x.memory_id, x.expires_at, x.user_id, x.agent_id, x.run_id"
+            " ORDER BY x.expires_at LIMIT $limit"
+        )
+        rows = self._bolt.read(lambda tx: tx.run(query, at=expiry_text(at), limit=limit).values())
+        return [
+            ExpiryRow(r[0], r[1], Scope(user_id=r[2], agent_id=r[3], run_id=r[4])) for r in rows
+        ]
+
+    def forget_expiry(
+        self,
+        rows: Sequence[ExpiryRow],
+        *,
+        reindex: Sequence[tuple[str, Scope, datetime]] = (),
+    ) -> None:
+        if not rows and not reindex:
+            return
+        query = (
+            f"UNWIND $rows AS r MATCH (x:{self._n.expiry} {{memory_id: r.memory_id}})"
+            " WHERE x.expires_at = r.expires_at DELETE x"
+        )
+        stale = [{"memory_id": r.memory_id, "expires_at": r.expires_at} for r in rows]
+
+        def work(tx: ManagedTransaction) -> None:
+            tx.run(query, rows=stale).consume()
+            self._index(tx, reindex)
+
+        self._bolt.write(work)
+
+    def _index(
+        self, tx: ManagedTransaction, expiring: Sequence[tuple[str, Scope, datetime]]
+    ) -> None:
+        if not expiring:
+            return
+        tx.run(
+            f"UNWIND $rows AS r MERGE (x:{self._n.expiry} {{memory_id: r.memory_id}})"
+            " SET x.expires_at = r.expires_at, x.user_id = r.user_id,"
+            " x.agent_id = r.agent_id, x.run_id = r.run_id",
+            rows=_expiry_rows(expiring),
+        ).consume()
+
+    def expiry_of(self, memory_id: str) -> str | None:
+        query = f"MATCH (x:{self._n.expiry} {{memory_id: $id}}) RETURN x.expires_at"
+        rows = self._bolt.read(lambda tx: tx.run(query, id=memory_id).values())
+        return None if not rows else str(rows[0][0])
+
+    def finish(
+        self,
+        op_id: str,
+        counts: dict[str, int] | None = None,
+        *,
+        events: Sequence[HistoryEntry] = (),
+        erase_ids: Sequence[str] = (),
+        erase_scope: Scope | None = None,
+        erase_everything: bool = False,
+    ) -> None:
+        """Mark done, drop the payload (it may hold text), and write history — atomically."""
+        n = self._n
+
+        def work(tx: ManagedTransaction) -> None:
+            self._write_history(tx, op_id, events)
+            self._erase(tx, op_id, erase_ids)
+            if erase_scope is not None and not erase_scope.is_empty():
+                self._erase_scope(tx, op_id, erase_scope)
+            if erase_everything:
+                # reset(): every row of this store's history, operations and time index.
+                tx.run(
+                    f"MATCH (h:{n.history}) WHERE h.memory_id IS NOT NULL"
+                    " SET h.old_text = null, h.new_text = null,"
+                    " h.erased_by = coalesce(h.erased_by, $op)",
+                    op=op_id,
+                ).consume()
+                tx.run(
+                    f"MATCH (o:{n.operation}) WHERE o.id <> $op AND o.payload IS NOT NULL"
+                    " SET o.payload = null",
+                    op=op_id,
+                ).consume()
+                tx.run(f"MATCH (x:{n.expiry}) DELETE x").consume()
+            tx.run(
+                f"MATCH (o:{n.operation} {{id: $id}}) SET o.state = 'done', o.payload = null,"
+                " o.error = null, o.counts = coalesce($counts, o.counts), o.updated_at = $stamp",
+                id=op_id,
+                counts=json.dumps(counts) if counts is not None else None,
+                stamp=now().isoformat(),
+            ).consume()
+
+        self._bolt.write(work)
+
+    def _erase_scope(self, tx: ManagedTransaction, op_id: str, scope: Scope) -> None:
+        # Property and parameter names from Scope.terms() (a fixed set); values are parameters.
+        terms = [name for name, _ in scope.terms()]
+        history = " AND ".join(f"h.{name} = ${name}" for name in terms)
+        expiry = " AND ".join(f"x.{name} = ${name}" for name in terms)
+        tx.run(
+            f"MATCH (h:{self._n.history}) WHERE {history} AND h.memory_id IS NOT NULL"
+            " SET h.old_text = null, h.new_text = null, h.erased_by = coalesce(h.erased_by, $op)",
+            {**scope.parts(), "op": op_id},
+        ).consume()
+        tx.run(f"MATCH (x:{self._n.expiry}) WHERE {expiry} DELETE x", scope.parts()).consume()
+
+    def pending(self, op_id: str | None = None) -> list[PendingOperation]:
+        """The pending operations this process may take over, in the order begun: its
+        own, and those of owners whose lease has run out; or only ``op_id`` if so."""
+        n = self._n
+        match = (
+            f"MATCH (o:{n.operation} {{id: $id}}) WHERE o.state = 'pending'"
+            if op_id is not None
+            else f"MATCH (o:{n.operation}) WHERE o.state = 'pending'"
+        )
+        query = (
+            f"{match} OPTIONAL MATCH (w:{n.owner} {{id: o.owner}})"
+            " WITH o, w WHERE o.owner = $me OR w IS NULL OR w.deadline <= timestamp()"
+            f" RETURN {_PENDING_FIELDS} ORDER BY o.seq"
+        )
+        rows = self._bolt.read(lambda tx: tx.run(query, id=op_id, me=self._state.owner_id).data())
+        return [
+            PendingOperation(
+                id=r["id"],
+                kind=r["kind"],
+                scope=Scope(user_id=r["user_id"], agent_id=r["agent_id"], run_id=r["run_id"]),
+                memory_id=r["memory_id"],
+                payload=json.loads(r["payload"]) if r["payload"] else {},
+                counts=json.loads(r["counts"]),
+            )
+            for r in rows
+        ]
+
+    def pending_memory_ids(self, kind: OperationKind = "add") -> set[str]:
+        query = (
+            f"MATCH (o:{self._n.operation}) WHERE o.state = 'pending' AND o.kind = $kind"
+            " AND o.memory_id IS NOT NULL RETURN o.memory_id"
+        )
+        return {r[0] for r in self._bolt.read(lambda tx: tx.run(query, kind=kind).values())}
+
+    def pending_added_ids(self) -> set[str]:
+        """Of every process: reconcile must leave any half-written add to recover()."""
+        query = (
+            f"MATCH (o:{self._n.operation}) WHERE o.state = 'pending' AND o.kind = 'add_many'"
+            " AND o.payload IS NOT NULL RETURN o.payload"
+        )
+        rows = self._bolt.read(lambda tx: tx.run(query).values())
+        batched = {memory_id for r in rows for memory_id in json.loads(r[0]).get("ids", ())}
+        return self.pending_memory_ids("add") | batched
+
+    def operation(self, op_id: str) -> OperationInfo | None:
+        query = f"MATCH (o:{self._n.operation} {{id: $id}}) RETURN {_OPERATION_FIELDS}"
+        rows = self._bolt.read(lambda tx: tx.run(query, id=op_id).data())
+        return OperationInfo.model_validate(_decoded(rows[0])) if rows else None
+
+    # -- history ------------------------------------------------------------------
+
+    def _write_history(
+        self, tx: ManagedTransaction, op_id: str, events: Sequence[HistoryEntry]
+    ) -> None:
+        if not events:
+            return
+        n = self._n
+        rows = [
+            {
+                "i": i,
+                "kind": e.kind,
+                "memory_id": e.memory_id,
+                "old_text": e.old_text,
+                "new_text": e.new_text,
+                "hash": e.hash,
+                "user_id": e.scope.user_id,
+                "agent_id": e.scope.agent_id,
+                "run_id": e.scope.run_id,
+                "counts": json.dumps(e.counts) if e.counts is not None else None,
+            }
+            for i, e in enumerate(events)
+        ]
+        # Ids from the counter node: its write lock orders events of every process.
+        tx.run(
+            f"MERGE (c:{n.counter} {{name: 'seq'}})"
+            " SET c.history = coalesce(c.history, 0) + size($events)"
+            " WITH c.history - size($events) AS base UNWIND $events AS e"
+            # An event without a hash (a DELETE) takes the memory's last one.
+            f" OPTIONAL MATCH (p:{n.history} {{memory_id: e.memory_id}})"
+            " WHERE e.hash IS NULL AND p.hash IS NOT NULL"
+            " WITH base, e, p ORDER BY p.id DESC"
+            " WITH base, e, head(collect(p.hash)) AS previous"
+            f" CREATE (:{n.history} {{id: base + e.i + 1, kind: e.kind,"
+            " memory_id: e.memory_id, operation_id: $op, old_text: e.old_text,"
+            " new_text: e.new_text, hash: coalesce(e.hash, previous), user_id: e.user_id,"
+            " agent_id: e.agent_id, run_id: e.run_id, counts: e.counts, created_at: $stamp})",
+            events=rows,
+            op=op_id,
+            stamp=now().isoformat(),
+        ).consume()
+
+    def _erase(self, tx: ManagedTransaction, op_id: str, memory_ids: Sequence[str]) -> None:
+        if not memory_ids:
+            return
+        ids = list(memory_ids)
+        tx.run(
+            f"UNWIND $ids AS m MATCH (h:{self._n.history} {{memory_id: m}})"
+            " SET h.old_text = null, h.new_text = null, h.erased_by = coalesce(h.erased_by, $op)",
+            ids=ids,
+            op=op_id,
+        ).consume()
+        # An erased memory leaves no row (and no scope id) in the time index.
+        tx.run(
+            f"UNWIND $ids AS m MATCH (x:{self._n.expiry} {{memory_id: m}}) DELETE x", ids=ids
+        ).consume()
+
+    def history(self, memory_id: str) -> list[HistoryEvent]:
+        query = (
+            f"MATCH (h:{self._n.history} {{memory_id: $id}}) RETURN {_HISTORY_FIELDS} ORDER BY h.id"
+        )
+        rows = self._bolt.read(lambda tx: tx.run(query, id=memory_id).data())
+        return [HistoryEvent.model_validate(_decoded(r)) for r in rows]
+
+    def close(self) -> None:
+        """Release this process's lease and claims, and disconnect."""
+        self._state.close()

@@ -1,0 +1,280 @@
+"""Owners and claims as leases in Neo4j: what processes sharing one store agree on.
+
+Each process (each ``HybridStore``) is an *owner*: a node with its id and a
+deadline, renewed every third of the lease by a daemon thread. Every journaled
+operation records its owner; another process takes an operation over only once
+its owner's deadline has passed (``journal.Neo4jJournal.pending``). Deadlines
+are the server's clock (``timestamp()``), so hosts need not agree on the time.
+
+A *claim* (``hybridmem.scope_locks``) is first taken in process (``ScopeLocks``:
+threads of one process queue fairly), then as a claim node carrying its owner,
+kind, scope parts, memory ids and a deadline renewed by the same thread. A grant
+is one write transaction that first takes the write lock of the single registry
+node, so grants are serialised across processes; it reads the live claims
+(deadline not passed), and creates the claim node only if none conflicts by
+``scope_locks.conflicts`` (the one rule of both kinds of claim). Otherwise it
+polls again, with backoff, up to ``claim_timeout`` seconds, then raises
+``ClaimTimeoutError`` naming the conflicting claim. A claim node of a killed
+process stops blocking anyone when its deadline passes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+
+from neo4j import ManagedTransaction
+
+from hybridmem.errors import ClaimTimeoutError, HybridMemError
+from hybridmem.models import Scope
+from hybridmem.scope_locks import (
+    Claim,
+    ClaimKind,
+    ScopeLocks,
+    batch_claim,
+    conflicts,
+    records_claim,
+)
+from hybridmem_neo4j.bolt import Bolt
+from hybridmem_neo4j.shared_names import SharedNames
+
+_log = logging.getLogger(__name__)
+
+#: An owner whose lease ran out this long ago is forgotten when a store opens.
+FORGET_OWNERS_AFTER_MS = 24 * 3600 * 1000
+_FIRST_POLL_SECONDS = 0.02
+_MAX_POLL_SECONDS = 0.5
+
+
+def _scope_text(scope: Scope) -> str:
+    return json.dumps([scope.user_id, scope.agent_id, scope.run_id])
+
+
+def _scope_of(text: str) -> Scope:
+    user_id, agent_id, run_id = json.loads(text)
+    return Scope(user_id=user_id, agent_id=agent_id, run_id=run_id)
+
+
+def describe(claim: Claim) -> str:
+    scopes = ", ".join(
+        " ".join(f"{k}={v}" for k, v in s.parts().items()) or "every scope"
+        for s in sorted(claim.scopes, key=_scope_text)[:3]
+    )
+    more = "" if len(claim.scopes) <= 3 else f" and {len(claim.scopes) - 3} more"
+    return f"{claim.kind} claim on {scopes}{more}"
+
+
+class SharedState:
+    """The connection, names and owner lease of one process on one store."""
+
+    def __init__(
+        self,
+        bolt: Bolt,
+        names: SharedNames,
+        owner_id: str,
+        *,
+        lease_seconds: float,
+        claim_timeout: float,
+    ) -> None:
+        self.bolt = bolt
+        self.names = names
+        self.owner_id = owner_id
+        self.lease_ms = int(lease_seconds * 1000)
+        self.claim_timeout = claim_timeout
+        self._held: set[str] = set()
+        self._held_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._ensure_schema()
+        self._register()
+        self._renewer = threading.Thread(
+            target=self._renew_loop,
+            args=(lease_seconds / 3,),
+            name=f"hybridmem-lease-{owner_id[:8]}",
+            daemon=True,
+        )
+        self._renewer.start()
+
+    def _ensure_schema(self) -> None:
+        n = self.names
+        # The two single nodes, made once; MERGE by the unique name is race-free.
+        singles = [f"MERGE (:{label} {{name: 'seq'}})" for label in (n.counter, n.registry)]
+        for statement in (*n.schema(), *singles):
+
+            def run(tx: ManagedTransaction, query: str = statement) -> None:
+                tx.run(query).consume()
+
+            self.bolt.write(run)
+
+    def _register(self) -> None:
+        n = self.names
+        query = (
+            f"CREATE (w:{n.owner} {{id: $id, host: $host, pid: $pid,"
+            " started_at: timestamp(), deadline: timestamp() + $lease})"
+            f" WITH w MATCH (old:{n.owner}) WHERE old.deadline < timestamp() - $forget"
+            " DELETE old"
+        )
+        params = {
+            "id": self.owner_id,
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "lease": self.lease_ms,
+            "forget": FORGET_OWNERS_AFTER_MS,
+        }
+        self.bolt.write(lambda tx: tx.run(query, params).consume())
+
+    def renew(self) -> None:
+        """Push this owner's deadline, and its claims', one lease ahead."""
+        with self._held_lock:
+            claims = list(self._held)
+        n = self.names
+        query = (
+            f"MATCH (w:{n.owner} {{id: $id}}) SET w.deadline = timestamp() + $lease"
+            f" WITH w UNWIND $claims AS c MATCH (x:{n.claim} {{id: c}})"
+            " SET x.deadline = timestamp() + $lease"
+        )
+        self.bolt.write(
+            lambda tx: tx.run(query, id=self.owner_id, lease=self.lease_ms, claims=claims).consume()
+        )
+
+    def _renew_loop(self, every: float) -> None:
+        while not self._stop.wait(every):
+            try:
+                self.renew()
+            except HybridMemError:
+                # The server is away: the next round tries again; if the lease runs
+                # out meanwhile, other processes may take this one's operations over.
+                _log.warning("renewing the lease of owner %s failed", self.owner_id, exc_info=True)
+
+    # -- claims --------------------------------------------------------------------
+
+    def try_grant(self, wanted: Claim) -> str | Claim:
+        """One attempt: the new claim node's id, or a live claim that conflicts."""
+        n = self.names
+        claim_id = str(uuid.uuid4())
+
+        def work(tx: ManagedTransaction) -> str | Claim:
+            # The registry's write lock, held to commit: one grant at a time.
+            tx.run(
+                f"MATCH (r:{n.registry} {{name: 'seq'}}) SET r.grants = coalesce(r.grants, 0) + 1"
+            ).consume()
+            tx.run(f"MATCH (c:{n.claim}) WHERE c.deadline <= timestamp() DELETE c").consume()
+            live = tx.run(
+                f"MATCH (c:{n.claim}) WHERE c.deadline > timestamp()"
+                " RETURN c.kind AS kind, c.scopes AS scopes, c.memory_ids AS memory_ids"
+            ).data()
+            for row in live:
+                held = Claim(
+                    row["kind"],
+                    frozenset(_scope_of(s) for s in row["scopes"]),
+                    0,
+                    frozenset(row["memory_ids"]),
+                )
+                if conflicts(wanted, held):
+                    return held
+            tx.run(
+                f"CREATE (:{n.claim} {{id: $id, owner: $owner, kind: $kind, scopes: $scopes,"
+                " memory_ids: $ids, deadline: timestamp() + $lease})",
+                id=claim_id,
+                owner=self.owner_id,
+                kind=wanted.kind,
+                scopes=sorted(_scope_text(s) for s in wanted.scopes),
+                ids=sorted(wanted.memory_ids),
+                lease=self.lease_ms,
+            ).consume()
+            return claim_id
+
+        granted = self.bolt.write(work)
+        if isinstance(granted, str):
+            with self._held_lock:
+                self._held.add(granted)
+        return granted
+
+    def acquire(self, wanted: Claim) -> str:
+        deadline = time.monotonic() + self.claim_timeout
+        pause = _FIRST_POLL_SECONDS
+        while True:
+            granted = self.try_grant(wanted)
+            if isinstance(granted, str):
+                return granted
+            if time.monotonic() + pause > deadline:
+                raise ClaimTimeoutError(
+                    f"waited {self.claim_timeout:g} s for a {wanted.kind} claim: another"
+                    f" process holds a conflicting {describe(granted)}; retry later, or raise"
+                    " [graph] claim_timeout_seconds"
+                )
+            time.sleep(pause)
+            pause = min(pause * 2, _MAX_POLL_SECONDS)
+
+    def release(self, claim_id: str) -> None:
+        with self._held_lock:
+            self._held.discard(claim_id)
+        query = f"MATCH (c:{self.names.claim} {{id: $id}}) DELETE c"
+        try:
+            self.bolt.write(lambda tx: tx.run(query, id=claim_id).consume())
+        except HybridMemError:
+            # Not renewed any more: it stops blocking others when its deadline passes.
+            _log.warning("releasing claim %s failed", claim_id, exc_info=True)
+
+    def close(self) -> None:
+        """Stop renewing; drop this owner's claims and lease (its pending operations,
+        if any, are then anyone's to recover), and disconnect."""
+        self._stop.set()
+        self._renewer.join(timeout=5)
+        n = self.names
+        try:
+            self.bolt.write(
+                lambda tx: tx.run(
+                    f"MATCH (c:{n.claim} {{owner: $id}}) DELETE c"
+                    f" WITH count(*) AS done MATCH (w:{n.owner} {{id: $id}}) DELETE w",
+                    id=self.owner_id,
+                ).consume()
+            )
+        except HybridMemError:
+            _log.warning("releasing the lease of owner %s failed", self.owner_id, exc_info=True)
+        finally:
+            self.bolt.close()
+
+
+class LeaseClaims:
+    """``hybridmem.scope_locks.Claims`` held in process and as leases in Neo4j."""
+
+    def __init__(self, state: SharedState) -> None:
+        self._state = state
+        self._local = ScopeLocks()
+
+    @contextmanager
+    def _shared(
+        self,
+        local: AbstractContextManager[None],
+        kind: ClaimKind,
+        scopes: frozenset[Scope],
+        memory_ids: frozenset[str] = frozenset(),
+    ) -> Iterator[None]:
+        with local:
+            claim_id = self._state.acquire(Claim(kind, scopes, 0, memory_ids))
+            try:
+                yield
+            finally:
+                self._state.release(claim_id)
+
+    def records(self, scope: Scope, memory_id: str | None = None) -> AbstractContextManager[None]:
+        return self._shared(
+            self._local.records(scope, memory_id), "records", *records_claim(scope, memory_id)
+        )
+
+    def batch(self, items: Iterable[tuple[Scope, str]]) -> AbstractContextManager[None]:
+        pairs = list(items)
+        return self._shared(self._local.batch(pairs), "records", *batch_claim(pairs))
+
+    def erase(self, scope: Scope) -> AbstractContextManager[None]:
+        return self._shared(self._local.erase(scope), "erase", frozenset((scope,)))
+
+    def everything(self) -> AbstractContextManager[None]:
+        return self._shared(self._local.everything(), "everything", frozenset((Scope(),)))

@@ -1,0 +1,97 @@
+"""The journal port: what the coordinator and the store ask of a journal.
+
+Two journals implement it. ``hybridmem.journal.Journal`` keeps operations,
+history and the expiry index in a SQLite file of the data directory: one
+process's view. A graph adapter may offer a shared one through its optional
+``coordination`` hook (``hybridmem.ports.Coordinating``): every process that
+opens the same configuration then sees the same operations, history and
+expiry index, and ``pending()`` answers only the operations this process may
+take over (its own, and those whose owner's lease ran out).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from hybridmem.journal import ExpiryRow, HistoryEntry, PendingOperation
+from hybridmem.models import HistoryEvent, OperationInfo, OperationKind, Scope
+
+
+class JournalPort(Protocol):
+    """Operations (pending until both stores are done), history, the expiry index.
+
+    ``begin`` → ``checkpoint``* → ``finish`` is an operation's life; every
+    method is atomic (one transaction) and thread-safe.
+    """
+
+    #: The local SQLite file beside which the store keeps facts about itself
+    #: (``StoreMeta``: the embedder); a shared journal keeps none of its own there.
+    path: Path
+
+    def begin(
+        self,
+        kind: OperationKind,
+        *,
+        scope: Scope | None = None,
+        memory_id: str | None = None,
+        payload: dict[str, Any] | None = None,
+        expiring: Sequence[tuple[str, Scope, datetime]] = (),
+    ) -> str: ...
+
+    def fail(self, op_id: str, error: str) -> None: ...
+
+    def recovery_failed(self, op_id: str, error: str) -> bool: ...
+
+    def set_aside(self) -> list[OperationInfo]: ...
+
+    def retry_set_aside(self) -> int: ...
+
+    def checkpoint(
+        self,
+        op_id: str,
+        counts: dict[str, int],
+        *,
+        events: Sequence[HistoryEntry] = (),
+        erase_ids: Sequence[str] = (),
+    ) -> None: ...
+
+    def note_batch(
+        self, op_id: str, memory_ids: Sequence[str], scopes: Sequence[Scope] = ()
+    ) -> None: ...
+
+    def expired(self, at: datetime, limit: int) -> list[ExpiryRow]: ...
+
+    def forget_expiry(
+        self,
+        rows: Sequence[ExpiryRow],
+        *,
+        reindex: Sequence[tuple[str, Scope, datetime]] = (),
+    ) -> None: ...
+
+    def expiry_of(self, memory_id: str) -> str | None: ...
+
+    def finish(
+        self,
+        op_id: str,
+        counts: dict[str, int] | None = None,
+        *,
+        events: Sequence[HistoryEntry] = (),
+        erase_ids: Sequence[str] = (),
+        erase_scope: Scope | None = None,
+        erase_everything: bool = False,
+    ) -> None: ...
+
+    def pending(self, op_id: str | None = None) -> list[PendingOperation]: ...
+
+    def pending_memory_ids(self, kind: OperationKind = "add") -> set[str]: ...
+
+    def pending_added_ids(self) -> set[str]: ...
+
+    def operation(self, op_id: str) -> OperationInfo | None: ...
+
+    def history(self, memory_id: str) -> list[HistoryEvent]: ...
+
+    def close(self) -> None: ...

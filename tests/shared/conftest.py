@@ -1,0 +1,71 @@
+"""Fixtures of the shared-coordination suite: the pairs whose graph is Neo4j.
+
+``HYBRIDMEM_TEST_SHARED_JOURNAL=0`` runs the multi-process tests with today's
+per-process journal and claims (the setting off): the regression tests of
+issue 23 then fail, which is how they were shown to fail on the old behaviour.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from neo4j import GraphDatabase
+
+from hybridmem_neo4j.names import Names
+from hybridmem_neo4j.shared_names import SharedNames
+from tests.conftest import open_pair, pair_params, selected_pairs
+
+SHARED_PAIRS = ("neo4j+weaviate", "neo4j+kuzu")
+#: The lease of the multi-process tests: short, so a takeover is seconds away.
+LEASE_SECONDS = 3.0
+
+
+def shared_on() -> bool:
+    return os.environ.get("HYBRIDMEM_TEST_SHARED_JOURNAL", "1") != "0"
+
+
+def wipe_shared_state(graph: dict[str, Any], prefix: str) -> None:
+    """Start from an empty shared journal (the pair fixture resets only the graph)."""
+    names = SharedNames(Names(prefix))
+    labels = (
+        names.operation,
+        names.history,
+        names.expiry,
+        names.owner,
+        names.claim,
+        names.counter,
+        names.registry,
+    )
+    auth = (graph["user"], graph["password"])
+    with GraphDatabase.driver(graph["uri"], auth=auth) as driver:
+        for label in labels:
+            driver.execute_query(f"MATCH (n:{label}) DETACH DELETE n", database_=graph["database"])
+
+
+SharedConfig = Callable[..., dict[str, Any]]
+
+
+@pytest.fixture(params=pair_params([p for p in selected_pairs() if p in SHARED_PAIRS]))
+def shared_config(request: pytest.FixtureRequest) -> Iterator[SharedConfig]:
+    """A function: (data_dir, **graph options) -> a config of this pair with the
+    shared journal on (off with HYBRIDMEM_TEST_SHARED_JOURNAL=0), on empty stores."""
+    pairs = open_pair(request, request.param)
+    base = next(pairs)
+    graph = base(Path("."))["graph"]
+    wipe_shared_state(graph, graph["label_prefix"])
+
+    def config(data_dir: Path, **graph_options: Any) -> dict[str, Any]:
+        built = base(data_dir)
+        if shared_on():
+            built["graph"].update(
+                {"shared_journal": True, "lease_seconds": LEASE_SECONDS, **graph_options}
+            )
+        return built
+
+    yield config
+    wipe_shared_state(graph, graph["label_prefix"])
+    next(pairs, None)
