@@ -24,6 +24,8 @@ from hybridmem.cli_common import (
     print_json,
     report,
 )
+from hybridmem.errors import NotFoundError
+from hybridmem.models import NO_OPERATION
 
 
 def add(
@@ -195,12 +197,15 @@ def neighbors(
 
 def get(
     memory_id: Annotated[str, typer.Argument(help="The memory's id")],
+    user_id: UserOption = None,
+    agent_id: AgentOption = None,
+    run_id: RunOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """One memory by id (exit 4 when there is none)."""
+    """One memory by id (exit 4 when there is none, or it is outside the scope given)."""
     with open_backend(config) as store, handled():
-        memory = store.get(memory_id)
+        memory = store.get(memory_id, user_id=user_id, agent_id=agent_id, run_id=run_id)
     if memory is None:
         report("error", f"memory {memory_id} not found")
         raise typer.Exit(EXIT_ERROR)
@@ -212,12 +217,19 @@ def get(
 
 def delete(
     memory_id: Annotated[str, typer.Argument(help="The memory's id")],
+    user_id: UserOption = None,
+    agent_id: AgentOption = None,
+    run_id: RunOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Erase one memory from both stores (idempotent)."""
+    """Erase one memory from both stores (idempotent); with a scope, only within it."""
     with open_backend(config) as store, handled():
-        result = store.delete(memory_id)
+        result = store.delete(memory_id, user_id=user_id, agent_id=agent_id, run_id=run_id)
+        if result.operation_id == NO_OPERATION and (user_id or agent_id or run_id):
+            # As the server answers a scoped delete: another scope's id and an
+            # unknown one are both "not found".
+            raise NotFoundError(f"memory {memory_id} not found")
     if as_json:
         print_json(result)
     else:
@@ -228,12 +240,17 @@ def delete(
 
 def history(
     memory_id: Annotated[str, typer.Argument(help="The memory's id")],
+    user_id: UserOption = None,
+    agent_id: AgentOption = None,
+    run_id: RunOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """A memory's events; texts are null once it is erased."""
     with open_backend(config) as store, handled():
-        events = store.history(memory_id)
+        events = store.history(memory_id, user_id=user_id, agent_id=agent_id, run_id=run_id)
+        if not events and (user_id or agent_id or run_id):
+            raise NotFoundError(f"memory {memory_id} not found")
     if as_json:
         print_json(events)
         return

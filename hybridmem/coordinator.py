@@ -35,7 +35,8 @@ from hybridmem.errors import (
     ValidationError,
 )
 from hybridmem.faults import FaultHook, InjectedFault
-from hybridmem.journal import ExpiryRow, HistoryEntry, Journal, PendingOperation, now
+from hybridmem.journal import ExpiryRow, HistoryEntry, PendingOperation, now
+from hybridmem.journal_port import JournalPort
 from hybridmem.models import (
     NO_OPERATION,
     DeleteResult,
@@ -55,7 +56,7 @@ from hybridmem.plan import (
 )
 from hybridmem.ports import GraphStore, VectorStore
 from hybridmem.records import MemoryGraph, NewMemory, VectorRecord, text_hash
-from hybridmem.scope_locks import ScopeLocks
+from hybridmem.scope_locks import Claims, ScopeLocks
 
 _log = logging.getLogger(__name__)
 
@@ -76,10 +77,11 @@ class Coordinator:
         self,
         graph: GraphStore,
         vector: VectorStore,
-        journal: Journal,
+        journal: JournalPort,
         *,
         batch_size: int,
         fault: FaultHook,
+        claims: Claims | None = None,
     ) -> None:
         self.graph = graph
         self.vector = vector
@@ -89,7 +91,8 @@ class Coordinator:
         # Operations running in this process: recover() must not roll them back.
         self._in_flight: set[str] = set()
         self._in_flight_lock = threading.Lock()
-        self.locks = ScopeLocks()
+        # Per process, unless the graph store shares leases among processes.
+        self.locks: Claims = claims if claims is not None else ScopeLocks()
 
     @contextmanager
     def _operation(self, op_id: str) -> Iterator[None]:
@@ -347,9 +350,11 @@ class Coordinator:
                 not self.graph.existing_memory_ids([memory_id])
                 and not self.vector.existing_ids([memory_id])
             ):
-                # Already gone (maybe erased while we waited for the claim): nothing to
-                # journal, no store write that could touch a record, no history event.
-                plan = DeletionPlan(NO_OPERATION, scope, 1)
+                # Already gone (maybe erased while we waited for the claim), or not the
+                # caller's: nothing to journal, no store write, no history event, and
+                # an answer that names only the caller's scope (the memory's would
+                # tell another scope's id from an unknown one).
+                plan = DeletionPlan(NO_OPERATION, within, 1)
                 return plan.result(time.monotonic() - started, message=DELETE_MESSAGE)
             op_id = self.journal.begin("delete", scope=scope, memory_id=memory_id)
             with self._operation(op_id):

@@ -299,9 +299,18 @@ def build_mcp(store: MemoryBackend) -> MCPServer[Any]:
         )
 
     @server.memory_tool
-    def delete_memory(memory_id: str) -> Annotated[CallToolResult, DeleteResult]:
-        """Erase one memory from both stores (and its text from history)."""
-        return _answer(lambda: store.delete(memory_id))
+    def delete_memory(
+        memory_id: str,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+    ) -> Annotated[CallToolResult, DeleteResult]:
+        """Erase one memory from both stores (and its text from history). With
+        user_id / agent_id / run_id, only a memory of that scope: another scope's
+        is left alone, answered like an unknown id (zero counts)."""
+        return _answer(
+            lambda: store.delete(memory_id, user_id=user_id, agent_id=agent_id, run_id=run_id)
+        )
 
     @server.memory_tool
     def delete_all_memories(

@@ -33,7 +33,7 @@ def _answers(store: HybridStore, memory_id: str, caller: dict[str, str]) -> dict
     except NotFoundError as exc:
         answers["update"] = str(exc).replace(memory_id, "ID")
     result = store.delete(memory_id, **caller)
-    answers["delete"] = (result.operation_id, result["memories"], result.vectors)
+    answers["delete"] = (result.operation_id, result.scope, result["memories"], result.vectors)
     answers["history"] = store.history(memory_id, **caller)
     return answers
 
@@ -48,7 +48,7 @@ def test_another_scopes_id_answers_as_an_unknown_one(store: HybridStore) -> None
         == {
             "get": None,
             "update": "memory ID not found",
-            "delete": (NO_OPERATION, 0, 0),
+            "delete": (NO_OPERATION, BOB, 0, 0),
             "history": [],
         }
     )
