@@ -176,11 +176,12 @@ def test_the_earliest_and_latest_instants_read_back_exactly(store: HybridStore) 
     """Every adapter stores the whole accepted range in a form that reads back."""
     now = datetime.now(UTC)
     latest_expiry = (now + MAX_TTL - timedelta(seconds=1)).isoformat()
+    relation = [{"source": "a", "target": "b", "type": "knows"}]
     items = [
         {"text": "first", "embedding": E, "user_id": "p", "created_at": EARLIEST,
-         "updated_at": EARLIEST, "expires_at": latest_expiry},
+         "updated_at": EARLIEST, "expires_at": latest_expiry, "relations": relation},
         {"text": "last", "embedding": E, "user_id": "p", "created_at": LATEST,
-         "updated_at": LATEST},
+         "updated_at": LATEST, "relations": relation},
         {"text": "gone", "embedding": E, "user_id": "p", "created_at": EARLIEST,
          "expires_at": EARLIEST},
     ]  # fmt: skip
@@ -204,6 +205,9 @@ def test_the_earliest_and_latest_instants_read_back_exactly(store: HybridStore) 
         for line in lines
     }
     assert exported == want
+    # The graph keeps the times too (relations carry their memory's created_at).
+    by_memory = {r.memory_id: r.created_at for r in store.relations(user_id="p")}
+    assert by_memory[first] == EARLIEST_INSTANT and by_memory[last] == LATEST_INSTANT
     assert _stored(store, gone).expires_at == EARLIEST_INSTANT
     assert store.purge_expired().memories == 1
     _reopens(store)
