@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -26,6 +27,7 @@ from hybridmem.errors import ConfigurationError, NotFoundError, ValidationError
 from hybridmem.faults import FaultHook, resolve
 from hybridmem.filters import parse_filters, with_alive_at
 from hybridmem.journal import Journal, expiry_text, now
+from hybridmem.journal_port import JournalPort
 from hybridmem.models import (
     NO_OPERATION,
     AddManyResult,
@@ -44,10 +46,11 @@ from hybridmem.models import (
     SearchHit,
 )
 from hybridmem.ownership import refuse_if_held
-from hybridmem.ports import GraphStore, VectorStore
+from hybridmem.ports import Coordinating, GraphStore, VectorStore
 from hybridmem.reads import GraphReads
 from hybridmem.records import VectorRecord, text_hash
 from hybridmem.registry import create_store
+from hybridmem.scope_locks import Claims
 from hybridmem.store_meta import StoreMeta
 from hybridmem.validation import (
     NO_FILTER_MESSAGE,
@@ -116,8 +119,24 @@ class HybridStore:
         assert graph is not None and vector is not None
         self.graph: GraphStore = graph
         self.vector: VectorStore = vector
-        self.journal = Journal(journal_path or data_dir / "journal.sqlite3")
-        self._meta = StoreMeta(self.journal.path)
+        local_journal = journal_path or data_dir / "journal.sqlite3"
+        #: This store's id as the owner of its operations and claims.
+        self.owner_id = str(uuid.uuid4())
+        hook = graph.coordination if isinstance(graph, Coordinating) else None
+        try:
+            shared = hook(self.owner_id, local_journal) if hook is not None else None
+        except BaseException:
+            for store in opened:
+                store.close()
+            raise
+        claims: Claims | None = None
+        if shared is not None:
+            # Journal, history, expiry index and claims shared by every process.
+            self.journal: JournalPort = shared[0]
+            claims = shared[1]
+        else:
+            self.journal = Journal(local_journal)
+        self._meta = StoreMeta(local_journal)
         if self.embedder is not None:
             try:
                 self._meta.check_embedder(self.embedder.name, self.embedder.dimension)
@@ -131,6 +150,7 @@ class HybridStore:
             self.journal,
             batch_size=self.config.batch_size,
             fault=resolve(fault_hook),
+            claims=claims,
         )
         self._closed = False
         if self.config.recover_on_open:
