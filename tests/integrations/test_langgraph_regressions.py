@@ -164,8 +164,11 @@ def test_filters_follow_langgraphs_semantics(lg: HybridMemStore) -> None:
     assert keys({"n": None}) == ["a"]
     assert keys({"missing": None}) == ["a", "b", "c"]
     assert keys({"meta": {"lang": "en"}}) == ["b"]  # containment, as InMemoryStore
-    assert keys({"flag": True}) == ["b"]  # true is not 1 (JSON equality)
-    assert keys({"flag": 1}) == ["c"]
+    # LangGraph's equality is Python's: True == 1 (issue 26 found them apart).
+    assert keys({"flag": True}) == ["b", "c"]
+    assert keys({"flag": 1}) == ["b", "c"]
+    assert keys({"flag": {"$eq": True}}) == ["b", "c"]
+    assert keys({"n": 1}) == ["b"]
     assert keys({"n": {"$gt": 1}}) == ["c"]
     assert keys({"n": {"$gte": 1, "$lt": 2}}) == ["b"]
     assert keys({"tags": {"$ne": ["x", "y"]}}) == ["b", "c"]

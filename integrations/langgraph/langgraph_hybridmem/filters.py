@@ -10,8 +10,8 @@ The semantics are those of LangGraph's stores (``InMemoryStore``'s
   equality), ``$gt $gte $lt $lte`` (numbers);
 * a missing field compares as ``None``.
 
-Equality is JSON's: ``true`` is not ``1`` (Python's ``True == 1`` would make
-it so; JSONB and hybridmem keep them apart), ``1`` is ``1.0``. Range operators
+Equality is LangGraph's (``InMemoryStore`` compares with Python's ``==``):
+``True`` equals ``1`` and ``False`` equals ``0``, ``1`` is ``1.0``. Range operators
 compare numbers only: a value that is not a number (a string, a boolean, a
 missing field) does not match, where ``InMemoryStore`` converts it with
 ``float()`` or raises.
@@ -40,24 +40,13 @@ def _is_number(value: object) -> bool:
 
 
 def json_equal(found: Any, wanted: Any) -> bool:
-    """Deep equality of JSON values: booleans are not numbers, 1 equals 1.0."""
-    if isinstance(wanted, bool) or isinstance(found, bool):
-        return isinstance(wanted, bool) and isinstance(found, bool) and found is wanted
-    if _is_number(wanted) or _is_number(found):
-        return _is_number(wanted) and _is_number(found) and bool(found == wanted)
-    if isinstance(wanted, Mapping):
-        return (
-            isinstance(found, Mapping)
-            and found.keys() == wanted.keys()
-            and all(json_equal(found[k], v) for k, v in wanted.items())
-        )
-    if isinstance(wanted, (list, tuple)):
-        return (
-            isinstance(found, (list, tuple))
-            and len(found) == len(wanted)
-            and all(json_equal(f, w) for f, w in zip(found, wanted, strict=True))
-        )
-    return type(found) is type(wanted) and bool(found == wanted)
+    """Deep equality as LangGraph's stores compare: Python's ``==`` on JSON values
+    (``True == 1``, ``1 == 1.0``; a tuple is a list)."""
+    if isinstance(found, tuple):
+        found = list(found)
+    if isinstance(wanted, tuple):
+        wanted = list(wanted)
+    return bool(found == wanted)
 
 
 def _compare(found: Any, wanted: Any) -> bool:
@@ -129,9 +118,16 @@ def matches(value: Mapping[str, Any], filter: Mapping[str, Any] | None) -> bool:
 
 def _exact_scalar(value: Any) -> bool:
     """A value hybridmem's filters compare exactly as :func:`json_equal` does."""
-    if isinstance(value, (bool, str)):
-        return "\x00" not in value if isinstance(value, str) else True
-    return _is_number(value) and math.isfinite(value) and abs(value) <= MAX_EXACT_NUMBER
+    if isinstance(value, str):
+        return "\x00" not in value
+    # Booleans, and the numbers equal to them (0, 1), are not: LangGraph's True
+    # equals 1, hybridmem's filters keep them apart.
+    return (
+        _is_number(value)
+        and math.isfinite(value)
+        and value not in (0, 1)
+        and abs(value) <= MAX_EXACT_NUMBER
+    )
 
 
 def _pushable_key(key: object) -> bool:
