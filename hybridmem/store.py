@@ -48,7 +48,7 @@ from hybridmem.models import (
 from hybridmem.ownership import refuse_if_held
 from hybridmem.ports import Coordinating, GraphStore, VectorStore
 from hybridmem.reads import GraphReads
-from hybridmem.records import VectorRecord, text_hash
+from hybridmem.records import VectorRecord, read_one, text_hash
 from hybridmem.registry import create_store
 from hybridmem.scope_locks import Claims
 from hybridmem.store_meta import StoreMeta
@@ -432,7 +432,12 @@ class HybridStore:
         like an unknown id."""
         memory_id = check_memory_id(memory_id)
         within = scope_from(user_id, agent_id, run_id, required_message=None)
-        found = self._alive(self.vector.get([memory_id]))
+        # A record the store holds but cannot decode fails this read, naming its id
+        # (UnreadableRecordError); a scoped caller cannot tell whose it is, so for
+        # them it is as absent as any other scope's.
+        unscoped = within.is_empty()
+        stored = read_one(self.vector, memory_id) if unscoped else self.vector.get([memory_id])
+        found = self._alive(stored)
         return found[0].to_memory() if found and within.matches(found[0].scope) else None
 
     @staticmethod
