@@ -410,5 +410,60 @@ _ROWS += [
         name="recover-stops-at-a-failing-operation",
     ),
 ]
+_STAMPS = "tests/reliability/test_hostile_timestamps.py"
+_GRAPH_SCOPE = "tests/integration/test_graph_read_scope.py"
+_ROWS += [
+    # -- timestamps, damaged records, imports (issue 25) ----------------------------------
+    _row(
+        "every accepted instant lies in the stated range",
+        breaks_scoped_ids.timestamps_any_year,
+        f"{_STAMPS}::test_add_many_refuses_the_issue_created_at",
+        name="timestamps-any-year",
+    ),
+    _row(
+        "a ttl has a sane minimum",
+        breaks_scoped_ids.ttl_without_minimum,
+        f"{_STAMPS}::test_a_ttl_shorter_than_a_second_is_refused",
+        name="ttl-without-minimum",
+    ),
+    _row(
+        "a record that cannot be read fails only the read that asked for it",
+        breaks_scoped_ids.one_bad_row_fails_every_read,
+        "tests/integration/test_bad_records.py::test_one_unreadable_memory_leaves_every_read_of_the_others_working",
+        name="one-bad-row-fails-every-read",
+    ),
+    _row(
+        "a refused import leaves the store as it was",
+        breaks_scoped_ids.import_writes_before_checking,
+        "tests/cli/test_import_atomic.py::test_a_truncated_export_stores_nothing",
+        name="import-writes-before-checking",
+    ),
+    # -- graph reads follow the caller's scope and expiry (issue 25) ----------------------
+    _row(
+        "search's graph context follows the caller's scope",
+        breaks_scoped_ids.graph_context_ignores_the_callers_scope,
+        f"{_GRAPH_SCOPE}::test_search_graph_context_holds_only_the_callers_runs_relations",
+        name="graph-context-ignores-the-callers-scope",
+    ),
+    _row(
+        "expired memories contribute nothing to graph reads",
+        breaks_scoped_ids.graph_reads_show_expired,
+        f"{_GRAPH_SCOPE}::test_search_graph_context_skips_relations_of_expired_memories",
+        name="graph-reads-show-expired",
+    ),
+    _row(
+        "entity reads return every match: no silent cap",
+        breaks_scoped_ids.entity_reads_capped,
+        "tests/integration/test_entity_reads_uncapped.py::test_newer_memories_of_another_run_hide_nothing",
+        name="entity-reads-capped",
+    ),
+    # -- the LangChain VectorStore (issue 26) ----------------------------------------------
+    _row(
+        "every id a VectorStore search returns round-trips through get_by_ids and delete",
+        breaks_scoped_ids.langchain_store_reads_every_memory_of_its_scope,
+        "tests/integrations/test_langchain_isolation.py::test_user_store_does_not_return_agent_level_documents",
+        name="langchain-store-reads-every-memory-of-its-scope",
+    ),
+]
 ROWS = {row.name: row for row in _ROWS}
 assert len(ROWS) == len(_ROWS), "two rows share a name"
