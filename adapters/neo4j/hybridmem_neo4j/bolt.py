@@ -35,6 +35,8 @@ class Bolt:
             connection_timeout=connection_timeout,
             connection_acquisition_timeout=connection_timeout * 2,
             max_transaction_retry_time=retry_seconds,
+            # A fresh database warns of property keys no node has yet: not news.
+            notifications_min_severity="OFF",
         )
 
     def _call(self, action: Callable[[], T]) -> T:

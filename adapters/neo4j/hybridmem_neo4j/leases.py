@@ -203,13 +203,14 @@ class SharedState:
             granted = self.try_grant(wanted)
             if isinstance(granted, str):
                 return granted
-            if time.monotonic() + pause > deadline:
+            left = deadline - time.monotonic()
+            if left <= 0:
                 raise ClaimTimeoutError(
                     f"waited {self.claim_timeout:g} s for a {wanted.kind} claim: another"
                     f" process holds a conflicting {describe(granted)}; retry later, or raise"
                     " [graph] claim_timeout_seconds"
                 )
-            time.sleep(pause)
+            time.sleep(min(pause, left))
             pause = min(pause * 2, _MAX_POLL_SECONDS)
 
     def release(self, claim_id: str) -> None:
