@@ -6,6 +6,7 @@ so that importing a part that needs no store (``hybridmem.client``,
 """
 
 import importlib
+from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from hybridmem.errors import (
@@ -33,6 +34,12 @@ from hybridmem.models import (
     Scope,
     SearchHit,
 )
+
+try:
+    #: The installed distribution's version, written once in pyproject.toml.
+    __version__ = version("hybridmem")
+except PackageNotFoundError:  # a source tree on sys.path, not installed
+    __version__ = "0.0.0+unknown"
 
 if TYPE_CHECKING:
     from hybridmem.async_store import AsyncHybridStore
@@ -64,6 +71,7 @@ __all__ = [
     "StoreError",
     "StoreUnavailableError",
     "ValidationError",
+    "__version__",
 ]
 
 

@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Send
 from starlette.types import Scope as AsgiScope
 
+from hybridmem import __version__
 from hybridmem.bulk import shift_item_index
 from hybridmem.config import ApiKeyConfig, ServerConfig
 from hybridmem.errors import (
@@ -585,7 +586,7 @@ def create_app(
     app = FastAPI(
         title="hybridmem",
         summary="Graph-plus-vector memory store for AI agents, with scoped erasure",
-        version="0.1.0",
+        version=__version__,
         lifespan=lifespan,
         # No 307 from /memories/ to /memories: a DELETE that follows it (307 keeps
         # the method) would turn "delete the memory with an empty id" into delete_all.

@@ -1,0 +1,32 @@
+# The developer loop. Each target is a thin call of a step scripts/test.sh runs;
+# `make test` is the whole CI run (installs, starts the servers, every step).
+PY := .venv/bin/python
+
+.PHONY: lint types unit pairs reliability mutants test
+
+lint:
+	.venv/bin/ruff check .
+
+types:
+	.venv/bin/mypy
+
+# No servers: the unit tests and the embedded Kuzu pair's contract tests.
+unit:
+	HYBRIDMEM_TEST_PAIRS=kuzu+kuzu $(PY) -m pytest -q -p no:cacheprovider \
+		tests/unit tests/contract/test_kuzu_stores.py tests/contract/test_kuzu_writes.py \
+		tests/contract/test_kuzu_search_cache.py
+
+# Every pair against real Neo4j and Weaviate servers (scripts/test.sh starts them).
+pairs:
+	bash scripts/test.sh tests --ignore=tests/reliability
+
+reliability:
+	bash scripts/test.sh tests/reliability
+
+# Rows needing a server use HYBRIDMEM_TEST_NEO4J_URI / HYBRIDMEM_TEST_WEAVIATE_HOST;
+# `make mutants ARGS=--embedded-only` runs the kuzu+kuzu rows only.
+mutants:
+	$(PY) -m tests.mutants.run $(ARGS)
+
+test:
+	bash scripts/test.sh
