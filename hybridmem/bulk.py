@@ -28,39 +28,10 @@ from hybridmem.models import (
     Scope,
 )
 from hybridmem.records import MemoryNode, NewMemory, VectorRecord, parse_memory_graph
-from hybridmem.validation import (
-    EARLIEST_INSTANT,
-    check_embedding,
-    check_memory_id,
-    check_metadata,
-    check_text,
-    scope_from,
-)
+from hybridmem.validation import EARLIEST_INSTANT, check_item
 
-# The timestamp rule lives in hybridmem.validation; re-exported for existing importers.
-from hybridmem.validation import MAX_TTL as MAX_TTL
-from hybridmem.validation import check_expiry as check_expiry
-from hybridmem.validation import check_timestamp as check_timestamp
-
-#: An item's keys, in the order an export writes them.
-ITEM_KEYS = (
-    "memory_id",
-    "text",
-    "embedding",
-    "user_id",
-    "agent_id",
-    "run_id",
-    "metadata",
-    "entities",
-    "relations",
-    "created_at",
-    "updated_at",
-    "expires_at",
-)
-ITEM_FIELDS = frozenset(ITEM_KEYS)
-#: A batch is one journaled operation and one write per store: bounded so that a
-#: batch's records fit comfortably in memory and in one store transaction.
-MAX_BATCH_SIZE = 10_000
+# langchain-hybridmem imports check_batch_size from here; it lives in hybridmem.validation.
+from hybridmem.validation import check_batch_size as check_batch_size
 
 Embed = Callable[[Sequence[str]], list[list[float]]]
 
@@ -145,12 +116,6 @@ def shift_item_index(message: str, offset: int) -> str:
 _ITEM_INDEX = re.compile(r"^items\[(\d+)\]")
 
 
-def check_batch_size(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_BATCH_SIZE:
-        raise ValidationError(f"invalid batch_size: must be an integer from 1 to {MAX_BATCH_SIZE}")
-    return value
-
-
 def batches(
     items: Iterable[Mapping[str, Any]], size: int
 ) -> Iterator[list[tuple[int, Mapping[str, Any]]]]:
@@ -178,45 +143,6 @@ def prepare_batch(chunk: Sequence[tuple[int, Mapping[str, Any]]], embed: Embed) 
         seen.add(memory.record.id)
         built.append(memory)
     return built
-
-
-def check_item(index: int, item: object) -> dict[str, Any]:
-    if not isinstance(item, Mapping):
-        raise ValidationError(f"items[{index}]: must be a dict with at least 'text'")
-    unknown = sorted(str(key) for key in item if key not in ITEM_FIELDS)
-    if unknown:
-        raise ValidationError(
-            f"items[{index}]: unknown field {unknown[0]!r};"
-            f" allowed: {', '.join(sorted(ITEM_FIELDS))}"
-        )
-    try:
-        created = item.get("created_at")
-        updated = item.get("updated_at")
-        times = None
-        if created is not None or updated is not None:
-            first = (
-                check_timestamp("created_at", created) if created is not None else datetime.now(UTC)
-            )
-            last = check_timestamp("updated_at", updated) if updated is not None else first
-            if last < first:
-                raise ValidationError("invalid updated_at: earlier than created_at")
-            times = (first, last)
-        embedding = item.get("embedding")
-        memory_id = item.get("memory_id")
-        expires_at = check_expiry(item.get("expires_at"), at=datetime.now(UTC), allow_past=True)
-        return {
-            "scope": scope_from(item.get("user_id"), item.get("agent_id"), item.get("run_id")),
-            "text": check_text(item.get("text")),
-            "metadata": check_metadata(item.get("metadata")),
-            "embedding": check_embedding(embedding) if embedding is not None else None,
-            "memory_id": check_memory_id(memory_id) if memory_id is not None else None,
-            "entities": item.get("entities") or (),
-            "relations": item.get("relations") or (),
-            "times": times,
-            "expires_at": expires_at,
-        }
-    except ValidationError as exc:
-        raise ValidationError(f"items[{index}]: {exc}") from None
 
 
 def _built(index: int, fields: dict[str, Any]) -> NewMemory:

@@ -31,12 +31,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from hybridmem.bulk import check_batch_size
 from hybridmem.migration_guard import check_distinct, check_vectors_fit
 from hybridmem.models import Scope
 from hybridmem.portability import MemoryBatch, add_arguments, memory_batches
 from hybridmem.records import EntityRecord, RelationWithNames, VectorRecord
 from hybridmem.store import HybridStore
+from hybridmem.validation import check_batch_size
 
 #: A report lists at most this many mismatching ids (the count is always whole).
 MAX_LISTED_MISMATCHES = 20

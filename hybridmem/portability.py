@@ -21,7 +21,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, TextIO
 
-from hybridmem.bulk import ITEM_KEYS, check_batch_size, check_item
 from hybridmem.errors import StoreError, ValidationError
 from hybridmem.models import AddManyResult, AddProgressCallback, HistoryEvent, Scope
 from hybridmem.records import (
@@ -35,6 +34,7 @@ from hybridmem.records import (
 )
 from hybridmem.store import HybridStore
 from hybridmem.store_meta import StoreMeta
+from hybridmem.validation import ITEM_KEYS, check_batch_size, check_item
 
 __all__ = [
     "EXPORT_FORMAT",

@@ -274,6 +274,72 @@ def check_limit(value: object, parameter: str = "limit") -> int:
     return value
 
 
+#: Keeps huge integers away from the stores' query engines (Kuzu's SKIP is int64).
+MAX_OFFSET = 10_000_000
+#: Graph reads stay bounded: hops of ``neighbors``. (Entity reads page through
+#: every match: see hybridmem/reads.py, which also holds the anchored pool.)
+MAX_DEPTH = 3
+#: Entity names anchoring one search.
+MAX_ANCHORS = 100
+
+
+def check_offset(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_OFFSET:
+        raise ValidationError(f"invalid offset: must be an integer from 0 to {MAX_OFFSET}")
+    return value
+
+
+def check_depth(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_DEPTH:
+        raise ValidationError(f"invalid depth: must be an integer from 1 to {MAX_DEPTH}")
+    return value
+
+
+def check_names(parameter: str, names: object) -> list[str]:
+    """A list of entity names (a search's anchors)."""
+    if isinstance(names, (str, bytes)) or not isinstance(names, Sequence):
+        raise ValidationError(f"invalid {parameter}: must be a list of entity names")
+    if len(names) > MAX_ANCHORS:
+        raise ValidationError(f"invalid {parameter}: at most {MAX_ANCHORS} names")
+    return [check_name(f"{parameter}[{i}]", n) for i, n in enumerate(names)]
+
+
+def check_namespace(scope: Scope, parameter: str) -> str:
+    """Graph reads run in one user namespace: ``user_id`` is required with them."""
+    if scope.user_id is None:
+        raise ValidationError(f"{parameter} needs user_id: entities live in a user's namespace")
+    return str(scope.user_id)
+
+
+# -- add_many's items and batches -------------------------------------------------------
+
+#: An item's keys, in the order an export writes them.
+ITEM_KEYS = (
+    "memory_id",
+    "text",
+    "embedding",
+    "user_id",
+    "agent_id",
+    "run_id",
+    "metadata",
+    "entities",
+    "relations",
+    "created_at",
+    "updated_at",
+    "expires_at",
+)
+ITEM_FIELDS = frozenset(ITEM_KEYS)
+#: A batch is one journaled operation and one write per store: bounded so that a
+#: batch's records fit comfortably in memory and in one store transaction.
+MAX_BATCH_SIZE = 10_000
+
+
+def check_batch_size(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_BATCH_SIZE:
+        raise ValidationError(f"invalid batch_size: must be an integer from 1 to {MAX_BATCH_SIZE}")
+    return value
+
+
 # -- instants: created_at, updated_at, expires_at ---------------------------------------
 
 #: Every instant a store keeps (created_at, updated_at, expires_at) lies in this
@@ -379,3 +445,42 @@ def check_expiry(
             f"invalid expires_at: {stamp.isoformat()} is not in the future (already expired)"
         )
     return stamp
+
+
+def check_item(index: int, item: object) -> dict[str, Any]:
+    if not isinstance(item, Mapping):
+        raise ValidationError(f"items[{index}]: must be a dict with at least 'text'")
+    unknown = sorted(str(key) for key in item if key not in ITEM_FIELDS)
+    if unknown:
+        raise ValidationError(
+            f"items[{index}]: unknown field {unknown[0]!r};"
+            f" allowed: {', '.join(sorted(ITEM_FIELDS))}"
+        )
+    try:
+        created = item.get("created_at")
+        updated = item.get("updated_at")
+        times = None
+        if created is not None or updated is not None:
+            first = (
+                check_timestamp("created_at", created) if created is not None else datetime.now(UTC)
+            )
+            last = check_timestamp("updated_at", updated) if updated is not None else first
+            if last < first:
+                raise ValidationError("invalid updated_at: earlier than created_at")
+            times = (first, last)
+        embedding = item.get("embedding")
+        memory_id = item.get("memory_id")
+        expires_at = check_expiry(item.get("expires_at"), at=datetime.now(UTC), allow_past=True)
+        return {
+            "scope": scope_from(item.get("user_id"), item.get("agent_id"), item.get("run_id")),
+            "text": check_text(item.get("text")),
+            "metadata": check_metadata(item.get("metadata")),
+            "embedding": check_embedding(embedding) if embedding is not None else None,
+            "memory_id": check_memory_id(memory_id) if memory_id is not None else None,
+            "entities": item.get("entities") or (),
+            "relations": item.get("relations") or (),
+            "times": times,
+            "expires_at": expires_at,
+        }
+    except ValidationError as exc:
+        raise ValidationError(f"items[{index}]: {exc}") from None

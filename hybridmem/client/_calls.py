@@ -19,8 +19,8 @@ from urllib.parse import quote
 import httpx
 from pydantic import TypeAdapter
 
-from hybridmem.bulk import AddManyTally, batches, check_batch_size, check_expiry, check_item
-from hybridmem.errors import StoreUnavailableError, ValidationError
+from hybridmem.bulk import AddManyTally, batches
+from hybridmem.errors import StoreUnavailableError
 from hybridmem.filters import parse_filters
 from hybridmem.models import (
     AddManyResult,
@@ -40,8 +40,12 @@ from hybridmem.models import (
 )
 from hybridmem.validation import (
     NO_FILTER_MESSAGE,
+    check_batch_size,
+    check_depth,
     check_embedding,
+    check_expiry,
     check_id,
+    check_item,
     check_limit,
     check_memory_id,
     check_metadata,
@@ -319,11 +323,8 @@ def search(
 
 
 def neighbors(name: str, *, user_id: str, depth: int = 1, limit: int = 100) -> Call[Neighborhood]:
-    from hybridmem.store import MAX_DEPTH
-
     # Checked here for the in-process message (the server's query check words it otherwise).
-    if isinstance(depth, bool) or not isinstance(depth, int) or not 1 <= depth <= MAX_DEPTH:
-        raise ValidationError(f"invalid depth: must be an integer from 1 to {MAX_DEPTH}")
+    check_depth(depth)
     params = {
         "name": name,
         "user_id": check_id("user_id", user_id),

@@ -62,8 +62,8 @@ from hybridmem.server.schemas import (
     SearchRequest,
     UpdateRequest,
 )
-from hybridmem.store import MAX_OFFSET, ConfigSource, HybridStore
-from hybridmem.validation import MAX_LIMIT
+from hybridmem.store import ConfigSource, HybridStore
+from hybridmem.validation import MAX_LIMIT, MAX_OFFSET
 from hybridmem.wire import ERROR_STATUSES, ErrorBody, ErrorDetail, error_body
 
 log = logging.getLogger("hybridmem.server")

@@ -11,8 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hybridmem.bulk import MAX_BATCH_SIZE
-from hybridmem.validation import FLOAT32_MAX, MAX_ID_LENGTH, MAX_LIMIT
+from hybridmem.validation import FLOAT32_MAX, MAX_BATCH_SIZE, MAX_ID_LENGTH, MAX_LIMIT
 
 #: Documents what hybridmem.validation.check_id enforces (it stays the one that
 #: enforces it, with its own messages): 1-256 characters, not only white space,
