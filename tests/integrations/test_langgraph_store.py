@@ -15,6 +15,7 @@ from langgraph.store.base import GetOp, InvalidNamespaceError, ListNamespacesOp,
 from hybridmem import HybridStore
 from langgraph_hybridmem import HybridMemStore
 from tests.integrations.checks import assert_no_trace
+from tests.integrations.langgraph_checks import items_only, markers_of
 
 EMBEDDINGS = DeterministicFakeEmbedding(size=16)
 
@@ -47,9 +48,15 @@ def test_namespaces_map_onto_scopes(lg: HybridMemStore, store: HybridStore) -> N
     lg.put(("memories", "alice"), "a", {"text": "user level"})
     lg.put(("memories", "alice", "planner", "run-7"), "b", {"text": "run level"})
     lg.put(("docs", "manuals"), "c", {"text": "another layout"})
-    scopes = {(m.user_id, m.agent_id, m.run_id) for m in store.get_all(user_id="alice", limit=None)}
+    memories = store.get_all(user_id="alice", limit=None)
+    scopes = {(m.user_id, m.agent_id, m.run_id) for m in items_only(memories)}
     assert scopes == {("alice", None, None), ("alice", "planner", "run-7")}
-    [other] = store.get_all(user_id="langgraph:docs")
+    # A plain read of the scope also shows the namespace index's markers.
+    assert markers_of(memories) == [
+        ("memories", "alice"),
+        ("memories", "alice", "planner", "run-7"),
+    ]
+    [other] = items_only(store.get_all(user_id="langgraph:docs"))
     assert other.text == "another layout"
     # Nothing lost: every item comes back with its full namespace.
     assert lg.search(("docs",))[0].namespace == ("docs", "manuals")
@@ -174,7 +181,7 @@ def test_ttl_hides_expired_items_and_sweep_erases_them(
     assert [i.key for i in lg.search(ns)] == ["forever"]
     assert [i.key for i in lg.search(ns, query="short-lived")] == ["forever"]
     assert lg.sweep_ttl() == 1
-    assert_no_trace(store, left=1)
+    assert_no_trace(store, left=2)  # "forever" and its namespace's marker
 
 
 def test_reading_refreshes_ttl(lg: HybridMemStore) -> None:
@@ -200,15 +207,19 @@ def test_ttl_is_hybridmems_expiry_and_purge_erases_the_item(
     lg.put(ns, "forever", {"text": "kept"})
     short = lg.get(ns, "short", refresh_ttl=False)
     assert short is not None
-    [memory] = [m for m in store.get_all(user_id="alice") if m.metadata["_lg_key"] == "short"]
+    [memory] = [
+        m for m in items_only(store.get_all(user_id="alice")) if m.metadata["_lg_key"] == "short"
+    ]
     assert memory.expires_at is not None
     assert abs((memory.expires_at - memory.updated_at).total_seconds() - 6) < 0.5
     time.sleep(max(0.0, (memory.expires_at - datetime.now(UTC)).total_seconds()) + 0.2)
-    assert [m.metadata["_lg_key"] for m in store.get_all(user_id="alice")] == ["forever"]
+    assert [m.metadata["_lg_key"] for m in items_only(store.get_all(user_id="alice"))] == [
+        "forever"
+    ]
     assert store.get(memory.id) is None
     assert store.purge_expired()["memories"] == 1
     assert [i.key for i in lg.search(ns)] == ["forever"]
-    assert_no_trace(store, left=1)
+    assert_no_trace(store, left=2)  # "forever" and its namespace's marker
 
 
 def test_ttl_sweeper_erases_expired_items_until_stopped(
@@ -223,11 +234,11 @@ def test_ttl_sweeper_erases_expired_items_until_stopped(
     with pytest.raises(RuntimeError, match="running already"):
         lg.start_ttl_sweeper(sweep_interval_minutes=1)
     deadline = time.monotonic() + 20
-    while store.stats()["vectors"] > 1 and time.monotonic() < deadline:
+    while store.stats()["vectors"] > 2 and time.monotonic() < deadline:
         time.sleep(0.1)
     assert lg.stop_ttl_sweeper(timeout=10)
     assert done.done() and done.exception() is None
-    assert_no_trace(store, left=1)
+    assert_no_trace(store, left=2)  # "forever" and its namespace's marker
 
 
 def test_items_with_an_expiry_only_in_metadata_are_found_once_and_erased_when_due(
@@ -240,7 +251,7 @@ def test_items_with_an_expiry_only_in_metadata_are_found_once_and_erased_when_du
     for key in ("old", "renewed", "forever"):
         lg.put(ns, key, {"text": key})
     due = time.time() + 1.0
-    for memory in store.get_all(user_id="alice"):
+    for memory in items_only(store.get_all(user_id="alice")):
         if memory.metadata["_lg_key"] != "forever":  # as an older version wrote them
             store.update(memory.id, metadata={**memory.metadata, "_lg_ttl": 1, "_lg_expires": due})
     reads: list[tuple[str, ...]] = []
@@ -259,7 +270,7 @@ def test_items_with_an_expiry_only_in_metadata_are_found_once_and_erased_when_du
     assert reads == [()]
     assert lg._legacy == {}  # none held that has no due time ("forever")
     assert sorted(i.key for i in lg.search(ns)) == ["forever", "renewed"]
-    assert_no_trace(store, left=2)
+    assert_no_trace(store, left=3)  # and the namespace's marker
 
 
 def test_delete_namespace_is_delete_all_and_leaves_no_trace(
@@ -278,8 +289,9 @@ def test_delete_namespace_is_delete_all_and_leaves_no_trace(
     assert lg.delete_namespace(("memories", "alice")) == 7
     assert lg.list_namespaces(prefix=("memories",)) == [("memories", "bob")]
     assert store.entities(user_id="alice") == [] and store.relations(user_id="alice") == []
-    # 7: the six items and the memory written beside them: one delete_all of the scope.
-    assert_no_trace(store, left=1)
+    # 7: the six items and the memory written beside them: one delete_all of the scope,
+    # which also erased the namespaces' markers (bob's item and marker are left).
+    assert_no_trace(store, left=2)
 
 
 def test_delete_namespace_below_or_above_a_scope(lg: HybridMemStore, store: HybridStore) -> None:

@@ -52,6 +52,7 @@ from hybridmem.journal import now
 from hybridmem.models import Memory
 from hybridmem.validation import MAX_LIMIT
 from langgraph_hybridmem import filters as lg_filters
+from langgraph_hybridmem.index import Marker, NamespaceIndex
 from langgraph_hybridmem.items import (
     EXPIRES_KEY,
     NEVER,
@@ -76,6 +77,7 @@ from langgraph_hybridmem.namespaces import (
     scope_args,
 )
 from langgraph_hybridmem.ttl import TTLSweeper
+from langgraph_hybridmem.wide import WideReads
 
 #: Batch size of the scans that prefixes above one scope need.
 _SCAN_BATCH = 500
@@ -93,8 +95,9 @@ class HybridMemStore(TTLSweeper, BaseStore):
     ``layout``: the namespace → scope rule. ``ttl``: LangGraph's TTL config.
 
     Reads whose namespace prefix decides a scope (``("memories", user_id, …)``)
-    run in the store; a shorter prefix (``()``, ``("memories",)``) scans the
-    store, whose cost grows with the store.
+    run in the store; a shorter prefix (``()``, ``("memories",)``) and
+    ``list_namespaces`` read the namespace index (:mod:`langgraph_hybridmem.index`),
+    then the namespaces they need (:mod:`langgraph_hybridmem.wide`).
     """
 
     supports_ttl = True
@@ -115,6 +118,8 @@ class HybridMemStore(TTLSweeper, BaseStore):
         embed = (index or {}).get("embed")
         self.embeddings: Embeddings | None = ensure_embeddings(embed) if embed else None
         self._fields = index_fields((index or {}).get("fields"))
+        self.namespaces = NamespaceIndex(store, self.layout, self._unit_vector)
+        self._wide = WideReads(store, self.layout, self.namespaces)
 
     # -- batch ------------------------------------------------------------------------
 
@@ -158,6 +163,7 @@ class HybridMemStore(TTLSweeper, BaseStore):
         memory_id = self.layout.memory_id(op.namespace, op.key)
         if op.value is None:
             self.store.delete(memory_id, **scope_args(scope))
+            self.namespaces.retire_if_empty(op.namespace)
             return
         value = dict(op.value)
         texts = [] if op.index is False else indexed_texts(value, self._index_of(op.index))
@@ -175,6 +181,8 @@ class HybridMemStore(TTLSweeper, BaseStore):
             metadata[UNINDEXED_KEY] = True
             text = _json_text(value)
             embedding = self._unit_vector()
+        expiring = op.ttl is not None
+        marker = self.namespaces.before_put(op.namespace, expiring)
         self.store.add(
             text,
             embedding=embedding,
@@ -183,6 +191,7 @@ class HybridMemStore(TTLSweeper, BaseStore):
             ttl=core_ttl(op.ttl),
             **scope_args(scope),
         )
+        self.namespaces.after_put(op.namespace, marker, expiring)
 
     def _index_of(self, index: Any) -> list[tuple[str, Any]]:
         return self._fields if index is None else index_fields(list(index))
@@ -204,12 +213,18 @@ class HybridMemStore(TTLSweeper, BaseStore):
         memories and its graph: the coordinated erasure. Longer prefixes erase their
         items one by one; shorter ones scan for them."""
         scope = self.layout.scope(prefix)
+        markers = self.namespaces.markers(prefix)
         if scope is not None and self.layout.scope_width(prefix) == len(prefix):
-            return int(self.store.delete_all(**scope_args(scope))["memories"])
-        erased = 0
-        for memory in self._matching(prefix, None, expired_too=True):
-            self.store.delete(memory.id, **scope_args(memory))
-            erased += 1
+            erased = int(self.store.delete_all(**scope_args(scope))["memories"])
+            if scope.run_id is None:  # the markers sit in the scope: erased with it
+                return erased - len(markers)
+        else:
+            erased = 0
+            for memory in self._matching(prefix, None, expired_too=True):
+                self.store.delete(memory.id, **scope_args(memory))
+                erased += 1
+        for marker in markers:
+            self.namespaces.retire_if_empty(marker.namespace)
         return erased
 
     # -- reads ------------------------------------------------------------------------
@@ -274,9 +289,9 @@ class HybridMemStore(TTLSweeper, BaseStore):
                 filters=alive_filter({**pushed, **prefix_filters(op.namespace_prefix)}),
                 **scope_args(scope),
             )
+        if scope is None:
+            return self._wide.unranked(op.namespace_prefix, op.filter, op.offset, op.limit)
         found = list(self._matching(op.namespace_prefix, op.filter))
-        if scope is None:  # a scan: in no order
-            found.sort(key=lambda m: (m.created_at, m.id), reverse=True)
         return found[op.offset : end]
 
     def _ranked(self, op: SearchOp) -> list[tuple[Memory, float | None]]:
@@ -302,6 +317,8 @@ class HybridMemStore(TTLSweeper, BaseStore):
                 )
                 scored += [(m, None) for m in rest]
             return scored
+        if scope is None:
+            return self._wide.ranked(op.namespace_prefix, op.filter, vector, op.offset, op.limit)
         found = list(self._matching(op.namespace_prefix, op.filter))
         found.sort(key=lambda m: (m.created_at, m.id), reverse=True)
         ranked = sorted(
@@ -327,7 +344,7 @@ class HybridMemStore(TTLSweeper, BaseStore):
         """Every item whose namespace starts with ``prefix`` and passes ``filter``
         (LangGraph's semantics), newest first when the prefix decides a scope.
 
-        In the store when the prefix decides a scope; else a scan of the store."""
+        In the store when the prefix decides a scope; else namespace by namespace."""
         pushed, _ = lg_filters.pushdown(filter)
         core = {**pushed, **prefix_filters(prefix)}
         if not expired_too:
@@ -336,7 +353,7 @@ class HybridMemStore(TTLSweeper, BaseStore):
         if scope is not None:
             candidates: Iterable[Memory] = self.store.get_all(filters=core, **scope_args(scope))
         else:
-            candidates = self._scan(prefix, expired_too)
+            candidates = self._wide.matching(prefix, filter, expired_too)
         for memory in candidates:
             if lg_filters.matches(value_of(memory), filter):
                 yield memory
@@ -355,17 +372,47 @@ class HybridMemStore(TTLSweeper, BaseStore):
                     yield memory
 
     def _list_namespaces(self, op: ListNamespacesOp) -> list[tuple[str, ...]]:
+        """From the namespace index: one read of it, plus one read per checked
+        marker on the page (:mod:`langgraph_hybridmem.index`)."""
         conditions = op.match_conditions or ()
         prefixes = [c.path for c in conditions if c.match_type == "prefix"]
-        # A wildcard stops the prefix the store can filter on.
+        # A wildcard stops the prefix the index can filter on.
         prefix: tuple[str, ...] = ()
         if prefixes:
             prefix = tuple(_until_wildcard(prefixes[0]))
-        namespaces = {tuple(m.metadata[NAMESPACE_KEY]) for m in self._matching(prefix, None)}
-        kept = [ns for ns in namespaces if all(_matches(c, ns) for c in conditions)]
-        if op.max_depth is not None:
-            kept = [ns[: op.max_depth] for ns in kept]
-        return sorted(set(kept))[op.offset : op.offset + op.limit]
+        groups: dict[tuple[str, ...], list[Marker]] = {}
+        for marker in self.namespaces.markers(prefix):
+            if all(_matches(c, marker.namespace) for c in conditions):
+                listed_as = marker.namespace[: op.max_depth] if op.max_depth else marker.namespace
+                groups.setdefault(listed_as, []).append(marker)
+        listed: list[tuple[str, ...]] = []
+        for namespace in sorted(groups):
+            if len(listed) >= op.offset + op.limit:
+                break
+            # Trusted markers first: a checked one costs a read of its namespace.
+            if any(self._holds_items(m) for m in sorted(groups[namespace], key=_checked)):
+                listed.append(namespace)
+        return listed[op.offset :]
+
+    def _holds_items(self, marker: Marker) -> bool:
+        return not marker.checked or not self.namespaces.retire_if_empty(marker.namespace)
+
+    def repair_namespace_index(self) -> int:
+        """Make the namespace index agree with the items; returns the number of
+        namespaces holding items. Reads the whole store: for a store written by a
+        version without the index, or after items were erased one by one through
+        hybridmem (``delete(id)``) rather than through this store."""
+        found = {tuple(m.metadata[NAMESPACE_KEY]) for m in self._scan((), expired_too=False)}
+        for namespace in found:
+            self.namespaces.ensure(namespace)
+        for marker in self.namespaces.markers(()):
+            if marker.namespace not in found:
+                self.namespaces.retire_if_empty(marker.namespace)
+        return len(found)
+
+
+def _checked(marker: Marker) -> bool:
+    return marker.checked
 
 
 def _past(at: Any) -> bool:

@@ -1,0 +1,201 @@
+"""The namespace index: one marker memory per namespace, kept in hybridmem itself.
+
+``list_namespaces`` and searches with a prefix shorter than a scope must know
+which namespaces exist without reading every item. Each namespace that holds
+items has one *marker*: a memory in its own user's (and agent's) scope, with
+the run part set to :data:`INDEX_RUN`, e.g. ``("memories", "alice")`` → the
+marker's scope is ``user_id="alice", run_id="langgraph:namespaces"``. So:
+
+* every marker is found by one ranged read, the scope ``run_id=INDEX_RUN``
+  (a scope-node lookup on Kuzu, an indexed property on Weaviate): its cost is
+  the number of namespaces, not of items;
+* a marker sits inside its user's scope, so hybridmem's ``delete_all(user_id=…)``
+  (or ``agent_id``) erases it with the items: no erased user's namespace name
+  is left anywhere. Every process using the store shares it.
+
+A marker is trusted (listed without reading the namespace) unless it carries
+``_lg_check``: then a read confirms that the namespace still holds a live item.
+A marker is written checked first, and cleared only after an item is stored,
+by an ``update`` that fails if the marker was erased meanwhile; namespaces whose
+items may vanish without LangGraph seeing it stay checked: items put with a TTL
+(they expire) and namespaces with a run part (``delete_all(run_id=…)`` does not
+reach the marker, which sits in the index run).
+
+Races: a put stores its item, then makes sure the marker exists (re-adding it,
+checked, if not); retiring a marker deletes it, then re-reads the namespace and
+re-adds the marker, checked, if an item is there. Each side looks after its own
+write, so a namespace that holds an item always has a marker.
+
+Markers never show in LangGraph reads (items carry ``_lg_namespace``, markers do
+not) nor in the LangChain VectorStore (it reads only memories with its own
+``_langchain_scope``). A plain ``get_all(user_id=…, run_id=INDEX_RUN)`` of
+hybridmem shows them: text ``LangGraph namespace ["memories", "alice"]``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from hybridmem import HybridStore
+from hybridmem.errors import NotFoundError
+from hybridmem.ids import scoped_id
+from hybridmem.models import Memory, Scope
+from langgraph_hybridmem.items import alive_filter
+from langgraph_hybridmem.namespaces import (
+    DEPTH_KEY,
+    NamespaceLayout,
+    ScopeArgs,
+    prefix_filters,
+    scope_args,
+)
+
+#: The run part of every marker's scope: one ranged read lists them all.
+INDEX_RUN = "langgraph:namespaces"
+MARKER_KEY = "_lg_marker"
+MARKER_DEPTH_KEY = "_lg_marker_depth"
+CHECK_KEY = "_lg_check"
+
+
+@dataclass(frozen=True)
+class Marker:
+    namespace: tuple[str, ...]
+    checked: bool
+    created_at: datetime
+
+
+def _element_key(position: int) -> str:
+    return f"_lg_m{position}"
+
+
+def exact_filters(namespace: tuple[str, ...]) -> dict[str, Any]:
+    """hybridmem filters matching the items of exactly ``namespace``."""
+    return {**prefix_filters(namespace), DEPTH_KEY: len(namespace)}
+
+
+class NamespaceIndex:
+    def __init__(
+        self,
+        store: HybridStore,
+        layout: NamespaceLayout,
+        vector: Callable[[], list[float] | None],
+    ) -> None:
+        self.store = store
+        self.layout = layout
+        self._vector = vector
+
+    # -- where a marker lives ---------------------------------------------------------
+
+    def marker_scope(self, namespace: tuple[str, ...]) -> ScopeArgs:
+        scope = self.layout.item_scope(namespace)
+        return {"user_id": scope.user_id, "agent_id": scope.agent_id, "run_id": INDEX_RUN}
+
+    def marker_id(self, namespace: tuple[str, ...]) -> str:
+        scope = self.marker_scope(namespace)
+        name = json.dumps(["langgraph-namespace", list(namespace)], ensure_ascii=False)
+        return scoped_id(Scope(**scope), name)
+
+    def _always_checked(self, namespace: tuple[str, ...]) -> bool:
+        """A run part: ``delete_all(run_id=…)`` erases the items, not the marker."""
+        return self.layout.item_scope(namespace).run_id is not None
+
+    # -- writes -----------------------------------------------------------------------
+
+    def _write(self, namespace: tuple[str, ...], checked: bool) -> None:
+        metadata = {**self._metadata(namespace), CHECK_KEY: checked}
+        self.store.add(
+            "LangGraph namespace " + json.dumps(list(namespace), ensure_ascii=False),
+            embedding=self._vector(),
+            metadata=metadata,
+            memory_id=self.marker_id(namespace),
+            **self.marker_scope(namespace),
+        )
+
+    def _get(self, namespace: tuple[str, ...]) -> Memory | None:
+        return self.store.get(self.marker_id(namespace), **self.marker_scope(namespace))
+
+    def before_put(self, namespace: tuple[str, ...], expiring: bool) -> Memory | None:
+        """Before an item is written: the marker exists, checked when it is new or
+        the item expires. Returns the marker as it was (None: it was written now)."""
+        marker = self._get(namespace)
+        if marker is None or (expiring and not marker.metadata.get(CHECK_KEY)):
+            self._write(namespace, checked=True)
+            return None
+        return marker
+
+    def after_put(self, namespace: tuple[str, ...], before: Memory | None, expiring: bool) -> None:
+        """After the item is stored: a new marker is cleared (unless the namespace
+        stays checked); a marker erased meanwhile is written again, checked."""
+        if before is None and not expiring and not self._always_checked(namespace):
+            try:
+                self.store.update(
+                    self.marker_id(namespace),
+                    metadata={**self._metadata(namespace), CHECK_KEY: False},
+                    **self.marker_scope(namespace),
+                )
+                return
+            except NotFoundError:
+                pass
+        elif self._get(namespace) is not None:
+            return
+        self._write(namespace, checked=True)
+
+    def _metadata(self, namespace: tuple[str, ...]) -> dict[str, Any]:
+        return {
+            MARKER_KEY: list(namespace),
+            MARKER_DEPTH_KEY: len(namespace),
+            **{_element_key(i): e for i, e in enumerate(namespace)},
+        }
+
+    def retire_if_empty(self, namespace: tuple[str, ...]) -> bool:
+        """Erase the marker of a namespace without live items; True if it was erased.
+        Deleted first, then the namespace read again: a put racing with this one
+        either is seen by that read (the marker comes back) or sees the marker gone
+        (and writes it again)."""
+        if self.live(namespace):
+            return False
+        self.store.delete(self.marker_id(namespace), **self.marker_scope(namespace))
+        if self.live(namespace):
+            self._write(namespace, checked=True)
+            return False
+        return True
+
+    def ensure(self, namespace: tuple[str, ...]) -> None:
+        """A checked marker for ``namespace`` (repairs, and items written in bulk)."""
+        if self._get(namespace) is None:
+            self._write(namespace, checked=True)
+
+    # -- reads ------------------------------------------------------------------------
+
+    def live(self, namespace: tuple[str, ...]) -> bool:
+        """Does ``namespace`` hold an item no read hides? One read of its scope."""
+        scope = self.layout.item_scope(namespace)
+        return bool(
+            self.store.get_all(
+                limit=1, filters=alive_filter(exact_filters(namespace)), **scope_args(scope)
+            )
+        )
+
+    def markers(self, prefix: tuple[str, ...]) -> list[Marker]:
+        """The markers of the namespaces under ``prefix``, first written first:
+        one read of the index run, whatever the number of items."""
+        filters: dict[str, Any] = {MARKER_DEPTH_KEY: {"$gte": max(1, len(prefix))}}
+        filters.update({_element_key(i): e for i, e in enumerate(prefix)})
+        scope: dict[str, Any] = {"run_id": INDEX_RUN}
+        user = self._prefix_user(prefix)
+        if user is not None:
+            scope["user_id"] = user
+        found = self.store.get_all(filters=filters, **scope)
+        markers = [
+            Marker(tuple(m.metadata[MARKER_KEY]), bool(m.metadata.get(CHECK_KEY)), m.created_at)
+            for m in reversed(found)
+            if isinstance(m.metadata.get(MARKER_KEY), list)
+        ]
+        return markers
+
+    def _prefix_user(self, prefix: tuple[str, ...]) -> str | None:
+        scope = self.layout.scope(prefix)
+        return scope.user_id if scope is not None else None
