@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from hybridmem import HybridStore
 from hybridmem.cli import EXIT_ERROR, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, app
 from hybridmem.demo_data import ANSWER, QUESTION
-from hybridmem.embedder import HashingEmbedder
+from hybridmem.embedders.hashing import HashingEmbedder
 from tests.cli.conftest import seed
 from tests.server.live import HYBRIDMEM
 
@@ -47,7 +47,7 @@ def test_add_search_list_get_history_delete(config: Path) -> None:
         {"source": "chat"},
     )
     # Without --embedding the configured placeholder embedder is used, deterministically.
-    assert added["embedding"] == HashingEmbedder(64).embed("Alice lives in Lisbon")
+    assert added["embedding"] == HashingEmbedder(64).embed(["Alice lives in Lisbon"])[0]
     given = [1.0] + [0.0] * 63  # one dimension per store: the embedder's 64
     own = _json(config, "add", "Bob", "--user-id", "cli-bob", "--embedding", json.dumps(given))
     assert isinstance(own, dict) and own["embedding"] == given
