@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import queue
 import socket
 import threading
 import time
@@ -49,7 +50,7 @@ _log = logging.getLogger(__name__)
 
 #: An owner whose lease ran out this long ago is forgotten when a store opens.
 FORGET_OWNERS_AFTER_MS = 24 * 3600 * 1000
-_FIRST_POLL_SECONDS = 0.02
+_FIRST_POLL_SECONDS = 0.01
 _MAX_POLL_SECONDS = 0.5
 
 
@@ -100,6 +101,11 @@ class SharedState:
             daemon=True,
         )
         self._renewer.start()
+        self._released: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._releaser = threading.Thread(
+            target=self._release_loop, name=f"hybridmem-release-{owner_id[:8]}", daemon=True
+        )
+        self._releaser.start()
 
     def _ensure_schema(self) -> None:
         n = self.names
@@ -160,14 +166,17 @@ class SharedState:
         claim_id = str(uuid.uuid4())
 
         def work(tx: ManagedTransaction) -> str | Claim:
-            # The registry's write lock, held to commit: one grant at a time.
-            tx.run(
-                f"MATCH (r:{n.registry} {{name: 'seq'}}) SET r.grants = coalesce(r.grants, 0) + 1"
-            ).consume()
-            tx.run(f"MATCH (c:{n.claim}) WHERE c.deadline <= timestamp() DELETE c").consume()
+            # The registry's write lock, held to commit: one grant at a time. Claims of
+            # killed processes whose deadline passed go; the live ones are read. This
+            # owner's own claims are skipped: its in-process claims admitted this one,
+            # so any of them that conflicts is released and only not yet deleted.
             live = tx.run(
-                f"MATCH (c:{n.claim}) WHERE c.deadline > timestamp()"
-                " RETURN c.kind AS kind, c.scopes AS scopes, c.memory_ids AS memory_ids"
+                f"MATCH (r:{n.registry} {{name: 'seq'}}) SET r.grants = coalesce(r.grants, 0) + 1"
+                f" WITH r CALL (r) {{ MATCH (d:{n.claim}) WHERE d.deadline <= timestamp()"
+                " DELETE d }"
+                f" WITH r MATCH (c:{n.claim}) WHERE c.deadline > timestamp() AND c.owner <> $me"
+                " RETURN c.kind AS kind, c.scopes AS scopes, c.memory_ids AS memory_ids",
+                me=self.owner_id,
             ).data()
             for row in live:
                 held = Claim(
@@ -214,20 +223,46 @@ class SharedState:
             pause = min(pause * 2, _MAX_POLL_SECONDS)
 
     def release(self, claim_id: str) -> None:
+        """Stop renewing the claim; the releaser thread deletes its node soon after
+        (off the operation's path: the next claim of this process does not wait for
+        it, and another process's waits at most one more poll)."""
         with self._held_lock:
             self._held.discard(claim_id)
-        query = f"MATCH (c:{self.names.claim} {{id: $id}}) DELETE c"
-        try:
-            self.bolt.write(lambda tx: tx.run(query, id=claim_id).consume())
-        except HybridMemError:
-            # Not renewed any more: it stops blocking others when its deadline passes.
-            _log.warning("releasing claim %s failed", claim_id, exc_info=True)
+        self._released.put(claim_id)
+
+    def _release_loop(self) -> None:
+        query = f"UNWIND $ids AS i MATCH (c:{self.names.claim} {{id: i}}) DELETE c"
+        stopping = False
+        while not stopping:
+            ids: list[str] = []
+            item = self._released.get()
+            while True:
+                if item is None:
+                    stopping = True
+                else:
+                    ids.append(item)
+                if self._released.empty():
+                    break
+                item = self._released.get()
+            if not ids:
+                continue
+
+            def delete(tx: ManagedTransaction, batch: list[str] = ids) -> None:
+                tx.run(query, ids=batch).consume()
+
+            try:
+                self.bolt.write(delete)
+            except HybridMemError:
+                # Not renewed any more: it stops blocking others when its deadline passes.
+                _log.warning("releasing claims %s failed", ids, exc_info=True)
 
     def close(self) -> None:
         """Stop renewing; drop this owner's claims and lease (its pending operations,
         if any, are then anyone's to recover), and disconnect."""
         self._stop.set()
         self._renewer.join(timeout=5)
+        self._released.put(None)
+        self._releaser.join(timeout=5)
         n = self.names
         try:
             self.bolt.write(
