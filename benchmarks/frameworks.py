@@ -15,9 +15,10 @@ for each store size in ``--items``:
   ``delete([id])``.
 
 Both sides embed with the same ``DeterministicFakeEmbedding(size=16)``, so no
-side pays for a model. The hybridmem stores are preloaded with ``add_many``
-(the items exactly as ``put`` / ``add_texts`` write them), the in-memory ones
-with their own calls. Each operation runs ``--samples`` times, or fewer when a
+side pays for a model. The LangGraph store is preloaded through its own
+``batch`` of puts (which writes new items with ``add_many``), the VectorStore's
+store with ``add_many`` (as ``add_texts`` writes them), the in-memory ones with
+their own calls. Each operation runs ``--samples`` times, or fewer when a
 call takes longer than ``--budget`` seconds in all.
 """
 
@@ -34,14 +35,12 @@ from typing import Any
 
 from langchain_core.embeddings import DeterministicFakeEmbedding
 from langchain_core.vectorstores import InMemoryVectorStore
-from langgraph.store.base import BaseStore
+from langgraph.store.base import BaseStore, PutOp
 from langgraph.store.memory import InMemoryStore
 
 from hybridmem import HybridStore
 from langchain_hybridmem import HybridMemVectorStore
 from langgraph_hybridmem import HybridMemStore
-from langgraph_hybridmem.items import EXPIRES_KEY, NEVER, TTL_KEY
-from langgraph_hybridmem.namespaces import namespace_metadata, scope_args
 
 DIMS = 16
 EMBEDDINGS = DeterministicFakeEmbedding(size=DIMS)
@@ -69,35 +68,12 @@ def _value(i: int) -> dict[str, Any]:
     return {"text": f"note {i} about topic {i % 97}", "n": i}
 
 
-def preload_langgraph(store: HybridStore, lg: HybridMemStore, items: int) -> None:
-    """``items`` items, written with add_many exactly as ``put`` writes them."""
-    batch: list[dict[str, Any]] = []
-
-    def flush() -> None:
-        store.add_many(batch, batch_size=1000)
-        batch.clear()
-
-    for i in range(items):
-        ns, value = _namespace(i), _value(i)
-        scope = lg.layout.item_scope(ns)
-        batch.append(
-            {
-                "text": value["text"],
-                "embedding": EMBEDDINGS.embed_query(value["text"]),
-                "metadata": {
-                    **value,
-                    **namespace_metadata(ns, f"k{i}"),
-                    TTL_KEY: None,
-                    EXPIRES_KEY: NEVER,
-                },
-                "memory_id": lg.layout.memory_id(ns, f"k{i}"),
-                **scope_args(scope),
-            }
-        )
-        if len(batch) == 1000:
-            flush()
-    if batch:
-        flush()
+def preload_langgraph(lg: HybridMemStore, items: int) -> None:
+    """``items`` items, put through the store's batch (new items: one ``add_many``
+    per 1,000, markers of the namespace index included)."""
+    for start in range(0, items, 1000):
+        chunk = range(start, min(items, start + 1000))
+        lg.batch([PutOp(_namespace(i), f"k{i}", _value(i)) for i in chunk])
 
 
 def langgraph_ops(lg: BaseStore, items: int, samples: int, budget: float) -> dict[str, float]:
@@ -142,7 +118,7 @@ def run_size(
     with HybridStore.embedded(root / f"lg{items}") as store:
         lg = HybridMemStore(store, index={"dims": DIMS, "embed": EMBEDDINGS, "fields": ["text"]})
         started = time.monotonic()
-        preload_langgraph(store, lg, items)
+        preload_langgraph(lg, items)
         print(
             f"  preloaded {items} LangGraph items in {time.monotonic() - started:.1f} s", flush=True
         )

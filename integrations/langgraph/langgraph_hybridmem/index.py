@@ -44,7 +44,6 @@ from hybridmem import HybridStore
 from hybridmem.errors import NotFoundError
 from hybridmem.ids import scoped_id
 from hybridmem.models import Memory, Scope
-from langgraph_hybridmem.items import alive_filter
 from langgraph_hybridmem.namespaces import (
     DEPTH_KEY,
     NamespaceLayout,
@@ -52,6 +51,7 @@ from langgraph_hybridmem.namespaces import (
     prefix_filters,
     scope_args,
 )
+from langgraph_hybridmem.pages import items_under, newest
 
 #: The run part of every marker's scope: one ranged read lists them all.
 INDEX_RUN = "langgraph:namespaces"
@@ -171,29 +171,27 @@ class NamespaceIndex:
     # -- reads ------------------------------------------------------------------------
 
     def live(self, namespace: tuple[str, ...]) -> bool:
-        """Does ``namespace`` hold an item no read hides? One read of its scope."""
-        scope = self.layout.item_scope(namespace)
-        return bool(
-            self.store.get_all(
-                limit=1, filters=alive_filter(exact_filters(namespace)), **scope_args(scope)
-            )
-        )
+        """Does ``namespace`` hold an item no read hides? One read of its scope
+        (two when the scope's newest memories are others')."""
+        keep, filters, _ = items_under(namespace, None, depth=len(namespace))
+        scope = scope_args(self.layout.item_scope(namespace))
+        return bool(newest(self.store, scope, keep, filters, 1, exact=True))
 
     def markers(self, prefix: tuple[str, ...]) -> list[Marker]:
         """The markers of the namespaces under ``prefix``, first written first:
         one read of the index run, whatever the number of items."""
-        filters: dict[str, Any] = {MARKER_DEPTH_KEY: {"$gte": max(1, len(prefix))}}
-        filters.update({_element_key(i): e for i, e in enumerate(prefix)})
+        # Without metadata filters (they cost more than reading the markers): the
+        # index run holds markers only, one per namespace.
         scope: dict[str, Any] = {"run_id": INDEX_RUN}
         user = self._prefix_user(prefix)
         if user is not None:
             scope["user_id"] = user
-        found = self.store.get_all(filters=filters, **scope)
-        markers = [
-            Marker(tuple(m.metadata[MARKER_KEY]), bool(m.metadata.get(CHECK_KEY)), m.created_at)
-            for m in reversed(found)
-            if isinstance(m.metadata.get(MARKER_KEY), list)
-        ]
+        markers = []
+        for memory in reversed(self.store.get_all(**scope)):
+            namespace = memory.metadata.get(MARKER_KEY)
+            if isinstance(namespace, list) and tuple(namespace[: len(prefix)]) == prefix:
+                checked = bool(memory.metadata.get(CHECK_KEY))
+                markers.append(Marker(tuple(namespace), checked, memory.created_at))
         return markers
 
     def _prefix_user(self, prefix: tuple[str, ...]) -> str | None:

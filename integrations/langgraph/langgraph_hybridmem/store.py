@@ -24,7 +24,6 @@ memory's claim, and never writes back an item erased meanwhile.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -52,7 +51,7 @@ from hybridmem.journal import now
 from hybridmem.models import Memory
 from hybridmem.validation import MAX_LIMIT
 from langgraph_hybridmem import filters as lg_filters
-from langgraph_hybridmem.index import Marker, NamespaceIndex
+from langgraph_hybridmem.index import Marker
 from langgraph_hybridmem.items import (
     EXPIRES_KEY,
     NEVER,
@@ -62,8 +61,6 @@ from langgraph_hybridmem.items import (
     alive_filter,
     core_ttl,
     cosine,
-    index_fields,
-    indexed_texts,
     to_item,
     to_search_item,
     value_of,
@@ -72,12 +69,13 @@ from langgraph_hybridmem.namespaces import (
     NAMESPACE_KEY,
     RESERVED_PREFIX,
     NamespaceLayout,
-    namespace_metadata,
     prefix_filters,
     scope_args,
 )
+from langgraph_hybridmem.pages import items_under, newest
 from langgraph_hybridmem.ttl import TTLSweeper
 from langgraph_hybridmem.wide import WideReads
+from langgraph_hybridmem.writes import ItemWriter
 
 #: Batch size of the scans that prefixes above one scope need.
 _SCAN_BATCH = 500
@@ -117,8 +115,8 @@ class HybridMemStore(TTLSweeper, BaseStore):
         self.index_config = index
         embed = (index or {}).get("embed")
         self.embeddings: Embeddings | None = ensure_embeddings(embed) if embed else None
-        self._fields = index_fields((index or {}).get("fields"))
-        self.namespaces = NamespaceIndex(store, self.layout, self._unit_vector)
+        self._writer = ItemWriter(store, self.layout, index, self.embeddings)
+        self.namespaces = self._writer.namespaces
         self._wide = WideReads(store, self.layout, self.namespaces)
 
     # -- batch ------------------------------------------------------------------------
@@ -148,8 +146,7 @@ class HybridMemStore(TTLSweeper, BaseStore):
                 results.append(self._list_namespaces(op))
             else:
                 results.append(None)
-        for put in puts.values():
-            self._put(put)
+        self._writer.put_many(list(puts.values()))
         return results
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
@@ -157,50 +154,6 @@ class HybridMemStore(TTLSweeper, BaseStore):
         return await asyncio.to_thread(self.batch, list(ops))
 
     # -- writes -----------------------------------------------------------------------
-
-    def _put(self, op: PutOp) -> None:
-        scope = self.layout.item_scope(op.namespace)
-        memory_id = self.layout.memory_id(op.namespace, op.key)
-        if op.value is None:
-            self.store.delete(memory_id, **scope_args(scope))
-            self.namespaces.retire_if_empty(op.namespace)
-            return
-        value = dict(op.value)
-        texts = [] if op.index is False else indexed_texts(value, self._index_of(op.index))
-        metadata: dict[str, Any] = {
-            **value,
-            **namespace_metadata(op.namespace, op.key),
-            TTL_KEY: op.ttl,
-            EXPIRES_KEY: NEVER,
-        }
-        text = "\n".join(texts)
-        if texts:
-            embedding = self.embeddings.embed_documents([text])[0] if self.embeddings else None
-        else:
-            # Stored and filtered, never ranked: a query search lists it unscored.
-            metadata[UNINDEXED_KEY] = True
-            text = _json_text(value)
-            embedding = self._unit_vector()
-        expiring = op.ttl is not None
-        marker = self.namespaces.before_put(op.namespace, expiring)
-        self.store.add(
-            text,
-            embedding=embedding,
-            metadata=metadata,
-            memory_id=memory_id,
-            ttl=core_ttl(op.ttl),
-            **scope_args(scope),
-        )
-        self.namespaces.after_put(op.namespace, marker, expiring)
-
-    def _index_of(self, index: Any) -> list[tuple[str, Any]]:
-        return self._fields if index is None else index_fields(list(index))
-
-    def _unit_vector(self) -> list[float] | None:
-        dims = (self.index_config or {}).get("dims") or (
-            self.store.embedder.dimension if self.store.embedder is not None else None
-        )
-        return [1.0] + [0.0] * (int(dims) - 1) if dims else None
 
     async def adelete_namespace(self, prefix: tuple[str, ...]) -> int:
         return await asyncio.to_thread(self.delete_namespace, prefix)
@@ -280,18 +233,11 @@ class HybridMemStore(TTLSweeper, BaseStore):
     def _unranked(self, op: SearchOp) -> list[Memory]:
         """Newest first, ``op.offset`` skipped, at most ``op.limit``."""
         scope = self.layout.scope(op.namespace_prefix)
-        pushed, whole = lg_filters.pushdown(op.filter)
-        end = op.offset + op.limit
-        if scope is not None and whole and end <= MAX_LIMIT:
-            return self.store.get_all(
-                limit=op.limit,
-                offset=op.offset,
-                filters=alive_filter({**pushed, **prefix_filters(op.namespace_prefix)}),
-                **scope_args(scope),
-            )
         if scope is None:
             return self._wide.unranked(op.namespace_prefix, op.filter, op.offset, op.limit)
-        found = list(self._matching(op.namespace_prefix, op.filter))
+        end = op.offset + op.limit
+        keep, filters, whole = items_under(op.namespace_prefix, op.filter)
+        found = newest(self.store, scope_args(scope), keep, filters, end, exact=whole)
         return found[op.offset : end]
 
     def _ranked(self, op: SearchOp) -> list[tuple[Memory, float | None]]:
@@ -441,10 +387,6 @@ def _check_search(op: SearchOp) -> None:
     for key in op.filter or {}:
         if isinstance(key, str) and key.startswith(RESERVED_PREFIX):
             raise ValueError(f"filter keys starting with {RESERVED_PREFIX!r} are reserved: {key}")
-
-
-def _json_text(value: Mapping[str, Any]) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False) or "{}"
 
 
 def _until_wildcard(path: Sequence[str]) -> Iterator[str]:

@@ -22,9 +22,9 @@ from langgraph_hybridmem import filters as lg_filters
 from langgraph_hybridmem.index import NamespaceIndex, exact_filters
 from langgraph_hybridmem.items import UNINDEXED_KEY, alive_filter, cosine, value_of
 from langgraph_hybridmem.namespaces import NamespaceLayout, scope_args
+from langgraph_hybridmem.pages import items_under, newest
 
 _INDEXED = {UNINDEXED_KEY: {"$ne": True}}
-_UNINDEXED = {UNINDEXED_KEY: True}
 
 
 class WideReads:
@@ -38,21 +38,20 @@ class WideReads:
         namespace: tuple[str, ...],
         filter: Mapping[str, Any] | None,
         limit: int | None,
-        extra: Mapping[str, Any] | None = None,
+        unindexed: bool = False,
         expired_too: bool = False,
     ) -> list[Memory]:
         """Items of exactly ``namespace`` passing ``filter``, newest first, at most
-        ``limit`` (pushed into the store only when the whole filter is)."""
-        pushed, whole = lg_filters.pushdown(filter)
-        core = {**pushed, **exact_filters(namespace), **(extra or {})}
-        if not expired_too:
-            core = alive_filter(core)
-        pushed_limit = limit if whole and limit is not None and limit <= MAX_LIMIT else None
-        found = self.store.get_all(
-            limit=pushed_limit, filters=core, **scope_args(self.layout.item_scope(namespace))
+        ``limit``; only unindexed ones with ``unindexed``."""
+        scope = scope_args(self.layout.item_scope(namespace))
+        if expired_too:  # the sweep's and erasures' read: every item, however old
+            pushed, _ = lg_filters.pushdown(filter)
+            found = self.store.get_all(filters={**pushed, **exact_filters(namespace)}, **scope)
+            return [m for m in found if lg_filters.matches(value_of(m), filter)]
+        keep, filters, whole = items_under(
+            namespace, filter, depth=len(namespace), indexed=False if unindexed else None
         )
-        kept = [m for m in found if lg_filters.matches(value_of(m), filter)]
-        return kept if limit is None else kept[:limit]
+        return newest(self.store, scope, keep, filters, limit, exact=whole)
 
     def matching(
         self, prefix: tuple[str, ...], filter: Mapping[str, Any] | None, expired_too: bool
@@ -120,7 +119,7 @@ class WideReads:
             for namespace in namespaces:
                 page += [
                     (m, None)
-                    for m in self._read(namespace, filter, limit - len(page), extra=_UNINDEXED)
+                    for m in self._read(namespace, filter, limit - len(page), unindexed=True)
                 ]
                 if len(page) >= limit:
                     break
