@@ -6,7 +6,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from hybridmem.cli_common import counts_table, result_table, run_delete_all
+from hybridmem.cli.common import counts_table, result_table, run_delete_all
 from hybridmem.demo_data import MEMORIES, QUESTION
 from hybridmem.store import HybridStore
 

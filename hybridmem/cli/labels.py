@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from hybridmem.cli_common import (
+from hybridmem.cli.common import (
     ConfigOption,
     JsonOption,
     console,

@@ -1,10 +1,5 @@
-"""The ``hybridmem`` command line: memories, erasures with confirmation and progress, repair,
-the REST and MCP servers, and the demo.
-
-Exit codes: 0 ok, 2 bad input or config, 3 a store is unavailable, 4 another
-error (including an unknown id for get), 5 aborted at the confirmation, 6 not
-allowed (reserved for authentication and permission errors).
-"""
+"""``hybridmem`` commands over a whole store or scope: delete-all, stats, reconcile,
+purge-expired, recover, and the demo."""
 
 from __future__ import annotations
 
@@ -16,14 +11,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from hybridmem import cli_memory, cli_migrate, cli_portability, cli_serve
-from hybridmem.cli_common import (
+from hybridmem.cli.common import (
     EXIT_ABORTED,
-    EXIT_AUTH,
-    EXIT_ERROR,
-    EXIT_OK,
-    EXIT_UNAVAILABLE,
-    EXIT_USAGE,
     AgentOption,
     ConfigOption,
     JsonOption,
@@ -42,36 +31,7 @@ from hybridmem.cli_common import (
 from hybridmem.models import DeleteResult
 from hybridmem.store import HybridStore
 
-__all__ = [
-    "EXIT_ABORTED",
-    "EXIT_AUTH",
-    "EXIT_ERROR",
-    "EXIT_OK",
-    "EXIT_UNAVAILABLE",
-    "EXIT_USAGE",
-    "app",
-    "main",
-]
 
-app = typer.Typer(
-    help="hybridmem: graph-plus-vector memory store for AI agents.", no_args_is_help=True
-)
-app.command("add")(cli_memory.add)
-app.command("search")(cli_memory.search)
-app.command("list")(cli_memory.list_memories)
-app.command("get")(cli_memory.get)
-app.command("neighbors")(cli_memory.neighbors)
-app.command("delete")(cli_memory.delete)
-app.command("history")(cli_memory.history)
-app.command("serve")(cli_serve.serve)
-app.command("mcp")(cli_serve.mcp)
-app.command("migrate-neo4j-labels")(cli_migrate.migrate_neo4j_labels)
-app.command("export")(cli_portability.export)
-app.command("import")(cli_portability.import_)
-app.command("migrate")(cli_portability.migrate)
-
-
-@app.command("delete-all")
 def delete_all(
     user_id: UserOption = None,
     agent_id: AgentOption = None,
@@ -109,7 +69,6 @@ def _emit(result: DeleteResult, as_json: bool, operation: str | None = None) -> 
         console.print(f"{result['message']} (operation {result.operation_id})")
 
 
-@app.command()
 def stats(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Whole-store counts."""
     with open_backend(config) as store, handled():
@@ -126,7 +85,6 @@ def stats(config: ConfigOption = None, as_json: JsonOption = False) -> None:
         console.print(table)
 
 
-@app.command()
 def reconcile(
     fix: Annotated[bool, typer.Option("--fix", help="Remove the orphans found")] = False,
     config: ConfigOption = None,
@@ -146,7 +104,6 @@ def reconcile(
         )
 
 
-@app.command("purge-expired")
 def purge_expired(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Erase every memory whose expiry has passed (in every scope), from both stores."""
     with open_backend(config) as store, handled():
@@ -154,7 +111,6 @@ def purge_expired(config: ConfigOption = None, as_json: JsonOption = False) -> N
     _emit(result, as_json, "purge_expired")
 
 
-@app.command()
 def recover(
     config: ConfigOption = None,
     as_json: JsonOption = False,
@@ -193,7 +149,6 @@ def recover(
         )
 
 
-@app.command()
 def demo(
     data_dir: Annotated[
         Path | None,
@@ -209,10 +164,3 @@ def demo(
     else:
         run_demo(data_dir, console)
 
-
-def main() -> None:
-    app()
-
-
-if __name__ == "__main__":
-    main()

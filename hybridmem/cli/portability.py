@@ -25,7 +25,7 @@ from rich.progress import (
 )
 
 from hybridmem import migration
-from hybridmem.cli_common import (
+from hybridmem.cli.common import (
     EXIT_ERROR,
     EXIT_USAGE,
     AgentOption,
