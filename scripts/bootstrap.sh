@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Create .venv and install hybridmem with its adapters (editable). Idempotent.
-#   bash scripts/bootstrap.sh            # core + embedded default (Kuzu)
+#   bash scripts/bootstrap.sh            # core + embedded default (LadybugDB)
 #   bash scripts/bootstrap.sh --all      # + every adapter in adapters/, every framework
 #                                        #   integration in integrations/, the test tools and the
 #                                        #   server extra (REST server, HTTP client, MCP tools)

@@ -21,6 +21,7 @@ from hybridmem.models import Scope
 from hybridmem.records import VectorRecord
 from hybridmem.testing.builders import BASE_TIME, memory_id, vector_record
 from hybridmem_kuzu import KuzuVectorStore
+from tests.contract.kuzu_engines import ENGINE, suite_on_other_engines
 
 SCOPES = [
     Scope(user_id="alice"),
@@ -43,8 +44,8 @@ def _record(rng: random.Random, label: str, scope: Scope) -> VectorRecord:
 
 @pytest.fixture
 def pair(tmp_path: Path) -> Iterator[tuple[KuzuVectorStore, KuzuVectorStore]]:
-    cached = KuzuVectorStore(tmp_path / "cached.kuzu")
-    plain = KuzuVectorStore(tmp_path / "plain.kuzu", search_cache_mb=0)
+    cached = KuzuVectorStore(tmp_path / "cached.kuzu", engine=ENGINE)
+    plain = KuzuVectorStore(tmp_path / "plain.kuzu", engine=ENGINE, search_cache_mb=0)
     yield cached, plain
     cached.close()
     plain.close()
@@ -151,8 +152,8 @@ def test_a_failed_write_leaves_search_correct(
 
 def test_a_scope_beyond_the_budget_is_ranked_in_kuzu(tmp_path: Path) -> None:
     """search_cache_mb bounds the memory; a larger scope is still searched, by Kuzu."""
-    store = KuzuVectorStore(tmp_path / "v.kuzu", search_cache_mb=1)
-    plain = KuzuVectorStore(tmp_path / "p.kuzu", search_cache_mb=0)
+    store = KuzuVectorStore(tmp_path / "v.kuzu", engine=ENGINE, search_cache_mb=1)
+    plain = KuzuVectorStore(tmp_path / "p.kuzu", engine=ENGINE, search_cache_mb=0)
     rng = random.Random(3)
     # 1 MiB holds ~1,600 rows of 8 dimensions; 2,000 do not fit.
     big = [_record(rng, f"b{i}", Scope(user_id="big")) for i in range(2000)]
@@ -169,7 +170,7 @@ def test_a_scope_beyond_the_budget_is_ranked_in_kuzu(tmp_path: Path) -> None:
 
 
 def test_the_least_recently_searched_scope_leaves_first(tmp_path: Path) -> None:
-    store = KuzuVectorStore(tmp_path / "v.kuzu", search_cache_mb=1)
+    store = KuzuVectorStore(tmp_path / "v.kuzu", engine=ENGINE, search_cache_mb=1)
     rng = random.Random(4)
     scopes = [Scope(user_id=f"u{n}") for n in range(4)]
     # Each scope takes ~0.28 MiB of the 1 MiB budget: three fit, not four.
@@ -188,10 +189,13 @@ def test_search_cache_mb_is_a_vector_option_and_is_checked(tmp_path: Path) -> No
     from hybridmem.errors import ConfigurationError
     from hybridmem_kuzu import plugin
 
-    off = plugin.vector({"search_cache_mb": 0}, tmp_path)
+    off = plugin.vector({"search_cache_mb": 0, "engine": ENGINE}, tmp_path)
     assert not off._cache.enabled
     off.close()
     with pytest.raises(ConfigurationError, match="search_cache_mb"):
         plugin.vector({"search_cache_mb": -1}, tmp_path)
     with pytest.raises(ConfigurationError, match="search_cache_mb"):
         plugin.graph({"search_cache_mb": 64}, tmp_path)
+
+
+test_the_suite_passes_on_every_engine = suite_on_other_engines(__file__)

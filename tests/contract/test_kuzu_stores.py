@@ -1,9 +1,5 @@
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +7,7 @@ import pytest
 
 from hybridmem.testing import GraphStoreContract, VectorStoreContract
 from hybridmem_kuzu import KuzuGraphStore, KuzuVectorStore
+from tests.contract.kuzu_engines import ENGINE, OTHER_ENGINE, suite_on_other_engines
 
 # Both batch plans must satisfy the contract: small test tables would otherwise
 # only ever exercise the scan plan.
@@ -22,7 +19,7 @@ class TestKuzuGraphStore(GraphStoreContract):
     def graph_store(
         self, tmp_path: Path, request: pytest.FixtureRequest
     ) -> Iterator[KuzuGraphStore]:
-        store = KuzuGraphStore(tmp_path / "graph.kuzu", batch_plan=request.param)
+        store = KuzuGraphStore(tmp_path / "graph.kuzu", engine=ENGINE, batch_plan=request.param)
         yield store
         store.close()
 
@@ -32,52 +29,17 @@ class TestKuzuVectorStore(VectorStoreContract):
     def vector_store(
         self, tmp_path: Path, request: pytest.FixtureRequest
     ) -> Iterator[KuzuVectorStore]:
-        store = KuzuVectorStore(tmp_path / "vectors.kuzu", batch_plan=request.param)
+        store = KuzuVectorStore(tmp_path / "vectors.kuzu", engine=ENGINE, batch_plan=request.param)
         yield store
         store.close()
-
-
-if os.environ.get("HYBRIDMEM_LADYBUG_CHILD"):
-
-    class TestLadybugGraphStore(GraphStoreContract):
-        """The maintained fork (same API) under the graph contract."""
-
-        @pytest.fixture
-        def graph_store(self, tmp_path: Path) -> Iterator[KuzuGraphStore]:
-            store = KuzuGraphStore(tmp_path / "graph.lbug", engine="ladybug")
-            yield store
-            store.close()
-
-
-def test_graph_contract_passes_on_ladybug() -> None:
-    """LadybugDB and Kuzu cannot share a process, so the contract runs in a child.
-    Its vector extension downloads at run time, which is why vectors stay on Kuzu."""
-    child = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            f"{__file__}::TestLadybugGraphStore",
-        ],
-        env={**os.environ, "HYBRIDMEM_LADYBUG_CHILD": "1"},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert child.returncode == 0, child.stdout[-3000:]
-    contract_tests = [name for name in dir(GraphStoreContract) if name.startswith("test_")]
-    assert re.search(rf"\b{len(contract_tests)} passed\b", child.stdout), child.stdout[-500:]
 
 
 def test_mixing_engines_in_one_process_is_a_clear_error(tmp_path: Path) -> None:
     from hybridmem.errors import ConfigurationError
 
-    KuzuGraphStore(tmp_path / "k.kuzu").close()  # loads kuzu in this process
+    KuzuGraphStore(tmp_path / "a.kuzu", engine=ENGINE).close()  # loads ENGINE here
     with pytest.raises(ConfigurationError, match="one engine per process"):
-        KuzuGraphStore(tmp_path / "l.lbug", engine="ladybug")
+        KuzuGraphStore(tmp_path / "b.kuzu", engine=OTHER_ENGINE)
 
 
 def test_a_vector_file_made_before_expiry_gains_the_column_and_keeps_its_records(
@@ -94,11 +56,11 @@ def test_a_vector_file_made_before_expiry_gains_the_column_and_keeps_its_records
     path = tmp_path / "vectors.kuzu"
     scope = Scope(user_id="upgrade")
     old = vector_record("old", scope)
-    store = KuzuVectorStore(path)
+    store = KuzuVectorStore(path, engine=ENGINE)
     store.upsert([old])
     store._db.rows("ALTER TABLE Vec DROP expires_at")
     store.close()
-    reopened = KuzuVectorStore(path)
+    reopened = KuzuVectorStore(path, engine=ENGINE)
     try:
         alive = Filters((), alive_at=datetime.now(UTC))
         assert [r.id for r in reopened.list_scope(scope, None, filters=alive)] == [old.id]
@@ -109,3 +71,6 @@ def test_a_vector_file_made_before_expiry_gains_the_column_and_keeps_its_records
         assert read_back.expires_at is None
     finally:
         reopened.close()
+
+
+test_the_suite_passes_on_every_engine = suite_on_other_engines(__file__)

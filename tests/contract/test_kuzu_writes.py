@@ -25,6 +25,7 @@ from hybridmem.records import (
     text_hash,
 )
 from hybridmem_kuzu import KuzuGraphStore, KuzuVectorStore
+from tests.contract.kuzu_engines import ENGINE, suite_on_other_engines
 
 STAMP = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 PLANS = ["auto", "lookup", "scan"]
@@ -59,14 +60,14 @@ def _memory(i: int, names: tuple[str, ...], user: str = "alice") -> MemoryGraph:
 
 @pytest.fixture(params=PLANS)
 def vectors(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[KuzuVectorStore]:
-    store = KuzuVectorStore(tmp_path / "v.kuzu", batch_plan=request.param)
+    store = KuzuVectorStore(tmp_path / "v.kuzu", engine=ENGINE, batch_plan=request.param)
     yield store
     store.close()
 
 
 @pytest.fixture(params=PLANS)
 def graph(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[KuzuGraphStore]:
-    store = KuzuGraphStore(tmp_path / "g.kuzu", batch_plan=request.param)
+    store = KuzuGraphStore(tmp_path / "g.kuzu", engine=ENGINE, batch_plan=request.param)
     yield store
     store.close()
 
@@ -182,8 +183,8 @@ def test_a_batch_larger_than_the_plan_threshold_on_a_larger_table(
     results = []
     for cost in (1, 10_000):
         monkeypatch.setattr(database, "LOOKUP_COST_IN_SCANNED_ROWS", cost)
-        graph = KuzuGraphStore(tmp_path / f"g{cost}.kuzu")
-        vectors = KuzuVectorStore(tmp_path / f"v{cost}.kuzu")
+        graph = KuzuGraphStore(tmp_path / f"g{cost}.kuzu", engine=ENGINE)
+        vectors = KuzuVectorStore(tmp_path / f"v{cost}.kuzu", engine=ENGINE)
         try:
             for start in range(0, 300, 100):
                 graph.add_memories(
@@ -216,7 +217,7 @@ def test_prepared_statements_survive_a_reset_to_another_dimension(
 
 
 def test_statements_are_prepared_once_per_parameter_types(tmp_path: Path) -> None:
-    db = database.KuzuDatabase(tmp_path / "x.kuzu", "test")
+    db = database.KuzuDatabase(tmp_path / "x.kuzu", "test", ENGINE)
     try:
         db.rows("CREATE NODE TABLE T(id STRING PRIMARY KEY, v STRING)")
         db.rows("CREATE (t:T {id: $id, v: $v})", {"id": "a", "v": None})
@@ -232,3 +233,6 @@ def test_statements_are_prepared_once_per_parameter_types(tmp_path: Path) -> Non
         assert not db._prepared
     finally:
         db.close()
+
+
+test_the_suite_passes_on_every_engine = suite_on_other_engines(__file__)

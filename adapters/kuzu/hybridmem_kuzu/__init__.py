@@ -1,4 +1,5 @@
-"""hybridmem's embedded default: a Kuzu graph store and a Kuzu-backed vector store.
+"""hybridmem's embedded default: a graph store and a vector store on LadybugDB
+(the maintained fork of Kuzu; Kuzu 0.11.3 stays selectable with engine = "kuzu").
 
 Each lives in its own database file under the data directory, so the vector
 side can be swapped for a server without touching the graph file.
@@ -13,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from hybridmem.registry import AdapterPlugin, parse_options
+from hybridmem_kuzu._engine import DEFAULT_ENGINE, default_buffer_pool_mb
 from hybridmem_kuzu.graph import KuzuGraphStore
 from hybridmem_kuzu.vector import KuzuVectorStore
 
@@ -24,12 +26,14 @@ class KuzuOptions(BaseModel):
 
     #: A database path; relative paths are under the data directory.
     path: Path | None = None
-    engine: Literal["kuzu", "ladybug"] = "kuzu"
+    #: LadybugDB by default; "kuzu" for Kuzu 0.11.3 (archived), e.g. for a store it wrote.
+    engine: Literal["kuzu", "ladybug"] = DEFAULT_ENGINE
     #: How a batch reaches its rows: "auto" (cheaper of primary-key lookups and one
     #: scan), or forced "lookup" / "scan".
     batch_plan: Literal["auto", "lookup", "scan"] = "auto"
-    #: Kuzu's page cache for this file.
-    buffer_pool_mb: int = Field(default=256, ge=16)
+    #: The engine's page cache for this file: by default an eighth of the machine's
+    #: (or container's) memory, 256 MB to 16 GB (see ``_engine.POOL_SHARE``).
+    buffer_pool_mb: int = Field(default_factory=default_buffer_pool_mb, ge=16)
 
 
 class KuzuVectorOptions(KuzuOptions):

@@ -7,20 +7,31 @@ because a Connection is not safe to use from two threads at once.
 
 from __future__ import annotations
 
-import importlib
+import logging
+import os
 import re
-import sys
 import threading
 import warnings
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-from hybridmem.errors import ConfigurationError, StoreError, StoreUnavailableError
+from hybridmem.errors import StoreError, StoreUnavailableError
 from hybridmem.ownership import FileLockedError
+from hybridmem_kuzu._engine import (
+    DEFAULT_ENGINE,
+    ENGINES,
+    check_written_by,
+    default_buffer_pool_mb,
+    load_engine,
+    migration_advice,
+)
+
+__all__ = ["ENGINES", "KuzuDatabase", "KuzuFileStore", "load_engine"]
+
+log = logging.getLogger("hybridmem_kuzu")
 
 # Kuzu plans ``UNWIND $rows AS x MATCH (n {id: x.id})`` (and MERGE alike) as a
 # hash join over a scan of the whole table; only a single ``{id: $id}``
@@ -44,6 +55,22 @@ PREPARED_CACHE_SIZE = 256
 # after which (or after rolling one back) kept plans may be stale.
 _TRANSACTION = re.compile(r"^\s*(BEGIN|COMMIT)\b", re.I)
 _SCHEMA_CHANGE = re.compile(r"^\s*(ROLLBACK|CREATE\s+(NODE|REL)|DROP|ALTER)\b", re.I)
+# A statement that may write: outside a transaction it runs inside one of its own,
+# so its rows are read before COMMIT (whose checkpoint may fail, see below).
+_WRITES = re.compile(r"\b(CREATE|MERGE|SET|DELETE|COPY)\b", re.I)
+# LadybugDB commits, then checkpoints (when the WAL has grown past its threshold);
+# a checkpoint that cannot get pages fails after the commit: the write is in the
+# WAL, durable, visible, and replayed on the next open. Not a failed write.
+CHECKPOINT_FAILED_AFTER_COMMIT = (
+    "Transaction committed successfully, but the post-commit checkpoint"
+)
+# Kuzu's default checkpoint_threshold: the WAL size past which it checkpoints.
+KUZU_CHECKPOINT_WAL_BYTES = 16 * 2**20
+# Kuzu 0.11.3's checkpoint failed for want of page cache once the file reached
+# 2.9-3.0x the pool (hub-shaped writes, pools of 16 and 32 MB, checkpointing every
+# quarter pool of WAL) and 4.2-6.5x in benchmarks/scale.py runs (256 MB, 2 GB), and
+# a file whose checkpoint failed segfaulted on reopen. Writes stop at 2x, before.
+KUZU_MAX_FILE_TO_POOL = 2.0
 
 
 _PARAMETER = re.compile(r"\$(\w+)")
@@ -68,56 +95,44 @@ def _signature(value: Any) -> Any:
     return type(value)
 
 
-#: engine option -> importable module. Both expose Kuzu's Python API.
-ENGINES = {"kuzu": "kuzu", "ladybug": "ladybug"}
-
-
-def load_engine(engine: str) -> ModuleType:
-    module = ENGINES.get(engine)
-    if module is None:
-        raise ConfigurationError(
-            f"unknown Kuzu engine {engine!r}; choose one of {', '.join(sorted(ENGINES))}"
-        )
-    # Both register the same native types: loading the second one fails deep in
-    # pybind11, so say plainly what is wrong instead.
-    others = [name for key, name in ENGINES.items() if key != engine and name in sys.modules]
-    if others and module not in sys.modules:
-        raise ConfigurationError(
-            f"engine {engine!r} cannot be loaded: {others[0]!r} is already loaded in this "
-            "process, and the two cannot share one; use one engine per process"
-        )
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        package = "kuzu" if engine == "kuzu" else "hybridmem-kuzu[ladybug]"
-        raise ConfigurationError(f"engine {engine!r} is not installed; install {package}") from None
-
-
 class KuzuDatabase:
     def __init__(
         self,
         path: Path,
         store_name: str,
-        engine: str = "kuzu",
+        engine: str = DEFAULT_ENGINE,
         batch_plan: str = "auto",
-        buffer_pool_mb: int = 256,
+        buffer_pool_mb: int | None = None,
     ) -> None:
         self.path = path
         #: "auto" picks per batch; "lookup" / "scan" force one plan (tests cover both).
         self.batch_plan = batch_plan
         self.store_name = store_name
-        self.buffer_pool_mb = buffer_pool_mb
+        self.engine = engine
+        self.buffer_pool_mb = buffer_pool_mb or default_buffer_pool_mb()
         self._lock = threading.RLock()
         self._module = load_engine(engine)
+        # Kuzu's COMMIT checkpoints, and a checkpoint that fails there fails the
+        # COMMIT although the transaction is committed (measured on 0.11.3): the
+        # journal would undo a write that stands. So on Kuzu the adapter
+        # checkpoints itself, before a write starts (see ``_checkpoint_if_due``).
+        self._explicit_checkpoints = engine == "kuzu"
+        check_written_by(path, engine, store_name)
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            # Kuzu's default pool is ~80% of RAM: far too greedy for a library
-            # that lives inside an agent backend.
-            self._db = self._module.Database(str(path), buffer_pool_size=buffer_pool_mb * 2**20)
+            # The engine's own default pool is ~80% of RAM: far too greedy for a
+            # library that lives inside an agent backend.
+            self._db = self._module.Database(
+                str(path),
+                buffer_pool_size=self.buffer_pool_mb * 2**20,
+                auto_checkpoint=not self._explicit_checkpoints,
+            )
             self._conn = self._module.Connection(self._db)
         except RuntimeError as exc:
             raise self._translate(exc) from None
         self._closed = False
+        #: Open explicit transactions (``transaction`` nests through the RLock).
+        self._depth = 0
         self._estimates: dict[str, int] = {}
         self._prepared: OrderedDict[tuple[str, Any], Any] = OrderedDict()
 
@@ -142,20 +157,55 @@ class KuzuDatabase:
             # shared by many memories (an agent's) make a large adjacency to rewrite.
             text += (
                 f"; raise buffer_pool_mb (now {self.buffer_pool_mb}) in this store's"
-                " [graph] or [vector] section: Kuzu needs more page cache as the store grows"
+                " [graph] or [vector] section: the engine needs more page cache as the"
+                " store grows"
             )
+            if self._explicit_checkpoints:
+                text += (
+                    "; Kuzu's need grows faster than the store (it failed near 214k memories"
+                    " with 256 MB, 600k with 2 GB): move it to LadybugDB, "
+                    + migration_advice("kuzu", "ladybug")
+                )
         return StoreError(self.store_name, str(self.path), text)
 
     def rows(self, query: str, params: Mapping[str, Any] | None = None) -> list[list[Any]]:
         with self._lock:
             if self._closed:
                 raise StoreUnavailableError(self.store_name, str(self.path), "store is closed")
-            bound = dict(params or {})
-            try:
-                result = self._conn.execute(self._statement(query, bound), bound)
-                return result.get_all()  # type: ignore[no-any-return,union-attr]
-            except RuntimeError as exc:
-                raise self._translate(exc) from None
+            if (
+                self._depth == 0
+                and _WRITES.search(query)
+                and not _TRANSACTION.match(query)
+                and not _SCHEMA_CHANGE.match(query)
+            ):
+                with self.transaction():
+                    return self._run(query, params)
+            return self._run(query, params)
+
+    def _run(self, query: str, params: Mapping[str, Any] | None) -> list[list[Any]]:
+        bound = dict(params or {})
+        try:
+            result = self._conn.execute(self._statement(query, bound), bound)
+            return result.get_all()  # type: ignore[no-any-return,union-attr]
+        except RuntimeError as exc:
+            if CHECKPOINT_FAILED_AFTER_COMMIT in str(exc):
+                self._checkpoint_failed(exc)
+                return []
+            raise self._translate(exc) from None
+
+    def _checkpoint_failed(self, exc: RuntimeError) -> None:
+        """Only a COMMIT reaches here (writes outside a transaction get one of their
+        own), so no rows are lost: the write stands, and the journal must not undo it."""
+        log.warning(
+            "%s at %s: the write committed (it is in the WAL, durable and visible), but the"
+            " checkpoint after it failed: %s. It is retried after each later commit and"
+            " on the next open; raise buffer_pool_mb (now %d) in this store's [graph] or"
+            " [vector] section so it can complete, or the WAL keeps growing",
+            self.store_name,
+            self.path,
+            exc,
+            self.buffer_pool_mb,
+        )
 
     def _statement(self, query: str, params: dict[str, Any]) -> Any:
         """``query`` prepared on this connection for parameters like ``params``
@@ -330,16 +380,59 @@ class KuzuDatabase:
     def transaction(self) -> Iterator[None]:
         """All statements inside commit together or not at all."""
         with self._lock:
+            if self._depth == 0:
+                self._checkpoint_if_due()
             self.rows("BEGIN TRANSACTION")
+            self._depth += 1
             try:
                 yield
             except BaseException:
+                self._depth -= 1
                 try:
                     self.rows("ROLLBACK")
                 except StoreError:
                     pass
                 raise
+            self._depth -= 1
             self.rows("COMMIT")
+
+    def _checkpoint_if_due(self) -> None:
+        """On Kuzu, before a write starts: refuse it once the file has outgrown its
+        page cache, else checkpoint when the WAL has passed the threshold."""
+        if not self._explicit_checkpoints or self._closed:
+            return
+        pool = self.buffer_pool_mb * 2**20
+        try:
+            size = self.path.stat().st_size
+            wal = os.path.getsize(f"{self.path}.wal")
+        except OSError:
+            return
+        if size + wal > KUZU_MAX_FILE_TO_POOL * pool:
+            self._refuse(
+                f"the file ({(size + wal) // 2**20} MB with its WAL) has outgrown it", size + wal
+            )
+        # Uncheckpointed writes hold about their WAL size of page cache: a small
+        # pool checkpoints sooner than Kuzu's own threshold.
+        if wal < min(KUZU_CHECKPOINT_WAL_BYTES, pool // 4):
+            return
+        try:
+            self._conn.execute("CHECKPOINT")
+        except RuntimeError as exc:
+            # Past the ratio above this was not seen; a file whose checkpoint failed
+            # segfaulted on reopen (0.11.3), so say plainly what to do.
+            self._refuse(f"a checkpoint failed ({exc})", size + wal)
+
+    def _refuse(self, why: str, file_bytes: int) -> None:
+        enough = int(file_bytes * 2 / KUZU_MAX_FILE_TO_POOL) // 2**20 + 1
+        raise StoreError(
+            self.store_name,
+            str(self.path),
+            f"write refused, nothing written: Kuzu needs more page cache than"
+            f" buffer_pool_mb = {self.buffer_pool_mb} to checkpoint this file safely: {why}."
+            f" Reads still work. Raise buffer_pool_mb in this store's [graph] and [vector]"
+            f" sections (to {enough} or more for room to grow), or move the store to"
+            f" LadybugDB: {migration_advice('kuzu', 'ladybug')}",
+        )
 
     def close(self) -> None:
         with self._lock:
@@ -360,9 +453,9 @@ class KuzuFileStore:
     def __init__(
         self,
         path: Path,
-        engine: str = "kuzu",
+        engine: str = DEFAULT_ENGINE,
         batch_plan: str = "auto",
-        buffer_pool_mb: int = 256,
+        buffer_pool_mb: int | None = None,
     ) -> None:
         self.address = str(path)
         self._db = KuzuDatabase(path, self.name, engine, batch_plan, buffer_pool_mb)

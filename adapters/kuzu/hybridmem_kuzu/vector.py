@@ -24,6 +24,7 @@ from hybridmem.filters import Filters
 from hybridmem.models import Scope
 from hybridmem.records import VectorRecord, decode_rows
 from hybridmem_kuzu._database import KuzuFileStore, used
+from hybridmem_kuzu._engine import DEFAULT_ENGINE
 from hybridmem_kuzu._filters import (
     FILTER_FUNCTION,
     filter_params,
@@ -115,9 +116,9 @@ class KuzuVectorStore(KuzuFileStore):
     def __init__(
         self,
         path: Path,
-        engine: str = "kuzu",
+        engine: str = DEFAULT_ENGINE,
         batch_plan: str = "auto",
-        buffer_pool_mb: int = 256,
+        buffer_pool_mb: int | None = None,
         search_cache_mb: int = 256,
     ) -> None:
         self._cache = SearchCache(search_cache_mb * 2**20)
