@@ -38,9 +38,20 @@ def _is_type_checking(node: ast.If) -> bool:
     return isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
 
 
-def _imports(tree: ast.AST, modules: set[str]) -> set[str]:
+def _absolute(node: ast.ImportFrom, package: str) -> str | None:
+    """The module ``from .x import y`` names, read from the importing module's package."""
+    if node.level == 0:
+        return node.module
+    parts = package.split(".")
+    if node.level > 1:
+        parts = parts[: 1 - node.level]
+    return ".".join([*parts, node.module] if node.module else parts)
+
+
+def _imports(tree: ast.AST, modules: set[str], package: str = "hybridmem") -> set[str]:
     """The hybridmem modules a module imports, at any depth (lazy imports in
-    functions count: they close a cycle just the same), except under TYPE_CHECKING."""
+    functions count: they close a cycle just the same), except under TYPE_CHECKING.
+    Relative imports count too, read from ``package``, the importer's package."""
     found: set[str] = set()
     pending: list[ast.AST] = [tree]
     while pending:
@@ -50,10 +61,10 @@ def _imports(tree: ast.AST, modules: set[str]) -> set[str]:
             continue
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+        elif isinstance(node, ast.ImportFrom) and (module := _absolute(node, package)):
             for alias in node.names:
-                submodule = f"{node.module}.{alias.name}"
-                found.add(submodule if submodule in modules else node.module)
+                submodule = f"{module}.{alias.name}"
+                found.add(submodule if submodule in modules else module)
         pending.extend(ast.iter_child_nodes(node))
     return found & modules
 
@@ -62,9 +73,14 @@ def _import_graph() -> dict[str, set[str]]:
     paths = {_module_name(path): path for path in PACKAGE_DIR.rglob("*.py")}
     modules = set(paths)
     return {
-        name: _imports(ast.parse(path.read_text(encoding="utf-8")), modules) - {name}
+        name: _imports(ast.parse(path.read_text(encoding="utf-8")), modules, _package(name, path))
+        - {name}
         for name, path in paths.items()
     }
+
+
+def _package(name: str, path: Path) -> str:
+    return name if path.name == "__init__.py" else name.rpartition(".")[0]
 
 
 def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
@@ -96,7 +112,17 @@ def test_no_import_cycle_between_hybridmem_modules() -> None:
     assert "hybridmem.demo" in graph["hybridmem.cli.maintenance"]
     # Packages: an __init__ that imports its submodules is a module like any other.
     assert "hybridmem.cli.memory" in graph["hybridmem.cli"]
+    assert "hybridmem.server.routes.memories" in graph["hybridmem.server.app"]
     assert _cycle(graph) is None
+
+
+def test_the_walk_reads_relative_imports() -> None:
+    modules = {"hybridmem.server.app", "hybridmem.server.guards", "hybridmem.models"}
+    tree = ast.parse("from .guards import x\nfrom ..models import Scope\n")
+    assert _imports(tree, modules, "hybridmem.server") == {
+        "hybridmem.server.guards",
+        "hybridmem.models",
+    }
 
 
 def test_the_cycle_finder_finds_a_cycle() -> None:

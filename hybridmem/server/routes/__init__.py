@@ -1,0 +1,1 @@
+"""The REST routes, a module per group: memories, graph, operations, probes."""
