@@ -3,13 +3,14 @@ and the error responses every route documents."""
 
 from __future__ import annotations
 
+import functools
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hybridmem.errors import HybridMemError, StoreError
@@ -40,6 +41,36 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 def error_response(status: int, body: ErrorBody) -> JSONResponse:
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status)
+
+
+def _allowed_methods(request: Request) -> list[str] | None:
+    """The methods of the documented path the request's path is an instance of; where
+    several match, the most specific (``/memories/batch``, not ``/memories/{memory_id}``),
+    as the OpenAPI document says. None when no documented path matches."""
+    path = request.scope["path"]
+    matching = [
+        (template.count("{"), methods)
+        for template, methods in request.app.openapi()["paths"].items()
+        if _pattern(template).fullmatch(path)
+    ]
+    if not matching:
+        return None
+    fewest = min(count for count, _ in matching)
+    return sorted(
+        method.upper()
+        for count, methods in matching
+        if count == fewest
+        for method in methods
+        if method.upper() in _METHODS
+    )
+
+
+_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE"})
+
+
+@functools.cache
+def _pattern(template: str) -> re.Pattern[str]:
+    return re.compile(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)))
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -73,13 +104,9 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 405:
             # Starlette names only the methods of the first route matching the path;
             # each method is a route of its own here, so list them all.
-            methods = {
-                method
-                for route in request.app.routes
-                if isinstance(route, APIRoute) and route.path_regex.match(request.url.path)
-                for method in route.methods or ()
-            }
-            response.headers["Allow"] = ", ".join(sorted(methods))
+            allowed = _allowed_methods(request)
+            if allowed is not None:
+                response.headers["Allow"] = ", ".join(allowed)
         return response
 
     app.add_exception_handler(RequestValidationError, on_invalid_request)
