@@ -91,12 +91,11 @@ def test_a_short_prefix_search_reads_only_the_namespaces_it_returns(
     page = lg.search(("memories",), limit=5)
     assert len(page) == 5 and len({i.namespace for i in page}) == 1
     assert set(log.namespaces) == {page[0].namespace} and log.scans == 0
-    # Namespaces first written first; newest first within one; paging goes on.
-    assert page[0].namespace == ("memories", "user00")
+    # The newest namespace first; newest first within one; paging goes on.
+    last = ("memories", f"user{USERS - 1:02}")
+    assert page[0].namespace == last
     rest = lg.search(("memories",), limit=PER_USER, offset=5)
-    assert [i.namespace for i in rest] == [("memories", "user00")] * 10 + [
-        ("memories", "user01")
-    ] * 5
+    assert [i.namespace for i in rest] == [last] * 10 + [("memories", f"user{USERS - 2:02}")] * 5
     keys = [(i.namespace, i.key) for i in page + rest]
     assert len(set(keys)) == len(keys)
 

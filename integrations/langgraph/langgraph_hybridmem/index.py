@@ -35,7 +35,7 @@ hybridmem shows them: text ``LangGraph namespace ["memories", "alice"]``.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -44,6 +44,7 @@ from hybridmem import HybridStore
 from hybridmem.errors import NotFoundError
 from hybridmem.ids import scoped_id
 from hybridmem.models import Memory, Scope
+from hybridmem.validation import MAX_LIMIT
 from langgraph_hybridmem.namespaces import (
     DEPTH_KEY,
     NamespaceLayout,
@@ -56,8 +57,9 @@ from langgraph_hybridmem.pages import items_under, newest
 #: The run part of every marker's scope: one ranged read lists them all.
 INDEX_RUN = "langgraph:namespaces"
 MARKER_KEY = "_lg_marker"
-MARKER_DEPTH_KEY = "_lg_marker_depth"
 CHECK_KEY = "_lg_check"
+#: Markers read per page by :meth:`NamespaceIndex.newest_first`, at first.
+_FIRST_PAGE = 8
 
 
 @dataclass(frozen=True)
@@ -65,10 +67,6 @@ class Marker:
     namespace: tuple[str, ...]
     checked: bool
     created_at: datetime
-
-
-def _element_key(position: int) -> str:
-    return f"_lg_m{position}"
 
 
 def exact_filters(namespace: tuple[str, ...]) -> dict[str, Any]:
@@ -144,11 +142,8 @@ class NamespaceIndex:
         self._write(namespace, checked=True)
 
     def _metadata(self, namespace: tuple[str, ...]) -> dict[str, Any]:
-        return {
-            MARKER_KEY: list(namespace),
-            MARKER_DEPTH_KEY: len(namespace),
-            **{_element_key(i): e for i, e in enumerate(namespace)},
-        }
+        # Small: listing decodes every marker's metadata.
+        return {MARKER_KEY: list(namespace)}
 
     def retire_if_empty(self, namespace: tuple[str, ...]) -> bool:
         """Erase the marker of a namespace without live items; True if it was erased.
@@ -180,14 +175,33 @@ class NamespaceIndex:
     def markers(self, prefix: tuple[str, ...]) -> list[Marker]:
         """The markers of the namespaces under ``prefix``, first written first:
         one read of the index run, whatever the number of items."""
-        # Without metadata filters (they cost more than reading the markers): the
+        return list(reversed(self._under(prefix, self.store.get_all(**self._scope(prefix)))))
+
+    def newest_first(self, prefix: tuple[str, ...]) -> Iterator[Marker]:
+        """The markers under ``prefix``, last written first, read a page at a time:
+        a reader that stops early reads only the markers it used (and the store
+        orders the index run, without decoding it)."""
+        offset, size = 0, _FIRST_PAGE
+        while True:
+            page = self.store.get_all(limit=size, offset=offset, **self._scope(prefix))
+            yield from self._under(prefix, page)
+            if len(page) < size:
+                return
+            offset, size = offset + size, min(size * 4, MAX_LIMIT)
+
+    def _scope(self, prefix: tuple[str, ...]) -> dict[str, Any]:
+        # No metadata filters (they cost more than reading the markers): the
         # index run holds markers only, one per namespace.
         scope: dict[str, Any] = {"run_id": INDEX_RUN}
         user = self._prefix_user(prefix)
         if user is not None:
             scope["user_id"] = user
+        return scope
+
+    @staticmethod
+    def _under(prefix: tuple[str, ...], memories: list[Memory]) -> list[Marker]:
         markers = []
-        for memory in reversed(self.store.get_all(**scope)):
+        for memory in memories:
             namespace = memory.metadata.get(MARKER_KEY)
             if isinstance(namespace, list) and tuple(namespace[: len(prefix)]) == prefix:
                 checked = bool(memory.metadata.get(CHECK_KEY))

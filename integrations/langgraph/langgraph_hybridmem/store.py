@@ -329,7 +329,8 @@ class HybridMemStore(TTLSweeper, BaseStore):
         groups: dict[tuple[str, ...], list[Marker]] = {}
         for marker in self.namespaces.markers(prefix):
             if all(_matches(c, marker.namespace) for c in conditions):
-                listed_as = marker.namespace[: op.max_depth] if op.max_depth else marker.namespace
+                depth = op.max_depth
+                listed_as = marker.namespace[:depth] if depth is not None else marker.namespace
                 groups.setdefault(listed_as, []).append(marker)
         listed: list[tuple[str, ...]] = []
         for namespace in sorted(groups):

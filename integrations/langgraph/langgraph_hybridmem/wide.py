@@ -2,9 +2,9 @@
 by namespace, from the namespace index, with the limit pushed into each read.
 
 Their cost is one read of the index plus one read per namespace visited, and an
-unranked search stops at the namespace that fills its page: it costs what it
-returns, not the store's size. Namespaces come in the order they were first
-written (as ``InMemoryStore`` keeps them), each namespace's items newest first.
+unranked search stops at the namespace that fills its page, and reads the index
+a page at a time: it costs what it returns, not the store's size. Namespaces
+come newest first (the last first written first), each one's items newest first.
 A query search ranks every namespace under the prefix (one vector search each,
 the page's worth from each) and merges them by score.
 """
@@ -65,7 +65,7 @@ class WideReads:
     ) -> list[Memory]:
         page: list[Memory] = []
         skip = offset
-        for marker in self.index.markers(prefix):
+        for marker in self.index.newest_first(prefix):
             wanted = skip + limit - len(page)
             found = self._read(marker.namespace, filter, wanted)
             if skip:
