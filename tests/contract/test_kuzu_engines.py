@@ -89,6 +89,35 @@ def test_a_store_of_the_other_engine_is_refused_at_open_naming_the_move(tmp_path
             assert path.read_bytes() == before[path.name]
 
 
+def _toml(data_dir: Path, engine: str | None) -> str:
+    line = f'engine = "{engine}"\n' if engine else ""
+    return (
+        f'data_dir = "{data_dir}"\n[graph]\nprovider = "kuzu"\n{line}'
+        f'[vector]\nprovider = "kuzu"\n{line}'
+    )
+
+
+def test_the_named_commands_move_a_store_of_the_other_engine(tmp_path: Path) -> None:
+    """What the refusal advises, run as a user would: export on the old engine piped
+    into import on this one (two processes), then every memory is here."""
+    _write_with_other_engine(tmp_path / "old")
+    (tmp_path / "old.toml").write_text(_toml(tmp_path / "old", OTHER_ENGINE))
+    this = None if ENGINE == DEFAULT_ENGINE else ENGINE
+    (tmp_path / "new.toml").write_text(_toml(tmp_path / "new", this))
+    cli = Path(sys.executable).with_name("hybridmem")
+    subprocess.run(
+        f"{cli} export --config old.toml | {cli} import --config new.toml -",
+        shell=True,
+        cwd=tmp_path,
+        check=True,
+        timeout=300,
+    )
+    with HybridStore(_config(tmp_path / "new")) as moved:
+        assert [m.text for m in moved.get_all(user_id="u")] == ["kept"]
+        assert moved.graph.stats()["memory_nodes"] == 1
+    assert (tmp_path / "new" / "graph.kuzu").read_bytes()[:4] == MAGIC[ENGINE]
+
+
 def _fill(store: HybridStore, batches: int) -> None:
     """Committed rows the graph file has not checkpointed yet (a side table)."""
     db = store.graph._db  # type: ignore[attr-defined]
