@@ -147,6 +147,7 @@ class StorePairContract(StoreFixtures):
             "entities": 0,
             "relations": 0,
             "pending_operations": 0,
+            "set_aside_operations": 0,
         }
 
     def test_delete_cut_short_is_finished_by_recover(self, open_pair: OpenPair) -> None:
