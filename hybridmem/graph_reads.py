@@ -154,10 +154,10 @@ def hit_context(
             for edge in edges_by_namespace.get(user_id or "", [])
             if user_id is not None and (edge[0].source_id in ids or edge[0].target_id in ids)
         ][:CONTEXT_RELATIONS]
-        out[memory_id] = (
-            [entity(e) for e in mentioned[memory_id]],
-            [relation(e) for e in touching],
-        )
+        # Sorted by name: a graph store hands a memory's entities out in no set order,
+        # and a hit's context should read the same on every call and every store.
+        mentions = sorted(mentioned[memory_id], key=lambda e: (e.name, e.type, e.id))
+        out[memory_id] = ([entity(e) for e in mentions], [relation(e) for e in touching])
     return out
 
 
