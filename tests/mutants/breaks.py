@@ -230,6 +230,9 @@ def route_forgets_narrow(route: str) -> Callable[[], None]:
 
 
 def route_forgets_visibility(route: str) -> Callable[[], None]:
+    if route in ("get", "update", "delete", "history"):
+        return _route_forgets_callers_scope(route)
+
     def apply() -> None:
         from hybridmem.server import auth
 
@@ -242,6 +245,27 @@ def route_forgets_visibility(route: str) -> Callable[[], None]:
             return check_visible
 
         _replace(auth.Principal, "check_visible", make)
+
+    apply.__doc__ = f"The {route} route shows records outside the key's scope."
+    return apply
+
+
+def _route_forgets_callers_scope(route: str) -> Callable[[], None]:
+    """The routes by id hand the key's scope to the store, which checks it under the
+    memory's claim: the break drops it on one route."""
+
+    def apply() -> None:
+        from hybridmem.models import Scope
+        from hybridmem.server.routes import memories
+
+        def make(original: Any) -> Any:
+            @functools.wraps(original)
+            def caller_scope(principal: Any, query: Any) -> Any:
+                return Scope() if _called_from(route) else original(principal, query)
+
+            return caller_scope
+
+        _replace(memories, "caller_scope", make)
 
     apply.__doc__ = f"The {route} route shows records outside the key's scope."
     return apply
