@@ -44,6 +44,7 @@ from hybridmem import HybridStore
 from hybridmem.errors import NotFoundError
 from hybridmem.ids import scoped_id
 from hybridmem.models import Memory, Scope
+from hybridmem.records import VectorRecord
 from hybridmem.validation import MAX_LIMIT
 from langgraph_hybridmem.namespaces import (
     DEPTH_KEY,
@@ -175,7 +176,7 @@ class NamespaceIndex:
     def markers(self, prefix: tuple[str, ...]) -> list[Marker]:
         """The markers of the namespaces under ``prefix``, first written first:
         one read of the index run, whatever the number of items."""
-        return list(reversed(self._under(prefix, self.store.get_all(**self._scope(prefix)))))
+        return list(reversed(self._under(prefix, self._read(prefix, None))))
 
     def newest_first(self, prefix: tuple[str, ...]) -> Iterator[Marker]:
         """The markers under ``prefix``, last written first, read a page at a time:
@@ -183,25 +184,27 @@ class NamespaceIndex:
         orders the index run, without decoding it)."""
         offset, size = 0, _FIRST_PAGE
         while True:
-            page = self.store.get_all(limit=size, offset=offset, **self._scope(prefix))
+            page = self._read(prefix, size, offset)
             yield from self._under(prefix, page)
             if len(page) < size:
                 return
             offset, size = offset + size, min(size * 4, MAX_LIMIT)
 
-    def _scope(self, prefix: tuple[str, ...]) -> dict[str, Any]:
-        # No metadata filters (they cost more than reading the markers): the
-        # index run holds markers only, one per namespace.
-        scope: dict[str, Any] = {"run_id": INDEX_RUN}
+    def _read(
+        self, prefix: tuple[str, ...], limit: int | None, offset: int = 0
+    ) -> list[VectorRecord]:
+        """Markers, newest first, from the vector store's own read of the index run:
+        no metadata filters (they cost more than reading the markers; the index run
+        holds markers only) and no conversion to ``Memory`` (listing reads them all).
+        Markers never expire, so no expiry applies."""
         user = self._prefix_user(prefix)
-        if user is not None:
-            scope["user_id"] = user
-        return scope
+        scope = Scope(user_id=user, run_id=INDEX_RUN)
+        return self.store.vector.list_scope(scope, limit, offset=offset)
 
     @staticmethod
-    def _under(prefix: tuple[str, ...], memories: list[Memory]) -> list[Marker]:
+    def _under(prefix: tuple[str, ...], records: list[VectorRecord]) -> list[Marker]:
         markers = []
-        for memory in memories:
+        for memory in records:
             namespace = memory.metadata.get(MARKER_KEY)
             if isinstance(namespace, list) and tuple(namespace[: len(prefix)]) == prefix:
                 checked = bool(memory.metadata.get(CHECK_KEY))

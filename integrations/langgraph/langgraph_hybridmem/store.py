@@ -77,7 +77,7 @@ from langgraph_hybridmem.ttl import TTLSweeper
 from langgraph_hybridmem.wide import WideReads
 from langgraph_hybridmem.writes import ItemWriter
 
-#: Batch size of the scans that prefixes above one scope need.
+#: Batch size of repair_namespace_index's scan of the store.
 _SCAN_BATCH = 500
 _INDEXED = {UNINDEXED_KEY: {"$ne": True}}
 _UNINDEXED = {UNINDEXED_KEY: True}
@@ -164,7 +164,8 @@ class HybridMemStore(TTLSweeper, BaseStore):
         A prefix that is exactly a scope (``("memories", user_id[, agent_id[, run_id]])``)
         is one ``delete_all`` of that scope, which also erases the scope's other
         memories and its graph: the coordinated erasure. Longer prefixes erase their
-        items one by one; shorter ones scan for them."""
+        items one by one; shorter ones find their namespaces in the index. The
+        markers of the namespaces emptied are retired."""
         scope = self.layout.scope(prefix)
         markers = self.namespaces.markers(prefix)
         if scope is not None and self.layout.scope_width(prefix) == len(prefix):
