@@ -20,6 +20,7 @@ from hybridmem_neo4j.shared_names import SharedNames
 from tests.conftest import open_pair, pair_params, selected_pairs
 
 SHARED_PAIRS = ("neo4j+weaviate", "neo4j+kuzu")
+SERVER_PAIRS = ("neo4j+weaviate",)
 #: The lease of the multi-process tests: short, so a takeover is seconds away.
 LEASE_SECONDS = 3.0
 
@@ -49,10 +50,7 @@ def wipe_shared_state(graph: dict[str, Any], prefix: str) -> None:
 SharedConfig = Callable[..., dict[str, Any]]
 
 
-@pytest.fixture(params=pair_params([p for p in selected_pairs() if p in SHARED_PAIRS]))
-def shared_config(request: pytest.FixtureRequest) -> Iterator[SharedConfig]:
-    """A function: (data_dir, **graph options) -> a config of this pair with the
-    shared journal on (off with HYBRIDMEM_TEST_SHARED_JOURNAL=0), on empty stores."""
+def _shared(request: pytest.FixtureRequest) -> Iterator[SharedConfig]:
     pairs = open_pair(request, request.param)
     base = next(pairs)
     graph = base(Path("."))["graph"]
@@ -69,3 +67,18 @@ def shared_config(request: pytest.FixtureRequest) -> Iterator[SharedConfig]:
     yield config
     wipe_shared_state(graph, graph["label_prefix"])
     next(pairs, None)
+
+
+@pytest.fixture(params=pair_params([p for p in selected_pairs() if p in SHARED_PAIRS]))
+def shared_config(request: pytest.FixtureRequest) -> Iterator[SharedConfig]:
+    """A function: (data_dir, **graph options) -> a config of this pair with the
+    shared journal on (off with HYBRIDMEM_TEST_SHARED_JOURNAL=0), on empty stores."""
+    yield from _shared(request)
+
+
+@pytest.fixture(params=pair_params([p for p in selected_pairs() if p in SERVER_PAIRS]))
+def servers_config(request: pytest.FixtureRequest) -> Iterator[SharedConfig]:
+    """``shared_config`` on the pairs whose stores are all servers: workers with
+    data directories of their own (hosts of their own) then share every store.
+    On neo4j+kuzu the vector file is per data directory (one owner process)."""
+    yield from _shared(request)

@@ -17,19 +17,21 @@ from tests.shared.processes import kill, start_worker, wait_for
 
 
 def test_a_claim_conflicting_with_another_process_waits_then_times_out(
-    shared_config: SharedConfig, tmp_path: Path
+    servers_config: SharedConfig, tmp_path: Path
 ) -> None:
-    with HybridStore(shared_config(tmp_path / "seed")) as seed:
+    with HybridStore(servers_config(tmp_path / "seed")) as seed:
         seed.add("alice's first", embedding=embedding("first"), user_id="alice")
     # Process A holds an erase claim on alice: its delete_all stops after counting.
     worker = start_worker(
-        shared_config(tmp_path / "a"),
+        servers_config(tmp_path / "a"),
         {"kind": "delete_all", "user_id": "alice"},
         HYBRIDMEM_TEST_PAUSE_AT="delete_all.counted",
     )
     try:
         wait_for(worker, "paused")
-        with HybridStore(shared_config(tmp_path / "b", claim_timeout_seconds=1.5)) as b:
+        # Past the lease's length: only A's renewals keep its claim alive now.
+        time.sleep(LEASE_SECONDS + 1)
+        with HybridStore(servers_config(tmp_path / "b", claim_timeout_seconds=1.5)) as b:
             started = time.monotonic()
             with pytest.raises(ClaimTimeoutError, match=r"erase claim on user_id=alice"):
                 b.add("alice's late", embedding=embedding("late"), user_id="alice")
@@ -41,7 +43,7 @@ def test_a_claim_conflicting_with_another_process_waits_then_times_out(
             assert len(b.get_all(user_id="bob")) == 1
         kill(worker)
         killed = time.monotonic()
-        with HybridStore(shared_config(tmp_path / "c", claim_timeout_seconds=30)) as c:
+        with HybridStore(servers_config(tmp_path / "c", claim_timeout_seconds=30)) as c:
             # Granted once A's lease has run out: not before, not never.
             c.add("alice's later", embedding=embedding("later"), user_id="alice")
             waited = time.monotonic() - killed

@@ -30,13 +30,13 @@ def _wait_out_lease(killed: float) -> None:
 
 
 def test_add_many_of_a_killed_worker_is_rolled_back_after_its_lease(
-    shared_config: SharedConfig, tmp_path: Path
+    servers_config: SharedConfig, tmp_path: Path
 ) -> None:
     operation = {"kind": "add_many", "user_id": "alice", "count": 6, "batch_size": 2}
     killed = _killed(
-        shared_config(tmp_path / "a", lease_seconds=LEASE), operation, "add_many.graph_written:2"
+        servers_config(tmp_path / "a", lease_seconds=LEASE), operation, "add_many.graph_written:2"
     )
-    with HybridStore(shared_config(tmp_path / "b", lease_seconds=LEASE)) as b:
+    with HybridStore(servers_config(tmp_path / "b", lease_seconds=LEASE)) as b:
         assert time.monotonic() - killed < LOOK_WITHIN
         # The first batch was acknowledged; the second is half-done but not b's.
         assert b.recover() == []
@@ -50,9 +50,9 @@ def test_add_many_of_a_killed_worker_is_rolled_back_after_its_lease(
 
 
 def test_delete_all_of_a_killed_worker_is_finished_after_its_lease(
-    shared_config: SharedConfig, tmp_path: Path
+    servers_config: SharedConfig, tmp_path: Path
 ) -> None:
-    a_config = {**shared_config(tmp_path / "a", lease_seconds=LEASE), "batch_size": 2}
+    a_config = {**servers_config(tmp_path / "a", lease_seconds=LEASE), "batch_size": 2}
     with HybridStore(a_config) as seed:
         ids = seed.add_many(
             [
@@ -64,7 +64,7 @@ def test_delete_all_of_a_killed_worker_is_finished_after_its_lease(
     killed = _killed(
         a_config, {"kind": "delete_all", "user_id": "alice"}, "delete_all.batch_journaled:1"
     )
-    with HybridStore(shared_config(tmp_path / "b", lease_seconds=LEASE)) as b:
+    with HybridStore(servers_config(tmp_path / "b", lease_seconds=LEASE)) as b:
         assert time.monotonic() - killed < LOOK_WITHIN
         assert b.recover() == []
         assert len(b.get_all(user_id="alice")) == 4  # A's lease is live: untouched

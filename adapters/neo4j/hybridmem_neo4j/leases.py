@@ -141,7 +141,8 @@ class SharedState:
             claims = list(self._held)
         n = self.names
         query = (
-            f"MATCH (w:{n.owner} {{id: $id}}) SET w.deadline = timestamp() + $lease"
+            # MERGE: an owner forgotten while this process stalled comes back.
+            f"MERGE (w:{n.owner} {{id: $id}}) SET w.deadline = timestamp() + $lease"
             f" WITH w UNWIND $claims AS c MATCH (x:{n.claim} {{id: c}})"
             " SET x.deadline = timestamp() + $lease"
         )
