@@ -29,6 +29,7 @@ from hybridmem.cli.common import (
     EXIT_ERROR,
     EXIT_USAGE,
     AgentOption,
+    Backend,
     ConfigOption,
     JsonOption,
     RunOption,
@@ -36,8 +37,10 @@ from hybridmem.cli.common import (
     errors,
     handled,
     load_config,
+    open_backend,
     open_store,
     print_json,
+    refuse_through_owner,
     report,
 )
 from hybridmem.migration import MigrationProgress, MigrationReport
@@ -70,8 +73,13 @@ def export(
     with handled():
         scope = scope_from(user_id, agent_id, run_id, required_message=None)
     started = time.monotonic()
-    with open_store(config) as store, handled(), _destination(output) as out:
-        counts = _write(store, scope, out, include_history=not no_history)
+    with open_backend(config) as store, handled():
+        if not isinstance(store, HybridStore):
+            # An export reads the stores and the journal page by page; no REST
+            # endpoint serves that yet.
+            refuse_through_owner(store, "export")
+        with _destination(output) as out:
+            counts = _write(store, scope, out, include_history=not no_history)
     where = "standard output" if output is None else str(output)
     errors.print(
         f"exported {counts['memories']} memories and {counts['history']} history events"
@@ -156,7 +164,8 @@ def import_(
         with handled():
             check_export(lines)
         lines.seek(0)
-        with open_store(config) as store, handled():
+        # Through a running serve when it holds the store: add_many over HTTP.
+        with open_backend(config) as store, handled():
             result = _load(store, read_export(lines), batch_size, show_progress=not as_json)
     if as_json:
         print_json(result)
@@ -169,7 +178,7 @@ def import_(
 
 
 def _load(
-    store: HybridStore,
+    store: Backend,
     items: Iterator[dict[str, object]],
     batch_size: int | None,
     *,

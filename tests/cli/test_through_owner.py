@@ -270,3 +270,35 @@ def test_cli_writes_through_the_owner_record_the_embedder(tmp_path: Path) -> Non
         assert result.exit_code == 0, result.output
     with pytest.raises(ConfigurationError, match="created with embedder 'hashing'"):
         HybridStore({**store, "embedder": {"provider": "hashing", "dimension": 32}})
+
+
+def test_import_goes_through_the_owner_and_export_names_it(tmp_path: Path) -> None:
+    """An import is add_many, which the server serves; an export reads the stores
+    themselves, so it refuses with exit 3 naming the server (it no longer fails on
+    Kuzu's file lock)."""
+    store = {
+        "data_dir": str(tmp_path / "data"),
+        "graph": {"provider": "kuzu"},
+        "vector": {"provider": "kuzu"},
+    }
+    source = {**store, "data_dir": str(tmp_path / "source")}
+    with HybridStore(source) as origin:
+        origin.add("Alice lives in Lisbon", embedding=[1.0] + [0.0] * 63, user_id="own-alice")
+    source_config = write_pair_config(tmp_path / "source.toml", source)
+    exported = tmp_path / "alice.jsonl"
+    result = runner.invoke(
+        app, ["export", "--output", str(exported), "--config", str(source_config)]
+    )
+    assert result.exit_code == 0, result.output
+    config = write_pair_config(tmp_path / "c.toml", store)
+    with serving(config) as server:
+        result = runner.invoke(app, ["import", str(exported), "--json", "--config", str(config)])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["added"] == 1
+        refused = runner.invoke(app, ["export", "--config", str(config)])
+        assert refused.exit_code == EXIT_UNAVAILABLE
+        assert server.url in refused.stderr
+        listed = runner.invoke(
+            app, ["list", "--user-id", "own-alice", "--json", "--config", str(config)]
+        )
+        assert [m["text"] for m in json.loads(listed.stdout)] == ["Alice lives in Lisbon"]
