@@ -31,12 +31,13 @@ def _items(user: str, n: int, **extra: object) -> list[dict[str, object]]:
 
 
 def test_opening_a_second_worker_rolls_back_no_write_in_flight(
-    shared_config: SharedConfig, tmp_path: Path
+    servers_config: SharedConfig, tmp_path: Path
 ) -> None:
     """A worker that opens (and recovers) while another one's add_many batch is
     between its store writes and its journal finish leaves the batch alone: the
-    writer's acknowledged memories stay."""
-    config = shared_config(tmp_path / "same-data-dir")
+    writer's acknowledged memories stay. (Server pairs: an embedded vector file
+    admits one process, whose own threads share one store.)"""
+    config = servers_config(tmp_path / "same-data-dir")
     reached, go_on = threading.Event(), threading.Event()
 
     def pause_once(point: str) -> None:
