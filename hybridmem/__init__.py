@@ -11,15 +11,19 @@ from typing import TYPE_CHECKING, Any
 
 from hybridmem.errors import (
     AuthenticationError,
+    ClaimTimeoutError,
     ConfigurationError,
     DimensionMismatchError,
+    FileLockedError,
     HybridMemError,
     InvalidScopeError,
     MissingScopeError,
     NotFoundError,
     PermissionDeniedError,
+    StoreBusyError,
     StoreError,
     StoreUnavailableError,
+    UnreadableRecordError,
     ValidationError,
 )
 from hybridmem.models import (
@@ -49,11 +53,13 @@ if TYPE_CHECKING:
 __all__ = [
     "AsyncHybridStore",
     "AuthenticationError",
+    "ClaimTimeoutError",
     "ConfigurationError",
     "DeleteProgress",
     "DeleteResult",
     "DimensionMismatchError",
     "Entity",
+    "FileLockedError",
     "HistoryEvent",
     "HybridMemConfig",
     "HybridMemError",
@@ -68,8 +74,10 @@ __all__ = [
     "Relation",
     "Scope",
     "SearchHit",
+    "StoreBusyError",
     "StoreError",
     "StoreUnavailableError",
+    "UnreadableRecordError",
     "ValidationError",
     "__version__",
 ]

@@ -6,6 +6,12 @@ adapter by configuration cannot change what a caller has to handle.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hybridmem.ownership import Owner
+
 
 class HybridMemError(Exception):
     """Base of every error hybridmem raises on purpose."""
@@ -86,3 +92,39 @@ class ClaimTimeoutError(HybridMemError):
     """Another process held a conflicting claim (a lease in the shared coordination
     state) for longer than the configured wait; the message names its kind and
     scope. Nothing was written: the operation did not start."""
+
+
+class UnreadableRecordError(StoreError):
+    """A stored memory cannot be decoded: a timestamp, its metadata or another field
+    is in a form no reader parses (written by something other than hybridmem, or
+    damaged). Only a read that asked for this memory by id fails with it; reads of
+    many memories leave it out and log it, and delete erases it as any other."""
+
+    def __init__(self, store: str, memory_id: str, reason: str) -> None:
+        super().__init__(
+            store,
+            f"memory {memory_id}",
+            f"cannot be read ({reason}); delete it, or repair the stored record",
+        )
+        self.memory_id = memory_id
+        self.reason = reason
+
+
+class StoreBusyError(StoreUnavailableError):
+    """The data directory's embedded file is held by a running ``hybridmem serve``;
+    the message says how to reach it instead."""
+
+    def __init__(self, data_dir: Path, owner: Owner) -> None:
+        super().__init__(
+            "hybridmem data directory",
+            str(data_dir),
+            f"held by hybridmem serve (pid {owner.pid}) at {owner.url}; an embedded Kuzu file"
+            " admits one process. The hybridmem CLI and `hybridmem mcp` go through that"
+            f" server by themselves; from Python use HybridMemClient({owner.url!r},"
+            f" api_key=<the api_key in {owner.path}>), or stop the server first",
+        )
+        self.owner = owner
+
+
+class FileLockedError(StoreUnavailableError):
+    """Another process has an embedded store's file open read-write (Kuzu's file lock)."""

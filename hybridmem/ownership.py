@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from hybridmem.config import HybridMemConfig
-from hybridmem.errors import StoreUnavailableError
+from hybridmem.errors import StoreBusyError
 
 OWNER_FILE = "owner.json"
 #: Providers whose store is a file in the data directory, opened by one process.
@@ -43,26 +43,6 @@ class Owner:
     host: str
     #: The published file (its api_key is what ``HybridMemClient`` needs).
     path: Path
-
-
-class StoreBusyError(StoreUnavailableError):
-    """The data directory's embedded file is held by a running ``hybridmem serve``;
-    the message says how to reach it instead."""
-
-    def __init__(self, data_dir: Path, owner: Owner) -> None:
-        super().__init__(
-            "hybridmem data directory",
-            str(data_dir),
-            f"held by hybridmem serve (pid {owner.pid}) at {owner.url}; an embedded Kuzu file"
-            " admits one process. The hybridmem CLI and `hybridmem mcp` go through that"
-            f" server by themselves; from Python use HybridMemClient({owner.url!r},"
-            f" api_key=<the api_key in {owner.path}>), or stop the server first",
-        )
-        self.owner = owner
-
-
-class FileLockedError(StoreUnavailableError):
-    """Another process has an embedded store's file open read-write (Kuzu's file lock)."""
 
 
 def uses_embedded_file(config: HybridMemConfig) -> bool:

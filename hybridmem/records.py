@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol, TypeVar
 
-from hybridmem.errors import StoreError, ValidationError
+from hybridmem.errors import UnreadableRecordError, ValidationError
 from hybridmem.models import Entity, Memory, Relation, Scope
 from hybridmem.validation import check_name
 
@@ -337,22 +337,6 @@ class NewMemory:
 
 
 # -- decoding stored rows ------------------------------------------------------------
-
-
-class UnreadableRecordError(StoreError):
-    """A stored memory cannot be decoded: a timestamp, its metadata or another field
-    is in a form no reader parses (written by something other than hybridmem, or
-    damaged). Only a read that asked for this memory by id fails with it; reads of
-    many memories leave it out and log it, and delete erases it as any other."""
-
-    def __init__(self, store: str, memory_id: str, reason: str) -> None:
-        super().__init__(
-            store,
-            f"memory {memory_id}",
-            f"cannot be read ({reason}); delete it, or repair the stored record",
-        )
-        self.memory_id = memory_id
-        self.reason = reason
 
 
 def decode_rows(

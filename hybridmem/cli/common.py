@@ -20,8 +20,10 @@ from hybridmem.config import HybridMemConfig
 from hybridmem.errors import (
     AuthenticationError,
     ConfigurationError,
+    FileLockedError,
     HybridMemError,
     PermissionDeniedError,
+    StoreBusyError,
     StoreUnavailableError,
 )
 from hybridmem.models import (
@@ -31,7 +33,7 @@ from hybridmem.models import (
     ProgressCallback,
     SearchHit,
 )
-from hybridmem.ownership import FileLockedError, Owner, StoreBusyError, find_owner, held_by
+from hybridmem.ownership import Owner, find_owner, held_by
 from hybridmem.store import HybridStore
 
 if TYPE_CHECKING:

@@ -164,7 +164,7 @@ def test_store_on_a_held_directory_says_how_to_reach_the_owner(
         message = str(raised.value)
         assert server.url in message and "HybridMemClient" in message
         assert "Could not set lock" not in message
-        from hybridmem.ownership import StoreBusyError
+        from hybridmem.errors import StoreBusyError
 
         assert isinstance(raised.value, StoreBusyError)
         assert raised.value.owner.url == server.url

@@ -18,10 +18,11 @@ from typing import Any
 import pytest
 
 from hybridmem import HybridStore
+from hybridmem.errors import UnreadableRecordError
 from hybridmem.models import Scope
 from hybridmem.portability import iter_export
 from hybridmem.purger import PurgeLoop
-from hybridmem.records import UnreadableRecordError, read_one
+from hybridmem.records import read_one
 from tests.integration.raw import vector_ids
 
 

@@ -18,8 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from hybridmem.errors import StoreError, StoreUnavailableError
-from hybridmem.ownership import FileLockedError
+from hybridmem.errors import FileLockedError, StoreError, StoreUnavailableError
 from hybridmem_kuzu._engine import (
     DEFAULT_ENGINE,
     ENGINES,
