@@ -38,7 +38,7 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.vectorstores import VectorStore
 
-from hybridmem import HybridStore
+from hybridmem.api import MemoryStore
 from hybridmem.ids import scoped_id
 from hybridmem.models import Memory, Scope
 from hybridmem.validation import scope_from
@@ -59,7 +59,7 @@ _INTERNAL = (MEM0_ID_KEY, MEM0_MARKER_KEY)
 class HybridMemMem0VectorStore(VectorStore):
     """mem0 memories as hybridmem memories, each in its mem0 user/agent/run scope."""
 
-    def __init__(self, store: HybridStore, embedding: Embeddings) -> None:
+    def __init__(self, store: MemoryStore, embedding: Embeddings) -> None:
         self.store = store
         self._embedding = embedding
         self._scopes: dict[str, Scope] = {}

@@ -10,7 +10,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field, model_validator
 
-from hybridmem import HybridStore
+from hybridmem.api import MemoryStore
 from hybridmem.models import Scope, SearchHit
 from hybridmem.validation import scope_from
 from langchain_hybridmem.documents import to_document
@@ -29,7 +29,7 @@ class HybridMemGraphRetriever(BaseRetriever):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    store: HybridStore
+    store: MemoryStore
     embeddings: Embeddings
     user_id: str | None = None
     agent_id: str | None = None

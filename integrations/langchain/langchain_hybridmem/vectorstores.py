@@ -1,4 +1,5 @@
-"""HybridMemVectorStore: LangChain's ``VectorStore`` over one scope of a HybridStore."""
+"""HybridMemVectorStore: LangChain's ``VectorStore`` over one scope of a hybridmem store
+(a ``HybridStore``, or a ``HybridMemClient`` of a server many processes share)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.vectorstores import VectorStore
 from langchain_core.vectorstores.utils import maximal_marginal_relevance
 
-from hybridmem import HybridStore
+from hybridmem.api import MemoryStore
 from hybridmem.models import Memory, SearchHit
 from hybridmem.validation import scope_from
 from langchain_hybridmem.documents import (
@@ -25,6 +26,10 @@ from langchain_hybridmem.documents import (
     to_document,
 )
 from langchain_hybridmem.writes import write_documents
+
+#: Documents per add_many call when the caller names no batch size (LangChain's
+#: indexing API passes its own).
+DEFAULT_BATCH_SIZE = 1_000
 
 
 class HybridMemVectorStore(VectorStore):
@@ -50,7 +55,7 @@ class HybridMemVectorStore(VectorStore):
 
     def __init__(
         self,
-        store: HybridStore,
+        store: MemoryStore,
         embedding: Embeddings,
         *,
         user_id: str | None = None,
@@ -103,7 +108,7 @@ class HybridMemVectorStore(VectorStore):
             [texts[p] for p in keep],
             [metas[p] for p in keep],
             [memory_id_for(doc_ids[p], self.scope) for p in keep],
-            batch_size if batch_size is not None else self.store.config.batch_size,
+            batch_size if batch_size is not None else DEFAULT_BATCH_SIZE,
         )
         return doc_ids
 
@@ -261,17 +266,18 @@ class HybridMemVectorStore(VectorStore):
         metadatas: list[dict[str, Any]] | None = None,
         *,
         ids: list[str] | None = None,
-        store: HybridStore | None = None,
+        store: MemoryStore | None = None,
         user_id: str | None = None,
         agent_id: str | None = None,
         run_id: str | None = None,
         batch_size: int | None = None,
         **kwargs: Any,
     ) -> Self:
-        """A vector store on ``store`` (a HybridStore) in the given scope, with ``texts``."""
+        """A vector store on ``store`` (a HybridStore, or a HybridMemClient of a shared
+        server) in the given scope, with ``texts``."""
         _refuse(kwargs, "from_texts")
         if store is None:
-            raise TypeError("from_texts needs store=HybridStore(...)")
+            raise TypeError("from_texts needs store=HybridStore(...) or HybridMemClient(...)")
         vectorstore = cls(store, embedding, user_id=user_id, agent_id=agent_id, run_id=run_id)
         vectorstore.add_texts(
             texts,

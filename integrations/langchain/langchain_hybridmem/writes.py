@@ -15,7 +15,7 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-from hybridmem import HybridStore
+from hybridmem.api import MemoryStore
 from hybridmem.bulk import check_batch_size
 from hybridmem.errors import ValidationError
 from hybridmem.models import Scope
@@ -26,7 +26,7 @@ _REPLACED = "add_many does not replace memories"
 
 
 def write_documents(
-    store: HybridStore,
+    store: MemoryStore,
     embedding: Embeddings,
     scope: Scope,
     texts: Sequence[str],
