@@ -108,16 +108,17 @@ class Neo4jJournal:
             "stamp": stamp,
         }
 
+        query = (
+            f"MATCH (c:{n.counter} {{name: 'seq'}}) SET c.operations ="
+            " coalesce(c.operations, 0) + 1"
+            f" CREATE (o:{n.operation} {{id: $id, seq: c.operations, kind: $kind,"
+            " state: 'pending', user_id: $user_id, agent_id: $agent_id, run_id: $run_id,"
+            " memory_id: $memory_id, payload: $payload, counts: '{}', attempts: 0,"
+            " owner: $owner, created_at: $stamp, updated_at: $stamp})"
+        )
+
         def work(tx: ManagedTransaction) -> None:
-            tx.run(
-                f"MERGE (c:{n.counter} {{name: 'seq'}}) SET c.operations ="
-                " coalesce(c.operations, 0) + 1"
-                f" CREATE (o:{n.operation} {{id: $id, seq: c.operations, kind: $kind,"
-                " state: 'pending', user_id: $user_id, agent_id: $agent_id, run_id: $run_id,"
-                " memory_id: $memory_id, payload: $payload, counts: '{}', attempts: 0,"
-                " owner: $owner, created_at: $stamp, updated_at: $stamp})",
-                params,
-            ).consume()
+            self._counted(tx, query, params)
             self._index(tx, expiring)
 
         self._bolt.write(work)
@@ -374,8 +375,9 @@ class Neo4jJournal:
             for i, e in enumerate(events)
         ]
         # Ids from the counter node: its write lock orders events of every process.
-        tx.run(
-            f"MERGE (c:{n.counter} {{name: 'seq'}})"
+        self._counted(
+            tx,
+            f"MATCH (c:{n.counter} {{name: 'seq'}})"
             " SET c.history = coalesce(c.history, 0) + size($events)"
             " WITH c.history - size($events) AS base UNWIND $events AS e"
             # An event without a hash (a DELETE) takes the memory's last one.
@@ -387,10 +389,16 @@ class Neo4jJournal:
             " memory_id: e.memory_id, operation_id: $op, old_text: e.old_text,"
             " new_text: e.new_text, hash: coalesce(e.hash, previous), user_id: e.user_id,"
             " agent_id: e.agent_id, run_id: e.run_id, counts: e.counts, created_at: $stamp})",
-            events=rows,
-            op=op_id,
-            stamp=now().isoformat(),
-        ).consume()
+            {"events": rows, "op": op_id, "stamp": now().isoformat()},
+        )
+
+    def _counted(self, tx: ManagedTransaction, query: str, params: dict[str, Any]) -> None:
+        """Run a write that numbers its nodes from the counter node. MATCH, not MERGE
+        (a merge lock per write cost milliseconds): the node is made on open, and made
+        again here should it have been removed since, rather than create nothing."""
+        if tx.run(query, params).consume().counters.nodes_created == 0:
+            tx.run(f"MERGE (:{self._n.counter} {{name: 'seq'}})").consume()
+            tx.run(query, params).consume()
 
     def _erase(self, tx: ManagedTransaction, op_id: str, memory_ids: Sequence[str]) -> None:
         if not memory_ids:

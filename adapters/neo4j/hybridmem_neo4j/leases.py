@@ -72,6 +72,14 @@ def describe(claim: Claim) -> str:
     return f"{claim.kind} claim on {scopes}{more}"
 
 
+class _Conflict(Exception):
+    """Rolls a grant's transaction back: a live claim conflicts."""
+
+    def __init__(self, held: Claim) -> None:
+        super().__init__(describe(held))
+        self.held = held
+
+
 class SharedState:
     """The connection, names and owner lease of one process on one store."""
 
@@ -165,20 +173,32 @@ class SharedState:
         """One attempt: the new claim node's id, or a live claim that conflicts."""
         n = self.names
         claim_id = str(uuid.uuid4())
+        # One statement, one round trip: take the registry's write lock (held to
+        # commit: one grant at a time), drop claims of killed processes whose
+        # deadline passed, read the live ones of other owners and create this one.
+        # A conflict found afterwards rolls the whole transaction back. This owner's
+        # own claims are skipped: its in-process claims admitted this one, so any
+        # of them that conflicts is released and only not yet deleted.
+        query = (
+            f"MATCH (r:{n.registry} {{name: 'seq'}}) SET r.grants = coalesce(r.grants, 0) + 1"
+            f" WITH r CALL (r) {{ MATCH (d:{n.claim}) WHERE d.deadline <= timestamp() DELETE d }}"
+            f" OPTIONAL MATCH (c:{n.claim}) WHERE c.deadline > timestamp() AND c.owner <> $owner"
+            " WITH collect(c {.kind, .scopes, .memory_ids}) AS live"
+            f" CREATE (:{n.claim} {{id: $id, owner: $owner, kind: $kind, scopes: $scopes,"
+            " memory_ids: $ids, deadline: timestamp() + $lease})"
+            " RETURN live"
+        )
+        params = {
+            "id": claim_id,
+            "owner": self.owner_id,
+            "kind": wanted.kind,
+            "scopes": sorted(_scope_text(s) for s in wanted.scopes),
+            "ids": sorted(wanted.memory_ids),
+            "lease": self.lease_ms,
+        }
 
-        def work(tx: ManagedTransaction) -> str | Claim:
-            # The registry's write lock, held to commit: one grant at a time. Claims of
-            # killed processes whose deadline passed go; the live ones are read. This
-            # owner's own claims are skipped: its in-process claims admitted this one,
-            # so any of them that conflicts is released and only not yet deleted.
-            live = tx.run(
-                f"MATCH (r:{n.registry} {{name: 'seq'}}) SET r.grants = coalesce(r.grants, 0) + 1"
-                f" WITH r CALL (r) {{ MATCH (d:{n.claim}) WHERE d.deadline <= timestamp()"
-                " DELETE d }"
-                f" WITH r MATCH (c:{n.claim}) WHERE c.deadline > timestamp() AND c.owner <> $me"
-                " RETURN c.kind AS kind, c.scopes AS scopes, c.memory_ids AS memory_ids",
-                me=self.owner_id,
-            ).data()
+        def work(tx: ManagedTransaction) -> None:
+            live = tx.run(query, params).single(strict=True)[0]
             for row in live:
                 held = Claim(
                     row["kind"],
@@ -187,24 +207,15 @@ class SharedState:
                     frozenset(row["memory_ids"]),
                 )
                 if conflicts(wanted, held):
-                    return held
-            tx.run(
-                f"CREATE (:{n.claim} {{id: $id, owner: $owner, kind: $kind, scopes: $scopes,"
-                " memory_ids: $ids, deadline: timestamp() + $lease})",
-                id=claim_id,
-                owner=self.owner_id,
-                kind=wanted.kind,
-                scopes=sorted(_scope_text(s) for s in wanted.scopes),
-                ids=sorted(wanted.memory_ids),
-                lease=self.lease_ms,
-            ).consume()
-            return claim_id
+                    raise _Conflict(held)
 
-        granted = self.bolt.write(work)
-        if isinstance(granted, str):
-            with self._held_lock:
-                self._held.add(granted)
-        return granted
+        try:
+            self.bolt.write(work)
+        except _Conflict as conflict:
+            return conflict.held
+        with self._held_lock:
+            self._held.add(claim_id)
+        return claim_id
 
     def acquire(self, wanted: Claim) -> str:
         deadline = time.monotonic() + self.claim_timeout
