@@ -189,6 +189,20 @@ class DeleteProgress(BaseModel):
     total: int
 
 
+class ErasureAccepted(BaseModel):
+    """``DELETE /memories`` answered 202: the erasure goes on in the server. Its state
+    and counts are at ``url`` (``GET /operations/{operation_id}``); the clients
+    follow it and return the same DeleteResult as in process."""
+
+    operation_id: str
+    status: Literal["running"] = "running"
+    url: str
+    scope: Scope
+    #: Progress when the server answered: memories erased of ``total``.
+    done: int
+    total: int
+
+
 #: The ``progress`` argument of ``delete_all``, in-process and over HTTP.
 ProgressCallback = Callable[[DeleteProgress], None]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -164,16 +166,25 @@ class AsyncHybridMemClient:
         dry_run: bool = False,
         progress: ProgressCallback | None = None,
     ) -> DeleteResult:
-        """As HybridStore.delete_all; ``progress`` is called once, when the server answers."""
-        return await self._send(
-            calls.delete_all(
-                user_id=user_id,
-                agent_id=agent_id,
-                run_id=run_id,
-                dry_run=dry_run,
-                progress=progress,
+        """As HybridStore.delete_all. An erasure the server answers 202 for (it outlasted
+        ``[server] erasure_wait_seconds``) is followed to its end, with ``progress``
+        after every poll; otherwise ``progress`` is called once, when the server answers."""
+        started = time.monotonic()
+        try:
+            return await self._send(
+                calls.delete_all(
+                    user_id=user_id,
+                    agent_id=agent_id,
+                    run_id=run_id,
+                    dry_run=dry_run,
+                    progress=progress,
+                )
             )
-        )
+        except calls.ErasureGoesOn as going_on:
+            watch = calls.ErasureWatch(going_on.accepted, progress, started)
+        while (result := watch.step(await self._send(watch.poll()), time.monotonic())) is None:
+            await asyncio.sleep(watch.interval)
+        return result
 
     async def purge_expired(self, *, progress: ProgressCallback | None = None) -> DeleteResult:
         """As HybridStore.purge_expired; ``progress`` is called once, when the server answers."""

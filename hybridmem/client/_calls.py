@@ -13,14 +13,14 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 from urllib.parse import quote
 
 import httpx
 from pydantic import TypeAdapter
 
 from hybridmem.bulk import AddManyTally, batches
-from hybridmem.errors import StoreUnavailableError
+from hybridmem.errors import StoreError, StoreUnavailableError
 from hybridmem.filters import parse_filters
 from hybridmem.models import (
     AddManyResult,
@@ -28,6 +28,7 @@ from hybridmem.models import (
     DeleteProgress,
     DeleteResult,
     Entity,
+    ErasureAccepted,
     HistoryEvent,
     Memory,
     Neighborhood,
@@ -38,6 +39,7 @@ from hybridmem.models import (
     Relation,
     SearchHit,
 )
+from hybridmem.plan import DELETE_ALL_MESSAGE
 from hybridmem.validation import (
     NO_FILTER_MESSAGE,
     check_batch_size,
@@ -389,8 +391,73 @@ def request_kwargs(call: Call[Any]) -> dict[str, Any]:
     return kwargs
 
 
+class ErasureGoesOn(Exception):
+    """delete_all was answered 202: the erasure goes on in the server (``accepted``)."""
+
+    def __init__(self, accepted: ErasureAccepted) -> None:
+        super().__init__(accepted.url)
+        self.accepted = accepted
+
+
+@dataclass
+class ErasureWatch:
+    """Follows an erasure the server answered 202 for: polls its operation, reports
+    progress, and builds the DeleteResult the in-process call returns. The two
+    clients only do the I/O (and the sleeping) around :meth:`poll` and :meth:`step`."""
+
+    accepted: ErasureAccepted
+    progress: ProgressCallback | None
+    started: float
+    #: Seconds between polls.
+    interval: float = 0.5
+
+    def __post_init__(self) -> None:
+        self._report(self.accepted.done, "deleting")
+
+    def poll(self) -> Call[OperationInfo | None]:
+        return operation(self.accepted.operation_id)
+
+    def step(self, info: OperationInfo | None, now: float) -> DeleteResult | None:
+        """The result once the operation is done; None while it runs."""
+        if info is None:
+            raise StoreError(
+                "hybridmem server", self.accepted.url, "the erasure's operation is not journaled"
+            )
+        if info.state == "set_aside":
+            raise StoreError("hybridmem server", self.accepted.url, info.error or "set aside")
+        counts = info.counts or {}
+        if info.state != "done":
+            self._report(counts.get("memories", 0), "deleting")
+            return None
+        result = DeleteResult.model_validate(
+            {
+                "message": DELETE_ALL_MESSAGE,
+                "operation_id": info.id,
+                "scope": self.accepted.scope,
+                "elapsed_seconds": now - self.started,
+                **{k: v for k, v in counts.items() if k in _RESULT_COUNTS},
+            }
+        )
+        self._report(result.memories, "done")
+        return result
+
+    def _report(self, done: int, phase: Literal["deleting", "done"]) -> None:
+        if self.progress is not None:
+            total = max(self.accepted.total, done)
+            self.progress(
+                DeleteProgress(
+                    operation_id=self.accepted.operation_id, phase=phase, done=done, total=total
+                )
+            )
+
+
+_RESULT_COUNTS = ("memories", "vectors", "memory_nodes", "relations", "orphan_entities")
+
+
 def decode(call: Call[T], response: httpx.Response) -> T:
     """The method's return value, or the exception the server reported."""
+    if response.status_code == 202 and call.result is _DELETE:
+        raise ErasureGoesOn(ErasureAccepted.model_validate_json(response.content))
     if response.status_code == 404 and call.none_if_missing:
         return call.result.validate_python(None)
     if response.is_error:

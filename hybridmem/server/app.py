@@ -71,6 +71,7 @@ def create_app(
         app.state.store = store
         app.state.keyring = KeyRing(api_keys if api_keys is not None else settings.api_keys)
         app.state.max_body_bytes = settings.max_body_bytes
+        app.state.erasure_wait_seconds = settings.erasure_wait_seconds
 
     app = FastAPI(
         title="hybridmem",

@@ -12,21 +12,30 @@ from langchain_core.embeddings import DeterministicFakeEmbedding
 from hybridmem.api import AsyncMemoryStore, MemoryStore
 from hybridmem.client import AsyncHybridMemClient, HybridMemClient
 from langchain_hybridmem import HybridMemVectorStore
-from tests.server.live import LiveServer
+from tests.server.live import LiveServer, start_server, write_config
 
 EMBEDDING = DeterministicFakeEmbedding(size=8)
 
 
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A server of its own: a store's vectors have one dimension, fixed by its first."""
+    home = tmp_path_factory.mktemp("langchain-over-http")
+    started = start_server(write_config(home / "hybridmem.toml", home / "data"))
+    yield started
+    started.stop()
+
+
 @pytest.fixture
-def client(open_server: LiveServer) -> Iterator[HybridMemClient]:
-    with HybridMemClient(open_server.url) as opened:
+def client(server: LiveServer) -> Iterator[HybridMemClient]:
+    with HybridMemClient(server.url) as opened:
         yield opened
 
 
-def test_the_clients_are_memory_stores(open_server: LiveServer) -> None:
-    with HybridMemClient(open_server.url) as sync:
+def test_the_clients_are_memory_stores(server: LiveServer) -> None:
+    with HybridMemClient(server.url) as sync:
         assert isinstance(sync, MemoryStore)
-    assert isinstance(AsyncHybridMemClient(open_server.url), AsyncMemoryStore)
+    assert isinstance(AsyncHybridMemClient(server.url), AsyncMemoryStore)
 
 
 def test_a_vector_store_over_http_writes_reads_and_erases(
