@@ -9,8 +9,9 @@ Uses the servers named by HYBRIDMEM_TEST_NEO4J_URI / HYBRIDMEM_TEST_WEAVIATE_HOS
 (+ _HTTP_PORT, _GRPC_PORT); without them it starts native servers of its own
 (compose/neo4j_native.py, compose/weaviate_native.py) and stops them after.
 Measured through HybridStore: ``add`` one at a time (p50, p95 in ms), and
-``delete_all`` of a scope filled with ``add_many``. Both journals run against
-the same servers, alternating, so load on the machine falls on both.
+``delete_all`` of a scope filled with ``add_many`` (median of the rounds). Both
+journals run against the same servers in alternating rounds, so load from
+elsewhere on the machine falls on both.
 """
 
 from __future__ import annotations
@@ -91,14 +92,12 @@ def config(
     }
 
 
-def measure_adds(store: HybridStore, adds: int) -> list[float]:
-    user = f"adds-{uuid.uuid4().hex[:8]}"
+def measure_adds(store: HybridStore, user: str, start: int, count: int) -> list[float]:
     times = []
-    for i in range(WARM_UP + adds):
+    for i in range(start, start + count):
         started = time.perf_counter()
         store.add(f"memory {i}", embedding=_vector(i), user_id=user)
-        if i >= WARM_UP:
-            times.append((time.perf_counter() - started) * 1000)
+        times.append((time.perf_counter() - started) * 1000)
     return times
 
 
@@ -114,36 +113,51 @@ def measure_delete_all(store: HybridStore, size: int) -> float:
     return elapsed
 
 
+NAMES = {False: "SQLite journal (today)", True: "Neo4j journal + leases"}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--adds", type=int, default=300)
+    parser.add_argument("--adds", type=int, default=400)
     parser.add_argument("--scope", type=int, nargs="+", default=[1000])
+    parser.add_argument("--rounds", type=int, default=4, help="alternations per measure")
     args = parser.parse_args()
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
         graph, vector = servers(stack, scratch)
-        rows: dict[str, dict[str, str]] = {}
-        for shared in (False, True):
-            name = "Neo4j journal + leases" if shared else "SQLite journal (today)"
-            with HybridStore(config(graph, vector, scratch / name[:6], shared)) as store:
-                store.reset()
-                adds = measure_adds(store, args.adds)
-                row = {
-                    "add p50 ms": f"{statistics.median(adds):.2f}",
-                    "add p95 ms": f"{statistics.quantiles(adds, n=20)[18]:.2f}",
-                }
-                for size in args.scope:
-                    row[f"delete_all {size:,} s"] = f"{measure_delete_all(store, size):.2f}"
-                store.reset()
-                drop = getattr(store.vector, "drop", None)
-                if drop is not None:
-                    drop()
-            rows[name] = row
-        columns = list(next(iter(rows.values())))
-        width = max(len(n) for n in rows)
+        stores = {
+            shared: stack.enter_context(
+                HybridStore(config(graph, vector, scratch / str(shared), shared))
+            )
+            for shared in (False, True)
+        }
+        adds: dict[bool, list[float]] = {shared: [] for shared in stores}
+        erasures: dict[tuple[bool, int], list[float]] = {}
+        for store in stores.values():
+            store.reset()
+            measure_adds(store, "warm-up", 0, WARM_UP)
+        # Alternating rounds: load from elsewhere on the machine falls on both.
+        per_round = max(1, args.adds // args.rounds)
+        for r in range(args.rounds):
+            for shared, store in stores.items():
+                adds[shared] += measure_adds(store, "adds", r * per_round, per_round)
+            for size in args.scope:
+                for shared, store in stores.items():
+                    erasures.setdefault((shared, size), []).append(measure_delete_all(store, size))
+        for store in stores.values():
+            store.reset()
+            drop = getattr(store.vector, "drop", None)
+            if drop is not None:
+                drop()
+        columns = ["add p50 ms", "add p95 ms"] + [f"delete_all {n:,} s" for n in args.scope]
+        width = max(len(n) for n in NAMES.values())
         print(f"{'journal':<{width}}  " + "  ".join(f"{c:>16}" for c in columns))
-        for name, row in rows.items():
-            print(f"{name:<{width}}  " + "  ".join(f"{row[c]:>16}" for c in columns))
+        for shared, name in NAMES.items():
+            cells = [
+                f"{statistics.median(adds[shared]):.2f}",
+                f"{statistics.quantiles(adds[shared], n=20)[18]:.2f}",
+            ] + [f"{statistics.median(erasures[(shared, n)]):.2f}" for n in args.scope]
+            print(f"{name:<{width}}  " + "  ".join(f"{c:>16}" for c in cells))
 
 
 if __name__ == "__main__":
