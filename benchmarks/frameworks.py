@@ -31,6 +31,7 @@ import math
 import statistics
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -161,7 +162,10 @@ def run_size(
             # scope): what a put costs beyond the integration.
             lg.put(_namespace(i), f"new{i}", _value(items + i))
             started = time.perf_counter()
-            store.add(f"reference {i}", embedding=vector, user_id="user0")
+            # With an id of the caller's, as put's: the core checks it under the claim.
+            store.add(
+                f"reference {i}", embedding=vector, user_id="user0", memory_id=str(uuid.uuid4())
+            )
             add_times.append((time.perf_counter() - started) * 1000)
 
         ours = langgraph_ops(lg, items, samples, budget, put=(put_then_add, add_times))
