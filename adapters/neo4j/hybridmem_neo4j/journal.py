@@ -42,6 +42,9 @@ _OPERATION_FIELDS = (
     " o.counts AS counts, o.error AS error, o.created_at AS created_at,"
     " o.updated_at AS updated_at"
 )
+#: A history row an erasure still has to write (rows erased before are skipped:
+#: a delete_all's last pass over its scope then writes nothing it did already).
+_NOT_ERASED = "(h.erased_by IS NULL OR h.old_text IS NOT NULL OR h.new_text IS NOT NULL)"
 _PENDING_FIELDS = (
     "o.id AS id, o.kind AS kind, o.user_id AS user_id, o.agent_id AS agent_id,"
     " o.run_id AS run_id, o.memory_id AS memory_id, o.payload AS payload, o.counts AS counts"
@@ -297,7 +300,8 @@ class Neo4jJournal:
         expiry = " AND ".join(f"x.{name} = ${name}" for name in terms)
         tx.run(
             f"MATCH (h:{self._n.history}) WHERE {history} AND h.memory_id IS NOT NULL"
-            " SET h.old_text = null, h.new_text = null, h.erased_by = coalesce(h.erased_by, $op)",
+            f" AND {_NOT_ERASED} SET h.old_text = null, h.new_text = null,"
+            " h.erased_by = coalesce(h.erased_by, $op)",
             {**scope.parts(), "op": op_id},
         ).consume()
         tx.run(f"MATCH (x:{self._n.expiry}) WHERE {expiry} DELETE x", scope.parts()).consume()
@@ -405,7 +409,7 @@ class Neo4jJournal:
             return
         ids = list(memory_ids)
         tx.run(
-            f"UNWIND $ids AS m MATCH (h:{self._n.history} {{memory_id: m}})"
+            f"UNWIND $ids AS m MATCH (h:{self._n.history} {{memory_id: m}}) WHERE {_NOT_ERASED}"
             " SET h.old_text = null, h.new_text = null, h.erased_by = coalesce(h.erased_by, $op)",
             ids=ids,
             op=op_id,
