@@ -90,7 +90,9 @@ def serve(
         raise typer.Exit(EXIT_USAGE) from None
     settings = load_config(config)
     if workers > 1:
-        _refuse_workers(workers, uses_embedded_file(settings))
+        _refuse_workers(
+            workers, uses_embedded_file(settings), settings.graph.options().get("shared_journal")
+        )
     bind = host or settings.server.host
     if (
         not settings.server.api_keys
@@ -123,17 +125,24 @@ def serve(
         )
 
 
-def _refuse_workers(workers: int, embedded: bool) -> None:
+def _refuse_workers(workers: int, embedded: bool, shared: object) -> None:
     if embedded:
         reason = (
             "this configuration's stores include an embedded Kuzu file, which admits one"
             " process; serve it with one worker (the CLI, `hybridmem mcp` and"
             " HybridMemClient share that one)"
         )
+    elif shared is True:
+        reason = (
+            "uvicorn workers are not wired yet; the journal and claims are shared through"
+            " Neo4j ([graph] shared_journal = true), so run one `hybridmem serve` per port"
+            " behind your load balancer instead: they share one store safely"
+        )
     else:
         reason = (
-            "the journal, history, expiry index and claims are still kept per process, so"
-            " several workers could undo each other's operations; serve with one worker"
+            "the journal, history, expiry index and claims are kept per process unless"
+            " [graph] shared_journal = true (Neo4j), so several workers could undo each"
+            " other's operations; serve with one worker, or share the journal"
         )
     report(f"refusing --workers {workers}", reason)
     raise typer.Exit(EXIT_USAGE)
