@@ -72,8 +72,8 @@ def serve(
         typer.Option(
             "--workers",
             min=1,
-            help="Server processes (only 1 today: an embedded Kuzu file admits one process,"
-            " and a server pair's journal and claims are still per process)",
+            help="Server processes (only 1 today: an embedded Kuzu file admits one process;"
+            " with [graph] shared_journal = true, run one serve per port instead)",
         ),
     ] = 1,
     config: ConfigOption = None,
