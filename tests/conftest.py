@@ -59,7 +59,7 @@ def pair_params(pairs: list[str]) -> list[Any]:
 
 # Every adapter is in one of these two: where a test exercises each adapter's
 # own code rather than how two adapters meet, these two cover it, at half the
-# CI time (see the README's "What runs where").
+# CI time (see docs/testing.md, "What runs where").
 PRODUCTION_PAIRS = ("kuzu+kuzu", "neo4j+weaviate")
 
 

@@ -47,7 +47,7 @@ console = Console()
 #: Errors go to stderr: stdout carries --json output (and the MCP protocol).
 errors = Console(stderr=True, soft_wrap=True)
 
-#: Exit codes scripts can rely on (documented in the README).
+#: Exit codes scripts can rely on (documented in docs/mcp-and-cli.md).
 EXIT_OK, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_ERROR, EXIT_ABORTED, EXIT_AUTH = 0, 2, 3, 4, 5, 6
 
 ConfigOption = Annotated[
@@ -61,8 +61,8 @@ EmbeddingOption = Annotated[
     str | None,
     typer.Option(
         "--embedding",
-        help="The embedding as a JSON list of numbers (default: the configured embedder,"
-        " a hashing placeholder unless configured otherwise)",
+        help="The embedding as a JSON list of numbers (default: the store embeds the text"
+        " with its configured embedder; wordllama, when installed, if none is)",
     ),
 ]
 

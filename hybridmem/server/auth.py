@@ -1,6 +1,6 @@
 """API keys and the scopes they are bound to.
 
-Semantics (also in the README):
+Semantics (also in docs/server.md):
 
 - No key configured: every request is allowed (and ``hybridmem serve`` binds
   loopback only unless told otherwise).
