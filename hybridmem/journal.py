@@ -161,9 +161,7 @@ class Journal:
                 return
             columns = {row[1] for row in db.execute("PRAGMA table_info(operations)")}
             if "attempts" not in columns:
-                db.execute(
-                    "ALTER TABLE operations ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0"
-                )
+                db.execute("ALTER TABLE operations ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0")
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @contextmanager
@@ -331,11 +329,23 @@ class Journal:
 
     def expiry_of(self, memory_id: str) -> str | None:
         """The index row's expiry text of a memory (None: no row)."""
+        return self.expiries([memory_id]).get(memory_id)
+
+    def expiries(self, memory_ids: Sequence[str]) -> dict[str, str]:
+        """The expiry texts of those of ``memory_ids`` that have an index row."""
+        found: dict[str, str] = {}
+        ids = list(dict.fromkeys(memory_ids))
         with self._lock:
-            row = self._db.execute(
-                "SELECT expires_at FROM expiry WHERE memory_id = ?", (memory_id,)
-            ).fetchone()
-        return None if row is None else str(row[0])
+            # SQLite binds at most 32,766 parameters per statement.
+            for at in range(0, len(ids), 10_000):
+                chunk = ids[at : at + 10_000]
+                marks = ", ".join("?" * len(chunk))
+                rows = self._db.execute(
+                    f"SELECT memory_id, expires_at FROM expiry WHERE memory_id IN ({marks})",  # noqa: S608
+                    chunk,
+                ).fetchall()
+                found.update((str(m), str(e)) for m, e in rows)
+        return found
 
     def finish(
         self,

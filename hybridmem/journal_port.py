@@ -73,6 +73,12 @@ class JournalPort(Protocol):
 
     def expiry_of(self, memory_id: str) -> str | None: ...
 
+    def expiries(self, memory_ids: Sequence[str]) -> dict[str, str]:
+        """The index rows' expiry texts of those of ``memory_ids`` that have one:
+        one read for all of them (a read that checks many memories' liveness must
+        not pay a round trip per memory on a shared journal)."""
+        ...
+
     def finish(
         self,
         op_id: str,

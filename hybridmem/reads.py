@@ -4,8 +4,8 @@ Each read follows the caller's scope and hides what has expired. The graph
 keeps no expiry (a memory node has none), so liveness comes from two places:
 
 * the journal's time index (``expiry``, a row per memory that has an expiry,
-  keyed by memory id) says which memories *may* have expired: a primary-key
-  lookup per memory id a read met, local SQLite, microseconds;
+  keyed by memory id) says which memories *may* have expired: one read for all
+  the memory ids a read met (a keyed lookup each, in SQLite or Neo4j);
 * the vector record, the expiry's source of truth, confirms the few that the
   index calls due (a row can be stale: a memory written again without an
   expiry keeps its old row until the purge drops it).
@@ -57,11 +57,8 @@ class GraphReads:
         """Which of ``ids`` are expired memories (not yet purged) by now."""
         at = now()
         cutoff = expiry_text(at)
-        due = [
-            memory_id
-            for memory_id in dict.fromkeys(ids)
-            if (stamp := self.journal.expiry_of(memory_id)) is not None and stamp <= cutoff
-        ]
+        stamps = self.journal.expiries(list(ids))
+        due = [memory_id for memory_id, stamp in stamps.items() if stamp <= cutoff]
         if not due:
             return set()
         # A due id with no vector record is being purged (vectors go first).
@@ -145,7 +142,7 @@ class GraphReads:
         def eligible(ids: Sequence[str]) -> set[str]:
             missing = [m for m in ids if m not in records]
             for record in self.matching(missing, scope, filters):
-                records[record.id] = (record, _cosine(vector_values, record.embedding))
+                records[record.id] = (record, cosine(vector_values, record.embedding))
             return {m for m in ids if m in records}
 
         by_graph = graph_ranking(self.graph, names, scope, pool, eligible, self.expired)
@@ -182,7 +179,8 @@ class GraphReads:
         ]
 
 
-def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
+def cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    """The similarity the stores rank by, for records ranked outside a store."""
     dot = sum(x * y for x, y in zip(a, b, strict=False))
     norm = (sum(x * x for x in a) * sum(y * y for y in b)) ** 0.5
     return dot / norm if norm else 0.0

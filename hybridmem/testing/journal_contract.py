@@ -118,6 +118,12 @@ class JournalContract:
         assert journal.expiry_of("m4") is None and journal.expiry_of("m3") is not None
         journal.forget_expiry([], reindex=[("m3", ALICE, later)])
         assert journal.expiry_of("m3") == expiry_text(later)
+        # Many ids in one read: only those with a row, each once.
+        assert journal.expiries(["m3", "m0", "missing", "m3"]) == {
+            "m3": expiry_text(later),
+            "m0": expiry_text(T0 + timedelta(minutes=10)),
+        }
+        assert journal.expiries([]) == {}
 
     def test_a_noted_batch_is_pending_until_its_checkpoint(self, journal: JournalPort) -> None:
         _add(journal, "p1", "purged text")

@@ -247,9 +247,18 @@ class Neo4jJournal:
         ).consume()
 
     def expiry_of(self, memory_id: str) -> str | None:
-        query = f"MATCH (x:{self._n.expiry} {{memory_id: $id}}) RETURN x.expires_at"
-        rows = self._bolt.read(lambda tx: tx.run(query, id=memory_id).values())
-        return None if not rows else str(rows[0][0])
+        return self.expiries([memory_id]).get(memory_id)
+
+    def expiries(self, memory_ids: Sequence[str]) -> dict[str, str]:
+        if not memory_ids:
+            return {}
+        query = (
+            f"UNWIND $ids AS id MATCH (x:{self._n.expiry} {{memory_id: id}})"
+            " RETURN x.memory_id, x.expires_at"
+        )
+        ids = list(dict.fromkeys(memory_ids))
+        rows = self._bolt.read(lambda tx: tx.run(query, ids=ids).values())
+        return {str(m): str(e) for m, e in rows}
 
     def finish(
         self,

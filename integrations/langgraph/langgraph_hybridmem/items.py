@@ -39,13 +39,6 @@ def indexed_texts(value: dict[str, Any], fields: Fields) -> list[str]:
     return texts
 
 
-def cosine(a: list[float], b: list[float]) -> float:
-    """The similarity hybridmem's stores rank by."""
-    dot = sum(x * y for x, y in zip(a, b, strict=False))
-    norm = (sum(x * x for x in a) * sum(y * y for y in b)) ** 0.5
-    return dot / norm if norm else 0.0
-
-
 def alive(memory: Memory) -> bool:
     return float(memory.metadata.get(EXPIRES_KEY, NEVER)) > time.time()
 

@@ -49,6 +49,7 @@ from hybridmem import HybridStore
 from hybridmem.errors import NotFoundError
 from hybridmem.journal import now
 from hybridmem.models import Memory
+from hybridmem.reads import cosine
 from hybridmem.validation import MAX_LIMIT
 from langgraph_hybridmem import filters as lg_filters
 from langgraph_hybridmem.index import Marker
@@ -60,7 +61,6 @@ from langgraph_hybridmem.items import (
     alive,
     alive_filter,
     core_ttl,
-    cosine,
     to_item,
     to_search_item,
     value_of,

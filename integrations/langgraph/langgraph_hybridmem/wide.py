@@ -17,10 +17,11 @@ from typing import Any
 
 from hybridmem import HybridStore
 from hybridmem.models import Memory
+from hybridmem.reads import cosine
 from hybridmem.validation import MAX_LIMIT
 from langgraph_hybridmem import filters as lg_filters
 from langgraph_hybridmem.index import NamespaceIndex, exact_filters
-from langgraph_hybridmem.items import UNINDEXED_KEY, alive_filter, cosine, value_of
+from langgraph_hybridmem.items import UNINDEXED_KEY, alive_filter, value_of
 from langgraph_hybridmem.namespaces import NamespaceLayout, scope_args
 from langgraph_hybridmem.pages import items_under, newest
 
