@@ -124,7 +124,6 @@ OperationKind = Literal[
     "reset",
     "reconcile",
     "purge_expired",
-    "migrate_graph_labels",
 ]
 
 HistoryKind = Literal["ADD", "UPDATE", "DELETE", "DELETE_ALL", "RESET"]

@@ -10,16 +10,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from hybridmem.errors import ConfigurationError
 from hybridmem.ports import GraphStore, VectorStore
-
-if TYPE_CHECKING:
-    from hybridmem.label_migration import GraphLabelMigration
 
 ENTRY_POINT_GROUP = "hybridmem.adapters"
 
@@ -40,9 +37,6 @@ class AdapterPlugin:
     provider: str
     graph: Callable[[Mapping[str, Any], Path], GraphStore] | None = None
     vector: Callable[[Mapping[str, Any], Path], VectorStore] | None = None
-    #: For a graph store whose earlier layout needs moving (``hybridmem
-    #: migrate-neo4j-labels``): opens it without refusing that layout.
-    label_migration: Callable[[Mapping[str, Any], Path], GraphLabelMigration] | None = None
 
 
 def parse_options(model: type[M], options: Mapping[str, Any], role: str, provider: str) -> M:

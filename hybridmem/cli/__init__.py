@@ -7,15 +7,15 @@ allowed (reserved for authentication and permission errors).
 
 The commands live in modules named for what they act on: ``memory`` (one memory
 or a search), ``maintenance`` (a whole store or scope), ``portability`` (export,
-import, migrate), ``serve`` (REST and MCP), ``labels`` (Neo4j label migration);
-``common`` holds the options, exit codes, output and how a command reaches the store.
+import, migrate), ``serve`` (REST and MCP); ``common`` holds the options, exit codes,
+output and how a command reaches the store.
 """
 
 from __future__ import annotations
 
 import typer
 
-from hybridmem.cli import labels, maintenance, memory, portability, serve
+from hybridmem.cli import maintenance, memory, portability, serve
 from hybridmem.cli.common import (
     EXIT_ABORTED,
     EXIT_AUTH,
@@ -49,7 +49,6 @@ app.command("delete")(memory.delete)
 app.command("history")(memory.history)
 app.command("serve")(serve.serve)
 app.command("mcp")(serve.mcp)
-app.command("migrate-neo4j-labels")(labels.migrate_neo4j_labels)
 app.command("export")(portability.export)
 app.command("import")(portability.import_)
 app.command("migrate")(portability.migrate)

@@ -347,16 +347,6 @@ def test_a_store_error_during_recover_is_noted_on_the_operation(
         assert store.get(memory.id) is None
 
 
-def test_recover_leaves_a_label_migration_to_its_command_and_finishes_the_rest(
-    store: HybridStore,
-) -> None:
-    # `hybridmem migrate-neo4j-labels` resumes its own operation; recover() passes over it.
-    migration = store.journal.begin("migrate_graph_labels")
-    later = store.journal.begin("from_a_newer_version")  # type: ignore[arg-type]
-    assert [r.operation_id for r in store.recover()] == [later]
-    assert [op.id for op in store.journal.pending()] == [migration]
-
-
 def test_a_recovered_delete_all_erases_its_whole_scope_and_nothing_more(
     pair_config: PairConfig, tmp_path: Path
 ) -> None:

@@ -11,10 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from hybridmem.registry import AdapterPlugin, parse_options
 from hybridmem_neo4j.coordination import SharedNeo4jGraphStore
 from hybridmem_neo4j.graph import Neo4jGraphStore
-from hybridmem_neo4j.legacy import Neo4jLabelMigration
 from hybridmem_neo4j.names import DEFAULT_LABEL_PREFIX, LABEL_PREFIX_PATTERN
 
-__all__ = ["Neo4jGraphStore", "Neo4jLabelMigration", "Neo4jOptions", "plugin"]
+__all__ = ["Neo4jGraphStore", "Neo4jOptions", "plugin"]
 
 
 class Neo4jOptions(BaseModel):
@@ -43,14 +42,13 @@ class Neo4jOptions(BaseModel):
     claim_timeout_seconds: float = Field(default=60.0, gt=0, le=86_400.0)
 
 
-def _open(options: Mapping[str, Any], *, refuse_legacy: bool) -> Neo4jGraphStore:
+def _graph(options: Mapping[str, Any], data_dir: Path) -> Neo4jGraphStore:
     opts = parse_options(Neo4jOptions, options, "graph", "neo4j")
     args = (opts.uri, opts.user, opts.password.get_secret_value(), opts.database)
     common: dict[str, Any] = {
         "connection_timeout": opts.connection_timeout,
         "retry_seconds": opts.retry_seconds,
         "label_prefix": opts.label_prefix,
-        "refuse_legacy": refuse_legacy,
     }
     if opts.shared_journal:
         return SharedNeo4jGraphStore(
@@ -62,16 +60,4 @@ def _open(options: Mapping[str, Any], *, refuse_legacy: bool) -> Neo4jGraphStore
     return Neo4jGraphStore(*args, **common)
 
 
-def _graph(options: Mapping[str, Any], data_dir: Path) -> Neo4jGraphStore:
-    return _open(options, refuse_legacy=True)
-
-
-def _label_migration(options: Mapping[str, Any], data_dir: Path) -> Neo4jLabelMigration:
-    return Neo4jLabelMigration(_open(options, refuse_legacy=False))
-
-
-plugin = AdapterPlugin(
-    provider="neo4j",
-    graph=_graph,
-    label_migration=_label_migration,
-)
+plugin = AdapterPlugin(provider="neo4j", graph=_graph)

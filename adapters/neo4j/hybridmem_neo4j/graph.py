@@ -15,12 +15,7 @@ from typing import Any, TypeVar
 from neo4j import Driver, GraphDatabase, ManagedTransaction, Query, RoutingControl
 from neo4j import exceptions as neo4j_errors
 
-from hybridmem.errors import (
-    ForeignDataError,
-    MigrationRequiredError,
-    StoreError,
-    StoreUnavailableError,
-)
+from hybridmem.errors import ForeignDataError, StoreError, StoreUnavailableError
 from hybridmem.models import Scope, ScopeField
 from hybridmem.records import (
     EntityRecord,
@@ -32,7 +27,6 @@ from hybridmem.records import (
     graph_rows,
 )
 from hybridmem_neo4j._graph_reads import Neo4jGraphReads
-from hybridmem_neo4j.legacy import LEGACY_SCHEMA_NAMES, MIGRATE_COMMAND
 from hybridmem_neo4j.names import DEFAULT_LABEL_PREFIX, Names
 
 T = TypeVar("T")
@@ -132,7 +126,6 @@ class Neo4jGraphStore(Neo4jGraphReads):
         connection_timeout: float = 5.0,
         retry_seconds: float = 5.0,
         label_prefix: str = DEFAULT_LABEL_PREFIX,
-        refuse_legacy: bool = True,
     ) -> None:
         self.address = uri
         self._database = database
@@ -147,8 +140,6 @@ class Neo4jGraphStore(Neo4jGraphReads):
                 # pending in the journal, rather than retry for the default 30 s.
                 max_transaction_retry_time=retry_seconds,
             )
-            if refuse_legacy:
-                self._refuse_legacy_layout()
             for statement in self._n.schema():
                 self._write(statement, {})
             # Writes rely on the relation id index (see add_memories): an index new to
@@ -167,31 +158,6 @@ class Neo4jGraphStore(Neo4jGraphReads):
     @property
     def label_prefix(self) -> str:
         return self._n.prefix
-
-    def legacy_schema(self) -> list[str]:
-        """The constraints and indexes of the unprefixed layout (hybridmem before label
-        prefixes) present in this database: a precise signature of its data."""
-        found: set[str] = set()
-        for command in ("SHOW CONSTRAINTS", "SHOW INDEXES"):
-            rows = self._read(
-                f"{command} YIELD name WHERE name IN $names RETURN name",
-                {"names": list(LEGACY_SCHEMA_NAMES)},
-            )
-            found.update(r[0] for r in rows)
-        return sorted(found)
-
-    def _refuse_legacy_layout(self) -> None:
-        found = self.legacy_schema()
-        if found:
-            raise MigrationRequiredError(
-                self.name,
-                self.address,
-                "this database holds data an earlier hybridmem wrote under the unprefixed"
-                " labels Memory and Entity and relationship types MENTIONS and RELATES"
-                f" (its schema: {', '.join(found)}). Run `{MIGRATE_COMMAND}` with this"
-                " store's configuration to move it under the label prefix"
-                f" {self._n.prefix!r}; until then this store refuses to open.",
-            )
 
     # -- plumbing -------------------------------------------------------------------
 

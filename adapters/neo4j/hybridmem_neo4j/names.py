@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from hybridmem.errors import ConfigurationError
 
-#: Starts with a capital letter, so no prefix ever spells a name of the
-#: unprefixed layout (``hybridmem_memory_id``, ``Memory``); letters and digits only.
+#: Starts with a capital letter, so a prefixed name never equals a plain one another
+#: application may use (``Memory``, ``hybridmem_memory_id``); letters and digits only.
 LABEL_PREFIX_PATTERN = r"^[A-Z][A-Za-z0-9]{0,31}$"
 DEFAULT_LABEL_PREFIX = "Hybridmem"
 
