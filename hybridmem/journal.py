@@ -27,110 +27,44 @@ import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from hybridmem.models import HistoryEvent, HistoryKind, OperationInfo, OperationKind, Scope
+from hybridmem.journal_records import (
+    ExpiryRow,
+    HistoryEntry,
+    PendingOperation,
+    expiry_text,
+    now,
+)
+from hybridmem.journal_schema import (
+    HISTORY_SELECT,
+    OPERATION_COLUMNS,
+    SCHEMA,
+    SCHEMA_VERSION,
+    history_event,
+    migrate,
+    row_fields,
+)
+from hybridmem.models import HistoryEvent, OperationInfo, OperationKind, Scope
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS operations (
-    id TEXT PRIMARY KEY,
-    seq INTEGER NOT NULL,
-    kind TEXT NOT NULL,
-    state TEXT NOT NULL,
-    user_id TEXT, agent_id TEXT, run_id TEXT,
-    memory_id TEXT,
-    payload TEXT,
-    counts TEXT NOT NULL DEFAULT '{}',
-    error TEXT,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS operations_pending ON operations(state, seq);
-CREATE TABLE IF NOT EXISTS history (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    kind TEXT NOT NULL,
-    memory_id TEXT,
-    operation_id TEXT NOT NULL,
-    old_text TEXT, new_text TEXT,
-    hash TEXT,
-    user_id TEXT, agent_id TEXT, run_id TEXT,
-    counts TEXT,
-    erased_by TEXT,
-    created_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS history_memory ON history(memory_id);
-CREATE INDEX IF NOT EXISTS history_user ON history(user_id);
-CREATE INDEX IF NOT EXISTS history_agent ON history(agent_id);
-CREATE INDEX IF NOT EXISTS history_run ON history(run_id);
-CREATE TABLE IF NOT EXISTS expiry (
-    memory_id TEXT PRIMARY KEY,
-    expires_at TEXT NOT NULL,
-    user_id TEXT, agent_id TEXT, run_id TEXT
-);
-CREATE INDEX IF NOT EXISTS expiry_due ON expiry(expires_at);
-"""
+# The records and the schema version live in their own modules; every name stays
+# importable from here, where the journal's users have always found it.
+__all__ = [
+    "MAX_RECOVERY_ATTEMPTS",
+    "SCHEMA_VERSION",
+    "ExpiryRow",
+    "HistoryEntry",
+    "Journal",
+    "PendingOperation",
+    "expiry_text",
+    "now",
+]
 
-#: The journal's schema version (``PRAGMA user_version``). 2 added ``attempts`` and
-#: the ``set_aside`` state; opening a version-1 file migrates it in place.
-SCHEMA_VERSION = 2
 #: A pending operation that failed this many recoveries is set aside: reported, and
 #: no longer retried on open, so one bad operation cannot keep the store shut.
 MAX_RECOVERY_ATTEMPTS = 3
-
-# Read back by name: a row becomes the model of the same field names.
-_HISTORY_COLUMNS = (
-    "id, kind, memory_id, operation_id, old_text, new_text, hash, user_id,"
-    " agent_id, run_id, counts, erased_by, created_at"
-)
-_HISTORY_SELECT = f"SELECT {_HISTORY_COLUMNS} FROM history"  # noqa: S608
-_OPERATION_COLUMNS = (
-    "id, kind, state, user_id, agent_id, run_id, memory_id, counts, error, created_at, updated_at"
-)
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class PendingOperation:
-    id: str
-    #: An OperationKind, or a kind only a newer version knows (recover() closes it).
-    kind: str
-    scope: Scope
-    memory_id: str | None
-    payload: dict[str, Any]
-    counts: dict[str, int]
-
-
-def expiry_text(value: datetime) -> str:
-    """Fixed-width UTC text: the index sorts and compares it as time."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
-
-
-@dataclass(frozen=True)
-class ExpiryRow:
-    """A row of the time index: a memory that expires at ``expires_at``."""
-
-    memory_id: str
-    expires_at: str
-    scope: Scope
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    """A history event to record; ``memory_id`` is None for delete_all/reset."""
-
-    kind: HistoryKind
-    memory_id: str | None
-    scope: Scope
-    old_text: str | None = None
-    new_text: str | None = None
-    hash: str | None = None
-    counts: dict[str, int] | None = None
 
 
 class Journal:
@@ -151,18 +85,12 @@ class Journal:
         # Erased history text must not linger in freed pages of the file.
         self._db.execute("PRAGMA secure_delete=ON")
         self._db.execute("PRAGMA busy_timeout=10000")
-        self._db.executescript(_SCHEMA)
+        self._db.executescript(SCHEMA)
         self._migrate()
 
     def _migrate(self) -> None:
         with self._tx() as db:
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version >= SCHEMA_VERSION:
-                return
-            columns = {row[1] for row in db.execute("PRAGMA table_info(operations)")}
-            if "attempts" not in columns:
-                db.execute("ALTER TABLE operations ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0")
-            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            migrate(db)
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -238,10 +166,10 @@ class Journal:
         """The operations recovery gave up on, oldest first."""
         with self._lock:
             rows = self._db.execute(
-                f"SELECT {_OPERATION_COLUMNS} FROM operations"  # noqa: S608
+                f"SELECT {OPERATION_COLUMNS} FROM operations"  # noqa: S608
                 " WHERE state = 'set_aside' ORDER BY seq"
             ).fetchall()
-        return [OperationInfo.model_validate(_named(_OPERATION_COLUMNS, row)) for row in rows]
+        return [OperationInfo.model_validate(row_fields(OPERATION_COLUMNS, row)) for row in rows]
 
     def retry_set_aside(self) -> int:
         """Make every set-aside operation pending again, with its attempts reset."""
@@ -431,12 +359,12 @@ class Journal:
     def operation(self, op_id: str) -> OperationInfo | None:
         with self._lock:
             row = self._db.execute(
-                f"SELECT {_OPERATION_COLUMNS} FROM operations WHERE id = ?",  # noqa: S608
+                f"SELECT {OPERATION_COLUMNS} FROM operations WHERE id = ?",  # noqa: S608
                 (op_id,),
             ).fetchone()
         if row is None:
             return None
-        return OperationInfo.model_validate(_named(_OPERATION_COLUMNS, row))
+        return OperationInfo.model_validate(row_fields(OPERATION_COLUMNS, row))
 
     # -- history ------------------------------------------------------------------
 
@@ -489,22 +417,11 @@ class Journal:
     def history(self, memory_id: str) -> list[HistoryEvent]:
         with self._lock:
             rows = self._db.execute(
-                f"{_HISTORY_SELECT} WHERE memory_id = ? ORDER BY id",
+                f"{HISTORY_SELECT} WHERE memory_id = ? ORDER BY id",
                 (memory_id,),
             ).fetchall()
-        return [_event(row) for row in rows]
+        return [history_event(row) for row in rows]
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
-
-
-def _named(columns: str, row: Sequence[Any]) -> dict[str, Any]:
-    """A row as ``{column: value}``, with its JSON counts decoded."""
-    fields = dict(zip(columns.split(", "), row, strict=True))
-    fields["counts"] = json.loads(fields["counts"]) if fields["counts"] else None
-    return fields
-
-
-def _event(row: Sequence[Any]) -> HistoryEvent:
-    return HistoryEvent.model_validate(_named(_HISTORY_COLUMNS, row))
