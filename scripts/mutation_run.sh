@@ -32,6 +32,8 @@ only_mutate=
     hybridmem/coordinator.py
     hybridmem/plan.py
     hybridmem/journal.py
+    hybridmem/journal_records.py
+    hybridmem/journal_schema.py
     hybridmem/validation.py
     hybridmem/server/auth.py
 pytest_add_cli_args_test_selection=
