@@ -141,6 +141,8 @@ class MemoryStore(Protocol):
         entities: Sequence[str] | None = None,
     ) -> list[SearchHit]: ...
 
+    def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
+
     def neighbors(
         self,
         name: str,
@@ -281,6 +283,8 @@ class AsyncMemoryStore(Protocol):
         graph: bool = False,
         entities: Sequence[str] | None = None,
     ) -> list[SearchHit]: ...
+
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
 
     async def neighbors(
         self,

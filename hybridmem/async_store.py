@@ -233,6 +233,9 @@ class AsyncHybridStore:
             entities=entities,
         )
 
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        return await asyncio.to_thread(self.sync.embed, texts)
+
     async def neighbors(
         self, name: str, *, user_id: str, depth: int = 1, limit: int = 100
     ) -> Neighborhood:

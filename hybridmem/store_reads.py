@@ -34,6 +34,7 @@ from hybridmem.validation import (
     check_namespace,
     check_offset,
     check_text,
+    check_texts,
     scope_from,
 )
 
@@ -164,6 +165,12 @@ class StoreReads:
         if isinstance(query, str):
             return self._embed([check_text(query, "query")])[0]
         return check_embedding(query if query is not None else embedding)
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """The configured embedder's vectors for ``texts`` (1 to 1,000 strings), as
+        ``add`` and ``search`` would embed them: for callers that rank or compare
+        vectors themselves (framework integrations), also over HTTP."""
+        return self._embed(check_texts(texts))
 
     def neighbors(
         self, name: str, *, user_id: str, depth: int = 1, limit: int = 100

@@ -340,6 +340,19 @@ def check_batch_size(value: object) -> int:
     return value
 
 
+#: Texts per ``embed()`` call: one embedder call, bounded like a batch's texts.
+MAX_EMBED_TEXTS = 1_000
+
+
+def check_texts(value: object) -> list[str]:
+    """``embed()``'s texts: a list of 1 to MAX_EMBED_TEXTS strings, each as ``add``'s text."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        raise ValidationError("invalid texts: must be a list of strings")
+    if not 1 <= len(value) <= MAX_EMBED_TEXTS:
+        raise ValidationError(f"invalid texts: must hold 1 to {MAX_EMBED_TEXTS} strings")
+    return [check_text(text, f"texts[{i}]") for i, text in enumerate(value)]
+
+
 # -- instants: created_at, updated_at, expires_at ---------------------------------------
 
 #: Every instant a store keeps (created_at, updated_at, expires_at) lies in this

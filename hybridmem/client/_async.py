@@ -261,6 +261,9 @@ class AsyncHybridMemClient:
             )
         )
 
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        return await self._send(calls.embed(texts))
+
     async def neighbors(
         self, name: str, *, user_id: str, depth: int = 1, limit: int = 100
     ) -> Neighborhood:

@@ -52,6 +52,7 @@ from hybridmem.validation import (
     check_memory_id,
     check_metadata,
     check_text,
+    check_texts,
     scope_from,
 )
 from hybridmem.wire import error_from_response
@@ -84,6 +85,7 @@ _MEMORY: TypeAdapter[Memory] = _adapter(Memory)
 _OPTIONAL_MEMORY: TypeAdapter[Memory | None] = _adapter(Memory | None)
 _MEMORIES: TypeAdapter[list[Memory]] = _adapter(list[Memory])
 _HITS: TypeAdapter[list[SearchHit]] = _adapter(list[SearchHit])
+_VECTORS: TypeAdapter[list[list[float]]] = _adapter(list[list[float]])
 _DELETE: TypeAdapter[DeleteResult] = _adapter(DeleteResult)
 _COUNTS: TypeAdapter[dict[str, int]] = _adapter(dict[str, int])
 _RECONCILE: TypeAdapter[ReconcileReport] = _adapter(ReconcileReport)
@@ -322,6 +324,10 @@ def search(
         "entities": list(entities) if entities is not None else None,
     }
     return Call("POST", "/search", _HITS, body={k: v for k, v in body.items() if v is not None})
+
+
+def embed(texts: Sequence[str]) -> Call[list[list[float]]]:
+    return Call("POST", "/embed", _VECTORS, body={"texts": check_texts(texts)})
 
 
 def neighbors(name: str, *, user_id: str, depth: int = 1, limit: int = 100) -> Call[Neighborhood]:

@@ -263,6 +263,9 @@ class HybridMemClient:
             )
         )
 
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        return self._send(calls.embed(texts))
+
     def neighbors(
         self, name: str, *, user_id: str, depth: int = 1, limit: int = 100
     ) -> Neighborhood:

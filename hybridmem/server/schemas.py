@@ -11,7 +11,13 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hybridmem.validation import FLOAT32_MAX, MAX_BATCH_SIZE, MAX_ID_LENGTH, MAX_LIMIT
+from hybridmem.validation import (
+    FLOAT32_MAX,
+    MAX_BATCH_SIZE,
+    MAX_EMBED_TEXTS,
+    MAX_ID_LENGTH,
+    MAX_LIMIT,
+)
 
 #: Documents what hybridmem.validation.check_id enforces (it stays the one that
 #: enforces it, with its own messages): 1-256 characters, not only white space,
@@ -140,6 +146,13 @@ class SearchRequest(BaseModel):
     graph: bool = False
     #: Anchor the search on these entity names (reciprocal-rank fusion).
     entities: list[str] | None = Field(default=None, max_length=100)
+
+
+class EmbedRequest(BaseModel):
+    model_config = _STRICT
+
+    #: Embedded by the server's embedder, one vector each, in order.
+    texts: list[str] = Field(min_length=1, max_length=MAX_EMBED_TEXTS)
 
 
 class ResetRequest(BaseModel):

@@ -1,5 +1,5 @@
 """The memories routes: add, add_many, get_all, delete_all, get, update, delete,
-history and search."""
+history, search and embed."""
 
 from __future__ import annotations
 
@@ -23,7 +23,13 @@ from hybridmem.models import (
 from hybridmem.server.dependencies import PrincipalDep, ScopeDep, StoreDep
 from hybridmem.server.erasures import Erasure
 from hybridmem.server.guards import caller_scope
-from hybridmem.server.schemas import AddManyRequest, AddRequest, SearchRequest, UpdateRequest
+from hybridmem.server.schemas import (
+    AddManyRequest,
+    AddRequest,
+    EmbedRequest,
+    SearchRequest,
+    UpdateRequest,
+)
 from hybridmem.validation import MAX_LIMIT, MAX_OFFSET, scope_from
 
 router = APIRouter()
@@ -214,3 +220,9 @@ def search(body: SearchRequest, store: StoreDep, principal: PrincipalDep) -> lis
         graph=body.graph,
         entities=body.entities,
     )
+
+
+@router.post("/embed", operation_id="embed", tags=["memories"])
+def embed(body: EmbedRequest, store: StoreDep, principal: PrincipalDep) -> list[list[float]]:
+    # Any caller may embed: it reads nothing stored.
+    return store.embed(body.texts)

@@ -40,11 +40,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from hybridmem import HybridStore
+from hybridmem.api import MemoryStore
 from hybridmem.errors import NotFoundError
 from hybridmem.ids import scoped_id
 from hybridmem.models import Memory, Scope
-from hybridmem.records import VectorRecord
 from hybridmem.validation import MAX_LIMIT
 from langgraph_hybridmem.namespaces import (
     DEPTH_KEY,
@@ -78,7 +77,7 @@ def exact_filters(namespace: tuple[str, ...]) -> dict[str, Any]:
 class NamespaceIndex:
     def __init__(
         self,
-        store: HybridStore,
+        store: MemoryStore,
         layout: NamespaceLayout,
         vector: Callable[[], list[float] | None],
     ) -> None:
@@ -190,19 +189,15 @@ class NamespaceIndex:
                 return
             offset, size = offset + size, min(size * 4, MAX_LIMIT)
 
-    def _read(
-        self, prefix: tuple[str, ...], limit: int | None, offset: int = 0
-    ) -> list[VectorRecord]:
-        """Markers, newest first, from the vector store's own read of the index run:
-        no metadata filters (they cost more than reading the markers; the index run
-        holds markers only) and no conversion to ``Memory`` (listing reads them all).
-        Markers never expire, so no expiry applies."""
+    def _read(self, prefix: tuple[str, ...], limit: int | None, offset: int = 0) -> list[Memory]:
+        """Markers, newest first: one ``get_all`` of the index run, without metadata
+        filters (they cost more than reading the markers; the index run holds
+        markers only). A public read, so the index works over HTTP too."""
         user = self._prefix_user(prefix)
-        scope = Scope(user_id=user, run_id=INDEX_RUN)
-        return self.store.vector.list_scope(scope, limit, offset=offset)
+        return self.store.get_all(user_id=user, run_id=INDEX_RUN, limit=limit, offset=offset)
 
     @staticmethod
-    def _under(prefix: tuple[str, ...], records: list[VectorRecord]) -> list[Marker]:
+    def _under(prefix: tuple[str, ...], records: list[Memory]) -> list[Marker]:
         markers = []
         for memory in records:
             namespace = memory.metadata.get(MARKER_KEY)

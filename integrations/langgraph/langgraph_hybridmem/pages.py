@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from hybridmem import HybridStore
+from hybridmem.api import MemoryStore
 from hybridmem.models import Memory
 from hybridmem.validation import MAX_LIMIT
 from langgraph_hybridmem import filters as lg_filters
@@ -30,7 +30,7 @@ _SLACK = 8
 
 
 def newest(
-    store: HybridStore,
+    store: MemoryStore,
     scope: ScopeArgs,
     keep: Callable[[Memory], bool],
     filters: Mapping[str, Any],

@@ -1,4 +1,7 @@
-"""HybridMemStore: LangGraph's ``BaseStore`` over a HybridStore.
+"""HybridMemStore: LangGraph's ``BaseStore`` over a hybridmem store: a ``HybridStore``
+in process, or a client of ``hybridmem serve`` (``HybridMemClient``,
+``AsyncHybridMemClient``) that many app processes share. It uses the public API
+only (:mod:`hybridmem.api`), so every store answers the same.
 
 Each item is one hybridmem memory: its id is an id of its scope named by
 (namespace, key) (see :mod:`langgraph_hybridmem.namespaces`), so a key is a
@@ -46,8 +49,10 @@ from langgraph.store.base import _validate_namespace as validate_namespace
 from langgraph.store.base.embed import ensure_embeddings
 
 from hybridmem import HybridStore
-from hybridmem.errors import NotFoundError
+from hybridmem.api import AsyncMemoryStore, MemoryStore
+from hybridmem.errors import ConfigurationError, NotFoundError
 from hybridmem.journal import now
+from hybridmem.loop_bridge import synchronous
 from hybridmem.models import Memory
 from hybridmem.reads import cosine
 from hybridmem.validation import MAX_LIMIT
@@ -102,22 +107,24 @@ class HybridMemStore(TTLSweeper, BaseStore):
 
     def __init__(
         self,
-        store: HybridStore,
+        store: HybridStore | MemoryStore | AsyncMemoryStore,
         *,
         index: IndexConfig | None = None,
         layout: NamespaceLayout | None = None,
         ttl: TTLConfig | None = None,
     ) -> None:
         TTLSweeper.__init__(self)
-        self.store = store
+        # An awaited store (AsyncHybridMemClient) is bridged: the async methods bind
+        # it to their loop and run this store's logic in a worker thread.
+        self.store, self._bridge = synchronous(store)
         self.layout = layout or NamespaceLayout()
         self.ttl_config = ttl
         self.index_config = index
         embed = (index or {}).get("embed")
         self.embeddings: Embeddings | None = ensure_embeddings(embed) if embed else None
-        self._writer = ItemWriter(store, self.layout, index, self.embeddings)
+        self._writer = ItemWriter(self.store, self.layout, index, self.embeddings)
         self.namespaces = self._writer.namespaces
-        self._wide = WideReads(store, self.layout, self.namespaces)
+        self._wide = WideReads(self.store, self.layout, self.namespaces)
 
     # -- batch ------------------------------------------------------------------------
 
@@ -151,11 +158,17 @@ class HybridMemStore(TTLSweeper, BaseStore):
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
         # One worker-thread hop, like AsyncHybridStore: the logic is batch's.
+        self._bind()
         return await asyncio.to_thread(self.batch, list(ops))
+
+    def _bind(self) -> None:
+        if self._bridge is not None:
+            self._bridge.bind()
 
     # -- writes -----------------------------------------------------------------------
 
     async def adelete_namespace(self, prefix: tuple[str, ...]) -> int:
+        self._bind()
         return await asyncio.to_thread(self.delete_namespace, prefix)
 
     def delete_namespace(self, prefix: tuple[str, ...]) -> int:
@@ -281,9 +294,12 @@ class HybridMemStore(TTLSweeper, BaseStore):
     def _query_vector(self, query: str) -> list[float]:
         if self.embeddings is not None:
             return list(self.embeddings.embed_query(query))
-        if self.store.embedder is None:
-            raise ValueError("search with a query needs index={'embed': …} or a hybridmem embedder")
-        return list(self.store.embedder.embed([query])[0])
+        try:
+            return self.store.embed([query])[0]
+        except ConfigurationError:
+            raise ValueError(
+                "search with a query needs index={'embed': …} or a hybridmem embedder"
+            ) from None
 
     def _matching(
         self, prefix: tuple[str, ...], filter: Mapping[str, Any] | None, expired_too: bool = False
@@ -306,7 +322,13 @@ class HybridMemStore(TTLSweeper, BaseStore):
                 yield memory
 
     def _scan(self, prefix: tuple[str, ...], expired_too: bool) -> Iterator[Memory]:
-        """Every item of the store under ``prefix``: a read of the whole store."""
+        """Every item of the store under ``prefix``: a read of the whole store, which
+        the public API does not offer (its reads are scoped): in process only."""
+        if not isinstance(self.store, HybridStore):
+            raise NotImplementedError(
+                "repair_namespace_index reads the whole store: run it on an in-process"
+                " HybridStore (HybridMemStore(HybridStore(config))), not over HTTP"
+            )
         for ids in self.store.vector.iter_ids(_SCAN_BATCH):
             for record in self.store.vector.get(ids):
                 namespace = record.metadata.get(NAMESPACE_KEY)

@@ -11,13 +11,13 @@ from typing import Any
 
 from langgraph.store.base import TTLConfig
 
-from hybridmem import HybridStore
+from hybridmem.api import MemoryStore
 from hybridmem.models import Memory
 from langgraph_hybridmem.items import EXPIRES_KEY, NEVER, alive
 
 
 class TTLSweeper:
-    store: HybridStore
+    store: MemoryStore
     ttl_config: TTLConfig | None
 
     def __init__(self) -> None:

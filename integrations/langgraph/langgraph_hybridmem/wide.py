@@ -15,7 +15,7 @@ import heapq
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from hybridmem import HybridStore
+from hybridmem.api import MemoryStore
 from hybridmem.models import Memory
 from hybridmem.reads import cosine
 from hybridmem.validation import MAX_LIMIT
@@ -29,7 +29,7 @@ _INDEXED = {UNINDEXED_KEY: {"$ne": True}}
 
 
 class WideReads:
-    def __init__(self, store: HybridStore, layout: NamespaceLayout, index: NamespaceIndex) -> None:
+    def __init__(self, store: MemoryStore, layout: NamespaceLayout, index: NamespaceIndex) -> None:
         self.store = store
         self.layout = layout
         self.index = index

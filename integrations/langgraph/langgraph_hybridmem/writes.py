@@ -1,6 +1,6 @@
 """Puts and deletes of LangGraph items as hybridmem writes, one by one or in bulk.
 
-One put is one ``HybridStore.add`` (with the caller's id it rewrites an existing
+One put is one ``MemoryStore.add`` (with the caller's id it rewrites an existing
 item under its claim, no read first), between the namespace index's two steps
 (:mod:`langgraph_hybridmem.index`). A batch of puts writes its new items with
 one ``add_many`` (one journaled operation, one embedder call): acknowledged
@@ -18,10 +18,10 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 from langgraph.store.base import IndexConfig, PutOp
 
-from hybridmem import HybridStore
-from hybridmem.errors import ValidationError
+from hybridmem.api import MemoryStore
+from hybridmem.errors import ConfigurationError, ValidationError
 from hybridmem.journal import now
-from langgraph_hybridmem.index import NamespaceIndex
+from langgraph_hybridmem.index import NamespaceIndex, exact_filters
 from langgraph_hybridmem.items import (
     EXPIRES_KEY,
     NEVER,
@@ -32,7 +32,12 @@ from langgraph_hybridmem.items import (
     index_fields,
     indexed_texts,
 )
-from langgraph_hybridmem.namespaces import NamespaceLayout, namespace_metadata, scope_args
+from langgraph_hybridmem.namespaces import (
+    ITEM_KEY,
+    NamespaceLayout,
+    namespace_metadata,
+    scope_args,
+)
 
 #: Items per add_many call of a batch of puts.
 _BULK = 1000
@@ -41,7 +46,7 @@ _BULK = 1000
 class ItemWriter:
     def __init__(
         self,
-        store: HybridStore,
+        store: MemoryStore,
         layout: NamespaceLayout,
         index_config: IndexConfig | None,
         embeddings: Embeddings | None,
@@ -51,13 +56,23 @@ class ItemWriter:
         self.index_config = index_config
         self.embeddings = embeddings
         self.fields = index_fields((index_config or {}).get("fields"))
+        self._dimension: int | None = None
         self.namespaces = NamespaceIndex(store, layout, self.unit_vector)
 
     def unit_vector(self) -> list[float] | None:
-        dims = (self.index_config or {}).get("dims") or (
-            self.store.embedder.dimension if self.store.embedder is not None else None
-        )
+        """The vector of what is stored but never ranked (unindexed items, markers):
+        of the index's ``dims``, else of the store's embedder (asked once); None
+        when neither is known (the store then refuses the write, naming why)."""
+        dims = (self.index_config or {}).get("dims") or self._store_dimension()
         return [1.0] + [0.0] * (int(dims) - 1) if dims else None
+
+    def _store_dimension(self) -> int | None:
+        if self._dimension is None:
+            try:
+                self._dimension = len(self.store.embed(["dimension"])[0])
+            except ConfigurationError:  # no embedder configured
+                return None
+        return self._dimension
 
     def _fields_of(self, index: Any) -> Fields:
         return self.fields if index is None else index_fields(list(index))
@@ -134,7 +149,7 @@ class ItemWriter:
 
     def _write_chunk(self, ops: Sequence[PutOp]) -> None:
         prepared = self._memories(ops)
-        stored = self.store.vector.existing_ids([f["memory_id"] for f in prepared])
+        stored = self._stored(ops)
         new = [(op, f) for op, f in zip(ops, prepared, strict=True) if f["memory_id"] not in stored]
         rewrites = [
             (op, f) for op, f in zip(ops, prepared, strict=True) if f["memory_id"] in stored
@@ -150,6 +165,25 @@ class ItemWriter:
                 rewrites += new
         for op, fields in rewrites:
             self.store.add(**fields, ttl=core_ttl(op.ttl))
+
+    def _stored(self, ops: Sequence[PutOp]) -> set[str]:
+        """The memory ids of ``ops`` already stored: one read per namespace (the
+        keys as one ``$in`` filter), else one read per item."""
+        keys: dict[tuple[str, ...], list[str]] = {}
+        for op in ops:
+            keys.setdefault(op.namespace, []).append(op.key)
+        stored: set[str] = set()
+        for namespace, names in keys.items():
+            scope = scope_args(self.layout.item_scope(namespace))
+            ids = {self.layout.memory_id(namespace, key) for key in names}
+            try:
+                found = self.store.get_all(
+                    filters={**exact_filters(namespace), ITEM_KEY: {"$in": names}}, **scope
+                )
+            except ValidationError:  # a key hybridmem's filters do not take
+                found = [m for m in (self.store.get(i, **scope) for i in ids) if m]
+            stored |= {m.id for m in found if m.id in ids}
+        return stored
 
 
 def _expiry(minutes: float | None, at: Any) -> Any:
