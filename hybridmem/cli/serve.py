@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
 from hybridmem.cli.common import (
+    EXIT_UNAVAILABLE,
     EXIT_USAGE,
     SERVER_INSTALL_HINT,
     Backend,
@@ -20,6 +21,7 @@ from hybridmem.cli.common import (
     report,
     server_client,
 )
+from hybridmem.journal import Journal
 from hybridmem.ownership import uses_embedded_file
 
 _INSTALL_HINT = SERVER_INSTALL_HINT
@@ -72,8 +74,8 @@ def serve(
         typer.Option(
             "--workers",
             min=1,
-            help="Server processes (only 1 today: an embedded Kuzu file admits one process;"
-            " with [graph] shared_journal = true, run one serve per port instead)",
+            help="Worker processes (uvicorn's). Above 1 only when every store is a server"
+            " and the journal is shared ([graph] shared_journal = true on Neo4j)",
         ),
     ] = 1,
     config: ConfigOption = None,
@@ -82,17 +84,17 @@ def serve(
 
     On a data directory with an embedded Kuzu file, the server publishes its address
     and a local key in the directory (owner.json, mode 0600; removed when it stops):
-    the CLI and `hybridmem mcp` then go through it."""
+    the CLI and `hybridmem mcp` then go through it. With --workers N (server stores and
+    a shared journal only) uvicorn runs N worker processes, each with its own store."""
     try:
         from hybridmem.owner_server import serve_owned
+        from hybridmem.serve_workers import serve_workers
     except ImportError:
         report("invalid configuration", _INSTALL_HINT)
         raise typer.Exit(EXIT_USAGE) from None
     settings = load_config(config)
-    if workers > 1:
-        _refuse_workers(
-            workers, uses_embedded_file(settings), settings.graph.options().get("shared_journal")
-        )
+    if workers > 1 and uses_embedded_file(settings):
+        _refuse_workers(workers, embedded=True)
     bind = host or settings.server.host
     if (
         not settings.server.api_keys
@@ -106,6 +108,10 @@ def serve(
         )
         raise typer.Exit(EXIT_USAGE)
     with open_store(settings) as store:
+        if workers > 1 and isinstance(store.journal, Journal):
+            # Asked of the open store, not of the config: the adapter's default decides
+            # when the config does not say.
+            _refuse_workers(workers, embedded=False)
         keys = len(settings.server.api_keys)
         errors.print(
             f"hybridmem: {keys} API key(s)" if keys else "hybridmem: no API key (open access)",
@@ -114,29 +120,37 @@ def serve(
         interval = (
             settings.server.purge_interval_seconds if purge_interval is None else purge_interval
         )
-        serve_owned(
+        bound_port = settings.server.port if port is None else port
+        if workers == 1:
+            serve_owned(
+                store,
+                settings,
+                host=bind,
+                port=bound_port,
+                log_level=log_level,
+                access_log=access_log,
+                purge_interval=interval,
+            )
+        elif not serve_workers(
             store,
             settings,
+            workers=workers,
             host=bind,
-            port=settings.server.port if port is None else port,
+            port=bound_port,
             log_level=log_level,
             access_log=access_log,
             purge_interval=interval,
-        )
+        ):
+            report("a worker failed to start", "its error is in the log above")
+            raise typer.Exit(EXIT_UNAVAILABLE)
 
 
-def _refuse_workers(workers: int, embedded: bool, shared: object) -> None:
+def _refuse_workers(workers: int, *, embedded: bool) -> NoReturn:
     if embedded:
         reason = (
             "this configuration's stores include an embedded Kuzu file, which admits one"
             " process; serve it with one worker (the CLI, `hybridmem mcp` and"
             " HybridMemClient share that one)"
-        )
-    elif shared is True:
-        reason = (
-            "uvicorn workers are not wired yet; the journal and claims are shared through"
-            " Neo4j ([graph] shared_journal = true), so run one `hybridmem serve` per port"
-            " behind your load balancer instead: they share one store safely"
         )
     else:
         reason = (
