@@ -92,6 +92,10 @@ class ServerConfig(BaseModel):
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     #: ``hybridmem serve`` runs purge_expired() this often (seconds); 0: never.
     purge_interval_seconds: float = Field(default=60.0, ge=0, le=86_400 * 365)
+    #: ``hybridmem serve`` compacts the store this often (seconds) when something was
+    #: erased since the last compaction; 0: never. Erased bytes stay in the embedded
+    #: files up to this long (docs/erasure-design.md, "Erasure to the byte").
+    compact_interval_seconds: float = Field(default=86_400.0, ge=0, le=86_400 * 365)
     #: ``DELETE /memories`` answers within this long (seconds): an erasure still
     #: running then goes on, and the answer is 202 with the operation's URL, which
     #: the clients follow. Below the clients' request timeout (60 s).

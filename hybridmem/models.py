@@ -124,6 +124,7 @@ OperationKind = Literal[
     "reset",
     "reconcile",
     "purge_expired",
+    "compact",
 ]
 
 HistoryKind = Literal["ADD", "UPDATE", "DELETE", "DELETE_ALL", "RESET"]

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import uvicorn
 
+from hybridmem.compaction_loop import CompactLoop, has_local_files
 from hybridmem.config import ApiKeyConfig, HybridMemConfig
 from hybridmem.ownership import Owner, local_url, publish, uses_embedded_file, withdraw
 from hybridmem.purger import PurgeLoop
@@ -83,10 +84,18 @@ def serve_owned(
         on_stopping,
     )
     purger = PurgeLoop(store, purge_interval).start() if purge_interval > 0 else None
+    compact_every = settings.server.compact_interval_seconds
+    compactor = (
+        CompactLoop(store, compact_every).start()
+        if compact_every > 0 and has_local_files(store)
+        else None
+    )
     try:
         server.run()
     finally:
         on_stopping()
-        # Before the store closes: a purge in progress ends first.
+        # Before the store closes: a purge or compaction in progress ends first.
         if purger is not None:
             purger.stop()
+        if compactor is not None:
+            compactor.stop()

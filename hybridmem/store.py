@@ -13,6 +13,7 @@ from typing import Any
 
 from hybridmem.bulk import AddManyTally, batches, new_memory, prepare_batch
 from hybridmem.config import HybridMemConfig
+from hybridmem import compaction
 from hybridmem.coordinator import Coordinator
 from hybridmem.embedders import HOW_TO_CONFIGURE, Embedder
 from hybridmem.embedders.resolve import embedder_for
@@ -394,4 +395,14 @@ class HybridStore(StoreReads):
 
     def recover(self) -> list[RecoveredOperation]:
         """Finish pending deletions and roll back pending adds left by a crash."""
-        return self._coordinator.recover()
+        # A compaction first: the other operations' recovery may write to its files.
+        return compaction.finish_interrupted(self) + self._coordinator.recover()
+
+    def compact(
+        self, *, progress: compaction.CompactionProgressCallback | None = None
+    ) -> compaction.CompactionReport:
+        """Rewrite the embedded files with only live data, so that erased texts,
+        names and ids leave them; scrub erased scope ids from the journal and VACUUM
+        it. Claims the whole store; journaled, and resumed by ``recover()``. See
+        docs/erasure-design.md, "Erasure to the byte"."""
+        return compaction.compact(self, progress)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import typer
 
-from hybridmem.cli import maintenance, memory, portability, serve
+from hybridmem.cli import compact, maintenance, memory, portability, serve
 from hybridmem.cli.common import (
     EXIT_ABORTED,
     EXIT_AUTH,
@@ -57,6 +57,7 @@ app.command("stats")(maintenance.stats)
 app.command("reconcile")(maintenance.reconcile)
 app.command("purge-expired")(maintenance.purge_expired)
 app.command("recover")(maintenance.recover)
+app.command("compact")(compact.compact)
 app.command("demo")(maintenance.demo)
 
 

@@ -118,11 +118,17 @@ class KuzuDatabase:
         self._explicit_checkpoints = engine == "kuzu"
         check_written_by(path, engine, store_name)
         path.parent.mkdir(parents=True, exist_ok=True)
+        self._estimates: dict[str, int] = {}
+        self._prepared: OrderedDict[tuple[str, Any], Any] = OrderedDict()
+        self._open()
+
+    def _open(self) -> None:
+        """Open the file (again, after ``close``: a compaction swapped it)."""
         try:
             # The engine's own default pool is ~80% of RAM: far too greedy for a
             # library that lives inside an agent backend.
             self._db = self._module.Database(
-                str(path),
+                str(self.path),
                 buffer_pool_size=self.buffer_pool_mb * 2**20,
                 auto_checkpoint=not self._explicit_checkpoints,
             )
@@ -132,8 +138,7 @@ class KuzuDatabase:
         self._closed = False
         #: Open explicit transactions (``transaction`` nests through the RLock).
         self._depth = 0
-        self._estimates: dict[str, int] = {}
-        self._prepared: OrderedDict[tuple[str, Any], Any] = OrderedDict()
+        self._estimates.clear()
 
     @property
     def lock(self) -> threading.RLock:
@@ -441,6 +446,12 @@ class KuzuDatabase:
             self._prepared.clear()
             self._conn.close()
             self._db.close()
+
+    def reopen(self) -> None:
+        """Open the file at ``path`` again after ``close`` (under the caller's lock)."""
+        with self._lock:
+            check_written_by(self.path, self.engine, self.store_name)
+            self._open()
 
 
 class KuzuFileStore:

@@ -13,7 +13,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from hybridmem.models import Scope
-from hybridmem.records import EntityRecord, RelationRecord, RelationWithNames, normalise_name
+from hybridmem.records import (
+    EntityRecord,
+    MemoryNode,
+    RelationRecord,
+    RelationWithNames,
+    normalise_name,
+)
 from hybridmem_kuzu._database import KuzuDatabase
 from hybridmem_kuzu._scope import scope_key, scope_params
 from hybridmem_kuzu._time import from_text
@@ -77,6 +83,26 @@ class KuzuGraphReads:
             stamps[memory_id] = created_at
         ordered = sorted(counts, key=lambda m: (stamps[m], m), reverse=True)
         return [(m, counts[m]) for m in ordered[offset : offset + limit]]
+
+    def memory_nodes(self, memory_ids: Sequence[str]) -> list[MemoryNode]:
+        """The memory nodes of those ids that have one (a compaction copies them)."""
+        rows = self._db.each(
+            "MATCH (m:Memory {id: x.id}) RETURN m.id, m.user_id, m.agent_id, m.run_id,"
+            " m.created_at, m.updated_at",
+            [{"id": i} for i in dict.fromkeys(memory_ids)],
+            "Memory",
+        )
+        return [
+            MemoryNode(
+                id=r[0],
+                user_id=r[1],
+                agent_id=r[2],
+                run_id=r[3],
+                created_at=from_text(r[4]),
+                updated_at=from_text(r[5]),
+            )
+            for r in rows
+        ]
 
     def memory_entities(self, memory_ids: Sequence[str]) -> dict[str, list[EntityRecord]]:
         rows = self._db.each(

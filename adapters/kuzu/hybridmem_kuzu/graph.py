@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from hybridmem.models import Scope
@@ -18,6 +19,7 @@ from hybridmem.records import (
 )
 from hybridmem_kuzu._database import FEW_ROWS, KuzuFileStore, used
 from hybridmem_kuzu._graph_reads import KuzuGraphReads, _relation
+from hybridmem_kuzu._rewrite import KuzuFileRewrite
 from hybridmem_kuzu._scope import outside_scope, scope_keys, scope_match, scope_params
 from hybridmem_kuzu._time import from_text, to_text
 
@@ -175,8 +177,12 @@ def _protected(ids: Sequence[str]) -> dict[str, list[str]]:
     return {"protected": list(ids) or [""]}
 
 
-class KuzuGraphStore(KuzuGraphReads, KuzuFileStore):
+class KuzuGraphStore(KuzuGraphReads, KuzuFileRewrite, KuzuFileStore):
     name = "Kuzu graph store"
+
+    def blank_twin(self, path: Path) -> KuzuGraphStore:
+        db = self._db
+        return KuzuGraphStore(path, db.engine, db.batch_plan, db.buffer_pool_mb)
 
     def _prepare(self) -> None:
         for statement in _SCHEMA:

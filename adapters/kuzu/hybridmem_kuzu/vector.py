@@ -31,6 +31,7 @@ from hybridmem_kuzu._filters import (
     matches_row,
     stored_row_matches,
 )
+from hybridmem_kuzu._rewrite import KuzuFileRewrite
 from hybridmem_kuzu._scope import scope_keys, scope_match
 from hybridmem_kuzu._search_cache import ScopeRows, SearchCache
 from hybridmem_kuzu._time import from_text, to_text
@@ -110,8 +111,18 @@ def _cached_row_matches(filters: Filters, fields: tuple[Any, ...]) -> bool:
     return not filters.conditions or stored_row_matches(filters, fields[8], fields[6], fields[7])
 
 
-class KuzuVectorStore(KuzuFileStore):
+class KuzuVectorStore(KuzuFileRewrite, KuzuFileStore):
     name = "Kuzu vector store"
+
+    def blank_twin(self, path: Path) -> KuzuVectorStore:
+        db = self._db
+        # The twin is only written and counted: no search cache.
+        return KuzuVectorStore(path, db.engine, db.batch_plan, db.buffer_pool_mb, 0)
+
+    def swap_in(self, replacement: Path) -> None:
+        with self._db.lock:
+            self._cache.clear()
+            super().swap_in(replacement)
 
     def __init__(
         self,
