@@ -7,14 +7,19 @@ run on the event loop that owns it, the way LangGraph's ``AsyncPostgresStore``
 serves synchronous calls. An integration's async method binds the bridge to the
 running loop (:meth:`LoopBridge.bind`) and runs its synchronous logic in a worker
 thread; each store call made there is handed to that loop and awaited. A
-synchronous call from the loop's own thread would deadlock, and one made before
-any async call has no loop to go to: both raise a clear error instead.
+synchronous call made before any async call (a script without a loop) binds the
+bridge to a loop of its own, in a daemon thread. A synchronous call from the
+bound loop's own thread would deadlock: it raises a clear error instead, as does
+binding a store already bound to another live loop (an ``httpx.AsyncClient``
+belongs to one loop).
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+import threading
+import weakref
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar, cast
 
@@ -40,6 +45,11 @@ class LoopBridge:
             )
         self._loop = loop
 
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        """The loop the store's calls run on (None until the first call binds one)."""
+        return self._loop
+
     def __getattr__(self, name: str) -> Callable[..., Any]:
         method = getattr(self.awaited, name)
         if not inspect.iscoroutinefunction(method):
@@ -56,6 +66,8 @@ class LoopBridge:
             running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
             running = None
+        if (loop is None or loop.is_closed()) and running is None:
+            loop = self._loop = _private_loop(self)
         if loop is None or loop.is_closed() or running is loop:
             coroutine.close()
             raise RuntimeError(
@@ -64,6 +76,14 @@ class LoopBridge:
                 " pass a synchronous store (HybridStore, HybridMemClient)"
             )
         return asyncio.run_coroutine_threadsafe(coroutine, loop).result()
+
+
+def _private_loop(owner: object) -> asyncio.AbstractEventLoop:
+    """A loop running in a daemon thread, stopped when ``owner`` is collected."""
+    loop = asyncio.new_event_loop()
+    threading.Thread(target=loop.run_forever, name="hybridmem-loop-bridge", daemon=True).start()
+    weakref.finalize(owner, loop.call_soon_threadsafe, loop.stop)
+    return loop
 
 
 def synchronous(store: MemoryStore | AsyncMemoryStore) -> tuple[MemoryStore, LoopBridge | None]:

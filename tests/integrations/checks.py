@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from hybridmem import HybridStore
+from hybridmem.api import MemoryStore
 
 
-def assert_no_trace(store: HybridStore, *, left: int = 0) -> None:
+def assert_no_trace(store: MemoryStore, *, left: int = 0) -> None:
     """No orphan of any kind, and exactly ``left`` memories in each store."""
     report = store.reconcile()
     found = report.found.model_dump()

@@ -4,16 +4,24 @@ unless asked for; and document ids that belong to their scope."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
-from hybridmem import HybridStore
+from hybridmem.api import MemoryStore
 from hybridmem.ids import scoped_id
 from langchain_hybridmem import HybridMemVectorStore
 from langchain_hybridmem.documents import SCOPE_KEY
 from langgraph_hybridmem import HybridMemStore
 
 EMBEDDINGS = DeterministicFakeEmbedding(size=16)
+
+
+@pytest.fixture
+def store(any_store: MemoryStore) -> MemoryStore:
+    """In process on each pair, and a HybridMemClient of a live serve (issue 23)."""
+    return any_store
 
 
 def _round_trips(vectorstore: HybridMemVectorStore, query: str) -> list[str]:
@@ -25,7 +33,7 @@ def _round_trips(vectorstore: HybridMemVectorStore, query: str) -> list[str]:
     return sorted(str(h.id) for h in hits)
 
 
-def test_user_store_does_not_return_agent_level_documents(store: HybridStore) -> None:
+def test_user_store_does_not_return_agent_level_documents(store: MemoryStore) -> None:
     user = HybridMemVectorStore(store, EMBEDDINGS, user_id="alice")
     agent = HybridMemVectorStore(store, EMBEDDINGS, user_id="alice", agent_id="a1")
     user.add_texts(["alice's own note"], ids=["u1"])
@@ -37,7 +45,7 @@ def test_user_store_does_not_return_agent_level_documents(store: HybridStore) ->
     assert [d.page_content for d in agent.get_by_ids(["doc-7"])] == ["the agent's note"]
 
 
-def test_all_memories_ids_round_trip_through_get_and_delete(store: HybridStore) -> None:
+def test_all_memories_ids_round_trip_through_get_and_delete(store: MemoryStore) -> None:
     HybridMemVectorStore(store, EMBEDDINGS, user_id="alice", agent_id="a1").add_texts(
         ["the agent's note"], ids=["doc-7"]
     )
@@ -51,7 +59,7 @@ def test_all_memories_ids_round_trip_through_get_and_delete(store: HybridStore) 
     assert store.stats()["vectors"] == 0
 
 
-def test_langgraph_items_stay_out_of_the_vector_store(store: HybridStore) -> None:
+def test_langgraph_items_stay_out_of_the_vector_store(store: MemoryStore) -> None:
     graph_store = HybridMemStore(store, index={"dims": 16, "embed": EMBEDDINGS})
     graph_store.put(("memories", "alice"), "profile", {"text": "alice likes tea"})
     vectorstore = HybridMemVectorStore(store, EMBEDDINGS, user_id="alice")
@@ -69,8 +77,8 @@ def test_langgraph_items_stay_out_of_the_vector_store(store: HybridStore) -> Non
     assert len([d for d in everything if "_lg_marker" not in d.metadata]) == 2
 
 
-def test_the_same_document_id_works_in_every_scope(store: HybridStore) -> None:
-    scopes = [
+def test_the_same_document_id_works_in_every_scope(store: MemoryStore) -> None:
+    scopes: list[dict[str, Any]] = [
         {"user_id": "alice"},
         {"user_id": "bob"},
         {"user_id": "alice", "agent_id": "a1"},
@@ -85,7 +93,7 @@ def test_the_same_document_id_works_in_every_scope(store: HybridStore) -> None:
     assert store.stats()["vectors"] == len(scopes)
 
 
-def test_a_key_bound_to_another_scope_cannot_take_a_document_id(store: HybridStore) -> None:
+def test_a_key_bound_to_another_scope_cannot_take_a_document_id(store: MemoryStore) -> None:
     """Alice writes, ahead of bob, a memory under the id bob's document "doc-7"
     will have: it lands in alice's scope, and bob's write and reads are unaffected."""
     bob = HybridMemVectorStore(store, EMBEDDINGS, user_id="bob")
@@ -100,7 +108,7 @@ def test_a_key_bound_to_another_scope_cannot_take_a_document_id(store: HybridSto
     assert store.get(taken.id) is not None
 
 
-def test_reserved_metadata_keys_are_refused(store: HybridStore) -> None:
+def test_reserved_metadata_keys_are_refused(store: MemoryStore) -> None:
     vectorstore = HybridMemVectorStore(store, EMBEDDINGS, user_id="alice")
     with pytest.raises(ValueError, match="reserved"):
         vectorstore.add_texts(["x"], metadatas=[{SCOPE_KEY: '["bob", null, null]'}])

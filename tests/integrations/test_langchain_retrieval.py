@@ -12,11 +12,17 @@ from langchain_core.embeddings import DeterministicFakeEmbedding, Embeddings
 from langchain_core.indexing import InMemoryRecordManager, index
 from langchain_core.vectorstores import InMemoryVectorStore
 
-from hybridmem import HybridStore
+from hybridmem.api import MemoryStore
 from langchain_hybridmem import HybridMemVectorStore
 from tests.integrations.checks import assert_no_trace
 
 EMBEDDINGS = DeterministicFakeEmbedding(size=8)
+
+
+@pytest.fixture
+def store(any_store: MemoryStore) -> MemoryStore:
+    """In process on each pair, and a HybridMemClient of a live serve (issue 23)."""
+    return any_store
 
 
 class AxisEmbeddings(Embeddings):
@@ -37,13 +43,13 @@ class AxisEmbeddings(Embeddings):
         return self.VECTORS[text]
 
 
-def _axis_store(store: HybridStore) -> HybridMemVectorStore:
+def _axis_store(store: MemoryStore) -> HybridMemVectorStore:
     vectorstore = HybridMemVectorStore(store, AxisEmbeddings(), user_id="alice")
     vectorstore.add_texts(["x", "x'", "y"], ids=["x", "x2", "y"])
     return vectorstore
 
 
-def test_mmr_prefers_a_diverse_second_document(store: HybridStore) -> None:
+def test_mmr_prefers_a_diverse_second_document(store: MemoryStore) -> None:
     vectorstore = _axis_store(store)
     plain = vectorstore.similarity_search("query", k=2)
     assert [d.page_content for d in plain] == ["x", "x'"]
@@ -55,7 +61,7 @@ def test_mmr_prefers_a_diverse_second_document(store: HybridStore) -> None:
     assert [d.id for d in diverse] == ["x", "y"]
 
 
-async def test_mmr_async_and_through_as_retriever(store: HybridStore) -> None:
+async def test_mmr_async_and_through_as_retriever(store: MemoryStore) -> None:
     vectorstore = _axis_store(store)
     found = await vectorstore.amax_marginal_relevance_search("query", k=2, fetch_k=3)
     assert [d.page_content for d in found] == ["x", "y"]
@@ -68,14 +74,14 @@ async def test_mmr_async_and_through_as_retriever(store: HybridStore) -> None:
     assert [d.page_content for d in await retriever.ainvoke("query")] == ["x", "y"]
 
 
-def test_mmr_filter_applies_before_fetch_k(store: HybridStore) -> None:
+def test_mmr_filter_applies_before_fetch_k(store: MemoryStore) -> None:
     vectorstore = HybridMemVectorStore(store, AxisEmbeddings(), user_id="alice")
     vectorstore.add_texts(["x", "x'", "y"], metadatas=[{"t": 1}, {"t": 2}, {"t": 2}])
     found = vectorstore.max_marginal_relevance_search("query", k=2, fetch_k=2, filter={"t": 2})
     assert sorted(d.page_content for d in found) == ["x'", "y"]
 
 
-def test_k_zero_returns_nothing_as_in_memory_does(store: HybridStore) -> None:
+def test_k_zero_returns_nothing_as_in_memory_does(store: MemoryStore) -> None:
     vectorstore = HybridMemVectorStore(store, EMBEDDINGS, user_id="alice")
     vectorstore.add_texts(["one", "two"])
     reference = InMemoryVectorStore(EMBEDDINGS)
@@ -92,7 +98,7 @@ def _docs(*pairs: tuple[str, str]) -> list[Document]:
 
 
 @pytest.mark.parametrize("cleanup", ["incremental", "full", "scoped_full"])
-def test_indexing_api_counts_match_in_memory(store: HybridStore, cleanup: str) -> None:
+def test_indexing_api_counts_match_in_memory(store: MemoryStore, cleanup: str) -> None:
     """Each cleanup mode over three rounds (first load, unchanged, one document
     changed and one gone) answers the same counts as InMemoryVectorStore, and
     leaves the same documents."""
@@ -135,7 +141,7 @@ def test_indexing_api_counts_match_in_memory(store: HybridStore, cleanup: str) -
 
 
 def test_add_documents_takes_batch_size_and_refuses_unknown_arguments(
-    store: HybridStore,
+    store: MemoryStore,
 ) -> None:
     vectorstore = HybridMemVectorStore(store, EMBEDDINGS, user_id="alice")
     ids = vectorstore.add_documents(_docs(("one", "s"), ("two", "s")), batch_size=1)
@@ -147,7 +153,7 @@ def test_add_documents_takes_batch_size_and_refuses_unknown_arguments(
     assert store.stats()["vectors"] == 2
 
 
-def test_writing_an_id_again_replaces_the_document(store: HybridStore) -> None:
+def test_writing_an_id_again_replaces_the_document(store: MemoryStore) -> None:
     vectorstore = HybridMemVectorStore(store, EMBEDDINGS, user_id="alice")
     vectorstore.add_texts(["first", "other"], ids=["d", "o"], metadatas=[{"v": 1}, {}])
     vectorstore.add_texts(["second", "other"], ids=["d", "o"], metadatas=[{"v": 2}, {}])
@@ -160,9 +166,9 @@ def test_writing_an_id_again_replaces_the_document(store: HybridStore) -> None:
 
 
 class CountingStore:
-    """Counts the store calls add_texts makes (a real HybridStore underneath)."""
+    """Counts the store calls add_texts makes (a real MemoryStore underneath)."""
 
-    def __init__(self, store: HybridStore) -> None:
+    def __init__(self, store: MemoryStore) -> None:
         self.store = store
         self.calls: list[str] = []
 
@@ -175,7 +181,7 @@ class CountingStore:
         return self.store.add_many(*args, **kwargs)  # type: ignore[arg-type]
 
 
-def test_a_thousand_documents_are_written_in_batches(store: HybridStore) -> None:
+def test_a_thousand_documents_are_written_in_batches(store: MemoryStore) -> None:
     counting = CountingStore(store)
     vectorstore = HybridMemVectorStore(store, EMBEDDINGS, user_id="alice")
     vectorstore.store = counting  # type: ignore[assignment]

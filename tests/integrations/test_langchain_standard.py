@@ -1,7 +1,9 @@
-"""LangChain's published standard suites, unmodified, against langchain-hybridmem."""
+"""LangChain's published standard suites, unmodified, against langchain-hybridmem: in
+process, over a HybridMemClient and over an AsyncHybridMemClient of a live serve."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,19 +15,27 @@ from langchain_tests.integration_tests import (
     VectorStoreIntegrationTests,
 )
 
-from hybridmem import HybridStore
+from hybridmem.api import MemoryStore
+from hybridmem.client import AsyncHybridMemClient, HybridMemClient
 from langchain_hybridmem import HybridMemGraphRetriever, HybridMemVectorStore
+from tests.server.live import LiveServer
+
+
+@pytest.fixture
+def store(any_store: MemoryStore) -> MemoryStore:
+    """In process on each pair, and a HybridMemClient of a live serve (issue 23)."""
+    return any_store
 
 
 class TestHybridMemVectorStore(VectorStoreIntegrationTests):
     @pytest.fixture
-    def vectorstore(self, store: HybridStore) -> Iterator[VectorStore]:
+    def vectorstore(self, store: MemoryStore) -> Iterator[VectorStore]:
         yield HybridMemVectorStore(store, self.get_embeddings(), user_id="standard-tests")
 
 
 class TestHybridMemGraphRetriever(RetrieversIntegrationTests):
     @pytest.fixture(autouse=True)
-    def seeded(self, store: HybridStore) -> None:
+    def seeded(self, store: MemoryStore) -> None:
         """Five memories (the suite asks for up to three), two with graph context."""
         self.store = store
         embeddings = VectorStoreIntegrationTests.get_embeddings()
@@ -60,3 +70,22 @@ class TestHybridMemGraphRetriever(RetrieversIntegrationTests):
     @property
     def retriever_query_example(self) -> str:
         return "Where does Alice live?"
+
+
+class TestHybridMemVectorStoreOverAsyncClient(VectorStoreIntegrationTests):
+    """Over an AsyncHybridMemClient: the async tests await its calls on their loop;
+    the sync ones run them on a loop of the store's own (hybridmem.loop_bridge)."""
+
+    @pytest.fixture
+    def vectorstore(self, served: LiveServer) -> Iterator[VectorStore]:
+        with HybridMemClient(served.url) as admin:
+            admin.reset()
+        client = AsyncHybridMemClient(served.url)
+        vectorstore = HybridMemVectorStore(client, self.get_embeddings(), user_id="standard-tests")
+        yield vectorstore
+        # The client belongs to the loop that used it: closed there while it runs
+        # (a sync test's bridge loop); an async test's loop is gone by now.
+        assert vectorstore._bridge is not None
+        loop = vectorstore._bridge.loop
+        if loop is not None and loop.is_running():
+            asyncio.run_coroutine_threadsafe(client.close(), loop).result()

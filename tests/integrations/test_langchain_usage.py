@@ -8,7 +8,7 @@ import uuid
 import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
-from hybridmem import HybridStore
+from hybridmem.api import MemoryStore
 from langchain_hybridmem import HybridMemGraphRetriever, HybridMemVectorStore
 from langchain_hybridmem.documents import memory_id_for
 from tests.integrations.checks import assert_no_trace
@@ -16,7 +16,13 @@ from tests.integrations.checks import assert_no_trace
 EMBEDDINGS = DeterministicFakeEmbedding(size=8)
 
 
-def test_same_document_id_in_two_scopes_names_two_documents(store: HybridStore) -> None:
+@pytest.fixture
+def store(any_store: MemoryStore) -> MemoryStore:
+    """In process on each pair, and a HybridMemClient of a live serve (issue 23)."""
+    return any_store
+
+
+def test_same_document_id_in_two_scopes_names_two_documents(store: MemoryStore) -> None:
     alice = HybridMemVectorStore(store, EMBEDDINGS, user_id="alice")
     bob = HybridMemVectorStore(store, EMBEDDINGS, user_id="bob")
     alice.add_texts(["alice's note"], ids=["1"])
@@ -28,7 +34,7 @@ def test_same_document_id_in_two_scopes_names_two_documents(store: HybridStore) 
     assert bob.get_by_ids(["1"]) == []
 
 
-def test_another_scopes_uuid_is_neither_read_nor_deleted(store: HybridStore) -> None:
+def test_another_scopes_uuid_is_neither_read_nor_deleted(store: MemoryStore) -> None:
     alice = HybridMemVectorStore(store, EMBEDDINGS, user_id="alice")
     bob = HybridMemVectorStore(store, EMBEDDINGS, user_id="bob")
     doc_id = str(uuid.uuid4())
@@ -38,7 +44,7 @@ def test_another_scopes_uuid_is_neither_read_nor_deleted(store: HybridStore) -> 
     assert [d.id for d in alice.get_by_ids([doc_id])] == [doc_id]
 
 
-def test_filter_applies_in_the_store_before_k(store: HybridStore) -> None:
+def test_filter_applies_in_the_store_before_k(store: MemoryStore) -> None:
     vectorstore = HybridMemVectorStore(store, EMBEDDINGS, user_id="alice")
     vectorstore.add_texts(
         ["a", "b", "c"], metadatas=[{"topic": "x"}, {"topic": "y"}, {"topic": "y", "n": 3}]
@@ -47,7 +53,7 @@ def test_filter_applies_in_the_store_before_k(store: HybridStore) -> None:
     assert [(d.page_content, d.metadata) for d in found] == [("c", {"topic": "y", "n": 3})]
 
 
-def test_relevance_scores_are_in_0_1_and_best_first(store: HybridStore) -> None:
+def test_relevance_scores_are_in_0_1_and_best_first(store: MemoryStore) -> None:
     vectorstore = HybridMemVectorStore(store, EMBEDDINGS, user_id="alice")
     vectorstore.add_texts(["exact", "other"])
     scored = vectorstore.similarity_search_with_relevance_scores("exact", k=2)
@@ -56,7 +62,7 @@ def test_relevance_scores_are_in_0_1_and_best_first(store: HybridStore) -> None:
     assert all(0.0 <= s <= 1.0 for _, s in scored)
 
 
-def test_bad_input_is_refused_before_any_write(store: HybridStore) -> None:
+def test_bad_input_is_refused_before_any_write(store: MemoryStore) -> None:
     vectorstore = HybridMemVectorStore(store, EMBEDDINGS, user_id="alice")
     with pytest.raises(ValueError, match="reserved"):
         vectorstore.add_texts(["ok", "bad"], metadatas=[{}, {"_langchain_id": "x"}])
@@ -69,7 +75,7 @@ def test_bad_input_is_refused_before_any_write(store: HybridStore) -> None:
     assert store.stats()["vectors"] == 0
 
 
-def test_from_texts_keeps_ids_in_its_scope(store: HybridStore) -> None:
+def test_from_texts_keeps_ids_in_its_scope(store: MemoryStore) -> None:
     vectorstore = HybridMemVectorStore.from_texts(
         ["one", "two"], EMBEDDINGS, ids=["a", "b"], store=store, user_id="u", run_id="r1"
     )
@@ -77,7 +83,7 @@ def test_from_texts_keeps_ids_in_its_scope(store: HybridStore) -> None:
     assert [m.run_id for m in store.get_all(user_id="u")] == ["r1", "r1"]
 
 
-def test_retriever_documents_carry_their_graph_context(store: HybridStore) -> None:
+def test_retriever_documents_carry_their_graph_context(store: MemoryStore) -> None:
     vector = EMBEDDINGS.embed_query("Alice lives in Lisbon")
     store.add(
         "Alice lives in Lisbon",
@@ -99,7 +105,7 @@ def test_retriever_documents_carry_their_graph_context(store: HybridStore) -> No
     ]
 
 
-async def test_async_methods_reach_the_same_records(store: HybridStore) -> None:
+async def test_async_methods_reach_the_same_records(store: MemoryStore) -> None:
     vectorstore = HybridMemVectorStore(store, EMBEDDINGS, user_id="alice")
     ids = await vectorstore.aadd_texts(["x", "y"], ids=["1", "2"])
     assert [d.id for d in await vectorstore.asimilarity_search("x", k=1)] == ["1"]
@@ -108,7 +114,7 @@ async def test_async_methods_reach_the_same_records(store: HybridStore) -> None:
     assert_no_trace(store)
 
 
-def test_deleting_a_scopes_ids_leaves_no_trace(store: HybridStore) -> None:
+def test_deleting_a_scopes_ids_leaves_no_trace(store: MemoryStore) -> None:
     alice = HybridMemVectorStore(store, EMBEDDINGS, user_id="alice")
     bob = HybridMemVectorStore(store, EMBEDDINGS, user_id="bob")
     ids = alice.add_texts([f"note {i}" for i in range(5)], ids=[f"n{i}" for i in range(5)])
@@ -125,7 +131,7 @@ def test_deleting_a_scopes_ids_leaves_no_trace(store: HybridStore) -> None:
     assert all(e.old_text is None and e.new_text is None for e in events)
 
 
-def test_delete_without_ids_is_delete_all_of_the_scope(store: HybridStore) -> None:
+def test_delete_without_ids_is_delete_all_of_the_scope(store: MemoryStore) -> None:
     alice = HybridMemVectorStore(store, EMBEDDINGS, user_id="alice", agent_id="a1")
     alice.add_texts(["one", "two"])
     store.add("same user, other agent", embedding=[1.0] * 8, user_id="alice", agent_id="a2")

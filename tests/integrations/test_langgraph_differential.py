@@ -34,8 +34,10 @@ from langgraph.store.base import (
 )
 from langgraph.store.memory import InMemoryStore
 
-from hybridmem import HybridStore
+from hybridmem.api import MemoryStore
+from hybridmem.client import AsyncHybridMemClient, HybridMemClient
 from langgraph_hybridmem import HybridMemStore
+from tests.server.live import LiveServer
 
 INDEX: Any = {"dims": 16, "embed": DeterministicFakeEmbedding(size=16), "fields": ["text"]}
 NAMESPACES = [
@@ -52,7 +54,13 @@ OPS_PER_RUN = 400
 
 
 @pytest.fixture
-def pair(store: HybridStore) -> Iterator[tuple[HybridMemStore, InMemoryStore]]:
+def store(any_store: MemoryStore) -> MemoryStore:
+    """In process on each pair, and a HybridMemClient of a live serve (issue 23)."""
+    return any_store
+
+
+@pytest.fixture
+def pair(store: MemoryStore) -> Iterator[tuple[HybridMemStore, InMemoryStore]]:
     yield HybridMemStore(store, index=INDEX), InMemoryStore(index=INDEX)
 
 
@@ -211,6 +219,29 @@ async def test_same_results_as_in_memory_store_async(
     pair: tuple[HybridMemStore, InMemoryStore], seed: int
 ) -> None:
     ours, reference = pair
+    await _run_awaited(ours, reference, seed)
+    _assert_same_state(ours, reference)
+
+
+async def test_same_results_over_the_async_client(served: LiveServer) -> None:
+    """Over an AsyncHybridMemClient (issue 23): the store's HTTP calls run on this
+    test's event loop, and give InMemoryStore's results."""
+    with HybridMemClient(served.url) as admin:
+        admin.reset()
+    async with AsyncHybridMemClient(served.url) as client:
+        ours, reference = HybridMemStore(client, index=INDEX), InMemoryStore(index=INDEX)
+        await _run_awaited(ours, reference, 7)
+        _drop_empty_namespaces(reference)
+        listed = await ours.alist_namespaces(limit=1000)
+        assert listed == reference.list_namespaces(limit=1000)
+        mine = {_item(i) for i in await ours.asearch((), limit=10_000)}
+        assert mine == {_item(i) for i in reference.search((), limit=10_000)}
+        # A synchronous call from the loop that owns the client would deadlock.
+        with pytest.raises(RuntimeError, match="async methods"):
+            ours.get(("memories", "alice"), "k0")
+
+
+async def _run_awaited(ours: HybridMemStore, reference: InMemoryStore, seed: int) -> None:
     ops = Ops(seed)
     for _ in range(OPS_PER_RUN):
         batch = ops.next()
@@ -228,7 +259,6 @@ async def test_same_results_as_in_memory_store_async(
         else:
             got = await ours.abatch(batch)
         _compare(batch, got, theirs, before)
-    _assert_same_state(ours, reference)
 
 
 def _assert_same_state(ours: BaseStore, reference: InMemoryStore) -> None:

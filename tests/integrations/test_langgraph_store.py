@@ -12,7 +12,7 @@ import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 from langgraph.store.base import GetOp, InvalidNamespaceError, ListNamespacesOp, PutOp, SearchOp
 
-from hybridmem import HybridStore
+from hybridmem.api import MemoryStore
 from langgraph_hybridmem import HybridMemStore
 from tests.integrations.checks import assert_no_trace
 from tests.integrations.langgraph_checks import items_only, markers_of
@@ -21,7 +21,13 @@ EMBEDDINGS = DeterministicFakeEmbedding(size=16)
 
 
 @pytest.fixture
-def lg(store: HybridStore) -> Iterator[HybridMemStore]:
+def store(any_store: MemoryStore) -> MemoryStore:
+    """In process on each pair, and a HybridMemClient of a live serve (issue 23)."""
+    return any_store
+
+
+@pytest.fixture
+def lg(store: MemoryStore) -> Iterator[HybridMemStore]:
     yield HybridMemStore(store, index={"dims": 16, "embed": EMBEDDINGS, "fields": ["text"]})
 
 
@@ -44,7 +50,7 @@ def test_put_get_update_delete(lg: HybridMemStore) -> None:
     lg.delete(ns, "k1")  # deleting a missing key is a no-op
 
 
-def test_namespaces_map_onto_scopes(lg: HybridMemStore, store: HybridStore) -> None:
+def test_namespaces_map_onto_scopes(lg: HybridMemStore, store: MemoryStore) -> None:
     lg.put(("memories", "alice"), "a", {"text": "user level"})
     lg.put(("memories", "alice", "planner", "run-7"), "b", {"text": "run level"})
     lg.put(("docs", "manuals"), "c", {"text": "another layout"})
@@ -171,7 +177,7 @@ def test_index_fields_choose_what_is_embedded(lg: HybridMemStore) -> None:
 
 
 def test_ttl_hides_expired_items_and_sweep_erases_them(
-    lg: HybridMemStore, store: HybridStore
+    lg: HybridMemStore, store: MemoryStore
 ) -> None:
     ns = ("memories", "alice")
     lg.put(ns, "short", {"text": "short-lived"}, ttl=0.02)  # 1.2 s
@@ -197,7 +203,7 @@ def test_reading_refreshes_ttl(lg: HybridMemStore) -> None:
 
 
 def test_ttl_is_hybridmems_expiry_and_purge_erases_the_item(
-    lg: HybridMemStore, store: HybridStore
+    lg: HybridMemStore, store: MemoryStore
 ) -> None:
     """An item's TTL is the memory's expires_at: hybridmem's own reads stop
     returning it when it expires, and purge_expired (hybridmem serve's sweep)
@@ -223,7 +229,7 @@ def test_ttl_is_hybridmems_expiry_and_purge_erases_the_item(
 
 
 def test_ttl_sweeper_erases_expired_items_until_stopped(
-    lg: HybridMemStore, store: HybridStore
+    lg: HybridMemStore, store: MemoryStore
 ) -> None:
     with pytest.raises(ValueError, match="sweep_interval_minutes"):
         lg.start_ttl_sweeper()
@@ -242,7 +248,7 @@ def test_ttl_sweeper_erases_expired_items_until_stopped(
 
 
 def test_items_with_an_expiry_only_in_metadata_are_found_once_and_erased_when_due(
-    lg: HybridMemStore, store: HybridStore, monkeypatch: pytest.MonkeyPatch
+    lg: HybridMemStore, store: MemoryStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Items written before the core expiry carry theirs only in metadata. The
     sweep finds them with one read of the store, not a read of the whole store on
@@ -274,7 +280,7 @@ def test_items_with_an_expiry_only_in_metadata_are_found_once_and_erased_when_du
 
 
 def test_delete_namespace_is_delete_all_and_leaves_no_trace(
-    lg: HybridMemStore, store: HybridStore
+    lg: HybridMemStore, store: MemoryStore
 ) -> None:
     for i in range(3):
         lg.put(("memories", "alice"), f"k{i}", {"text": f"alice {i}"})
@@ -294,7 +300,7 @@ def test_delete_namespace_is_delete_all_and_leaves_no_trace(
     assert_no_trace(store, left=2)
 
 
-def test_delete_namespace_below_or_above_a_scope(lg: HybridMemStore, store: HybridStore) -> None:
+def test_delete_namespace_below_or_above_a_scope(lg: HybridMemStore, store: MemoryStore) -> None:
     lg.put(("memories", "alice", "planner", "r1", "notes"), "a", {"text": "x"})
     lg.put(("memories", "alice", "planner", "r1"), "b", {"text": "y"})
     lg.put(("docs", "manuals"), "c", {"text": "z"})
@@ -305,7 +311,7 @@ def test_delete_namespace_below_or_above_a_scope(lg: HybridMemStore, store: Hybr
     assert_no_trace(store)
 
 
-async def test_async_methods(lg: HybridMemStore, store: HybridStore) -> None:
+async def test_async_methods(lg: HybridMemStore, store: MemoryStore) -> None:
     ns = ("memories", "alice")
     await lg.aput(ns, "k", {"text": "async"})
     item = await lg.aget(ns, "k")

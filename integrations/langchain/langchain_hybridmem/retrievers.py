@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
+from collections.abc import Callable
 from typing import Any
 
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.callbacks import (
+    AsyncCallbackManagerForRetrieverRun,
+    CallbackManagerForRetrieverRun,
+)
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field, model_validator
 
-from hybridmem.api import MemoryStore
+from hybridmem.api import AsyncMemoryStore, MemoryStore
 from hybridmem.models import Scope, SearchHit
 from hybridmem.validation import scope_from
 from langchain_hybridmem.documents import to_document
@@ -25,11 +31,14 @@ class HybridMemGraphRetriever(BaseRetriever):
     around them, in the user's namespace). ``entities=[names]`` anchors the search
     on those entities (hybridmem's fused graph + vector ranking). ``k`` may also be
     given per call: ``retriever.invoke(query, k=3)``.
+
+    ``store`` is a ``HybridStore`` or a ``HybridMemClient``, or an awaited store
+    (``AsyncHybridMemClient``, ``AsyncHybridStore``) used through ``ainvoke``.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    store: MemoryStore
+    store: MemoryStore | AsyncMemoryStore
     embeddings: Embeddings
     user_id: str | None = None
     agent_id: str | None = None
@@ -52,20 +61,40 @@ class HybridMemGraphRetriever(BaseRetriever):
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any
     ) -> list[Document]:
+        search: Callable[..., list[SearchHit]] = self.store.search  # type: ignore[assignment]
+        if inspect.iscoroutinefunction(search):
+            raise TypeError(
+                "this retriever's store is awaited (an AsyncHybridMemClient): use ainvoke"
+            )
+        hits = search(self.embeddings.embed_query(query), **self._search_args(kwargs))
+        return [_document(hit, self.scope) for hit in hits]
+
+    async def _aget_relevant_documents(
+        self, query: str, *, run_manager: AsyncCallbackManagerForRetrieverRun, **kwargs: Any
+    ) -> list[Document]:
+        arguments = self._search_args(kwargs)
+        vector = await self.embeddings.aembed_query(query)
+        search: Callable[..., Any] = self.store.search
+        hits: list[SearchHit]
+        if inspect.iscoroutinefunction(search):
+            hits = await search(vector, **arguments)
+        else:
+            hits = await asyncio.to_thread(search, vector, **arguments)
+        return [_document(hit, self.scope) for hit in hits]
+
+    def _search_args(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         k = kwargs.pop("k", self.k)
         if kwargs:
             raise TypeError(f"unexpected keyword arguments: {sorted(kwargs)}")
-        hits = self.store.search(
-            self.embeddings.embed_query(query),
-            user_id=self.user_id,
-            agent_id=self.agent_id,
-            run_id=self.run_id,
-            limit=k,
-            filters=self.filter,
-            graph=True,
-            entities=self.entities,
-        )
-        return [_document(hit, self.scope) for hit in hits]
+        return {
+            "user_id": self.user_id,
+            "agent_id": self.agent_id,
+            "run_id": self.run_id,
+            "limit": k,
+            "filters": self.filter,
+            "graph": True,
+            "entities": self.entities,
+        }
 
 
 def _document(hit: SearchHit, scope: Scope) -> Document:

@@ -1,5 +1,6 @@
 """HybridMemVectorStore: LangChain's ``VectorStore`` over one scope of a hybridmem store
-(a ``HybridStore``, or a ``HybridMemClient`` of a server many processes share)."""
+(a ``HybridStore``, or a ``HybridMemClient`` / ``AsyncHybridMemClient`` of a server
+many processes share)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ from typing import Any, Self
 import numpy as np
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
-from langchain_core.vectorstores import VectorStore
 from langchain_core.vectorstores.utils import maximal_marginal_relevance
 
-from hybridmem.api import MemoryStore
+from hybridmem.api import AsyncMemoryStore, MemoryStore
+from hybridmem.errors import NotFoundError
+from hybridmem.loop_bridge import synchronous
 from hybridmem.models import Memory, SearchHit
 from hybridmem.validation import scope_from
+from langchain_hybridmem.awaited import ThreadedAsync
 from langchain_hybridmem.documents import (
     SCOPE_KEY,
     check_own_keys,
@@ -32,7 +35,7 @@ from langchain_hybridmem.writes import write_documents
 DEFAULT_BATCH_SIZE = 1_000
 
 
-class HybridMemVectorStore(VectorStore):
+class HybridMemVectorStore(ThreadedAsync):
     """Documents as memories of one scope (``user_id`` / ``agent_id`` / ``run_id``).
 
     Vectors come from the LangChain ``embedding`` given here (hybridmem's own
@@ -50,12 +53,15 @@ class HybridMemVectorStore(VectorStore):
     ``search`` does (narrower scopes, LangGraph items, mem0 memories, plain
     ``add``); a memory this store did not write then has its memory id as
     ``Document.id``, which ``get_by_ids`` and ``delete`` also take.
-    The async methods are LangChain's defaults, which run these in a thread.
+    ``store`` may be awaited (``AsyncHybridMemClient``, ``AsyncHybridStore``): use
+    the async methods then (``aadd_documents``, ``asimilarity_search``, …). The
+    async methods run these in a worker thread (as LangChain's defaults do); over
+    an ``AsyncHybridMemClient`` each HTTP call runs on the caller's event loop.
     """
 
     def __init__(
         self,
-        store: MemoryStore,
+        store: MemoryStore | AsyncMemoryStore,
         embedding: Embeddings,
         *,
         user_id: str | None = None,
@@ -63,7 +69,7 @@ class HybridMemVectorStore(VectorStore):
         run_id: str | None = None,
         all_memories: bool = False,
     ) -> None:
-        self.store = store
+        self.store, self._bridge = synchronous(store)
         self._embedding = embedding
         self.scope = scope_from(user_id, agent_id, run_id)
         self.all_memories = all_memories
@@ -123,9 +129,12 @@ class HybridMemVectorStore(VectorStore):
             )
             return True
         for memory in self._resolve(ids):
-            self.store.delete(
-                memory.id, user_id=scope.user_id, agent_id=scope.agent_id, run_id=scope.run_id
-            )
+            try:
+                self.store.delete(
+                    memory.id, user_id=scope.user_id, agent_id=scope.agent_id, run_id=scope.run_id
+                )
+            except NotFoundError:  # erased meanwhile: a server's answer to a scoped caller
+                pass
         return True
 
     # -- reads ---------------------------------------------------------------------
@@ -266,7 +275,7 @@ class HybridMemVectorStore(VectorStore):
         metadatas: list[dict[str, Any]] | None = None,
         *,
         ids: list[str] | None = None,
-        store: MemoryStore | None = None,
+        store: MemoryStore | AsyncMemoryStore | None = None,
         user_id: str | None = None,
         agent_id: str | None = None,
         run_id: str | None = None,
@@ -280,6 +289,36 @@ class HybridMemVectorStore(VectorStore):
             raise TypeError("from_texts needs store=HybridStore(...) or HybridMemClient(...)")
         vectorstore = cls(store, embedding, user_id=user_id, agent_id=agent_id, run_id=run_id)
         vectorstore.add_texts(
+            texts,
+            metadatas,
+            ids=list(ids) if ids is not None else None,
+            batch_size=batch_size,
+        )
+        return vectorstore
+
+    @classmethod
+    async def afrom_texts(
+        cls,
+        texts: list[str],
+        embedding: Embeddings,
+        metadatas: list[dict[str, Any]] | None = None,
+        *,
+        ids: list[str] | None = None,
+        store: MemoryStore | AsyncMemoryStore | None = None,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        run_id: str | None = None,
+        batch_size: int | None = None,
+        **kwargs: Any,
+    ) -> Self:
+        """``from_texts``, awaited (for an ``AsyncHybridMemClient`` too)."""
+        _refuse(kwargs, "afrom_texts")
+        if store is None:
+            raise TypeError(
+                "afrom_texts needs store=HybridStore(...) or (Async)HybridMemClient(...)"
+            )
+        vectorstore = cls(store, embedding, user_id=user_id, agent_id=agent_id, run_id=run_id)
+        await vectorstore.aadd_texts(
             texts,
             metadatas,
             ids=list(ids) if ids is not None else None,

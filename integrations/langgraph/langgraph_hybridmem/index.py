@@ -49,6 +49,7 @@ from langgraph_hybridmem.namespaces import (
     DEPTH_KEY,
     NamespaceLayout,
     ScopeArgs,
+    erase,
     prefix_filters,
     scope_args,
 )
@@ -152,7 +153,7 @@ class NamespaceIndex:
         (and writes it again)."""
         if self.live(namespace):
             return False
-        self.store.delete(self.marker_id(namespace), **self.marker_scope(namespace))
+        erase(self.store, self.marker_id(namespace), self.marker_scope(namespace))
         if self.live(namespace):
             self._write(namespace, checked=True)
             return False

@@ -28,6 +28,8 @@ import json
 from dataclasses import dataclass
 from typing import Protocol, TypedDict
 
+from hybridmem.api import MemoryStore
+from hybridmem.errors import NotFoundError
 from hybridmem.ids import scoped_id
 from hybridmem.models import Scope
 from hybridmem.validation import scope_from
@@ -119,3 +121,12 @@ def namespace_metadata(namespace: tuple[str, ...], key: str) -> dict[str, object
 def prefix_filters(prefix: tuple[str, ...]) -> dict[str, object]:
     """hybridmem filters matching the items whose namespace starts with ``prefix``."""
     return {element_key(i): element for i, element in enumerate(prefix)}
+
+
+def erase(store: MemoryStore, memory_id: str, scope: ScopeArgs) -> None:
+    """Delete one memory of ``scope``, gone already or not: for a scoped caller a
+    server answers an unknown id 404 (``NotFoundError``), a HybridStore zero counts."""
+    try:
+        store.delete(memory_id, **scope)
+    except NotFoundError:
+        pass

@@ -74,6 +74,7 @@ from langgraph_hybridmem.namespaces import (
     NAMESPACE_KEY,
     RESERVED_PREFIX,
     NamespaceLayout,
+    erase,
     prefix_filters,
     scope_args,
 )
@@ -188,7 +189,7 @@ class HybridMemStore(TTLSweeper, BaseStore):
         else:
             erased = 0
             for memory in self._matching(prefix, None, expired_too=True):
-                self.store.delete(memory.id, **scope_args(memory))
+                erase(self.store, memory.id, scope_args(memory))
                 erased += 1
         for marker in markers:
             self.namespaces.retire_if_empty(marker.namespace)

@@ -35,6 +35,7 @@ from langgraph_hybridmem.items import (
 from langgraph_hybridmem.namespaces import (
     ITEM_KEY,
     NamespaceLayout,
+    erase,
     namespace_metadata,
     scope_args,
 )
@@ -116,9 +117,10 @@ class ItemWriter:
 
     def put(self, op: PutOp) -> None:
         if op.value is None:
-            self.store.delete(
+            erase(
+                self.store,
                 self.layout.memory_id(op.namespace, op.key),
-                **scope_args(self.layout.item_scope(op.namespace)),
+                scope_args(self.layout.item_scope(op.namespace)),
             )
             self.namespaces.retire_if_empty(op.namespace)
             return
