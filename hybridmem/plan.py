@@ -1,11 +1,12 @@
 """The bookkeeping of an erasure: how it counts, when it gives up, what it reports.
 
 Pure: no I/O. The step sequence (which store first, batches, fault points,
-journal writes) lives in ``hybridmem.coordinator``, which calls this module
-around each step for:
+journal writes) lives in the modules of ``hybridmem.operations``, which call this
+module around each step for:
 
 * the running tally (``DeletionTally``), which survives a crash through the
-  journal's checkpoints and resumes from them;
+  journal's checkpoints and resumes from them, with every adjustment a step
+  makes to it (a resumed batch, a lone vector, a scope the vector store dropped);
 * the guard that refuses to loop on a store that keeps returning ids it was
   told to delete (``DeletionPlan.next_batch_guard``);
 * the progress events and the final result (``DeletionPlan.progress`` and
@@ -17,7 +18,7 @@ So all of that is unit-tested without a store (``tests/unit/test_plan.py``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from hybridmem.errors import StoreError
 from hybridmem.models import DeleteProgress, DeleteResult, Scope
@@ -61,10 +62,30 @@ class DeletionTally:
         self.orphan_entities += graph.orphan_entities
         self.batches += 1
 
+    def add_resumed_batch(self, vectors: int, graph: GraphDeleteCounts, *, noted: int) -> None:
+        """A batch noted before a crash and erased again: its nodes may be gone
+        already, but each of its ``noted`` ids was a memory when noted, and this
+        erasure is what removed it."""
+        self.add_batch(vectors, replace(graph, memory_nodes=noted))
+
+    def add_one(self, vectors: int, graph: GraphDeleteCounts) -> None:
+        """The erasure of one memory (``delete``)."""
+        self.add_batch(vectors, graph)
+        if graph.memory_nodes == 0 and vectors:
+            # Only the vector was left (an orphan): it is still one memory erased.
+            self.memories += vectors
+
     def add_swept_vectors(self, vectors: int) -> None:
         # Vectors without a node: each is a memory that only the vector store still held.
         self.memories += vectors
         self.vectors += vectors
+
+    def add_dropped_scope(self, dropped: int, with_nodes: int) -> None:
+        """A vector store dropped the scope's ``dropped`` vectors in one call;
+        ``with_nodes`` of them had a memory node (their memory is counted with its
+        node's batch), each of the others was a memory of its own."""
+        self.vectors += with_nodes
+        self.add_swept_vectors(dropped - with_nodes)
 
 
 @dataclass

@@ -18,6 +18,7 @@ from hybridmem import HybridStore, StoreError
 from hybridmem.faults import FAULT_POINTS, ROLLBACK_POINTS, InjectedFault
 from hybridmem.ids import scoped_id
 from hybridmem.models import Scope
+from hybridmem.operations import add as add_operation
 from hybridmem.records import text_hash
 from hybridmem.testing.builders import embedding
 from tests.conftest import PairConfig
@@ -128,8 +129,8 @@ def test_an_interrupted_add_is_rolled_back_by_recover(
     with store:
         before_vectors, before_nodes = raw.vector_ids(store), raw.memory_node_ids(store)
         kept = store.add("kept", embedding=embedding("kept"), user_id="u")
-        rollback = store._coordinator._try_roll_back_add
-        store._coordinator._try_roll_back_add = lambda op_id, memory_id: None  # type: ignore[method-assign]
+        rollback = add_operation.try_roll_back
+        add_operation.try_roll_back = lambda ctx, op_id, memory_id: None
         reached.clear()
         armed["on"] = True
         with pytest.raises(InjectedFault):
@@ -141,7 +142,7 @@ def test_an_interrupted_add_is_rolled_back_by_recover(
                 relations=[{"source": "New", "target": "Far", "type": "r"}],
             )
         armed["on"] = False
-        store._coordinator._try_roll_back_add = rollback  # type: ignore[method-assign]
+        add_operation.try_roll_back = rollback
         [pending] = store.journal.pending()
         [recovered] = store.recover()
         assert (recovered.kind, recovered.outcome) == ("add", "rolled_back")

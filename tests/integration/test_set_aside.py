@@ -45,7 +45,8 @@ def test_an_operation_that_keeps_failing_is_set_aside_and_the_store_opens(
         assert (stats["pending_operations"], stats["set_aside_operations"]) == (0, 1)
         [info] = store.journal.set_aside()
         assert info.id == poisoned and info.state == "set_aside"
-        assert "KeyError" in (info.error or "")
+        # The typed payload names what it could not decode.
+        assert "PayloadError: payload field" in (info.error or "")
         # Writes and erasures go on around it.
         store.delete_all(user_id="v")
         assert store.get(healthy.id) is None

@@ -314,38 +314,38 @@ def kuzu_reconcile_counts_but_keeps() -> None:
 
 def reconcile_skips_orphan_vectors() -> None:
     """reconcile() never looks at vectors without a memory node."""
-    from hybridmem import coordinator
+    from hybridmem.operations import reconcile
 
     def make(original: Any) -> Any:
-        def reconcile(self: Any, op_id: str | None) -> Any:
-            real = self.vector.iter_ids
-            self.vector.iter_ids = lambda batch_size: iter(())
+        def scan(ctx: Any, op_id: str | None) -> Any:
+            real = ctx.vector.iter_ids
+            ctx.vector.iter_ids = lambda batch_size: iter(())
             try:
-                return original(self, op_id)
+                return original(ctx, op_id)
             finally:
-                self.vector.iter_ids = real
+                ctx.vector.iter_ids = real
 
-        return reconcile
+        return scan
 
-    _replace(coordinator.Coordinator, "_reconcile", make)
+    _replace(reconcile, "scan", make)
 
 
 def delete_all_skips_vector_sweep() -> None:
     """delete_all never sweeps the scope's vectors that have no memory node."""
-    from hybridmem import coordinator
+    from hybridmem.operations import erase
 
     def make(original: Any) -> Any:
-        def run(self: Any, *args: Any, **kwargs: Any) -> Any:
-            real = self.vector.delete_scope
-            self.vector.delete_scope = lambda scope, batch_size: 0
+        def run(ctx: Any, *args: Any, **kwargs: Any) -> Any:
+            real = ctx.vector.delete_scope
+            ctx.vector.delete_scope = lambda scope, batch_size: 0
             try:
-                return original(self, *args, **kwargs)
+                return original(ctx, *args, **kwargs)
             finally:
-                self.vector.delete_scope = real
+                ctx.vector.delete_scope = real
 
         return run
 
-    _replace(coordinator.Coordinator, "_run_delete_all", make)
+    _replace(erase, "erase_scope", make)
 
 
 # -- history ----------------------------------------------------------------------------
@@ -423,29 +423,29 @@ def checkpoint_without_events() -> None:
 
 def recover_completes_adds() -> None:
     """recover() keeps an interrupted add's half (vector without node) instead of rolling back."""
-    from hybridmem import coordinator
+    from hybridmem.operations import add
 
     def make(original: Any) -> Any:
-        def roll_back(self: Any, op_id: str, memory_id: str) -> None:
-            self.journal.finish(op_id, {"rolled_back": 1})
+        def roll_back(ctx: Any, op_id: str, memory_id: str) -> None:
+            ctx.journal.finish(op_id, {"rolled_back": 1})
 
         return roll_back
 
-    _replace(coordinator.Coordinator, "_roll_back_add", make)
+    _replace(add, "roll_back", make)
 
 
 def rollback_keeps_graph() -> None:
     """Rolling back an add removes its vector but leaves its memory node and entities."""
-    from hybridmem import coordinator
+    from hybridmem.operations import add
 
     def make(original: Any) -> Any:
-        def roll_back(self: Any, op_id: str, memory_id: str) -> None:
-            self.vector.delete([memory_id])
-            self.journal.finish(op_id, {"rolled_back": 1})
+        def roll_back(ctx: Any, op_id: str, memory_id: str) -> None:
+            ctx.vector.delete([memory_id])
+            ctx.journal.finish(op_id, {"rolled_back": 1})
 
         return roll_back
 
-    _replace(coordinator.Coordinator, "_roll_back_add", make)
+    _replace(add, "roll_back", make)
 
 
 def recover_skips_pending() -> None:
@@ -546,13 +546,13 @@ def update_reads_before_its_claim() -> None:
     without looking again: an update racing an erasure brings the memory back."""
     import threading
 
-    from hybridmem import coordinator
+    from hybridmem.operations import update
 
     stale = threading.local()
 
     def make(original: Any) -> Any:
-        def update(self: Any, memory_id: str, scope: Any, change: Any) -> Any:
-            vector = self.vector
+        def run(ctx: Any, memory_id: str, scope: Any, change: Any, **kwargs: Any) -> Any:
+            vector = ctx.vector
             if not getattr(vector, "_mutant_stale_reads", False):
                 real_get = vector.get
 
@@ -566,13 +566,13 @@ def update_reads_before_its_claim() -> None:
             stale.found = vector.get([memory_id])  # before the claim
             try:
                 # Under the claim, the re-read returns what was read before it.
-                return original(self, memory_id, scope, change)
+                return original(ctx, memory_id, scope, change, **kwargs)
             finally:
                 stale.found = None
 
-        return update
+        return run
 
-    _replace(coordinator.Coordinator, "update", make)
+    _replace(update, "run", make)
 
 
 def scope_claims_ignored() -> None:
@@ -667,15 +667,15 @@ def kuzu_search_cache_misses_writes() -> None:
 
 def batch_rollback_keeps_records() -> None:
     """recover() closes an interrupted add_many batch without removing what it wrote."""
-    from hybridmem import coordinator
+    from hybridmem.operations import add_many
 
     def make(original: Any) -> Any:
-        def roll_back(self: Any, op_id: str, ids: Any) -> None:
-            self.journal.finish(op_id, {"rolled_back": len(ids)})
+        def roll_back(ctx: Any, op_id: str, ids: Any) -> None:
+            ctx.journal.finish(op_id, {"rolled_back": len(ids)})
 
         return roll_back
 
-    _replace(coordinator.Coordinator, "_roll_back_batch", make)
+    _replace(add_many, "roll_back", make)
 
 
 def batch_claims_ignored() -> None:
@@ -699,12 +699,12 @@ def reconcile_ignores_pending_batches() -> None:
 def add_many_rewrites_stored_ids() -> None:
     """add_many writes every item again, even one stored already as given: an import
     run twice journals every memory twice."""
-    from hybridmem import coordinator
+    from hybridmem.operations import add_many
 
     def make(original: Any) -> Any:
-        return lambda self, batch: list(batch)
+        return lambda ctx, batch: list(batch)
 
-    _replace(coordinator.Coordinator, "_not_yet_stored", make)
+    _replace(add_many, "not_yet_stored", make)
 
 
 # -- expiry ---------------------------------------------------------------------------------
@@ -740,35 +740,35 @@ def _is_filters(value: Any) -> bool:
 def purge_trusts_the_index() -> None:
     """purge_expired erases every due index row without checking, under its claim,
     that the memory still expires then (a renewed memory is erased)."""
-    from hybridmem.coordinator import Coordinator
+    from hybridmem.operations import purge
 
     def make(original: Any) -> Any:
-        def _due(self: Any, rows: Any, at: Any) -> Any:
+        def due(ctx: Any, rows: Any, at: Any) -> Any:
             return list(rows), [], []
 
-        return _due
+        return due
 
-    _replace(Coordinator, "_due", make)
+    _replace(purge, "due", make)
 
 
 def purge_skips_claims() -> None:
     """purge_expired reads and erases its batches without claiming them first."""
     from contextlib import nullcontext
 
-    from hybridmem.coordinator import Coordinator
+    from hybridmem.operations import purge
 
     def make(original: Any) -> Any:
-        def run(self: Any, *args: Any, **kwargs: Any) -> Any:
-            real = self.locks.batch
-            self.locks.batch = lambda items: nullcontext()
+        def run(ctx: Any, *args: Any, **kwargs: Any) -> Any:
+            real = ctx.locks.batch
+            ctx.locks.batch = lambda items: nullcontext()
             try:
-                return original(self, *args, **kwargs)
+                return original(ctx, *args, **kwargs)
             finally:
-                self.locks.batch = real
+                ctx.locks.batch = real
 
         return run
 
-    _replace(Coordinator, "_run_purge", make)
+    _replace(purge, "purge", make)
 
 
 # -- Weaviate multi-tenancy ---------------------------------------------------------------

@@ -17,30 +17,30 @@ def chosen_ids_shared_across_scopes() -> None:
 
 def update_ignores_the_callers_scope() -> None:
     """update() checks the caller's scope before the claim only (as the REST route did)."""
-    from hybridmem import coordinator
     from hybridmem.models import Scope
+    from hybridmem.operations import update
 
     def make(original: Any) -> Any:
-        def update(self: Any, memory_id: str, scope: Any, change: Any, **_: Any) -> Any:
-            return original(self, memory_id, scope, change, within=Scope())
+        def run(ctx: Any, memory_id: str, scope: Any, change: Any, **_: Any) -> Any:
+            return original(ctx, memory_id, scope, change, within=Scope())
 
-        return update
+        return run
 
-    _replace(coordinator.Coordinator, "update", make)
+    _replace(update, "run", make)
 
 
 def delete_ignores_the_callers_scope() -> None:
     """delete() erases a memory outside the caller's scope."""
-    from hybridmem import coordinator
     from hybridmem.models import Scope
+    from hybridmem.operations import delete
 
     def make(original: Any) -> Any:
-        def delete(self: Any, memory_id: str, scope: Any, **_: Any) -> Any:
-            return original(self, memory_id, scope, within=Scope())
+        def run(ctx: Any, memory_id: str, scope: Any, **_: Any) -> Any:
+            return original(ctx, memory_id, scope, within=Scope())
 
-        return delete
+        return run
 
-    _replace(coordinator.Coordinator, "delete", make)
+    _replace(delete, "run", make)
 
 
 def get_ignores_the_callers_scope() -> None:

@@ -1,0 +1,116 @@
+"""erase (``delete_all``): every memory of a scope, from both stores, in batches.
+
+Batches of at most ``batch_size`` memory ids come from the graph; each deletes
+their vectors first (so a half-finished erasure is already invisible to search),
+then the memory nodes with their relations and the entities left orphaned, then
+checkpoints the journal with the batch's history (``batches.erase_batch``).
+After the last batch a sweep removes vectors of the scope that had no memory
+node (orphans of an earlier crash or of outside interference), and the journal
+marks the operation done. Resuming from any point repeats at most one batch:
+the one noted in the payload."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, Self
+
+from hybridmem.journal import HistoryEntry, PendingOperation
+from hybridmem.models import DeleteResult, ProgressCallback, Scope
+from hybridmem.operations.batches import erase_batch
+from hybridmem.operations.context import OperationContext, Resumed
+from hybridmem.operations.payload import strings
+from hybridmem.plan import DeletionPlan, DeletionTally, preview
+
+
+@dataclass(frozen=True)
+class ErasePayload:
+    """The batch being erased when the process stopped (``note_batch`` writes it;
+    each checkpoint drops it): empty between batches."""
+
+    batch: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"batch": list(self.batch)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Self:
+        return cls(batch=strings(data, "batch"))
+
+
+def dry_run(ctx: OperationContext, scope: Scope) -> DeleteResult:
+    started = time.monotonic()
+    return preview(
+        "dry-run",
+        scope,
+        ctx.vector.count_scope(scope),
+        ctx.graph.count_scope(scope),
+        time.monotonic() - started,
+    )
+
+
+def run(ctx: OperationContext, scope: Scope, progress: ProgressCallback | None) -> DeleteResult:
+    with ctx.locks.erase(scope):
+        op_id = ctx.journal.begin("delete_all", scope=scope)
+        with ctx.running(op_id):
+            ctx.fault("delete_all.journaled")
+            return erase_scope(ctx, op_id, scope, DeletionTally(), progress)
+
+
+def erase_scope(
+    ctx: OperationContext,
+    op_id: str,
+    scope: Scope,
+    tally: DeletionTally,
+    progress: ProgressCallback | None,
+    noted_batch: Sequence[str] = (),
+) -> DeleteResult:
+    started = time.monotonic()
+    report = progress or (lambda _: None)
+    plan = DeletionPlan(op_id, scope, ctx.batch_size, tally=tally)
+    plan.total = tally.memories + ctx.vector.count_scope(scope)
+    ctx.fault("delete_all.counted")
+    report(plan.progress("counting"))
+    # A store that keeps the scope apart (a Weaviate tenant per user) erases its
+    # vectors in one call; the batches below then have none left to delete.
+    vectors_gone = (dropped := ctx.vector.drop_scope(scope)) is not None
+    if dropped:
+        with_nodes = sum(
+            len(ctx.graph.existing_memory_ids(dropped[at : at + ctx.batch_size]))
+            for at in range(0, len(dropped), ctx.batch_size)
+        )
+        plan.tally.add_dropped_scope(len(dropped), with_nodes)
+    ctx.fault("delete_all.scope_dropped")
+    while True:
+        # A batch noted before a crash comes first: its nodes may be gone already.
+        resumed, noted = bool(noted_batch), list(noted_batch)
+        noted_batch = []
+        ids = noted or ctx.graph.scope_memory_ids(scope, ctx.batch_size)
+        if not ids:
+            break
+        plan.next_batch_guard(ids)
+        erase_batch(ctx, "delete_all", plan, ids, {}, resumed=resumed, vectors_gone=vectors_gone)
+        report(plan.progress("deleting"))
+    plan.tally.add_swept_vectors(ctx.vector.delete_scope(scope, ctx.batch_size))
+    ctx.fault("delete_all.vectors_swept")
+    report(plan.progress("cleanup"))
+    ctx.journal.finish(
+        op_id,
+        plan.tally.counts(),
+        events=[HistoryEntry("DELETE_ALL", None, scope, counts=plan.tally.public_counts())],
+        erase_scope=scope,
+    )
+    report(plan.progress("done"))
+    return plan.result(time.monotonic() - started)
+
+
+def claim(ctx: OperationContext, op: PendingOperation) -> AbstractContextManager[None]:
+    return ctx.locks.erase(op.scope)
+
+
+def resume(ctx: OperationContext, op: PendingOperation) -> Resumed:
+    noted = ErasePayload.from_json(op.payload).batch
+    erase_scope(ctx, op.id, op.scope, DeletionTally.from_counts(op.counts), None, noted)
+    return "completed"
