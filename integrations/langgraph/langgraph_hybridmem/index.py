@@ -35,11 +35,12 @@ hybridmem shows them: text ``LangGraph namespace ["memories", "alice"]``.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from hybridmem import HybridStore
 from hybridmem.api import MemoryStore
 from hybridmem.errors import NotFoundError
 from hybridmem.ids import scoped_id
@@ -61,6 +62,14 @@ MARKER_KEY = "_lg_marker"
 CHECK_KEY = "_lg_check"
 #: Markers read per page by :meth:`NamespaceIndex.newest_first`, at first.
 _FIRST_PAGE = 8
+
+
+@dataclass(frozen=True)
+class _Marked:
+    """What listing reads of a marker record (in process, without a ``Memory``)."""
+
+    metadata: dict[str, Any]
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -190,15 +199,25 @@ class NamespaceIndex:
                 return
             offset, size = offset + size, min(size * 4, MAX_LIMIT)
 
-    def _read(self, prefix: tuple[str, ...], limit: int | None, offset: int = 0) -> list[Memory]:
-        """Markers, newest first: one ``get_all`` of the index run, without metadata
-        filters (they cost more than reading the markers; the index run holds
-        markers only). A public read, so the index works over HTTP too."""
+    def _read(
+        self, prefix: tuple[str, ...], limit: int | None, offset: int = 0
+    ) -> Sequence[_Marked | Memory]:
+        """Markers, newest first: one read of the index run, without metadata filters
+        (they cost more than reading the markers; the index run holds markers only).
+
+        Over a client, ``get_all``. In process, the vector store's own read: markers
+        never expire, and on Kuzu the expiry clause every ``get_all`` adds makes
+        this read about 4x slower (1.7 -> 6.5 ms at 1,000 items), which
+        ``list_namespaces`` would pay on every call."""
         user = self._prefix_user(prefix)
+        if isinstance(self.store, HybridStore):
+            scope = Scope(user_id=user, run_id=INDEX_RUN)
+            records = self.store.vector.list_scope(scope, limit, offset=offset)
+            return [_Marked(r.metadata, r.created_at) for r in records]
         return self.store.get_all(user_id=user, run_id=INDEX_RUN, limit=limit, offset=offset)
 
     @staticmethod
-    def _under(prefix: tuple[str, ...], records: list[Memory]) -> list[Marker]:
+    def _under(prefix: tuple[str, ...], records: Sequence[_Marked | Memory]) -> list[Marker]:
         markers = []
         for memory in records:
             namespace = memory.metadata.get(MARKER_KEY)
