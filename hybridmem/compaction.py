@@ -395,9 +395,18 @@ def finish_interrupted(store: HybridStore) -> list[RecoveredOperation]:
     """Finish or roll back a compaction a crash interrupted (each pending one is
     closed). ``HybridStore.recover()`` runs it before the other operations'
     recovery, which may write to the files."""
+    roles = _roles(store)
+    marker = _marker(roles)
+    leftovers = (marker is not None and marker.exists()) or any(
+        _twin_path(role).exists() for _, role in roles
+    )
+    if not leftovers and not any(op.kind == "compact" for op in store.journal.pending()):
+        # Nothing to finish: no claim of everything (a shared journal's is a lease
+        # that would wait for every other process's operations).
+        return []
     context = store._coordinator.context
     with context.locks.everything():
-        outcome = _resume_files(_roles(store))
+        outcome = _resume_files(roles)
         closed: list[RecoveredOperation] = []
         for op in store.journal.pending():
             if op.kind == "compact":
