@@ -4,63 +4,54 @@ Pairs: the embedded default (kuzu+kuzu) and the server pairs, whose servers come
 from env vars, Docker (compose/) or the native launchers (tests/servers/).
 ``HYBRIDMEM_TEST_PAIRS`` (comma-separated) narrows the set, e.g. for a laptop
 without Java: ``HYBRIDMEM_TEST_PAIRS=kuzu+kuzu``.
+
+The pairs, their backends' config sections, server fixtures and marks come from
+the pair registry (``hybridmem.testing.pair_registry``): each adapter registers
+its own under the ``hybridmem.testing`` entry point.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-from collections.abc import Callable, Iterator
+import importlib.util
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from hybridmem import HybridStore
+from hybridmem.testing.pair_fixtures import (
+    PairConfig,
+    open_registered_pair,
+    pair_params,
+    selected_pair_ids,
+)
+from hybridmem.testing.pair_registry import load_registry
 
-# The server fixtures live beside this file; each registers only if present.
+REGISTRY = load_registry()
+
+# The server fixtures the registered backends name; each registers only if present.
 pytest_plugins = [
-    f"tests.servers.{name}"
-    for name in ("neo4j", "weaviate")
-    if (Path(__file__).parent / "servers" / f"{name}.py").exists()
+    name for name in REGISTRY.pytest_plugins() if importlib.util.find_spec(name) is not None
 ]
 
-ALL_PAIRS = ("kuzu+kuzu", "neo4j+kuzu", "kuzu+weaviate", "neo4j+weaviate")
+ALL_PAIRS = REGISTRY.ids("default")
 # Weaviate with ``multi_tenancy = true``: not a default pair (the suites that
 # exercise it add it with ``with_tenancy_pair()``), but HYBRIDMEM_TEST_PAIRS may
 # name it to run everything on it.
-TENANCY_PAIRS = ("kuzu+weaviate_mt", "neo4j+weaviate_mt")
+TENANCY_PAIRS = REGISTRY.ids("tenancy")
+
+__all__ = ["PairConfig", "pair_params"]
 
 
 def selected_pairs() -> list[str]:
-    wanted = os.environ.get("HYBRIDMEM_TEST_PAIRS", "")
-    pairs = [p.strip() for p in wanted.split(",") if p.strip()] or list(ALL_PAIRS)
-    unknown = set(pairs) - set(ALL_PAIRS) - set(TENANCY_PAIRS)
-    if unknown:
-        raise pytest.UsageError(f"unknown pairs in HYBRIDMEM_TEST_PAIRS: {sorted(unknown)}")
-    return pairs
+    return selected_pair_ids(REGISTRY)
 
 
-def _marks(pair: str) -> list[pytest.MarkDecorator]:
-    marks = []
-    if "neo4j" in pair:
-        marks.append(pytest.mark.neo4j)
-    if "weaviate" in pair:
-        marks.append(pytest.mark.weaviate)
-    return marks
-
-
-PairConfig = Callable[[Path], dict[str, Any]]
-
-
-def pair_params(pairs: list[str]) -> list[Any]:
-    return [pytest.param(p, marks=_marks(p), id=p) for p in pairs]
-
-
-# Every adapter is in one of these two: where a test exercises each adapter's
-# own code rather than how two adapters meet, these two cover it, at half the
-# CI time (see docs/testing.md, "What runs where").
-PRODUCTION_PAIRS = ("kuzu+kuzu", "neo4j+weaviate")
+# Every adapter is in one of these: where a test exercises each adapter's own code
+# rather than how two adapters meet, these cover it, at half the CI time (see
+# docs/testing.md, "What runs where").
+PRODUCTION_PAIRS = tuple(p.id for p in REGISTRY.pairs if p.production)
 
 
 def production_pairs() -> list[str]:
@@ -76,38 +67,10 @@ def pair_config(request: pytest.FixtureRequest) -> Iterator[PairConfig]:
 
 
 def open_pair(request: pytest.FixtureRequest, pair: str) -> Iterator[PairConfig]:
-    """The body of ``pair_config``, for conftests that narrow the pairs."""
-    graph_name, vector_name = pair.split("+")
-    # Weaviate class names are case-insensitive ("alice" and "Alice" tests would
-    # collide): name the collection after a digest of the test id.
-    digest = hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:16]
-    collection = f"T{digest}P{os.getpid()}"
-    graph: dict[str, Any] = {"provider": "kuzu"}
-    vector: dict[str, Any] = {"provider": "kuzu"}
-    if graph_name == "neo4j":
-        graph = request.getfixturevalue("neo4j_server").graph_config()
-        # Not the default prefix, and one per pair: a query with a hard-coded label
-        # would miss this store's data.
-        graph["label_prefix"] = f"Pair{vector_name.capitalize()}"
-    if vector_name.startswith("weaviate"):
-        vector = request.getfixturevalue("weaviate_server").vector_config(collection)
-        if vector_name == "weaviate_mt":
-            vector["multi_tenancy"] = True
+    """The body of ``pair_config``, for conftests that narrow the pairs (the pair's
+    sections, servers, reset and cleanup are its backends' registrations)."""
+    yield from open_registered_pair(request, pair)
 
-    def config(data_dir: Path) -> dict[str, Any]:
-        return {"data_dir": str(data_dir), "graph": dict(graph), "vector": dict(vector)}
-
-    # Server stores outlive a test: start each test from empty ones.
-    if graph_name != "kuzu" or vector_name != "kuzu":
-        scratch = Path(request.getfixturevalue("tmp_path_factory").mktemp("reset"))
-        with HybridStore(config(scratch)) as store:
-            store.reset()
-    yield config
-    if vector_name.startswith("weaviate"):
-        scratch = Path(request.getfixturevalue("tmp_path_factory").mktemp("cleanup"))
-        with HybridStore(config(scratch)) as store:
-            drop = getattr(store.vector, "drop", store.vector.reset)
-            drop()
 
 
 @pytest.fixture(params=pair_params(production_pairs()))

@@ -1,0 +1,68 @@
+"""Reads straight from a store's SQLite journal file, an independent witness of history.
+
+A check that went through ``history()`` would trust the code under test; these
+read the rows the journal wrote.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+def _journal_rows(path: Path, query: str, params: tuple[Any, ...]) -> list[Any]:
+    with closing(sqlite3.connect(path)) as db:
+        return db.execute(query, params).fetchall()
+
+
+def history_texts(journal_path: Path, memory_ids: Iterable[str]) -> int:
+    """History rows of these memories that still hold text, read from the journal file."""
+    return sum(
+        _journal_rows(
+            journal_path,
+            "SELECT count(*) FROM history WHERE memory_id = ?"
+            " AND (old_text IS NOT NULL OR new_text IS NOT NULL)",
+            (memory_id,),
+        )[0][0]
+        for memory_id in memory_ids
+    )
+
+
+def operation_ids(journal_path: Path, kind: str, memory_id: str | None = None) -> list[str]:
+    """The journaled operations of this kind (on this memory, if given), oldest first."""
+    rows = _journal_rows(
+        journal_path,
+        "SELECT id, memory_id FROM operations WHERE kind = ? ORDER BY seq",
+        (kind,),
+    )
+    return [row[0] for row in rows if memory_id is None or row[1] == memory_id]
+
+
+@dataclass(frozen=True)
+class OperationEvent:
+    """A delete_all or reset event (no memory id) as the journal file holds it."""
+
+    operation_id: str
+    counts: dict[str, int] | None
+
+
+def operation_events(journal_path: Path, kind: str) -> list[OperationEvent]:
+    rows = _journal_rows(
+        journal_path,
+        "SELECT operation_id, counts FROM history WHERE memory_id IS NULL AND kind = ? ORDER BY id",
+        (kind,),
+    )
+    return [OperationEvent(row[0], json.loads(row[1]) if row[1] else None) for row in rows]
+
+
+def expiry_rows(journal_path: Path) -> list[tuple[Any, ...]]:
+    """The expiry index: (memory_id, user_id) rows."""
+    return [
+        tuple(row)
+        for row in _journal_rows(journal_path, "SELECT memory_id, user_id FROM expiry", ())
+    ]
