@@ -31,12 +31,13 @@ from neo4j import GraphDatabase
 
 from hybridmem import HybridStore
 from hybridmem.client import AsyncHybridMemClient, HybridMemClient
-from hybridmem.server.workers import CONFIG_ENV
+from hybridmem.config import HybridMemConfig
+from hybridmem.server.workers import CONFIG_ENV, handed_config, handed_to_workers
 from hybridmem_neo4j.names import Names
 from hybridmem_neo4j.shared_names import SharedNames
 from tests.conftest import open_pair, pair_params, selected_pairs
 from tests.server.live import HYBRIDMEM, free_port
-from tests.shared.conftest import wipe_shared_state
+from tests.shared.conftest import wipe_shared_state  # type: ignore[attr-defined]
 
 T = TypeVar("T")
 WORKERS = 2
@@ -311,3 +312,24 @@ def test_refused_without_the_shared_journal(server_pair: dict[str, Any], tmp_pat
     done = _refused(tmp_path, config)
     assert done.returncode == 2, done.stderr
     assert "refusing --workers 2" in done.stderr and "shared_journal = true" in done.stderr
+
+
+def test_workers_get_the_parents_configuration_keys_and_passwords_included(
+    tmp_path: Path,
+) -> None:
+    settings = HybridMemConfig.load(
+        {
+            "data_dir": str(tmp_path / "data"),
+            "graph": {"provider": "neo4j", "password": "graph-secret", "shared_journal": True},
+            "vector": {"provider": "weaviate", "collection": "Handed"},
+            "server": {"api_keys": [{"key": "k" * 20, "name": "admin"}]},
+        }
+    )
+    with handed_to_workers(settings) as path:
+        assert os.environ[CONFIG_ENV] == str(path)
+        handed = handed_config()
+        # What the workers authenticate against and open: the same, secrets included.
+        assert handed == settings
+        assert handed.server.api_keys[0].key.get_secret_value() == "k" * 20
+        assert handed.graph.options()["password"] == "graph-secret"
+    assert not path.exists() and CONFIG_ENV not in os.environ
