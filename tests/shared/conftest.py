@@ -1,8 +1,10 @@
 """Fixtures of the shared-coordination suite: the pairs whose graph is Neo4j.
 
-``HYBRIDMEM_TEST_SHARED_JOURNAL=0`` runs the multi-process tests with today's
-per-process journal and claims (the setting off): the regression tests of
-issue 23 then fail, which is how they were shown to fail on the old behaviour.
+``HYBRIDMEM_TEST_SHARED_JOURNAL=0`` runs the multi-process tests with the
+per-process journal and claims (``shared_journal = false``): the regression
+tests of issue 23 then fail, which is how they were shown to fail on the old
+behaviour. The pair fixture (``tests.conftest.open_pair``) empties the shared
+state before each test.
 """
 
 from __future__ import annotations
@@ -13,11 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from neo4j import GraphDatabase
 
-from hybridmem_neo4j.names import Names
-from hybridmem_neo4j.shared_names import SharedNames
 from tests.conftest import open_pair, pair_params, selected_pairs
+from tests.shared.state import wipe_shared_state
 
 SHARED_PAIRS = ("neo4j+weaviate", "neo4j+kuzu")
 SERVER_PAIRS = ("neo4j+weaviate",)
@@ -29,24 +29,6 @@ def shared_on() -> bool:
     return os.environ.get("HYBRIDMEM_TEST_SHARED_JOURNAL", "1") != "0"
 
 
-def wipe_shared_state(graph: dict[str, Any], prefix: str) -> None:
-    """Start from an empty shared journal (the pair fixture resets only the graph)."""
-    names = SharedNames(Names(prefix))
-    labels = (
-        names.operation,
-        names.history,
-        names.expiry,
-        names.owner,
-        names.claim,
-        names.counter,
-        names.registry,
-    )
-    auth = (graph["user"], graph["password"])
-    with GraphDatabase.driver(graph["uri"], auth=auth) as driver:
-        for label in labels:
-            driver.execute_query(f"MATCH (n:{label}) DETACH DELETE n", database_=graph["database"])
-
-
 SharedConfig = Callable[..., dict[str, Any]]
 
 
@@ -54,7 +36,6 @@ def _shared(request: pytest.FixtureRequest) -> Iterator[SharedConfig]:
     pairs = open_pair(request, request.param)
     base = next(pairs)
     graph = base(Path("."))["graph"]
-    wipe_shared_state(graph, graph["label_prefix"])
 
     def config(data_dir: Path, **graph_options: Any) -> dict[str, Any]:
         built = base(data_dir)
@@ -62,6 +43,8 @@ def _shared(request: pytest.FixtureRequest) -> Iterator[SharedConfig]:
             built["graph"].update(
                 {"shared_journal": True, "lease_seconds": LEASE_SECONDS, **graph_options}
             )
+        else:
+            built["graph"]["shared_journal"] = False
         return built
 
     yield config

@@ -26,6 +26,7 @@ def start_worker(
         ],
         cwd=ROOT,
         env={**os.environ, **env},
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -40,9 +41,15 @@ def wait_for(worker: subprocess.Popen[str], word: str) -> None:
     raise AssertionError(f"worker exited ({worker.wait()}) before printing {word!r}")
 
 
+def next_line(worker: subprocess.Popen[str]) -> str:
+    assert worker.stdout is not None
+    return worker.stdout.readline().strip()
+
+
 def kill(worker: subprocess.Popen[str]) -> None:
     if worker.poll() is None:
         os.kill(worker.pid, signal.SIGKILL)
     worker.wait(30)
-    if worker.stdout is not None:
-        worker.stdout.close()
+    for stream in (worker.stdin, worker.stdout):
+        if stream is not None:
+            stream.close()

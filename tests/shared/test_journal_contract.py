@@ -18,7 +18,7 @@ from hybridmem_neo4j.names import Names
 from hybridmem_neo4j.shared_names import SharedNames
 from tests.conftest import selected_pairs
 from tests.servers.neo4j import Neo4jServer
-from tests.shared.conftest import wipe_shared_state
+from tests.shared.state import wipe_shared_state
 
 PREFIX = "JournalContract"
 

@@ -4,8 +4,10 @@ Usage: python -m tests.shared.worker_child CONFIG_JSON OPERATION_JSON
 
 ``HYBRIDMEM_TEST_PAUSE_AT=point`` makes the worker print ``paused`` and sleep for
 good the first time the coordinator reaches that point (the parent kills it);
-``HYBRIDMEM_FAULT_KILL_AT`` kills it there (hybridmem.faults). It prints ``done``
-when the operation returned.
+``HYBRIDMEM_TEST_HOLD_AT=point`` makes it print ``held`` there and go on when a
+line arrives on its stdin; ``HYBRIDMEM_FAULT_KILL_AT`` kills it there
+(hybridmem.faults). It prints ``done`` when the operation returned, or
+``failed <error class>`` when it raised a hybridmem error (exit status 1).
 """
 
 from __future__ import annotations
@@ -16,26 +18,42 @@ import sys
 import time
 
 from hybridmem import HybridStore
-from hybridmem.faults import kill_hook_from_environment
+from hybridmem.errors import HybridMemError
+from hybridmem.faults import FaultHook, kill_hook_from_environment
 from hybridmem.testing.builders import embedding
 
 
-def _pause_hook() -> object:
+def _pause_hook() -> FaultHook:
     where = os.environ.get("HYBRIDMEM_TEST_PAUSE_AT")
+    hold = os.environ.get("HYBRIDMEM_TEST_HOLD_AT")
     kill = kill_hook_from_environment()
+    held = False
 
     def hook(point: str) -> None:
+        nonlocal held
         if kill is not None:
             kill(point)
         if point == where:
             print("paused", flush=True)
             while True:
                 time.sleep(60)
+        if point == hold and not held:
+            held = True
+            print("held", flush=True)
+            sys.stdin.readline()
 
     return hook
 
 
 def main() -> None:
+    try:
+        run()
+    except HybridMemError as exc:
+        print(f"failed {type(exc).__name__}", flush=True)
+        sys.exit(1)
+
+
+def run() -> None:
     config = json.loads(sys.argv[1])
     operation = json.loads(sys.argv[2])
     user = operation["user_id"]

@@ -1,12 +1,18 @@
 """A Bolt connection for the shared coordination state (journal, leases): one
-managed transaction per call, driver errors translated into hybridmem's."""
+managed transaction per call, driver errors translated into hybridmem's.
+
+Every transaction carries a timeout (by default the lease): a process that
+stalls in the middle of one (a pause, SIGSTOP, a lost network) would otherwise
+hold its locks (the counter node, a claim) and stop every other process for as
+long as it stalls. The server ends such a transaction and releases its locks.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TypeVar
 
-from neo4j import Driver, GraphDatabase, ManagedTransaction
+from neo4j import Driver, GraphDatabase, ManagedTransaction, unit_of_work
 from neo4j import exceptions as neo4j_errors
 
 from hybridmem.errors import StoreError, StoreUnavailableError
@@ -26,9 +32,11 @@ class Bolt:
         *,
         connection_timeout: float,
         retry_seconds: float,
+        transaction_timeout: float = 60.0,
     ) -> None:
         self.address = uri
         self._database = database
+        self.transaction_timeout = transaction_timeout
         self._driver: Driver = GraphDatabase.driver(
             uri,
             auth=(user, password),
@@ -51,19 +59,23 @@ class Bolt:
         except neo4j_errors.DriverError as exc:
             raise StoreUnavailableError(NAME, self.address, str(exc)) from None
 
-    def write(self, work: Callable[[ManagedTransaction], T]) -> T:
-        """``work`` in one write transaction, retried by the driver on transient errors."""
+    def write(self, work: Callable[[ManagedTransaction], T], timeout: float | None = None) -> T:
+        """``work`` in one write transaction, retried by the driver on transient errors;
+        ended by the server after ``timeout`` seconds (default: ``transaction_timeout``)."""
+        bounded = unit_of_work(timeout=timeout or self.transaction_timeout)(work)
 
         def run() -> T:
             with self._driver.session(database=self._database) as session:
-                return session.execute_write(work)
+                return session.execute_write(bounded)
 
         return self._call(run)
 
     def read(self, work: Callable[[ManagedTransaction], T]) -> T:
+        bounded = unit_of_work(timeout=self.transaction_timeout)(work)
+
         def run() -> T:
             with self._driver.session(database=self._database) as session:
-                return session.execute_read(work)
+                return session.execute_read(bounded)
 
         return self._call(run)
 

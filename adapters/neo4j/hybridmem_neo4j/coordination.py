@@ -22,6 +22,8 @@ from hybridmem_neo4j.leases import LeaseClaims, SharedState
 from hybridmem_neo4j.names import Names
 from hybridmem_neo4j.shared_names import SharedNames
 
+MIN_TRANSACTION_SECONDS = 10.0
+
 
 class SharedNeo4jGraphStore(Neo4jGraphStore):
     """``Neo4jGraphStore`` plus the ``coordination`` hook."""
@@ -48,7 +50,13 @@ class SharedNeo4jGraphStore(Neo4jGraphStore):
 
     def coordination(self, owner_id: str, local: Path) -> tuple[JournalPort, Claims] | None:
         # A connection of its own: the journal outlives the graph's driver on close.
-        bolt = Bolt(*self._bolt_args, **self._bolt_options)
+        # A stalled process's transaction holds its locks at most this long: the
+        # lease, but never less than ten seconds (a transaction waits for locks too).
+        bolt = Bolt(
+            *self._bolt_args,
+            **self._bolt_options,
+            transaction_timeout=max(self._lease_seconds, MIN_TRANSACTION_SECONDS),
+        )
         try:
             state = SharedState(
                 bolt,

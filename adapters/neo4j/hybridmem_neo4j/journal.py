@@ -8,10 +8,15 @@ write (or read) transaction; every value is a parameter; every lookup is an
 index seek (operations by id and by (state, seq), history by memory id and by
 scope part, expiry rows by memory id and by expires_at).
 
-Every operation records its owner (the process lease of ``leases.Lease``).
+Every operation records its owner (the process lease of ``leases.SharedState``).
 ``pending()`` answers the operations this process may take over: its own, and
 those whose owner's lease has run out (or whose owner is gone), so ``recover()``
-never touches the work of a live process.
+never touches the work of a live process. ``pending(op_id)``, which ``recover()``
+calls under the operation's claim, takes the operation over (its owner becomes
+this process). Every later write of an operation (``note_batch``, ``checkpoint``,
+``finish``) is fenced: it happens only while the operation's owner is still this
+process, so a process that stalled past its lease and was taken over gets
+``LeaseLostError`` instead of recording its work a second time.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from typing import Any
 
 from neo4j import ManagedTransaction
 
+from hybridmem.errors import LeaseLostError
 from hybridmem.journal import (
     MAX_RECOVERY_ATTEMPTS,
     ExpiryRow,
@@ -34,7 +40,10 @@ from hybridmem.journal import (
     now,
 )
 from hybridmem.models import HistoryEvent, OperationInfo, OperationKind, Scope
+from hybridmem.store_meta import StoreMetaPort
+from hybridmem_neo4j.journal_intake import Neo4jJournalIntake
 from hybridmem_neo4j.leases import SharedState
+from hybridmem_neo4j.shared_meta import SharedStoreMeta
 
 _OPERATION_FIELDS = (
     "o.id AS id, o.kind AS kind, o.state AS state, o.user_id AS user_id,"
@@ -70,6 +79,12 @@ def _expiry_rows(expiring: Sequence[tuple[str, Scope, datetime]]) -> list[dict[s
     ]
 
 
+#: The time an erasure of a scope or of everything may hold its transaction open.
+LONG_TRANSACTION_SECONDS = 600.0
+#: The owner of ``o`` is this process, or its lease has run out (``w``: its owner node).
+_MAY_TAKE_OVER = "(o.owner = $me OR w IS NULL OR w.deadline <= timestamp())"
+
+
 def _decoded(row: dict[str, Any]) -> dict[str, Any]:
     row["counts"] = json.loads(row["counts"]) if row["counts"] else None
     return row
@@ -83,6 +98,10 @@ class Neo4jJournal:
         self._state = state
         self._bolt = state.bolt
         self._n = state.names
+        #: The store's embedder record, shared as the journal is (``HoldsStoreMeta``).
+        self.store_meta: StoreMetaPort = SharedStoreMeta(state.bolt, state.names)
+        #: Takes a data directory's SQLite journal in (``TakesMovedJournal``).
+        self.intake = Neo4jJournalIntake(state)
 
     # -- operations ---------------------------------------------------------------
 
@@ -127,20 +146,44 @@ class Neo4jJournal:
         self._bolt.write(work)
         return op_id
 
+    @property
+    def _me(self) -> str:
+        return self._state.owner_id
+
+    def _fenced(self, tx: ManagedTransaction, op_id: str, query: str, **params: Any) -> None:
+        """Run ``query`` (which matches ``o``, the operation, ``WHERE o.owner = $me``
+        and returns ``count(o)``) as the transaction's last statement; none matched:
+        raise, which rolls back the whole transaction."""
+        if tx.run(query, {**params, "id": op_id, "me": self._me}).single(strict=True)[0] == 0:
+            raise LeaseLostError(
+                f"operation {op_id} is no longer this process's: its lease ran out"
+                f" ({self._state.lease_ms / 1000:g} s without renewal) and another process"
+                " took the operation over; nothing more of it was recorded here"
+            )
+
     def _set(self, op_id: str, assignments: str, params: dict[str, Any]) -> None:
         query = (
-            f"MATCH (o:{self._n.operation} {{id: $id}}) SET {assignments}, o.updated_at = $stamp"
+            f"MATCH (o:{self._n.operation} {{id: $id}}) WHERE o.owner = $me"
+            f" SET {assignments}, o.updated_at = $stamp RETURN count(o)"
         )
         self._bolt.write(
-            lambda tx: tx.run(query, {**params, "id": op_id, "stamp": now().isoformat()}).consume()
+            lambda tx: self._fenced(tx, op_id, query, **params, stamp=now().isoformat())
         )
 
     def fail(self, op_id: str, error: str) -> None:
-        self._set(op_id, "o.error = $error", {"error": error[:2000]})
+        # A note only: on an operation taken over by another process, none is written.
+        query = (
+            f"MATCH (o:{self._n.operation} {{id: $id}}) WHERE o.owner = $me"
+            " SET o.error = $error, o.updated_at = $stamp"
+        )
+        params = {"id": op_id, "me": self._me, "error": error[:2000], "stamp": now().isoformat()}
+        self._bolt.write(lambda tx: tx.run(query, params).consume())
 
     def recovery_failed(self, op_id: str, error: str) -> bool:
+        n = self._n
         query = (
-            f"MATCH (o:{self._n.operation} {{id: $id}}) WHERE o.state = 'pending'"
+            f"MATCH (o:{n.operation} {{id: $id}}) WHERE o.state = 'pending'"
+            f" OPTIONAL MATCH (w:{n.owner} {{id: o.owner}}) WITH o, w WHERE {_MAY_TAKE_OVER}"
             " SET o.attempts = coalesce(o.attempts, 0) + 1, o.error = $error,"
             " o.updated_at = $stamp"
             " SET o.state = CASE WHEN o.attempts >= $max THEN 'set_aside' ELSE o.state END"
@@ -148,6 +191,7 @@ class Neo4jJournal:
         )
         params = {
             "id": op_id,
+            "me": self._me,
             "error": error[:2000],
             "stamp": now().isoformat(),
             "max": MAX_RECOVERY_ATTEMPTS,
@@ -181,15 +225,15 @@ class Neo4jJournal:
         erase_ids: Sequence[str] = (),
     ) -> None:
         query = (
-            f"MATCH (o:{self._n.operation} {{id: $id}})"
-            " SET o.counts = $counts, o.payload = null, o.updated_at = $stamp"
+            f"MATCH (o:{self._n.operation} {{id: $id}}) WHERE o.owner = $me"
+            " SET o.counts = $counts, o.payload = null, o.updated_at = $stamp RETURN count(o)"
         )
 
         def work(tx: ManagedTransaction) -> None:
             self._write_history(tx, op_id, events)
             self._erase(tx, op_id, erase_ids)
             # The batch noted by note_batch() is now counted: forget it.
-            tx.run(query, id=op_id, counts=json.dumps(counts), stamp=now().isoformat()).consume()
+            self._fenced(tx, op_id, query, counts=json.dumps(counts), stamp=now().isoformat())
 
         self._bolt.write(work)
 
@@ -292,15 +336,24 @@ class Neo4jJournal:
                     op=op_id,
                 ).consume()
                 tx.run(f"MATCH (x:{n.expiry}) DELETE x").consume()
-            tx.run(
-                f"MATCH (o:{n.operation} {{id: $id}}) SET o.state = 'done', o.payload = null,"
-                " o.error = null, o.counts = coalesce($counts, o.counts), o.updated_at = $stamp",
-                id=op_id,
+            self._fenced(
+                tx,
+                op_id,
+                f"MATCH (o:{n.operation} {{id: $id}}) WHERE o.owner = $me"
+                " SET o.state = 'done', o.payload = null, o.error = null,"
+                " o.counts = coalesce($counts, o.counts), o.updated_at = $stamp"
+                " RETURN count(o)",
                 counts=json.dumps(counts) if counts is not None else None,
                 stamp=now().isoformat(),
-            ).consume()
+            )
 
-        self._bolt.write(work)
+        # An erasure of a scope or of everything may null many history rows: it gets
+        # longer than the lease a transaction is otherwise allowed.
+        long = erase_everything or erase_scope is not None
+        self._bolt.write(
+            work,
+            timeout=max(LONG_TRANSACTION_SECONDS, self._bolt.transaction_timeout) if long else None,
+        )
 
     def _erase_scope(self, tx: ManagedTransaction, op_id: str, scope: Scope) -> None:
         # Property and parameter names from Scope.terms() (a fixed set); values are parameters.
@@ -317,19 +370,23 @@ class Neo4jJournal:
 
     def pending(self, op_id: str | None = None) -> list[PendingOperation]:
         """The pending operations this process may take over, in the order begun: its
-        own, and those of owners whose lease has run out; or only ``op_id`` if so."""
+        own, and those of owners whose lease has run out. With ``op_id``, only that
+        one if so, and taken over: from then on it is this process's (``recover()``
+        asks under the operation's claim, just before it finishes the operation)."""
         n = self._n
-        match = (
-            f"MATCH (o:{n.operation} {{id: $id}}) WHERE o.state = 'pending'"
-            if op_id is not None
-            else f"MATCH (o:{n.operation}) WHERE o.state = 'pending'"
-        )
+        if op_id is None:
+            match, take = f"MATCH (o:{n.operation}) WHERE o.state = 'pending'", ""
+        else:
+            match = f"MATCH (o:{n.operation} {{id: $id}}) WHERE o.state = 'pending'"
+            take = " SET o.owner = $me"
         query = (
             f"{match} OPTIONAL MATCH (w:{n.owner} {{id: o.owner}})"
-            " WITH o, w WHERE o.owner = $me OR w IS NULL OR w.deadline <= timestamp()"
+            f" WITH o, w WHERE {_MAY_TAKE_OVER}{take}"
             f" RETURN {_PENDING_FIELDS} ORDER BY o.seq"
         )
-        rows = self._bolt.read(lambda tx: tx.run(query, id=op_id, me=self._state.owner_id).data())
+        params = {"id": op_id, "me": self._me}
+        run = self._bolt.read if op_id is None else self._bolt.write
+        rows = run(lambda tx: tx.run(query, params).data())
         return [
             PendingOperation(
                 id=r["id"],

@@ -117,14 +117,23 @@ class SharedState:
 
     def _ensure_schema(self) -> None:
         n = self.names
-        # The two single nodes, made once; MERGE by the unique name is race-free.
-        singles = [f"MERGE (:{label} {{name: 'seq'}})" for label in (n.counter, n.registry)]
-        for statement in (*n.schema(), *singles):
+        # One read on the usual open (everything exists); a schema statement per
+        # missing constraint or index only the first time (each its own transaction,
+        # as Neo4j wants schema changes).
+        existing = set(
+            self.bolt.read(lambda tx: tx.run("SHOW INDEXES YIELD name RETURN name").value())
+        )
+        for statement in n.schema():
+            if statement.split()[2].strip("`") in existing:
+                continue
 
             def run(tx: ManagedTransaction, query: str = statement) -> None:
                 tx.run(query).consume()
 
             self.bolt.write(run)
+        # The two single nodes, made once; MERGE by the unique name is race-free.
+        singles = " ".join(f"MERGE (:{label} {{name: 'seq'}})" for label in (n.counter, n.registry))
+        self.bolt.write(lambda tx: tx.run(singles).consume())
 
     def _register(self) -> None:
         n = self.names

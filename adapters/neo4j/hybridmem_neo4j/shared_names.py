@@ -1,9 +1,10 @@
 """The labels and schema of the shared coordination state, under a store's prefix.
 
-Operations, history events, expiry rows, owners (process leases), claims and
-the two single nodes that serialise writers (the sequence counter of
-operations and history events, and the claim registry). Every lookup the
-journal and the leases make is an index seek on one of these.
+Operations, history events, expiry rows, owners (process leases), claims, the
+store's facts about itself (its embedder) and the two single nodes that
+serialise writers (the sequence counter of operations and history events, and
+the claim registry). Every lookup the journal and the leases make is an index
+seek on one of these.
 """
 
 from __future__ import annotations
@@ -46,6 +47,16 @@ class SharedNames:
         return self._label("JournalCounter")
 
     @property
+    def meta(self) -> str:
+        """One node: facts the store records about itself (its embedder)."""
+        return self._label("JournalStoreMeta")
+
+    @property
+    def move(self) -> str:
+        """The progress of moving a data directory's SQLite journal in (one per file)."""
+        return self._label("JournalMove")
+
+    @property
     def registry(self) -> str:
         """One node whose write lock serialises claim grants across processes."""
         return self._label("JournalClaimRegistry")
@@ -79,6 +90,10 @@ class SharedNames:
             f" FOR (w:{w}) ON (w.deadline)",
             f"CREATE CONSTRAINT {name('journal_counter_name')} IF NOT EXISTS"
             f" FOR (s:{self.counter}) REQUIRE s.name IS UNIQUE",
+            f"CREATE CONSTRAINT {name('journal_meta_name')} IF NOT EXISTS"
+            f" FOR (s:{self.meta}) REQUIRE s.name IS UNIQUE",
+            f"CREATE CONSTRAINT {name('journal_move_source')} IF NOT EXISTS"
+            f" FOR (s:{self.move}) REQUIRE s.source IS UNIQUE",
             f"CREATE CONSTRAINT {name('journal_registry_name')} IF NOT EXISTS"
             f" FOR (s:{self.registry}) REQUIRE s.name IS UNIQUE",
             f"CREATE CONSTRAINT {name('journal_claim_id')} IF NOT EXISTS"

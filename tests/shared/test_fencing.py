@@ -1,0 +1,70 @@
+"""Fencing: a worker that stalls past its lease, and whose operation another
+worker took over meanwhile, must not go on to record that operation as its own.
+Its next journal write of the operation fails with LeaseLostError (a write of an
+operation happens only while its owner is still this process), and nothing is
+doubled or lost: the erasure is counted once and each memory's history has one
+DELETE event."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+from hybridmem import HybridStore
+from hybridmem.testing.builders import embedding
+from tests.shared.conftest import LEASE_SECONDS, SharedConfig
+from tests.shared.processes import kill, next_line, start_worker, wait_for
+
+
+def test_a_worker_taken_over_after_its_lease_ran_out_fails_cleanly(
+    servers_config: SharedConfig, tmp_path: Path
+) -> None:
+    config = {**servers_config(tmp_path / "a"), "batch_size": 2}
+    with HybridStore(config) as seed:
+        ids = seed.add_many(
+            [
+                {"text": f"secret {i}", "embedding": embedding(f"s{i}"), "user_id": "alice"}
+                for i in range(6)
+            ]
+        ).ids
+        seed.add("bob keeps this", embedding=embedding("bob"), user_id="bob")
+
+    # Worker A erases alice; it stalls (SIGSTOP: its lease is not renewed either)
+    # between the vector and graph deletes of its first batch.
+    worker = start_worker(
+        config,
+        {"kind": "delete_all", "user_id": "alice"},
+        HYBRIDMEM_TEST_HOLD_AT="delete_all.vectors_deleted",
+    )
+    try:
+        wait_for(worker, "held")
+        os.kill(worker.pid, signal.SIGSTOP)
+        time.sleep(LEASE_SECONDS + 1.0)
+        with HybridStore({**servers_config(tmp_path / "b"), "recover_on_open": False}) as b:
+            [recovered] = b.recover()
+            assert (recovered.kind, recovered.outcome) == ("delete_all", "completed")
+            assert b.get_all(user_id="alice") == []
+        # A wakes up and goes on where it stopped.
+        os.kill(worker.pid, signal.SIGCONT)
+        assert worker.stdin is not None
+        worker.stdin.write("go\n")
+        worker.stdin.flush()
+        assert next_line(worker) == "failed LeaseLostError"
+        assert worker.wait(60) == 1
+    finally:
+        kill(worker)
+
+    with HybridStore(servers_config(tmp_path / "c")) as c:
+        assert c.get_all(user_id="alice") == []
+        assert c.vector.get(ids) == [] and c.graph.existing_memory_ids(ids) == set()
+        for memory_id in ids:
+            events = c.history(memory_id)
+            assert [e.kind for e in events] == ["ADD", "DELETE"], memory_id
+            assert all(e.new_text is None for e in events)
+        info = c.journal.operation(recovered.operation_id)
+        assert info is not None and info.state == "done"
+        assert info.counts is not None and info.counts.get("memories") == 6
+        assert [m.text for m in c.get_all(user_id="bob")] == ["bob keeps this"]
+        assert c.stats()["pending_operations"] == 0
