@@ -94,6 +94,13 @@ class ClaimTimeoutError(HybridMemError):
     scope. Nothing was written: the operation did not start."""
 
 
+class LeaseLostError(HybridMemError):
+    """This process's lease ran out (it stalled past ``[graph] lease_seconds``) and
+    another process took its operation over; the operation is that process's now,
+    and this one stopped before recording anything of it as its own. Retry: the
+    store is consistent."""
+
+
 class UnreadableRecordError(StoreError):
     """A stored memory cannot be decoded: a timestamp, its metadata or another field
     is in a form no reader parses (written by something other than hybridmem, or

@@ -11,7 +11,6 @@ from hybridmem.config import HybridMemConfig, StoreConfig
 from hybridmem.errors import ConfigurationError, DimensionMismatchError, ValidationError
 from hybridmem.ports import GraphStore, VectorStore
 from hybridmem.store import HybridStore
-from hybridmem.store_meta import StoreMeta
 
 #: Adapter options that choose *which* data a server holds for a store (a Neo4j
 #: database and label prefix, a Weaviate collection): two stores on one server
@@ -74,12 +73,8 @@ def _resolved(path: Path) -> Path:
 
 
 def recorded_embedder(store: HybridStore) -> tuple[str, int] | None:
-    """The embedder the store recorded beside its journal, if any."""
-    meta = StoreMeta(store.journal.path)
-    try:
-        return meta.embedder()
-    finally:
-        meta.close()
+    """The embedder the store recorded, if any."""
+    return store.meta.embedder()
 
 
 def check_vectors_fit(
@@ -123,11 +118,7 @@ def check_vectors_fit(
             f" {opened.name!r} ({opened.dimension} dimensions); configure the destination's"
             " [embedder] as the source's"
         )
-    meta = StoreMeta(destination.journal.path)
-    try:
-        meta.record_embedder(*from_source)
-    finally:
-        meta.close()
+    destination.meta.record_embedder(*from_source)
 
 
 def _held_dimension(store: HybridStore) -> int | None:

@@ -33,7 +33,6 @@ from hybridmem.records import (
     relation_id,
 )
 from hybridmem.store import HybridStore
-from hybridmem.store_meta import StoreMeta
 from hybridmem.validation import ITEM_KEYS, check_batch_size, check_item
 
 __all__ = [
@@ -180,13 +179,9 @@ def _header(store: HybridStore, scope: Scope, first: MemoryBatch | None) -> dict
 
 
 def _recorded_embedder(store: HybridStore) -> tuple[str, int] | None:
-    """The embedder the store recorded beside its journal (None when vectors came
+    """The embedder the store recorded (None when vectors came
     only from callers)."""
-    meta = StoreMeta(store.journal.path)
-    try:
-        return meta.embedder()
-    finally:
-        meta.close()
+    return store.meta.embedder()
 
 
 def _spool_history(store: HybridStore, memory_id: str, spool: IO[str]) -> int:

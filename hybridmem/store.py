@@ -11,15 +11,16 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from hybridmem import compaction
 from hybridmem.bulk import AddManyTally, batches, new_memory, prepare_batch
 from hybridmem.config import HybridMemConfig
-from hybridmem import compaction
 from hybridmem.coordinator import Coordinator
 from hybridmem.embedders import HOW_TO_CONFIGURE, Embedder
 from hybridmem.embedders.resolve import embedder_for
 from hybridmem.errors import ConfigurationError, NotFoundError, ValidationError
 from hybridmem.faults import FaultHook, resolve
 from hybridmem.journal import Journal, now
+from hybridmem.journal_move import TakesMovedJournal, local_journal_holds_data, move_local_journal
 from hybridmem.journal_port import JournalPort
 from hybridmem.models import (
     NO_OPERATION,
@@ -36,7 +37,7 @@ from hybridmem.ports import Coordinating, GraphStore, VectorStore
 from hybridmem.records import VectorRecord, text_hash
 from hybridmem.registry import create_store
 from hybridmem.scope_locks import Claims
-from hybridmem.store_meta import StoreMeta
+from hybridmem.store_meta import HoldsStoreMeta, StoreMeta, StoreMetaPort
 from hybridmem.store_reads import StoreReads
 from hybridmem.validation import (
     NO_FILTER_MESSAGE,
@@ -50,6 +51,7 @@ from hybridmem.validation import (
 )
 
 ConfigSource = HybridMemConfig | Mapping[str, Any] | str | Path | None
+
 
 class HybridStore(StoreReads):
     """A memory store whose every write and erasure spans a graph and a vector store.
@@ -116,20 +118,41 @@ class HybridStore(StoreReads):
             claims = shared[1]
         else:
             self.journal = Journal(local_journal)
-        self._meta = StoreMeta(local_journal)
-        if self.embedder is not None:
-            try:
-                self._meta.check_embedder(self.embedder.name, self.embedder.dimension)
-            except ConfigurationError:
-                for closer in (vector.close, graph.close, self.journal.close, self._meta.close):
-                    closer()
-                raise
+        #: The embedder record: where the journal is (shared, or the local file).
+        self.meta: StoreMetaPort = (
+            self.journal.store_meta
+            if isinstance(self.journal, HoldsStoreMeta)
+            else StoreMeta(local_journal)
+        )
+        fault = resolve(fault_hook)
+        try:
+            if (
+                claims is not None
+                and isinstance(self.journal, TakesMovedJournal)
+                and local_journal_holds_data(local_journal)
+            ):
+                # A store that kept a local journal before: its operations, history
+                # and expiry index join the shared ones, with no erasure meanwhile.
+                with claims.everything():
+                    move_local_journal(
+                        local_journal,
+                        self.journal.intake,
+                        self.meta,
+                        exists=graph.existing_memory_ids,
+                        fault=fault,
+                    )
+            if self.embedder is not None:
+                self.meta.check_embedder(self.embedder.name, self.embedder.dimension)
+        except BaseException:
+            for closer in (vector.close, graph.close, self.journal.close, self.meta.close):
+                closer()
+            raise
         self._coordinator = Coordinator(
             graph,
             vector,
             self.journal,
             batch_size=self.config.batch_size,
-            fault=resolve(fault_hook),
+            fault=fault,
             claims=claims,
         )
         self._closed = False
@@ -159,7 +182,7 @@ class HybridStore(StoreReads):
         if self._closed:
             return
         self._closed = True
-        for closer in (self.vector.close, self.graph.close, self.journal.close, self._meta.close):
+        for closer in (self.vector.close, self.graph.close, self.journal.close, self.meta.close):
             closer()
         close_embedder = getattr(self.embedder, "close", None)
         if self._owns_embedder and close_embedder is not None:
@@ -182,7 +205,7 @@ class HybridStore(StoreReads):
         """Vectors for texts from the configured embedder, recorded on first use."""
         if self.embedder is None:
             raise ConfigurationError(HOW_TO_CONFIGURE)
-        self._meta.record_embedder(self.embedder.name, self.embedder.dimension)
+        self.meta.record_embedder(self.embedder.name, self.embedder.dimension)
         return [check_embedding(v) for v in self.embedder.embed(list(texts))]
 
     def add(
@@ -386,7 +409,7 @@ class HybridStore(StoreReads):
 
         The embedder record goes too: an empty store may take another embedder."""
         counts = self._coordinator.reset()
-        self._meta.forget_embedder()
+        self.meta.forget_embedder()
         return counts
 
     def reconcile(self, *, fix: bool = False) -> ReconcileReport:

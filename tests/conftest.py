@@ -26,7 +26,7 @@ from hybridmem.testing.pair_fixtures import (
     pair_params,
     selected_pair_ids,
 )
-from hybridmem.testing.pair_registry import load_registry
+from hybridmem.testing.pair_registry import TestPair, load_registry
 
 REGISTRY = load_registry()
 
@@ -69,8 +69,17 @@ def pair_config(request: pytest.FixtureRequest) -> Iterator[PairConfig]:
 def open_pair(request: pytest.FixtureRequest, pair: str) -> Iterator[PairConfig]:
     """The body of ``pair_config``, for conftests that narrow the pairs (the pair's
     sections, servers, reset and cleanup are its backends' registrations)."""
-    yield from open_registered_pair(request, pair)
+    yield from open_registered_pair(request, pair, after_reset=_empty_shared_state)
 
+
+def _empty_shared_state(pair: TestPair, config: dict[str, Any]) -> None:
+    if pair.graph == "neo4j":
+        # reset() keeps the shared journal's nodes (operations, history, owners,
+        # claims, counters): empty them, or one test leaks into the next.
+        from tests.shared.state import wipe_shared_state
+
+        graph = config["graph"]
+        wipe_shared_state(graph, graph["label_prefix"])
 
 
 @pytest.fixture(params=pair_params(production_pairs()))

@@ -31,9 +31,11 @@ class Neo4jOptions(BaseModel):
     #: store uses (``Hybridmem_Memory``, ``Hybridmem_RELATES``), so stores and other
     #: applications can share one database without seeing each other's data.
     label_prefix: str = Field(default=DEFAULT_LABEL_PREFIX, pattern=LABEL_PREFIX_PATTERN)
-    #: Keep the journal, history, expiry index and claims in this database (under
-    #: the label prefix), shared by every process that opens this configuration.
-    shared_journal: bool = False
+    #: Keep the journal, history, expiry index, claims and embedder record in this
+    #: database (under the label prefix), shared by every process on every host that
+    #: opens this configuration. ``false`` keeps them in the data directory's SQLite
+    #: file and in process: for a store only ever opened by one process at a time.
+    shared_journal: bool = True
     #: Seconds a process's lease lasts unrenewed (renewed every third of it): how
     #: long after a crash before another process takes its operations over.
     lease_seconds: float = Field(default=15.0, ge=1.0, le=3600.0)
