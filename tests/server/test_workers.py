@@ -106,7 +106,7 @@ class Served:
     def holder(self, client_port: int) -> int | None:
         """The worker whose socket is the server end of our connection from client_port."""
         for pid in self.worker_pids:
-            for conn in psutil.Process(pid).net_connections(kind="tcp"):
+            for conn in _tcp(psutil.Process(pid)):
                 if conn.laddr.port == self.port and conn.raddr and conn.raddr.port == client_port:
                     return pid
         return None
@@ -131,10 +131,16 @@ class Served:
         raise AssertionError(f"reached workers {sorted(results)} of {self.worker_pids}")
 
 
+def _tcp(process: psutil.Process) -> list[Any]:
+    # net_connections is psutil 6's name; the test extra allows 5.9 (connections).
+    listing = getattr(process, "net_connections", None) or process.connections
+    return list(listing(kind="tcp"))
+
+
 def _our_ports(server_port: int) -> set[int]:
     return {
         c.laddr.port
-        for c in psutil.Process().net_connections(kind="tcp")
+        for c in _tcp(psutil.Process())
         if c.raddr and c.raddr.port == server_port and c.status == psutil.CONN_ESTABLISHED
     }
 
