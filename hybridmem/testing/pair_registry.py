@@ -56,7 +56,8 @@ class TestBackend:
     ``persistent`` stores outlive a test: they are reset before each test, and
     ``after_test`` (given a store opened on the pair) cleans up after it.
     ``graph_witness`` / ``vector_witness`` read the backend directly, bypassing the
-    adapter (see ``hybridmem.testing.witness``).
+    adapter (see ``hybridmem.testing.witness``); ``stores`` are the adapter's store
+    classes, by which a witness is found for an opened store.
     """
 
     __test__ = False  # a dataclass named Test*, not a test class
@@ -71,6 +72,7 @@ class TestBackend:
     after_test: Callable[[HybridStore], None] | None = None
     graph_witness: Callable[[Any], GraphWitness] | None = None
     vector_witness: Callable[[Any], VectorWitness] | None = None
+    stores: tuple[type, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -119,15 +121,16 @@ class PairRegistry:
                 return pair
         raise KeyError(f"no registered pair {pair_id!r}; registered: {[p.id for p in self.pairs]}")
 
-    def backend_for(self, provider: str, role: Literal["graph", "vector"]) -> TestBackend:
-        """The first backend of ``provider`` that has a witness for ``role``."""
+    def backend_of(self, store: object, role: Literal["graph", "vector"]) -> TestBackend:
+        """The first backend whose ``stores`` include ``store``'s class and that has a
+        witness for ``role``."""
         for backend in self.backends.values():
             witness = backend.graph_witness if role == "graph" else backend.vector_witness
-            if backend.provider == provider and witness is not None:
+            if witness is not None and isinstance(store, backend.stores):
                 return backend
         raise LookupError(
-            f"no {role} witness registered for provider {provider!r}: register a TestBackend "
-            f"with {role}_witness under the {ENTRY_POINT_GROUP!r} entry point"
+            f"no {role} witness registered for {type(store).__name__}: register a TestBackend "
+            f"with stores and {role}_witness under the {ENTRY_POINT_GROUP!r} entry point"
         )
 
     def pytest_plugins(self) -> list[str]:

@@ -17,12 +17,9 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol
 
-from fastapi.testclient import TestClient
-
 from hybridmem import HybridStore, NotFoundError
-from hybridmem.server import create_app
+from hybridmem.testing import raw
 from hybridmem.testing.builders import embedding
-from tests.integration import raw
 
 
 class Surface(Protocol):
@@ -60,7 +57,7 @@ class PythonSurface:
 class RestSurface:
     """The REST routes, through the ASGI app over the same store (any adapter pair)."""
 
-    client: TestClient
+    client: Any  # fastapi.testclient.TestClient (the server extra, imported when used)
 
     def update(self, memory_id: str, *, text: str | None, metadata: dict[str, Any] | None) -> bool:
         body = {k: v for k, v in (("text", text), ("metadata", metadata)) if v is not None}
@@ -90,6 +87,10 @@ def open_surface(kind: str, store: HybridStore) -> Iterator[Surface]:
     if kind == "python":
         yield PythonSurface(store)
         return
+    from fastapi.testclient import TestClient
+
+    from hybridmem.server import create_app
+
     with TestClient(create_app(store)) as client:
         yield RestSurface(client)
 

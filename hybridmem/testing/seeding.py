@@ -3,7 +3,9 @@ entities and relations, so an erasure has to leave what other memories use."""
 
 from __future__ import annotations
 
-from hybridmem import HybridStore
+from typing import Any
+
+from hybridmem.store import HybridStore
 from hybridmem.testing.builders import embedding
 
 
@@ -39,7 +41,7 @@ def seed_victims_and_keepers(store: HybridStore, victims: int, keepers: int) -> 
 
 
 def add_with_shared_entity(
-    store: HybridStore, text: str, embedding_key: str, entity: str, **scope: str
+    store: HybridStore, text: str, embedding_key: str, entity: str, **scope: Any
 ) -> str:
     """One memory mentioning ``entity`` and "Shared", with a relation between them."""
     return store.add(

@@ -4,7 +4,7 @@ The pair suites check what is left in the stores through a witness, not through
 ``reconcile()`` or ``iter_ids()``, which are code under test like the rest. Each
 adapter registers the witness of its backend (``TestBackend.graph_witness`` /
 ``vector_witness`` in ``hybridmem.testing.pair_registry``); ``witness(store)`` finds
-the pair's two by the providers of the store's configuration.
+the pair's two by the classes of the store's graph and vector stores.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ class Witness:
 def witness(store: HybridStore) -> Witness:
     """The registered witnesses of the store's graph and vector backends."""
     registry = load_registry()
-    graph = registry.backend_for(store.config.graph.provider, "graph").graph_witness
-    vector = registry.backend_for(store.config.vector.provider, "vector").vector_witness
+    graph = registry.backend_of(store.graph, "graph").graph_witness
+    vector = registry.backend_of(store.vector, "vector").vector_witness
     assert graph is not None and vector is not None
     return Witness(graph(store.graph), vector(store.vector))

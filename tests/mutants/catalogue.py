@@ -20,9 +20,9 @@ TENANCY = "kuzu+weaviate_mt"
 AUTH = "tests/server/test_auth.py"
 PRINCIPAL = "tests/unit/test_principal.py"
 CONTRACT_KUZU = "tests/contract/test_kuzu_stores.py"
-DELETE_ALL = "tests/integration/test_delete_all.py"
-HISTORY = "tests/integration/test_history.py"
-RECONCILE = "tests/integration/test_reconcile.py"
+DELETE_ALL = "tests/integration/test_delete_all.py::TestDeleteAll"
+HISTORY = "tests/integration/test_history.py::TestHistory"
+RECONCILE = "tests/integration/test_reconcile.py::TestReconcile"
 RECOVERY = "tests/integration/test_recovery_counts.py"
 ADD_MANY = "tests/integration/test_add_many.py"
 ROUTES_LEAK = f"{AUTH}::test_a_bound_key_reaches_only_its_own_records_on_every_route"
@@ -200,7 +200,7 @@ _ROWS = [
     _row(
         "crash recovery: pending operations are finished on open and by recover()",
         breaks.recover_skips_pending,
-        "tests/integration/test_crash.py::test_exception_at_every_step_then_recover",
+        "tests/integration/test_crash.py::TestCrash::test_exception_at_every_step_then_recover",
     ),
     _row(
         "add rollback: an interrupted add leaves nothing",
@@ -265,13 +265,13 @@ _ROWS += [
     _row(
         "claims before reads: an update racing an erasure brings nothing back",
         breaks.update_reads_before_its_claim,
-        "tests/integration/test_finality.py::test_updates_racing_delete_all_bring_nothing_back",
+        "tests/integration/test_finality.py::TestFinality::test_updates_racing_delete_all_bring_nothing_back",
     ),
     _row(
         "claims before reads: record claims wait for an erasure of their scope",
         breaks.scope_claims_ignored,
         "tests/unit/test_scope_claims.py",
-        "tests/integration/test_finality.py::test_updates_racing_delete_all_bring_nothing_back",
+        "tests/integration/test_finality.py::TestFinality::test_updates_racing_delete_all_bring_nothing_back",
     ),
     _row(
         "unknown query parameters are refused, never ignored",
@@ -324,7 +324,7 @@ _ROWS += [
 ROWS: dict[str, Row] = {row.name: row for row in _ROWS}
 assert len(ROWS) == len(_ROWS), "two rows share a name"
 
-_EXPIRY = "tests/integration/test_expiry.py"
+_EXPIRY = "tests/integration/test_expiry.py::TestExpiry"
 _ROWS += [
     # -- expiry ---------------------------------------------------------------------------
     _row(

@@ -10,6 +10,8 @@ from typing import Any
 
 from hybridmem.testing.cypher_witness import CypherGraphWitness
 from hybridmem.testing.pair_registry import Registration, SectionRequest, TestBackend, TestPair
+from hybridmem_kuzu.graph import KuzuGraphStore
+from hybridmem_kuzu.vector import KuzuVectorStore
 
 
 def _section(role: str, request: SectionRequest) -> dict[str, Any]:
@@ -39,6 +41,7 @@ registration = Registration(
             section=_section,
             graph_witness=_graph_witness,
             vector_witness=KuzuVectorWitness,
+            stores=(KuzuGraphStore, KuzuVectorStore),
         ),
     ),
     pairs=(TestPair("kuzu+kuzu", production=True),),

@@ -13,6 +13,7 @@ from typing import Any
 
 from hybridmem.testing.cypher_witness import CypherGraphWitness
 from hybridmem.testing.pair_registry import Registration, SectionRequest, TestBackend, TestPair
+from hybridmem_neo4j.graph import Neo4jGraphStore
 
 _LABEL = re.compile(r"(?<=:)(Memory|Entity|MENTIONS|RELATES)\b")
 
@@ -52,6 +53,7 @@ registration = Registration(
             pytest_plugin="tests.servers.neo4j",
             persistent=True,
             graph_witness=_graph_witness,
+            stores=(Neo4jGraphStore,),
         ),
     ),
     pairs=(TestPair("neo4j+kuzu"),),

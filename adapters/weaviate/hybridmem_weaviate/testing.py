@@ -15,6 +15,7 @@ from typing import Any
 
 from hybridmem.store import HybridStore
 from hybridmem.testing.pair_registry import Registration, SectionRequest, TestBackend, TestPair
+from hybridmem_weaviate.vector import WeaviateVectorStore
 
 
 def _section(role: str, request: SectionRequest) -> dict[str, Any]:
@@ -62,6 +63,7 @@ def _backend(name: str, section: Any) -> TestBackend:
         persistent=True,
         after_test=_drop,
         vector_witness=WeaviateVectorWitness,
+        stores=(WeaviateVectorStore,),
     )
 
 
