@@ -115,7 +115,8 @@ def _twin_path(store: RewritableStore) -> Path:
 
 
 def _sidecars(path: Path) -> list[Path]:
-    return [Path(f"{path}{suffix}") for suffix in (".wal", ".shadow")]
+    # Kuzu/LadybugDB's (.wal, .shadow) and SQLite's (-wal, -shm: the SQLite vector store).
+    return [Path(f"{path}{suffix}") for suffix in (".wal", ".shadow", "-wal", "-shm")]
 
 
 def _remove_file(path: Path) -> None:

@@ -32,6 +32,13 @@ def _damage(store: HybridStore, memory_id: str) -> None:
         collection = vector._client.collections.use(vector._collection_name)
         collection.data.update(uuid=memory_id, properties={"metadata": "{not json"})
         return
+    if type(vector).__name__ == "SQLiteVectorStore":
+        # Its indexes hold digests; the row's own created_at is what a read decodes.
+        vector._db.execute(
+            "UPDATE vec SET created_at = ? WHERE id = ?",
+            ("999-06-01T00:00:00.000000+00:00", memory_id),
+        )
+        return
     vector._db.rows(
         "MATCH (v:Vec {id: $id}) SET v.created_at = $t",
         {"id": memory_id, "t": "999-06-01T00:00:00.000000+00:00"},
