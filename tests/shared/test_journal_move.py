@@ -14,8 +14,10 @@ import pytest
 from hybridmem import HybridStore
 from hybridmem.errors import ConfigurationError
 from hybridmem.faults import InjectedFault
-from hybridmem.journal_move import BATCH_MOVED
 from tests.shared.conftest import SharedConfig
+
+#: hybridmem.journal_move.BATCH_MOVED, spelt out: the test also runs on code before it.
+BATCH_MOVED = "journal_move.batch_moved"
 
 
 def _local(config: dict[str, Any]) -> dict[str, Any]:
