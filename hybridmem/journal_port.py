@@ -13,11 +13,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PosixPath
 from typing import Any, Protocol
 
 from hybridmem.journal import ExpiryRow, HistoryEntry, PendingOperation
 from hybridmem.models import HistoryEvent, OperationInfo, OperationKind, Scope
+
+
+class SharedJournalPath(PosixPath):
+    """The ``path`` of a shared journal: the data directory's journal file it keeps
+    nothing in (a journal there from before is moved in on open), carrying the
+    shared journal itself (``shared``), so that a witness that reads a store's
+    journal by its path (``hybridmem.testing.journal_file``) reads the shared one."""
+
+    shared: Any
+
+    @classmethod
+    def of(cls, local: Path, journal: Any) -> SharedJournalPath:
+        path = cls(local)
+        path.shared = journal
+        return path
 
 
 class JournalPort(Protocol):

@@ -16,8 +16,39 @@ from typing import Any
 
 
 def _journal_rows(path: Path, query: str, params: tuple[Any, ...]) -> list[Any]:
+    shared = getattr(path, "shared", None)
+    if shared is not None:
+        return _shared_rows(shared, query, params)
     with closing(sqlite3.connect(path)) as db:
         return db.execute(query, params).fetchall()
+
+
+#: The same reads, in plain Cypher, on a shared journal in Neo4j
+#: (``hybridmem.journal_port.SharedJournalPath``): labels filled in per store.
+_CYPHER = {
+    "SELECT count(*) FROM history WHERE memory_id = ?"
+    " AND (old_text IS NOT NULL OR new_text IS NOT NULL)": (
+        "MATCH (h:{history} {{memory_id: $p0}})"
+        " WHERE h.old_text IS NOT NULL OR h.new_text IS NOT NULL RETURN count(h)"
+    ),
+    "SELECT id, memory_id FROM operations WHERE kind = ? ORDER BY seq": (
+        "MATCH (o:{operation} {{kind: $p0}}) RETURN o.id, o.memory_id ORDER BY o.seq"
+    ),
+    "SELECT operation_id, counts FROM history WHERE memory_id IS NULL AND kind = ? ORDER BY id": (
+        "MATCH (h:{history} {{kind: $p0}}) WHERE h.memory_id IS NULL"
+        " RETURN h.operation_id, h.counts ORDER BY h.id"
+    ),
+    "SELECT memory_id, user_id FROM expiry": "MATCH (x:{expiry}) RETURN x.memory_id, x.user_id",
+}
+
+
+def _shared_rows(journal: Any, query: str, params: tuple[Any, ...]) -> list[Any]:
+    names = journal._n
+    cypher = _CYPHER[query].format(
+        history=names.history, operation=names.operation, expiry=names.expiry
+    )
+    values = {f"p{i}": value for i, value in enumerate(params)}
+    return list(journal._bolt.read(lambda tx: tx.run(cypher, values).values()))
 
 
 def history_texts(journal_path: Path, memory_ids: Iterable[str]) -> int:

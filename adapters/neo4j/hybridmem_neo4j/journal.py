@@ -39,6 +39,7 @@ from hybridmem.journal import (
     expiry_text,
     now,
 )
+from hybridmem.journal_port import SharedJournalPath
 from hybridmem.models import HistoryEvent, OperationInfo, OperationKind, Scope
 from hybridmem.store_meta import StoreMetaPort
 from hybridmem_neo4j.journal_intake import Neo4jJournalIntake
@@ -94,7 +95,7 @@ class Neo4jJournal:
     """``hybridmem.journal_port.JournalPort`` on the shared state of one store."""
 
     def __init__(self, state: SharedState, local: Path) -> None:
-        self.path = local
+        self.path = SharedJournalPath.of(local, self)
         self._state = state
         self._bolt = state.bolt
         self._n = state.names
