@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from hybridmem.models import (
     AddManyResult,
     AddProgressCallback,
+    CompactionProgressCallback,
+    CompactionReport,
     DeleteResult,
     Entity,
     HistoryEvent,
@@ -105,6 +107,10 @@ class MemoryStore(Protocol):
     def reconcile(self, *, fix: bool = False) -> ReconcileReport: ...
 
     def recover(self) -> list[RecoveredOperation]: ...
+
+    def compact(
+        self, *, progress: CompactionProgressCallback | None = None
+    ) -> CompactionReport: ...
 
     def get(
         self,
@@ -248,6 +254,10 @@ class AsyncMemoryStore(Protocol):
     async def reconcile(self, *, fix: bool = False) -> ReconcileReport: ...
 
     async def recover(self) -> list[RecoveredOperation]: ...
+
+    async def compact(
+        self, *, progress: CompactionProgressCallback | None = None
+    ) -> CompactionReport: ...
 
     async def get(
         self,

@@ -18,6 +18,8 @@ from typing import Any
 from hybridmem.models import (
     AddManyResult,
     AddProgressCallback,
+    CompactionProgressCallback,
+    CompactionReport,
     DeleteResult,
     Entity,
     HistoryEvent,
@@ -172,6 +174,13 @@ class AsyncHybridStore:
 
     async def recover(self) -> list[RecoveredOperation]:
         return await asyncio.to_thread(self.sync.recover)
+
+    async def compact(
+        self, *, progress: CompactionProgressCallback | None = None
+    ) -> CompactionReport:
+        # Like an erasure, a compaction cancelled by its awaiting task goes on in its
+        # thread to the end (or stays journaled for recover()): never cut half-way.
+        return await asyncio.to_thread(self.sync.compact, progress=progress)
 
     async def get(
         self,

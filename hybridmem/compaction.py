@@ -33,13 +33,16 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, Self, runtime_checkable
 
-from pydantic import BaseModel, Field
-
 from hybridmem.faults import resolve
 from hybridmem.journal import Journal, PendingOperation
 from hybridmem.journal_port import JournalPort
 from hybridmem.journal_scrub import SCOPE_COLUMNS, scrub
-from hybridmem.models import RecoveredOperation
+from hybridmem.models import (
+    CompactionProgress,
+    CompactionProgressCallback,
+    CompactionReport,
+    RecoveredOperation,
+)
 from hybridmem.ports import GraphStore, VectorStore
 from hybridmem.records import EntityRecord, MemoryGraph, MemoryNode
 
@@ -68,34 +71,6 @@ class RewritableStore(Protocol):
     def swap_in(self, replacement: Path) -> None: ...
 
     def close(self) -> None: ...
-
-
-class CompactionProgress(BaseModel):
-    """Handed to the ``progress`` callback as the compaction goes."""
-
-    phase: Literal["graph", "vector", "swapping", "journal", "done"]
-    #: Records copied so far in this phase, and the role's count at its start.
-    done: int
-    total: int
-
-
-CompactionProgressCallback = Callable[[CompactionProgress], None]
-
-
-class CompactionReport(BaseModel):
-    operation_id: str
-    #: Files rewritten (absolute paths); empty when no role keeps a local file.
-    files: list[str] = Field(default_factory=list)
-    memory_nodes: int = 0
-    vectors: int = 0
-    entities: int = 0
-    relations: int = 0
-    #: Scope ids in the journal that no live memory holds, replaced by digests.
-    scope_ids_scrubbed: int = 0
-    #: The store's files (graph, vector, journal, with their WALs), before and after.
-    bytes_before: int = 0
-    bytes_after: int = 0
-    elapsed_seconds: float = 0.0
 
 
 class LiveScopes:
@@ -370,6 +345,7 @@ def compact(
             store.journal.finish(op_id, _counts(report))
             if isinstance(store.journal, Journal):
                 report.scope_ids_scrubbed = scrub(store.journal.path, live.values)
+                report.journal_scrubbed = True
         except Exception as exc:
             if marker is None or not marker.exists():
                 for _, path in staged:

@@ -211,6 +211,41 @@ ProgressCallback = Callable[[DeleteProgress], None]
 NO_OPERATION = "none"
 
 
+class CompactionProgress(BaseModel):
+    """Handed to the ``progress`` callback as the compaction goes."""
+
+    phase: Literal["graph", "vector", "swapping", "journal", "done"]
+    #: Records copied so far in this phase, and the role's count at its start.
+    done: int
+    total: int
+
+
+CompactionProgressCallback = Callable[[CompactionProgress], None]
+
+
+class CompactionReport(BaseModel):
+    """What ``compact()`` did. The counts are the live records copied into the
+    rewritten files: 0 for a role kept in a server (Neo4j, Weaviate), which
+    hybridmem does not rewrite."""
+
+    operation_id: str
+    #: Files rewritten (absolute paths); empty when no role keeps a local file.
+    files: list[str] = Field(default_factory=list)
+    memory_nodes: int = 0
+    vectors: int = 0
+    entities: int = 0
+    relations: int = 0
+    #: Scope ids in the journal that no live memory holds, replaced by digests.
+    scope_ids_scrubbed: int = 0
+    #: False when the journal is not a local SQLite file (the shared journal in
+    #: Neo4j): a compaction leaves it as it is.
+    journal_scrubbed: bool = False
+    #: The store's files (graph, vector, journal, with their WALs), before and after.
+    bytes_before: int = 0
+    bytes_after: int = 0
+    elapsed_seconds: float = 0.0
+
+
 class AddProgress(BaseModel):
     """Handed to add_many's ``progress`` callback after every batch."""
 

@@ -26,6 +26,8 @@ from hybridmem.models import (
     NO_OPERATION,
     AddManyResult,
     AddProgressCallback,
+    CompactionProgressCallback,
+    CompactionReport,
     DeleteResult,
     Memory,
     ProgressCallback,
@@ -421,9 +423,7 @@ class HybridStore(StoreReads):
         # A compaction first: the other operations' recovery may write to its files.
         return compaction.finish_interrupted(self) + self._coordinator.recover()
 
-    def compact(
-        self, *, progress: compaction.CompactionProgressCallback | None = None
-    ) -> compaction.CompactionReport:
+    def compact(self, *, progress: CompactionProgressCallback | None = None) -> CompactionReport:
         """Rewrite the embedded files with only live data, so that erased texts,
         names and ids leave them; scrub erased scope ids from the journal and VACUUM
         it. Claims the whole store; journaled, and resumed by ``recover()``. See

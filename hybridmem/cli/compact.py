@@ -13,12 +13,10 @@ from hybridmem.cli.common import (
     JsonOption,
     console,
     handled,
-    load_config,
-    open_store,
+    open_backend,
     print_json,
-    refuse_if_served,
 )
-from hybridmem.compaction import CompactionProgress, CompactionReport
+from hybridmem.models import CompactionProgress, CompactionReport
 
 _PHASES = {
     "graph": "copying the graph",
@@ -31,11 +29,10 @@ _PHASES = {
 
 def compact(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Rewrite the store's files with only live data: erased texts, names and ids
-    leave the disk's files. Waits for running operations; later ones wait for it."""
-    settings = load_config(config)
-    # `hybridmem serve` compacts on its own schedule ([server] compact_interval_seconds).
-    refuse_if_served(settings, "compact")
-    with open_store(settings) as store, handled():
+    leave the disk's files. Waits for running operations; later ones wait for it.
+    Through a running ``hybridmem serve`` that holds the data directory, the server
+    compacts (POST /compact) and the bar shows only the end."""
+    with open_backend(config) as store, handled():
         if as_json:
             report = store.compact()
         else:
@@ -52,7 +49,14 @@ def compact(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     table.add_row("bytes after", f"{report.bytes_after:,}")
     table.add_row("seconds", f"{report.elapsed_seconds:.2f}")
     console.print(table)
-    console.print(f"compacted {len(report.files)} file(s) (operation {report.operation_id})")
+    if report.files:
+        done = f"compacted {len(report.files)} file(s)"
+    else:
+        # Neo4j and Weaviate keep their own storage; hybridmem rewrites none of it.
+        done = "no embedded file to rewrite"
+    if not report.journal_scrubbed:
+        done += "; the journal (in Neo4j) is left as it is"
+    console.print(f"{done} (operation {report.operation_id})")
 
 
 def _with_progress(run: Callable[..., CompactionReport]) -> CompactionReport:

@@ -12,10 +12,13 @@ from typing import Any, TypeVar
 import httpx
 
 from hybridmem.client import _calls as calls
+from hybridmem.client import _compaction
 from hybridmem.client._calls import DEFAULT_URL, Call
 from hybridmem.models import (
     AddManyResult,
     AddProgressCallback,
+    CompactionProgressCallback,
+    CompactionReport,
     DeleteResult,
     Entity,
     HistoryEvent,
@@ -51,11 +54,12 @@ class AsyncHybridMemClient:
             transport=transport,
         )
 
-    async def _send(self, call: Call[T]) -> T:
+    async def _send(self, call: Call[T], *, timeout: httpx.Timeout | None = None) -> T:
+        kwargs = calls.request_kwargs(call)
+        if timeout is not None:
+            kwargs["timeout"] = timeout
         try:
-            response = await self._http.request(
-                call.method, call.path, **calls.request_kwargs(call)
-            )
+            response = await self._http.request(call.method, call.path, **kwargs)
         except httpx.TransportError as exc:
             raise calls.unreachable(self.base_url, exc) from None
         return calls.decode(call, response)
@@ -198,6 +202,17 @@ class AsyncHybridMemClient:
 
     async def recover(self) -> list[RecoveredOperation]:
         return await self._send(calls.recover())
+
+    async def compact(
+        self, *, progress: CompactionProgressCallback | None = None
+    ) -> CompactionReport:
+        """As HybridStore.compact, through ``POST /compact``: waits for its end (at
+        least ``COMPACT_TIMEOUT_SECONDS``, an hour); ``progress`` is called once, then."""
+        report = await self._send(
+            _compaction.compact(), timeout=_compaction.timeout(self._http.timeout)
+        )
+        _compaction.finished(progress)
+        return report
 
     async def get(
         self,

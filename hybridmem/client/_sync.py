@@ -11,10 +11,13 @@ from typing import Any, TypeVar
 import httpx
 
 from hybridmem.client import _calls as calls
+from hybridmem.client import _compaction
 from hybridmem.client._calls import DEFAULT_URL, Call
 from hybridmem.models import (
     AddManyResult,
     AddProgressCallback,
+    CompactionProgressCallback,
+    CompactionReport,
     DeleteResult,
     Entity,
     HistoryEvent,
@@ -57,9 +60,12 @@ class HybridMemClient:
             transport=transport,
         )
 
-    def _send(self, call: Call[T]) -> T:
+    def _send(self, call: Call[T], *, timeout: httpx.Timeout | None = None) -> T:
+        kwargs = calls.request_kwargs(call)
+        if timeout is not None:
+            kwargs["timeout"] = timeout
         try:
-            response = self._http.request(call.method, call.path, **calls.request_kwargs(call))
+            response = self._http.request(call.method, call.path, **kwargs)
         except httpx.TransportError as exc:
             raise calls.unreachable(self.base_url, exc) from None
         return calls.decode(call, response)
@@ -202,6 +208,13 @@ class HybridMemClient:
 
     def recover(self) -> list[RecoveredOperation]:
         return self._send(calls.recover())
+
+    def compact(self, *, progress: CompactionProgressCallback | None = None) -> CompactionReport:
+        """As HybridStore.compact, through ``POST /compact``: waits for its end (at
+        least ``COMPACT_TIMEOUT_SECONDS``, an hour); ``progress`` is called once, then."""
+        report = self._send(_compaction.compact(), timeout=_compaction.timeout(self._http.timeout))
+        _compaction.finished(progress)
+        return report
 
     def get(
         self,

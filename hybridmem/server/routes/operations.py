@@ -1,12 +1,19 @@
 """The operations routes: an operation's record, and the store-wide maintenance
-(reset, reconcile, purge_expired, recover, stats) only an unrestricted key may run."""
+(reset, reconcile, purge_expired, recover, compact, stats) only an unrestricted key
+may run."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
 from hybridmem.errors import NotFoundError, ValidationError
-from hybridmem.models import DeleteResult, OperationInfo, ReconcileReport, RecoveredOperation
+from hybridmem.models import (
+    CompactionReport,
+    DeleteResult,
+    OperationInfo,
+    ReconcileReport,
+    RecoveredOperation,
+)
 from hybridmem.server.dependencies import PrincipalDep, StoreDep
 from hybridmem.server.guards import scope_of
 from hybridmem.server.schemas import PurgeExpiredRequest, ReconcileRequest, ResetRequest
@@ -58,6 +65,18 @@ def purge_expired(
 def recover(store: StoreDep, principal: PrincipalDep) -> list[RecoveredOperation]:
     principal.require_unrestricted("recover")
     return store.recover()
+
+
+@router.post("/compact", operation_id="compact", tags=["operations"])
+def compact(store: StoreDep, principal: PrincipalDep) -> CompactionReport:
+    """Rewrite the store's embedded files with only live data and scrub erased scope
+    ids from a local journal (``HybridStore.compact``). Answers when it is done: it
+    waits for the operations in flight first, and is not cut short by a client that
+    goes away (a sync route's thread runs to the end; a dead process leaves it to
+    ``recover()``). With no embedded file and a journal in Neo4j, nothing is
+    rewritten: ``files`` is empty and every count 0."""
+    principal.require_unrestricted("compact")
+    return store.compact()
 
 
 @router.get("/stats", operation_id="stats", tags=["operations"])
