@@ -14,7 +14,8 @@ batches of 2,000, dimension 64). The layout, at N memories:
 - the other records: users of 1,000 each.
 
 Per store: load rate; search p50 (top 10) at the 1k and 100k scopes, cold (the
-first search after opening the file, 3 opens) and warm (50 queries); the 10k
+first search after opening the file, 3 opens) and warm (50 queries), the two
+stores' queries interleaved so that the machine's load falls on both; the 10k
 scope delete; bytes per memory (the file and its sidecars, closed); and how many
 copies of the erased texts, metadata values and agent id a byte grep finds in
 the files after the delete returns and after the store's cleanup step (the
@@ -93,7 +94,7 @@ def p50_ms(samples: list[float]) -> float:
     return round(statistics.median(samples) * 1000, 2)
 
 
-def measure(name: str, open_store: Callable[[], Any], path: Path, total: int) -> dict[str, Any]:
+def load(name: str, open_store: Callable[[], Any], path: Path, total: int) -> dict[str, Any]:
     row: dict[str, Any] = {"store": name}
     rng = np.random.default_rng(7)
     store = open_store()
@@ -103,31 +104,43 @@ def measure(name: str, open_store: Callable[[], Any], path: Path, total: int) ->
     row["load/s"] = round(total / (time.perf_counter() - started))
     store.close()
     row["bytes/memory"] = round(file_bytes(path) / total)
-    queries = rng.standard_normal((50, DIMENSION)).tolist()
+    return row
+
+
+def searches(candidates: list[tuple[dict[str, Any], Callable[[], Any]]]) -> None:
+    """Both stores' searches interleaved query by query, so a change in the machine's
+    load falls on both alike."""
+    queries = np.random.default_rng(11).standard_normal((50, DIMENSION)).tolist()
     for label, scope in (("1k", SMALL), ("100k", BIG)):
-        cold = []
+        cold: list[list[float]] = [[] for _ in candidates]
+        warm: list[list[float]] = [[] for _ in candidates]
+        stores: list[Any] = [None for _ in candidates]
         for q in queries[:3]:
-            store = open_store()
-            started = time.perf_counter()
-            hits = store.search(q, scope, 10)
-            cold.append(time.perf_counter() - started)
-            assert len(hits) == 10
-            if q is not queries[2]:
-                store.close()
-        warm = []
+            for k, (_, opener) in enumerate(candidates):
+                if stores[k] is not None:
+                    stores[k].close()
+                stores[k] = opener()
+                started = time.perf_counter()
+                assert len(stores[k].search(q, scope, 10)) == 10
+                cold[k].append(time.perf_counter() - started)
         for q in queries:
-            started = time.perf_counter()
-            store.search(q, scope, 10)
-            warm.append(time.perf_counter() - started)
-        store.close()
-        row[f"{label} cold ms"], row[f"{label} warm ms"] = p50_ms(cold), p50_ms(warm)
+            for k in range(len(candidates)):
+                started = time.perf_counter()
+                stores[k].search(q, scope, 10)
+                warm[k].append(time.perf_counter() - started)
+        for k, (row, _) in enumerate(candidates):
+            stores[k].close()
+            row[f"{label} cold ms"], row[f"{label} warm ms"] = p50_ms(cold[k]), p50_ms(warm[k])
+
+
+def erase(row: dict[str, Any], open_store: Callable[[], Any], path: Path, total: int) -> None:
     store = open_store()
-    store.search(queries[0], ERASED, 10)  # the scope is cached, as a searched one is
+    store.search([1.0] * DIMENSION, ERASED, 10)  # the scope is cached, as a searched one is
     row["found before"] = grep(path)
     started = time.perf_counter()
     deleted = store.delete_scope(ERASED, 1000)
     row["delete 10k s"] = round(time.perf_counter() - started, 2)
-    assert deleted == total // (total // 10_000), deleted
+    assert deleted == 10_000, deleted
     row["left after delete"] = grep(path)
     store.close()
     row["left after delete+close"] = grep(path)
@@ -144,7 +157,6 @@ def measure(name: str, open_store: Callable[[], Any], path: Path, total: int) ->
     store.close()
     row["left after rewrite"] = grep(path)
     row["bytes/memory after"] = round(file_bytes(path) / (total - deleted))
-    return row
 
 
 def main() -> None:
@@ -168,10 +180,15 @@ def main() -> None:
             ("sqlite", lambda: SQLiteVectorStore(sqlite_path), sqlite_path),
             ("ladybug", lambda: KuzuVectorStore(lbug_path, engine="ladybug"), lbug_path),
         ]
-        for name, opener, path in candidates:
-            if args.only in (None, name):
-                rows.append(measure(name, opener, path, total))
-                print(rows[-1], flush=True)
+        chosen = [c for c in candidates if args.only in (None, c[0])]
+        for name, opener, path in chosen:
+            rows.append(load(name, opener, path, total))
+            print(rows[-1], f"load avg {os.getloadavg()[0]:.1f}", flush=True)
+        searches([(row, opener) for row, (_, opener, _) in zip(rows, chosen, strict=True)])
+        print(f"searched; load avg {os.getloadavg()[0]:.1f}", flush=True)
+        for row, (_, opener, path) in zip(rows, chosen, strict=True):
+            erase(row, opener, path, total)
+            print(row, f"load avg {os.getloadavg()[0]:.1f}", flush=True)
     print(f"load avg at the end {os.getloadavg()[0]:.1f}")
     keys = [k for k in rows[0] if k != "store"]
     print("| | " + " | ".join(r["store"] for r in rows) + " |")
