@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import io
 import json
-import sqlite3
 import threading
 import time
-from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,6 +25,7 @@ from hybridmem.migration import migrate
 from hybridmem.portability import read_export, write_export
 from hybridmem.testing import raw
 from hybridmem.testing.builders import embedding
+from hybridmem.testing.journal_file import set_expiry_row
 from hybridmem.testing.pair_checks import assert_no_half_memory_or_orphan
 from hybridmem.testing.pair_fixtures import PairConfig
 from hybridmem.testing.pair_suite import PairSuite
@@ -177,8 +176,7 @@ class ExpirySuite(PairSuite):
         when the purge reads it, but the memory it points at no longer expires then;
         the check under the claim keeps the memory and re-indexes its real expiry."""
         kept = store.add("kept", embedding=near(0), user_id="erin", ttl=600)
-        with closing(sqlite3.connect(store.journal.path)) as db, db:
-            db.execute("UPDATE expiry SET expires_at = ? WHERE memory_id = ?", (PAST, kept.id))
+        set_expiry_row(store.journal.path, kept.id, PAST)
         assert store.purge_expired().memories == 0
         assert store.get(kept.id) is not None
         assert store.journal.expiry_of(kept.id) is not None

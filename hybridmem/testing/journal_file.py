@@ -19,7 +19,7 @@ def _journal_rows(path: Path, query: str, params: tuple[Any, ...]) -> list[Any]:
     shared = getattr(path, "shared", None)
     if shared is not None:
         return _shared_rows(shared, query, params)
-    with closing(sqlite3.connect(path)) as db:
+    with closing(sqlite3.connect(path)) as db, db:
         return db.execute(query, params).fetchall()
 
 
@@ -39,6 +39,9 @@ _CYPHER = {
         " RETURN h.operation_id, h.counts ORDER BY h.id"
     ),
     "SELECT memory_id, user_id FROM expiry": "MATCH (x:{expiry}) RETURN x.memory_id, x.user_id",
+    "UPDATE expiry SET expires_at = ? WHERE memory_id = ?": (
+        "MATCH (x:{expiry} {{memory_id: $p1}}) SET x.expires_at = $p0"
+    ),
 }
 
 
@@ -48,7 +51,8 @@ def _shared_rows(journal: Any, query: str, params: tuple[Any, ...]) -> list[Any]
         history=names.history, operation=names.operation, expiry=names.expiry
     )
     values = {f"p{i}": value for i, value in enumerate(params)}
-    return list(journal._bolt.read(lambda tx: tx.run(cypher, values).values()))
+    run = journal._bolt.write if query.startswith("UPDATE") else journal._bolt.read
+    return list(run(lambda tx: tx.run(cypher, values).values()))
 
 
 def history_texts(journal_path: Path, memory_ids: Iterable[str]) -> int:
@@ -97,3 +101,12 @@ def expiry_rows(journal_path: Path) -> list[tuple[Any, ...]]:
         tuple(row)
         for row in _journal_rows(journal_path, "SELECT memory_id, user_id FROM expiry", ())
     ]
+
+
+def set_expiry_row(journal_path: Path, memory_id: str, expires_at: str) -> None:
+    """Rewrite a memory's expiry index row behind the journal's back (a stale row)."""
+    _journal_rows(
+        journal_path,
+        "UPDATE expiry SET expires_at = ? WHERE memory_id = ?",
+        (expires_at, memory_id),
+    )
