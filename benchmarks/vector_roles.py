@@ -133,7 +133,9 @@ def searches(candidates: list[tuple[dict[str, Any], Callable[[], Any]]]) -> None
             row[f"{label} cold ms"], row[f"{label} warm ms"] = p50_ms(cold[k]), p50_ms(warm[k])
 
 
-def erase(row: dict[str, Any], open_store: Callable[[], Any], path: Path, total: int) -> None:
+def erase(
+    row: dict[str, Any], open_store: Callable[[], Any], path: Path, total: int, rewrite: bool
+) -> None:
     store = open_store()
     store.search([1.0] * DIMENSION, ERASED, 10)  # the scope is cached, as a searched one is
     row["found before"] = grep(path)
@@ -144,6 +146,8 @@ def erase(row: dict[str, Any], open_store: Callable[[], Any], path: Path, total:
     row["left after delete"] = grep(path)
     store.close()
     row["left after delete+close"] = grep(path)
+    if not rewrite:
+        return
     store = open_store()
     started = time.perf_counter()
     twin_path = path.with_name(path.name + ".compacting")
@@ -163,6 +167,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--memories", type=int, default=100_000)
     parser.add_argument("--only", choices=["sqlite", "ladybug"], default=None)
+    parser.add_argument(
+        "--skip-rewrite", action="store_true", help="no compaction rewrite (it is slow at 1M)"
+    )
     args = parser.parse_args()
     total = args.memories
     if total % 100_000:
@@ -185,16 +192,16 @@ def main() -> None:
             rows.append(load(name, opener, path, total))
             print(rows[-1], f"load avg {os.getloadavg()[0]:.1f}", flush=True)
         searches([(row, opener) for row, (_, opener, _) in zip(rows, chosen, strict=True)])
-        print(f"searched; load avg {os.getloadavg()[0]:.1f}", flush=True)
+        print(rows, f"searched; load avg {os.getloadavg()[0]:.1f}", flush=True)
         for row, (_, opener, path) in zip(rows, chosen, strict=True):
-            erase(row, opener, path, total)
+            erase(row, opener, path, total, not args.skip_rewrite)
             print(row, f"load avg {os.getloadavg()[0]:.1f}", flush=True)
     print(f"load avg at the end {os.getloadavg()[0]:.1f}")
     keys = [k for k in rows[0] if k != "store"]
     print("| | " + " | ".join(r["store"] for r in rows) + " |")
     print("| --- |" + " --- |" * len(rows))
     for key in keys:
-        print(f"| {key} | " + " | ".join(str(r[key]) for r in rows) + " |")
+        print(f"| {key} | " + " | ".join(str(r.get(key, "")) for r in rows) + " |")
 
 
 if __name__ == "__main__":
