@@ -80,7 +80,8 @@ class TestPair:
     """A graph backend and a vector backend, by name, as ``"graph+vector"``.
 
     ``kind="tenancy"`` pairs run only where a suite asks for them (or
-    HYBRIDMEM_TEST_PAIRS names them); ``production`` pairs hold every adapter between
+    HYBRIDMEM_TEST_PAIRS names them); ``kind="opt_in"`` pairs only when
+    HYBRIDMEM_TEST_PAIRS names them; ``production`` pairs hold every adapter between
     them and carry the tests of code that lives in one adapter at a time.
     """
 
