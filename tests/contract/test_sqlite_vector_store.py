@@ -154,3 +154,19 @@ def test_swap_in_replaces_the_file_with_its_twin(tmp_path: Path) -> None:
         assert not (tmp_path / "vectors.sqlite3.compacting").exists()
     finally:
         store.close()
+
+
+def test_the_dimension_another_connection_set_is_kept(tmp_path: Path) -> None:
+    """Two processes opened an empty file; the first write fixes the dimension for both."""
+    from hybridmem.errors import DimensionMismatchError
+
+    path = tmp_path / "vectors.sqlite3"
+    first, second = SQLiteVectorStore(path), SQLiteVectorStore(path)
+    try:
+        first.upsert([vector_record("a", Scope(user_id="u"))])
+        with pytest.raises(DimensionMismatchError):
+            second.upsert([replace(vector_record("b", Scope(user_id="u")), embedding=[1.0, 0.0])])
+        assert first.count() == 1
+    finally:
+        first.close()
+        second.close()

@@ -154,6 +154,11 @@ class SQLiteVectorStore(SQLiteFile):
         batch = list({r.id: r for r in records}.values())
         with self._lock, self._guard(), self._transaction() as conn:
             if self._dimension is None:
+                # Another process may have set it since this one looked.
+                found = conn.execute("SELECT value FROM meta WHERE key = 'dimension'").fetchone()
+                if found is not None and int(found[0]) != dimension:
+                    self._dimension = int(found[0])
+                    self._check_dimension(batch[0].embedding)
                 conn.execute(
                     "INSERT OR REPLACE INTO meta(key, value) VALUES ('dimension', ?)",
                     (str(dimension),),
