@@ -95,7 +95,7 @@ class Neo4jJournal:
     """``hybridmem.journal_port.JournalPort`` on the shared state of one store."""
 
     def __init__(self, state: SharedState, local: Path) -> None:
-        self.path = SharedJournalPath.of(local, self)
+        self.path: Path = SharedJournalPath.of(local, self)
         self._state = state
         self._bolt = state.bolt
         self._n = state.names
@@ -376,6 +376,7 @@ class Neo4jJournal:
         asks under the operation's claim, just before it finishes the operation)."""
         n = self._n
         if op_id is None:
+            self._state.end_leases_of_gone_owners()
             match, take = f"MATCH (o:{n.operation}) WHERE o.state = 'pending'", ""
         else:
             match = f"MATCH (o:{n.operation} {{id: $id}}) WHERE o.state = 'pending'"

@@ -44,6 +44,7 @@ from hybridmem.scope_locks import (
     records_claim,
 )
 from hybridmem_neo4j.bolt import Bolt
+from hybridmem_neo4j.local_owners import end_leases_of_gone_owners, machine_id
 from hybridmem_neo4j.shared_names import SharedNames
 
 _log = logging.getLogger(__name__)
@@ -100,8 +101,10 @@ class SharedState:
         self._held: set[str] = set()
         self._held_lock = threading.Lock()
         self._stop = threading.Event()
+        self.machine = machine_id()
         self._ensure_schema()
         self._register()
+        self.end_leases_of_gone_owners()
         self._renewer = threading.Thread(
             target=self._renew_loop,
             args=(lease_seconds / 3,),
@@ -138,7 +141,7 @@ class SharedState:
     def _register(self) -> None:
         n = self.names
         query = (
-            f"CREATE (w:{n.owner} {{id: $id, host: $host, pid: $pid,"
+            f"CREATE (w:{n.owner} {{id: $id, host: $host, pid: $pid, machine: $machine,"
             " started_at: timestamp(), deadline: timestamp() + $lease})"
             f" WITH w MATCH (old:{n.owner}) WHERE old.deadline < timestamp() - $forget"
             " DELETE old"
@@ -147,10 +150,16 @@ class SharedState:
             "id": self.owner_id,
             "host": socket.gethostname(),
             "pid": os.getpid(),
+            "machine": self.machine,
             "lease": self.lease_ms,
             "forget": FORGET_OWNERS_AFTER_MS,
         }
         self.bolt.write(lambda tx: tx.run(query, params).consume())
+
+    def end_leases_of_gone_owners(self) -> None:
+        """End the leases and claims of owners on this machine whose process is gone."""
+        if self.machine is not None:
+            end_leases_of_gone_owners(self.bolt, self.names, self.owner_id, self.machine)
 
     def renew(self) -> None:
         """Push this owner's deadline, and its claims', one lease ahead."""
