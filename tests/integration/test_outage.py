@@ -108,10 +108,10 @@ def test_server_down_mid_delete_all_then_recover(
                 store.delete_all(user_id="victim")
             assert outage.store_name in str(caught.value)
             assert outage.address in str(caught.value)
+            # Back up first: a shared journal lives in the graph server that was down.
+            outage.up()
             [pending] = store.journal.pending()
             assert pending.kind == "delete_all" and pending.counts["memories"] == 5
-
-            outage.up()
             [recovered] = store.recover()
             assert recovered.operation_id == pending.id and recovered.outcome == "completed"
             assert_scope_empty(store, Scope(user_id="victim"))
@@ -147,7 +147,7 @@ def test_swapping_adapters_is_a_config_change(
             "HYBRIDMEM_VECTOR__COLLECTION": "ConfigSwap",
         },
     }
-    graph_class = {"kuzu": "KuzuGraphStore", "neo4j": "Neo4jGraphStore"}
+    graph_class = {"kuzu": "KuzuGraphStore", "neo4j": "SharedNeo4jGraphStore"}
     vector_class = {"kuzu": "KuzuVectorStore", "weaviate": "WeaviateVectorStore"}
     for graph in ("kuzu", "neo4j"):
         for vector in ("kuzu", "weaviate"):

@@ -78,6 +78,8 @@ class _FirstAnswers:
     def __init__(self, locks: ScopeLocks, monkeypatch: pytest.MonkeyPatch) -> None:
         self.first: dict[str, bool | str] = {}
         self._cond = threading.Condition()
+        # With a shared journal the claims are leases whose in-process half is `local`.
+        locks = getattr(locks, "local", locks)
         original = locks._admissible
 
         def admissible(claim: Any) -> bool:

@@ -19,7 +19,8 @@ from hybridmem.errors import StoreError, StoreUnavailableError
 
 T = TypeVar("T")
 
-NAME = "Neo4j shared journal"
+#: The graph store's name: one server, and an outage should read the same.
+NAME = "Neo4j graph store (shared journal)"
 
 
 class Bolt:

@@ -313,7 +313,8 @@ class LeaseClaims:
 
     def __init__(self, state: SharedState) -> None:
         self._state = state
-        self._local = ScopeLocks()
+        #: The in-process half: threads of this process queue fairly here first.
+        self.local = ScopeLocks()
 
     @contextmanager
     def _shared(
@@ -332,15 +333,15 @@ class LeaseClaims:
 
     def records(self, scope: Scope, memory_id: str | None = None) -> AbstractContextManager[None]:
         return self._shared(
-            self._local.records(scope, memory_id), "records", *records_claim(scope, memory_id)
+            self.local.records(scope, memory_id), "records", *records_claim(scope, memory_id)
         )
 
     def batch(self, items: Iterable[tuple[Scope, str]]) -> AbstractContextManager[None]:
         pairs = list(items)
-        return self._shared(self._local.batch(pairs), "records", *batch_claim(pairs))
+        return self._shared(self.local.batch(pairs), "records", *batch_claim(pairs))
 
     def erase(self, scope: Scope) -> AbstractContextManager[None]:
-        return self._shared(self._local.erase(scope), "erase", frozenset((scope,)))
+        return self._shared(self.local.erase(scope), "erase", frozenset((scope,)))
 
     def everything(self) -> AbstractContextManager[None]:
-        return self._shared(self._local.everything(), "everything", frozenset((Scope(),)))
+        return self._shared(self.local.everything(), "everything", frozenset((Scope(),)))
