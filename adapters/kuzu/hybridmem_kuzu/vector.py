@@ -25,14 +25,10 @@ from hybridmem.models import Scope
 from hybridmem.records import VectorRecord, decode_rows
 from hybridmem_kuzu._database import KuzuFileStore, used
 from hybridmem_kuzu._engine import DEFAULT_ENGINE
-from hybridmem_kuzu._filters import (
-    FILTER_FUNCTION,
-    filter_params,
-    matches_row,
-    stored_row_matches,
-)
+from hybridmem_kuzu._filters import FILTER_FUNCTION, matches_row, stored_row_matches
 from hybridmem_kuzu._rewrite import KuzuFileRewrite
 from hybridmem_kuzu._scope import scope_keys, scope_match
+from hybridmem_kuzu._scope_reads import MetadataRow, list_metadata, with_filters
 from hybridmem_kuzu._search_cache import ScopeRows, SearchCache
 from hybridmem_kuzu._time import from_text, to_text
 
@@ -386,16 +382,7 @@ class KuzuVectorStore(KuzuFileRewrite, KuzuFileStore):
 
     def _filtered(self, scope: Scope, filters: Filters | None) -> tuple[str, dict[str, object]]:
         clause, params = scope_match(scope, "v", "Vec", "VScope", "VIN_SCOPE")
-        bound: dict[str, object] = dict(params)
-        if filters is not None and filters.alive_at is not None:
-            joiner = " AND " if " WHERE " in clause else " WHERE "
-            clause += f"{joiner}(v.expires_at IS NULL OR v.expires_at > $alive_at)"
-            bound["alive_at"] = to_text(filters.alive_at)
-        if filters is not None and filters.conditions:
-            joiner = " AND " if " WHERE " in clause else " WHERE "
-            clause += f"{joiner}{FILTER_FUNCTION}(v.metadata, v.created_at, v.updated_at, $filters)"
-            bound.update(filter_params(filters))
-        return clause, bound
+        return with_filters(clause, params, filters)
 
     def list_scope(
         self,
@@ -416,6 +403,14 @@ class KuzuVectorStore(KuzuFileRewrite, KuzuFileStore):
             query += " LIMIT $limit"
             bound["limit"] = limit
         return decode_rows(self.name, self._db.rows(query, bound), _record, _row_id)
+
+    def list_scope_metadata(
+        self, scope: Scope, limit: int | None, *, offset: int = 0
+    ) -> list[MetadataRow]:
+        """``list_scope`` without filters, as (id, metadata, created_at): no vector."""
+        if self._dimension is None:
+            return []
+        return list_metadata(self._db, self.name, self._filtered(scope, None), limit, offset)
 
     def search(
         self,

@@ -38,7 +38,7 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from hybridmem import HybridStore
 from hybridmem.api import MemoryStore
@@ -70,6 +70,15 @@ class _Marked:
 
     metadata: dict[str, Any]
     created_at: datetime
+
+
+@runtime_checkable
+class _MetadataLister(Protocol):
+    """A vector store that lists a scope without its vectors (the Kuzu one)."""
+
+    def list_scope_metadata(
+        self, scope: Scope, limit: int | None, *, offset: int = 0
+    ) -> Sequence[tuple[str, dict[str, Any], datetime]]: ...
 
 
 @dataclass(frozen=True)
@@ -205,14 +214,19 @@ class NamespaceIndex:
         """Markers, newest first: one read of the index run, without metadata filters
         (they cost more than reading the markers; the index run holds markers only).
 
-        Over a client, ``get_all``. In process, the vector store's own read: markers
-        never expire, and on Kuzu the expiry clause every ``get_all`` adds makes
-        this read about 4x slower (1.7 -> 6.5 ms at 1,000 items), which
-        ``list_namespaces`` would pay on every call."""
+        Over a client, ``get_all``. In process, the vector store's own read (markers
+        never expire: no expiry clause), without the vectors when the store can
+        leave them out: returning them is most of the cost of this read, which
+        ``list_namespaces`` pays on every call."""
         user = self._prefix_user(prefix)
         if isinstance(self.store, HybridStore):
             scope = Scope(user_id=user, run_id=INDEX_RUN)
-            records = self.store.vector.list_scope(scope, limit, offset=offset)
+            vector = self.store.vector
+            if isinstance(vector, _MetadataLister):
+                # No vectors: at 1,000 markers on Kuzu, ~1 ms against ~15 ms.
+                rows = vector.list_scope_metadata(scope, limit, offset=offset)
+                return [_Marked(metadata, created_at) for _, metadata, created_at in rows]
+            records = vector.list_scope(scope, limit, offset=offset)
             return [_Marked(r.metadata, r.created_at) for r in records]
         return self.store.get_all(user_id=user, run_id=INDEX_RUN, limit=limit, offset=offset)
 

@@ -352,7 +352,7 @@ class HybridMemStore(TTLSweeper, BaseStore):
             prefix = tuple(_until_wildcard(prefixes[0]))
         groups: dict[tuple[str, ...], list[Marker]] = {}
         for marker in self.namespaces.markers(prefix):
-            if all(_matches(c, marker.namespace) for c in conditions):
+            if not conditions or all(_matches(c, marker.namespace) for c in conditions):
                 depth = op.max_depth
                 listed_as = marker.namespace[:depth] if depth is not None else marker.namespace
                 groups.setdefault(listed_as, []).append(marker)
