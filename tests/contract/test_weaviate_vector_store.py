@@ -274,10 +274,10 @@ def test_a_collection_made_before_expiry_gains_it_and_its_objects_stay_visible(
     from datetime import UTC, datetime
 
     from hybridmem.filters import Filters
-    from hybridmem_weaviate import vector as weaviate_vector
+    from hybridmem_weaviate import schema as weaviate_schema
 
     name = _collection(request)
-    old_schema = [p for p in weaviate_vector._SCHEMA if p.name != "expires_at"]
+    old_schema = [p for p in weaviate_schema.SCHEMA if p.name != "expires_at"]
     client = _raw_client(weaviate_server)
     scope = Scope(user_id="upgrade")
     try:

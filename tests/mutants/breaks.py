@@ -91,7 +91,7 @@ def neo4j_names_unprefixed() -> None:
 
 def weaviate_scope_first_part_only() -> None:
     """Weaviate filters on the first scope part only."""
-    import hybridmem_weaviate.vector as vector
+    import hybridmem_weaviate.schema as vector
     from hybridmem.models import Scope
 
     def make(original: Any) -> Any:
@@ -102,19 +102,19 @@ def weaviate_scope_first_part_only() -> None:
 
         return scope_filter
 
-    _replace(vector, "_scope_filter", make)
+    _replace(vector, "scope_filter", make)
 
 
 def weaviate_scope_key_folds_case() -> None:
     """Weaviate matches ids case-insensitively (what word tokenization does)."""
-    import hybridmem_weaviate.vector as vector
+    import hybridmem_weaviate.schema as vector
 
     _replace(vector, "scope_key", lambda original: lambda value: original(value.lower()))
 
 
 def weaviate_scope_key_trims() -> None:
     """Weaviate matches ids with surrounding white space trimmed (FIELD tokenization)."""
-    import hybridmem_weaviate.vector as vector
+    import hybridmem_weaviate.schema as vector
 
     _replace(vector, "scope_key", lambda original: lambda value: original(value.strip()))
 

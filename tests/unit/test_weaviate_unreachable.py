@@ -7,7 +7,7 @@ turned an outage into a failure the caller must not retry.
 
 import pytest
 
-from hybridmem_weaviate.vector import _looks_unreachable
+from hybridmem_weaviate.calls import looks_unreachable as _looks_unreachable
 
 
 @pytest.mark.parametrize(

@@ -33,13 +33,9 @@ from weaviate.classes.query import Filter
 from hybridmem.errors import ConfigurationError, StoreError
 from hybridmem.models import Scope
 from hybridmem.records import VectorRecord, decode_rows
-from hybridmem_weaviate.vector import (
-    WeaviateVectorStore,
-    _batched,
-    _record,
-    _scope_filter,
-    object_id,
-)
+from hybridmem_weaviate.calls import batched
+from hybridmem_weaviate.schema import object_id, record_from, scope_filter
+from hybridmem_weaviate.vector import WeaviateVectorStore
 
 #: The tenant of records without a user_id (an agent's or a run's own memories).
 NO_USER_TENANT = "n"
@@ -216,7 +212,7 @@ class WeaviateTenantVectorStore(WeaviateVectorStore):
         if dropped is not None:
             return len(dropped)
         total = 0
-        where = _scope_filter(scope)
+        where = scope_filter(scope)
         for tenant in self._tenants(scope):
             while ids := self._in_tenant(
                 tenant, lambda t=tenant: self._matching_ids(where, t, batch_size), []
@@ -268,13 +264,15 @@ class WeaviateTenantVectorStore(WeaviateVectorStore):
         return found
 
     def get(self, ids: Sequence[str]) -> list[VectorRecord]:
-        return decode_rows(self.name, self._objects_by_id(ids, with_data=True), _record, object_id)
+        return decode_rows(
+            self.name, self._objects_by_id(ids, with_data=True), record_from, object_id
+        )
 
     def existing_ids(self, ids: Sequence[str]) -> set[str]:
         return {str(o.uuid) for o in self._objects_by_id(ids, with_data=False)}
 
     def count_scope(self, scope: Scope) -> int:
-        where = _scope_filter(scope)
+        where = scope_filter(scope)
         return sum(
             self._in_tenant(t, lambda t=t: self._count(where, t), 0) for t in self._tenants(scope)
         )
@@ -309,7 +307,7 @@ class WeaviateTenantVectorStore(WeaviateVectorStore):
                     if not _missing_tenant(exc):
                         raise
 
-        yield from _batched(pages(), batch_size)
+        yield from batched(pages(), batch_size)
 
     def count(self) -> int:
         return sum(
