@@ -125,9 +125,10 @@ def test_graph_then_vector_server_down_during_a_long_delete_all(
         with pytest.raises(StoreUnavailableError) as graph_down:
             store.delete_all(user_id="victim")
         _assert_names(graph_down, "Neo4j graph store", servers.neo4j.uri)
+        # Back up first: the shared journal lives in the graph server that was down.
+        servers.neo4j.start()
         [pending] = store.journal.pending()
         assert pending.kind == "delete_all"
-        servers.neo4j.start()
 
         # ...and the vector server dies while recover() resumes it.
         trigger.arm("delete_all.batch_fetched", 2, servers.weaviate.kill)
@@ -172,9 +173,9 @@ def test_server_down_during_a_long_run_of_adds(
                 added.append(_add(store, "bulk", f"m{i}"))
         _assert_names(down, store_name, str(server.uri if is_graph else server.http_port))
         assert len(added) == 11
+        server.start()  # first: the shared journal lives in the graph server
         [pending] = store.journal.pending()
         assert pending.kind == "add"
-        server.start()
 
         [recovered] = store.recover()
         assert recovered.outcome == "rolled_back"
