@@ -1,11 +1,11 @@
 """The newest memories of a scope that a predicate keeps, read cheaply.
 
 A hybridmem read with metadata filters costs more than one without (on Kuzu the
-filter is a Python function the query calls: a fixed cost of milliseconds per
-query). A scope usually holds little besides the namespace asked for, so the
-first page is read without metadata filters and kept by the predicate in
-Python; only when that page does not fill the request and the scope holds more
-is the scope read again with the filters in the store, as before.
+filter is a Python function the query calls on each record of the scope). A
+scope usually holds little besides the namespace asked for, so the first page
+is read without metadata filters and kept by the predicate in Python; only when
+that page does not fill the request and the scope holds more is the scope read
+again with the filters in the store, as before.
 """
 
 from __future__ import annotations
