@@ -8,7 +8,7 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 
-from hybridmem.errors import HybridMemError, ValidationError
+from hybridmem.errors import HybridMemError, LeaseLostError, ValidationError
 from hybridmem.journal import HistoryEntry, PendingOperation
 from hybridmem.operations import update
 from hybridmem.operations.content import same_content
@@ -87,12 +87,22 @@ def write(ctx: OperationContext, record: VectorRecord, graph: MemoryGraph, *, fr
             # Undo now if the stores let us; otherwise recover() will.
             try_roll_back(ctx, op_id, record.id)
             raise
-        ctx.journal.finish(
-            op_id,
-            events=[
-                HistoryEntry("ADD", record.id, record.scope, new_text=record.text, hash=record.hash)
-            ],
-        )
+        try:
+            ctx.journal.finish(
+                op_id,
+                events=[
+                    HistoryEntry(
+                        "ADD", record.id, record.scope, new_text=record.text, hash=record.hash
+                    )
+                ],
+            )
+        except LeaseLostError:
+            # Another process took the operation over (and rolled it back) while
+            # this one stalled: what it wrote since is not acknowledged, so it goes.
+            if fresh:
+                ctx.vector.delete([record.id])
+                ctx.graph.delete_memories([record.id])
+            raise
 
 
 def try_roll_back(ctx: OperationContext, op_id: str, memory_id: str) -> None:

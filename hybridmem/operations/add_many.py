@@ -11,7 +11,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Self
 
-from hybridmem.errors import HybridMemError, ValidationError
+from hybridmem.errors import HybridMemError, LeaseLostError, ValidationError
 from hybridmem.journal import HistoryEntry, PendingOperation
 from hybridmem.models import NO_OPERATION
 from hybridmem.operations.content import same_content
@@ -103,14 +103,21 @@ def write(ctx: OperationContext, fresh: Sequence[NewMemory]) -> str:
             except HybridMemError:
                 pass
             raise
-        ctx.journal.finish(
-            op_id,
-            {"added": len(ids)},
-            events=[
-                HistoryEntry("ADD", r.id, r.scope, new_text=r.text, hash=r.hash)
-                for r in (m.record for m in fresh)
-            ],
-        )
+        try:
+            ctx.journal.finish(
+                op_id,
+                {"added": len(ids)},
+                events=[
+                    HistoryEntry("ADD", r.id, r.scope, new_text=r.text, hash=r.hash)
+                    for r in (m.record for m in fresh)
+                ],
+            )
+        except LeaseLostError:
+            # Taken over (and rolled back) by another process while this one
+            # stalled: the batch was never acknowledged, so nothing of it stays.
+            ctx.vector.delete(ids)
+            ctx.graph.delete_memories(ids)
+            raise
     return op_id
 
 
