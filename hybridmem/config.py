@@ -155,7 +155,7 @@ class HybridMemConfig(BaseSettings):
 
     data_dir: Path = Field(default_factory=default_data_dir)
     graph: StoreConfig = StoreConfig(provider="kuzu")
-    vector: StoreConfig = StoreConfig(provider="kuzu")
+    vector: StoreConfig = StoreConfig(provider="sqlite")
     #: Memories per round trip in delete_all: bounds client memory and transaction size.
     batch_size: int = Field(default=1000, ge=1, le=100_000)
     #: Finish pending journal operations when the store opens.

@@ -163,12 +163,13 @@ class HybridStore(StoreReads):
 
     @classmethod
     def embedded(cls, data_dir: str | Path, **settings: Any) -> HybridStore:
-        """The embedded default pair (Kuzu graph + Kuzu vector files) in ``data_dir``."""
+        """The embedded default pair in ``data_dir``: the graph in a LadybugDB file
+        (``[graph] provider = "kuzu"``), the vectors in a SQLite file."""
         return cls(
             {
                 "data_dir": Path(data_dir),
                 "graph": {"provider": "kuzu"},
-                "vector": {"provider": "kuzu"},
+                "vector": {"provider": "sqlite"},
                 **settings,
             }
         )

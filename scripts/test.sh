@@ -18,7 +18,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-pairs="kuzu+kuzu"
+pairs="kuzu+sqlite,kuzu+kuzu"
 if [ -f compose/neo4j_native.py ]; then
   if [ -z "${HYBRIDMEM_TEST_NEO4J_URI:-}" ]; then
     $PY compose/neo4j_native.py fetch

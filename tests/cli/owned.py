@@ -16,8 +16,9 @@ from hybridmem import HybridStore
 from tests.conftest import PairConfig, open_pair, pair_params, selected_pairs
 from tests.server.live import LiveServer, start_server
 
-#: The pairs whose stores include an embedded Kuzu file (one process per file).
-EMBEDDED_PAIRS = ("kuzu+kuzu", "neo4j+kuzu", "kuzu+weaviate")
+#: The pairs whose stores include an embedded graph or Kuzu vector file (one
+#: process per file).
+EMBEDDED_PAIRS = ("kuzu+sqlite", "kuzu+kuzu", "neo4j+kuzu", "kuzu+weaviate")
 
 ADMIN_KEY = "owned-admin-key-0123456789"
 ALICE_KEY = "owned-alice-key-0123456789"

@@ -170,3 +170,22 @@ def test_the_dimension_another_connection_set_is_kept(tmp_path: Path) -> None:
     finally:
         first.close()
         second.close()
+
+
+def test_a_data_directory_with_the_old_default_kuzu_vectors_is_refused_not_emptied(
+    tmp_path: Path,
+) -> None:
+    """The default vector role moved from the Kuzu file to SQLite: a store written
+    under the old default must not open as an empty vector store (every memory
+    would read as vectorless and reconcile would call them orphans)."""
+    from hybridmem import HybridStore
+    from hybridmem.errors import MigrationRequiredError
+
+    old = {"data_dir": tmp_path, "graph": {"provider": "kuzu"}, "vector": {"provider": "kuzu"}}
+    with HybridStore(old) as store:
+        kept = store.add(text="kept", embedding=embedding("kept"), user_id="u")
+    with pytest.raises(MigrationRequiredError, match='provider = "kuzu".*hybridmem export'):
+        HybridStore({"data_dir": tmp_path})
+    assert not (tmp_path / "vectors.sqlite3").exists()
+    with HybridStore(old) as store:
+        assert store.get(kept.id, user_id="u") is not None

@@ -33,13 +33,13 @@ pair_config = narrowed_to_production_pairs()
 
 # -- the same tests over HTTP: a live ``hybridmem serve`` (issue 23) ----------------------
 
-SERVED = "kuzu+kuzu-over-http"
+SERVED = "embedded-default-over-http"
 
 
 def store_params() -> list[Any]:
     """The production pairs in process, and, when the embedded pair is selected, a
     ``HybridMemClient`` of a live ``hybridmem serve`` on it."""
-    served = [pytest.param(SERVED, id=SERVED)] if "kuzu+kuzu" in selected_pairs() else []
+    served = [pytest.param(SERVED, id=SERVED)] if "kuzu+sqlite" in selected_pairs() else []
     return [*pair_params(production_pairs()), *served]
 
 

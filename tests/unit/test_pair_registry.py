@@ -28,9 +28,15 @@ def _backend(name: str, **extra: Any) -> TestBackend:
 
 def test_the_installed_adapters_register_the_pairs_ci_and_the_docs_name() -> None:
     registry = load_registry()
-    assert registry.ids("default") == ("kuzu+kuzu", "neo4j+kuzu", "kuzu+weaviate", "neo4j+weaviate")
+    assert registry.ids("default") == (
+        "kuzu+kuzu",
+        "neo4j+kuzu",
+        "kuzu+sqlite",
+        "kuzu+weaviate",
+        "neo4j+weaviate",
+    )
     assert registry.ids("tenancy") == ("kuzu+weaviate_mt", "neo4j+weaviate_mt")
-    assert [p.id for p in registry.pairs if p.production] == ["kuzu+kuzu", "neo4j+weaviate"]
+    assert [p.id for p in registry.pairs if p.production] == ["kuzu+sqlite", "neo4j+weaviate"]
     assert [m.name for m in pair_marks("neo4j+weaviate_mt")] == ["neo4j", "weaviate"]
     assert registry.pytest_plugins() == ["tests.servers.neo4j", "tests.servers.weaviate"]
 

@@ -44,5 +44,5 @@ registration = Registration(
             stores=(KuzuGraphStore, KuzuVectorStore),
         ),
     ),
-    pairs=(TestPair("kuzu+kuzu", production=True),),
+    pairs=(TestPair("kuzu+kuzu"),),
 )

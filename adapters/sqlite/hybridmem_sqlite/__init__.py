@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hybridmem.errors import MigrationRequiredError
 from hybridmem.registry import AdapterPlugin, parse_options
 from hybridmem_sqlite.vector import SQLiteVectorStore
 
@@ -34,11 +35,28 @@ class SQLiteVectorOptions(BaseModel):
     busy_timeout_ms: int = Field(default=10_000, ge=0)
 
 
+def _refuse_kuzu_vectors(data_dir: Path, path: Path) -> None:
+    """A data directory whose vectors are in the Kuzu file of earlier defaults must
+    not open an empty SQLite file beside it: every memory would read as vectorless."""
+    kuzu_file = data_dir / "vectors.kuzu"
+    if kuzu_file.exists() and not path.exists():
+        raise MigrationRequiredError(
+            "SQLite vector store",
+            str(path),
+            f"this data directory keeps its vectors in {kuzu_file.name} (the Kuzu vector"
+            ' store, the default before 0.2): set [vector] provider = "kuzu" to keep it,'
+            " or move the store to SQLite with `hybridmem export` under that setting and"
+            " `hybridmem import` into a new data directory (docs/embedded-default.md)",
+        )
+
+
 def _vector(options: Mapping[str, Any], data_dir: Path) -> SQLiteVectorStore:
     opts = parse_options(SQLiteVectorOptions, options, "vector", "sqlite")
     path = opts.path or Path("vectors.sqlite3")
     if not path.is_absolute():
         path = data_dir / path
+    if opts.path is None:
+        _refuse_kuzu_vectors(data_dir, path)
     return SQLiteVectorStore(path, opts.search_cache_mb, opts.synchronous, opts.busy_timeout_ms)
 
 

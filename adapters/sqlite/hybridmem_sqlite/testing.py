@@ -1,9 +1,8 @@
 """The SQLite vector store as the pair suites of ``hybridmem.testing`` open it.
 
 Registered under the ``hybridmem.testing`` entry point: the backend ``sqlite``
-(vector role, no server, a fresh file per test) and the pair ``kuzu+sqlite``,
-opt-in (``HYBRIDMEM_TEST_PAIRS=kuzu+sqlite``) while the vector role's default is
-being chosen (issue 24). To run it by default, make it ``TestPair("kuzu+sqlite")``.
+(vector role, no server, a fresh file per test) and the pair ``kuzu+sqlite``:
+the embedded default, a production pair.
 """
 
 from __future__ import annotations
@@ -43,5 +42,5 @@ registration = Registration(
             stores=(SQLiteVectorStore,),
         ),
     ),
-    pairs=(TestPair("kuzu+sqlite", kind="opt_in"),),
+    pairs=(TestPair("kuzu+sqlite", production=True),),
 )
