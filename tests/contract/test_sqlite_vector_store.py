@@ -1,7 +1,9 @@
 """The SQLite vector store: the shipped conformance suite, with and without its
 search cache, and what the store itself promises: erasure to the byte when a
 delete returns, a second process's writes seen at once, its options refused by
-name, and a compaction's rewrite."""
+name, a compaction's rewrite, and the narrow listing (``list_scope_metadata``,
+which the LangGraph namespace index reads its markers with) answering as
+``list_scope`` does."""
 
 from __future__ import annotations
 
@@ -184,8 +186,64 @@ def test_a_data_directory_with_the_old_default_kuzu_vectors_is_refused_not_empti
     old = {"data_dir": tmp_path, "graph": {"provider": "kuzu"}, "vector": {"provider": "kuzu"}}
     with HybridStore(old) as store:
         kept = store.add(text="kept", embedding=embedding("kept"), user_id="u")
-    with pytest.raises(MigrationRequiredError, match='provider = "kuzu".*hybridmem export'):
+    with pytest.raises(MigrationRequiredError, match=r'provider = "kuzu".*hybridmem export'):
         HybridStore({"data_dir": tmp_path})
     assert not (tmp_path / "vectors.sqlite3").exists()
     with HybridStore(old) as store:
         assert store.get(kept.id, user_id="u") is not None
+
+
+@pytest.fixture(scope="module")
+def listed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SQLiteVectorStore]:
+    """Three users of 60 records; created_at repeats every 7 records (ties by id)."""
+    store = SQLiteVectorStore(tmp_path_factory.mktemp("listed") / "vectors.sqlite3")
+    store.upsert(
+        [
+            replace(
+                vector_record(
+                    f"u{u}-{i}", Scope(user_id=f"u{u}", agent_id=f"a{i % 2}"), offset_seconds=i % 7
+                ),
+                metadata={"i": i, "nested": {"u": u, "tags": ["x", i]}},
+            )
+            for u in range(3)
+            for i in range(60)
+        ]
+    )
+    yield store
+    store.close()
+
+
+@pytest.mark.parametrize(("limit", "offset"), [(None, 0), (8, 0), (8, 5), (100, 40), (5, 59)])
+@pytest.mark.parametrize(
+    "scope", [Scope(user_id="u1"), Scope(user_id="u1", agent_id="a0")], ids=["user", "two parts"]
+)
+def test_the_narrow_listing_answers_as_list_scope(
+    listed: SQLiteVectorStore, scope: Scope, limit: int | None, offset: int
+) -> None:
+    full = listed.list_scope(scope, limit, offset=offset)
+    assert listed.list_scope_metadata(scope, limit, offset=offset) == [
+        (r.id, r.metadata, r.created_at) for r in full
+    ]
+    assert listed.list_scope_metadata(Scope(user_id="nobody"), limit, offset=offset) == []
+
+
+def test_the_narrow_listing_pages_through_the_scope_once(listed: SQLiteVectorStore) -> None:
+    scope = Scope(user_id="u2")
+    pages = [listed.list_scope_metadata(scope, 7, offset=start) for start in range(0, 60, 7)]
+    assert [row for page in pages for row in page] == listed.list_scope_metadata(scope, None)
+    assert len({row[0] for page in pages for row in page}) == 60
+
+
+def test_the_narrow_listing_leaves_out_a_damaged_record(tmp_path: Path) -> None:
+    store = SQLiteVectorStore(tmp_path / "vectors.sqlite3")
+    try:
+        scope = Scope(user_id="u")
+        store.upsert([vector_record(f"m{i}", scope, offset_seconds=i) for i in range(4)])
+        damaged = store.list_scope(scope, None)[1].id
+        # Two objects where one should be: a joined parse would shift every row after.
+        store._db.execute("UPDATE vec SET metadata = '{},{}' WHERE id = ?", (damaged,))
+        listed = store.list_scope_metadata(scope, None)
+        assert [row[0] for row in listed] == [r.id for r in store.list_scope(scope, None)]
+        assert damaged not in [row[0] for row in listed] and len(listed) == 3
+    finally:
+        store.close()

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from hybridmem.models import Scope, ScopeField
-from hybridmem.records import VectorRecord
+from hybridmem.records import VectorRecord, decode_rows
 
 #: Column of each scope part's digest (names fixed here, never from a caller).
 KEY_COLUMN: dict[ScopeField, str] = {"user_id": "u_key", "agent_id": "a_key", "run_id": "r_key"}
@@ -162,6 +162,40 @@ def decode(row: Sequence[Any]) -> VectorRecord:
 
 def row_id(row: Sequence[Any]) -> object:
     return row[0]
+
+
+#: A record as the narrow listing returns it: id, metadata, created_at.
+MetadataRow = tuple[str, dict[str, Any], datetime]
+#: The columns a ``MetadataRow`` is read from.
+METADATA_FIELDS = "id, metadata, created_at"
+
+
+def _metadata_row(row: Sequence[Any]) -> MetadataRow:
+    metadata = json.loads(row[1])
+    if not isinstance(metadata, dict):
+        raise ValueError("metadata is not a JSON object")
+    return row[0], metadata, datetime.fromisoformat(row[2])
+
+
+def metadata_rows(store: str, rows: Sequence[Sequence[Any]]) -> list[MetadataRow]:
+    """Rows read as ``METADATA_FIELDS`` decoded; a damaged row is logged and left
+    out (``decode_rows``). The metadata texts are parsed as one JSON array (one
+    C-level parse, not one per row: several times faster at 1,000 rows), unless a
+    row is damaged."""
+    try:
+        texts = [row[1] for row in rows]
+        if not all(isinstance(text, str) for text in texts):
+            raise TypeError("a metadata value is not text")
+        parsed = json.loads("[" + ",".join(texts) + "]")
+        # A row that is not one JSON object would change the count or the types.
+        if len(parsed) != len(rows) or not all(isinstance(m, dict) for m in parsed):
+            raise ValueError("a metadata value is not one JSON object")
+        return [
+            (row[0], found, datetime.fromisoformat(row[2]))
+            for row, found in zip(rows, parsed, strict=True)
+        ]
+    except (ValueError, TypeError):
+        return decode_rows(store, rows, _metadata_row, row_id)
 
 
 def scope_of(user_id: str | None, agent_id: str | None, run_id: str | None) -> Scope:

@@ -34,10 +34,13 @@ from hybridmem_sqlite._rows import (
     FIELDS,
     INSERT,
     KEY_COLUMN,
+    METADATA_FIELDS,
     UPDATE,
     Digests,
+    MetadataRow,
     decode,
     instant_micros,
+    metadata_rows,
     micros,
     row_id,
     row_values,
@@ -286,6 +289,21 @@ class SQLiteVectorStore(SQLiteFile):
         with self._lock, self._guard():
             rows = self._db.execute(query, [*params, -1 if limit is None else limit, offset])
             return decode_rows(self.name, rows.fetchall(), decode, row_id)
+
+    def list_scope_metadata(
+        self, scope: Scope, limit: int | None, *, offset: int = 0
+    ) -> list[MetadataRow]:
+        """``list_scope`` without filters, as (id, metadata, created_at): neither
+        vector nor text is read (the LangGraph namespace index lists its markers
+        with this on every ``list_namespaces``)."""
+        where, params = self._where(scope)
+        query = (
+            f"SELECT {METADATA_FIELDS} FROM vec WHERE {where}"  # noqa: S608
+            " ORDER BY created_at DESC, id LIMIT ? OFFSET ?"
+        )
+        with self._lock, self._guard():
+            rows = self._db.execute(query, [*params, -1 if limit is None else limit, offset])
+            return metadata_rows(self.name, rows.fetchall())
 
     def search(
         self,
