@@ -23,7 +23,7 @@ def _per_user(store: HybridStore, users: list[str]) -> dict[str, dict[str, int]]
 
 
 def run_demo(data_dir: Path, console: Console) -> None:
-    console.rule("hybridmem demo — embedded default (LadybugDB graph + vector files)")
+    console.rule("hybridmem demo — embedded default (LadybugDB graph, SQLite vectors)")
     console.print(f"data directory: {data_dir}")
     # wordllama: a real semantic embedder that runs offline (its weights ship in the wheel).
     with HybridStore.embedded(data_dir, embedder={"provider": "wordllama"}) as store:

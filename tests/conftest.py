@@ -1,9 +1,9 @@
 """Shared fixtures: every coordinator test runs on each adapter pair.
 
-Pairs: the embedded default (kuzu+kuzu) and the server pairs, whose servers come
-from env vars, Docker (compose/) or the native launchers (tests/servers/).
-``HYBRIDMEM_TEST_PAIRS`` (comma-separated) narrows the set, e.g. for a laptop
-without Java: ``HYBRIDMEM_TEST_PAIRS=kuzu+kuzu``.
+Pairs: the embedded default (kuzu+sqlite), kuzu+kuzu and the server pairs, whose
+servers come from env vars, Docker (compose/) or the native launchers
+(tests/servers/). ``HYBRIDMEM_TEST_PAIRS`` (comma-separated) narrows the set,
+e.g. for a laptop without Java: ``HYBRIDMEM_TEST_PAIRS=kuzu+sqlite``.
 
 The pairs, their backends' config sections, server fixtures and marks come from
 the pair registry (``hybridmem.testing.pair_registry``): each adapter registers

@@ -81,8 +81,8 @@ class TestPair:
 
     ``kind="tenancy"`` pairs run only where a suite asks for them (or
     HYBRIDMEM_TEST_PAIRS names them); ``kind="opt_in"`` pairs only when
-    HYBRIDMEM_TEST_PAIRS names them; ``production`` pairs hold every adapter between
-    them and carry the tests of code that lives in one adapter at a time.
+    HYBRIDMEM_TEST_PAIRS names them; ``production`` pairs (the pairs users are
+    pointed to) carry the tests of code that lives in one adapter at a time.
     """
 
     __test__ = False

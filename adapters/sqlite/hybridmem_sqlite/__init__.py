@@ -1,4 +1,5 @@
-"""hybridmem's vector store on SQLite from the standard library.
+"""hybridmem's vector store on SQLite from the standard library: the embedded
+default's vector role.
 
 One file (``vectors.sqlite3`` in the data directory by default); embeddings as
 float32 BLOBs, exact cosine ranking in numpy, erasure to the byte when a delete
