@@ -1,6 +1,6 @@
 """A graph store and a vector store on LadybugDB (the maintained fork of Kuzu;
 Kuzu 0.11.3 stays selectable with engine = "kuzu"). The graph store is the
-embedded default's; the vector store was the default before 0.2 (now SQLite,
+embedded default's; the vector store was the earlier default (now SQLite,
 hybridmem_sqlite) and serves stores that keep vectors.kuzu.
 
 Each lives in its own database file under the data directory, so the vector

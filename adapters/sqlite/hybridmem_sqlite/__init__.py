@@ -45,7 +45,7 @@ def _refuse_kuzu_vectors(data_dir: Path, path: Path) -> None:
             "SQLite vector store",
             str(path),
             f"this data directory keeps its vectors in {kuzu_file.name} (the Kuzu vector"
-            ' store, the default before 0.2): set [vector] provider = "kuzu" to keep it,'
+            ' store, the earlier default): set [vector] provider = "kuzu" to keep it,'
             " or move the store to SQLite with `hybridmem export` under that setting and"
             " `hybridmem import` into a new data directory (docs/embedded-default.md)",
         )
