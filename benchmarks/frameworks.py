@@ -4,9 +4,13 @@
     python benchmarks/frameworks.py --items 1000,100000
 
 Per operation, the median (p50) time in ms and the ratio to the in-memory store,
-for each store size in ``--items``:
+for each store size in ``--items``. Both hybridmem sides run on
+``HybridStore.embedded()``, the embedded default pair: since 2026-12-05 the graph
+on LadybugDB (provider ``kuzu``) and the vectors in SQLite, "kuzu+sqlite" (the
+runs before that were kuzu+kuzu). The table's header names the pair it ran on,
+read from the store's own config:
 
-* LangGraph: ``HybridMemStore`` on an embedded (kuzu+kuzu) HybridStore against
+* LangGraph: ``HybridMemStore`` on an embedded HybridStore against
   ``InMemoryStore``: ``put``, ``get``, ``search`` of one user's namespace, a
   short-prefix ``search(("memories",))``, ``list_namespaces()``, ``delete``; and
   ``HybridStore.add`` alone, the core write a ``put`` is built on.
@@ -143,6 +147,12 @@ def vectorstore_ops(vs: Any, items: int, samples: int, budget: float) -> dict[st
     }
 
 
+def embedded_pair(root: Path) -> str:
+    """``graph+vector`` providers of ``HybridStore.embedded()``, as opened."""
+    with HybridStore.embedded(root / "pair") as store:
+        return f"{store.config.graph.provider}+{store.config.vector.provider}"
+
+
 def run_size(
     items: int, samples: int, budget: float, root: Path
 ) -> list[tuple[str, str, float, float]]:
@@ -200,12 +210,13 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=10.0, help="seconds per operation at most")
     args = parser.parse_args()
     sizes = [int(s) for s in args.items.split(",")]
-    print(f"frameworks.py, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, kuzu+kuzu, p50 in ms")
-    table: list[str] = [
-        "| store | operation | items | hybridmem (ms) | in-memory (ms) | ratio |",
-        "| --- | --- | ---: | ---: | ---: | ---: |",
-    ]
     with tempfile.TemporaryDirectory() as tmp:
+        pair = embedded_pair(Path(tmp))
+        print(f"frameworks.py, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {pair}, p50 in ms")
+        table: list[str] = [
+            f"| store | operation | items | hybridmem {pair} (ms) | in-memory (ms) | ratio |",
+            "| --- | --- | ---: | ---: | ---: | ---: |",
+        ]
         for items in sizes:
             print(f"{items} items:", flush=True)
             for store, op, ours, theirs in run_size(items, args.samples, args.budget, Path(tmp)):
