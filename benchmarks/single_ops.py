@@ -1,18 +1,21 @@
-"""One add() and one delete(id): hybridmem against mem0 on the same Weaviate server.
+"""One add(), one delete(id), one search: hybridmem against mem0 on the same Weaviate.
 
     python benchmarks/single_ops.py                      # 2000 preloaded, 200 samples
     python benchmarks/single_ops.py --preload 500 --samples 100 --round 25   # a quick look
+    python benchmarks/single_ops.py --pairs neo4j+weaviate,kuzu+weaviate,kuzu+kuzu
 
 Needs the Weaviate server named by HYBRIDMEM_TEST_WEAVIATE_HOST (+ _HTTP_PORT,
-_GRPC_PORT) and mem0 (``pip install mem0ai``). Only the collections
+_GRPC_PORT), for a neo4j pair the Neo4j server named by HYBRIDMEM_TEST_NEO4J_URI
+(+ _USER, _PASSWORD), and mem0 (``pip install mem0ai``). Only the collections
 ``BenchSingleHm`` and ``BenchSingleMem0`` are created there, and both are
 dropped at the end.
 
 Three stores, each preloaded with ``--preload`` memories (scale.py's items,
 2 entities and 1 relation each on the hybridmem side):
 
-* **hybridmem kuzu+kuzu** and **hybridmem kuzu+weaviate**: ``add_many`` of the
-  preload, then single ``store.add()`` calls with 2 entities and 1 relation,
+* **hybridmem** on each pair of ``--pairs`` (neo4j+weaviate by default, with the
+  shared journal in Neo4j): ``add_many`` of the preload, then single
+  ``store.add()`` calls with 2 entities and 1 relation,
   single ``store.add()`` calls without any (the like-for-like of mem0's), and
   ``store.delete(id)`` of each memory added, timed one by one.
 * **mem0 (weaviate)**: ``Memory`` with the ``weaviate`` vector store on the same
@@ -26,6 +29,11 @@ Three stores, each preloaded with ``--preload`` memories (scale.py's items,
   and sent as one batch at the end (mem0 inserts every memory through a
   weaviate-client batch whose flush waits about a second: 2000 single adds would
   take over half an hour); payloads and history rows are mem0's own.
+
+Each store also holds one scope of ``--search-scope`` memories (1,000), searched
+for its 10 nearest: hybridmem's ``search(embedding=..., user_id=..., limit=10)``
+and mem0's ``search(query, top_k=10, filters={"user_id": ...}, threshold=0)``
+(its embedder hands back the query's vector, as for its adds).
 
 Every operation is measured ``--samples`` times, in rounds of ``--round``:
 each round runs each store in turn (the order rotating between rounds), so
@@ -65,13 +73,22 @@ HM_COLLECTION = f"{PREFIX}Hm"
 MEM0_COLLECTION = f"{PREFIX}Mem0"
 DIMENSION = len(_vector(0))
 BATCH = 2000
-PAIRS = ("kuzu+kuzu", "kuzu+weaviate")
+PAIRS = ("neo4j+weaviate",)
 MEM0 = "mem0 (weaviate)"
 SCOPE_USER = "singles"
+SEARCH_USER = "search-scope"
+SEARCH_LIMIT = 10
 
 # The timed operations: adds with entities and relations (hybridmem only), adds
 # without any, and the deletes of each.
 ADD, ADD_PLAIN, DELETE, DELETE_PLAIN = "add", "add_plain", "delete", "delete_plain"
+SEARCH = "search"
+OPERATIONS = (ADD, ADD_PLAIN, DELETE, DELETE_PLAIN, SEARCH)
+
+
+def hm_collection(pair: str) -> str:
+    """Each pair's own collection: two pairs on one collection would be one store."""
+    return HM_COLLECTION + pair.split("+")[0].capitalize()
 
 
 def weaviate_address() -> tuple[str, int, int]:
@@ -82,8 +99,9 @@ def weaviate_address() -> tuple[str, int, int]:
     )
 
 
-def users(count: int) -> list[str]:
-    return [f"bg-{i % 50}" for i in range(count)]
+def users(count: int, search_scope: int = 0) -> list[str]:
+    """The owner of each preloaded memory: 50 background users, then the searched scope."""
+    return [f"bg-{i % 50}" for i in range(count)] + [SEARCH_USER] * search_scope
 
 
 class Side:
@@ -98,6 +116,10 @@ class Side:
     def delete(self, memory_id: str) -> None:
         raise NotImplementedError
 
+    def search(self, vector: list[float]) -> int:
+        """The ``SEARCH_LIMIT`` nearest of the searched scope; how many came back."""
+        raise NotImplementedError
+
     def count(self) -> int:
         raise NotImplementedError
 
@@ -108,16 +130,16 @@ class Side:
 class HybridSide(Side):
     graph = True
 
-    def __init__(self, pair: str, data_dir: Path, preload: int) -> None:
+    def __init__(self, pair: str, data_dir: Path, preload: int, search_scope: int) -> None:
         self.name = f"hybridmem {pair}"
         config = pair_config(pair, data_dir)
         config["vector"] = {**config["vector"]}
         if "collection" in config["vector"]:
-            config["vector"]["collection"] = HM_COLLECTION
+            config["vector"]["collection"] = hm_collection(pair)
         self.store = HybridStore(config)
         self.store.reset()
         started = time.perf_counter()
-        self.store.add_many(items(users(preload)), batch_size=BATCH)
+        self.store.add_many(items(users(preload, search_scope)), batch_size=BATCH)
         print(
             f"[{self.name}] preloaded {preload:,} in {time.perf_counter() - started:.1f}s",
             flush=True,
@@ -137,6 +159,9 @@ class HybridSide(Side):
 
     def delete(self, memory_id: str) -> None:
         self.store.delete(memory_id)
+
+    def search(self, vector: list[float]) -> int:
+        return len(self.store.search(embedding=vector, user_id=SEARCH_USER, limit=SEARCH_LIMIT))
 
     def count(self) -> int:
         stats = self.store.stats()
@@ -193,7 +218,7 @@ class Mem0Side(Side):
     name = MEM0
     graph = False
 
-    def __init__(self, data_dir: Path, preload: int) -> None:
+    def __init__(self, data_dir: Path, preload: int, search_scope: int) -> None:
         # Before mem0 is imported: telemetry off (no PostHog, no notice fetched from
         # GitHub, no extra "mem0migrations" collection), its files in data_dir.
         os.environ["MEM0_TELEMETRY"] = "False"
@@ -227,13 +252,13 @@ class Mem0Side(Side):
             warnings.simplefilter("ignore", DeprecationWarning)
             self.memory: Any = Memory.from_config(config)
         started = time.perf_counter()
-        self._preload(preload)
+        self._preload(users(preload, search_scope))
         print(
             f"[{self.name}] preloaded {preload:,} in {time.perf_counter() - started:.1f}s",
             flush=True,
         )
 
-    def _preload(self, count: int) -> None:
+    def _preload(self, owners: list[str]) -> None:
         """``Memory.add`` of each memory with mem0's vector inserts held back, then
         sent in one batch (one insert each would wait on a batch flush)."""
         held: list[tuple[list[float], dict[str, Any], str]] = []
@@ -249,7 +274,7 @@ class Mem0Side(Side):
 
         store.insert = hold
         try:
-            for item in items(users(count)):
+            for item in items(owners):
                 self.embedder.vectors[item["text"]] = item["embedding"]
                 self.memory.add(
                     item["text"], user_id=item["user_id"], agent_id=item["agent_id"], infer=False
@@ -271,6 +296,15 @@ class Mem0Side(Side):
     def delete(self, memory_id: str) -> None:
         self.memory.delete(memory_id)
 
+    def search(self, vector: list[float]) -> int:
+        text = f"query {vector[0]} {vector[1]} {vector[2]}"
+        self.embedder.vectors[text] = vector
+        found = self.memory.search(
+            text, top_k=SEARCH_LIMIT, filters={"user_id": SEARCH_USER}, threshold=0.0
+        )
+        del self.embedder.vectors[text]
+        return len(found["results"])
+
     def count(self) -> int:
         client = self.memory.vector_store.client
         total: int = client.collections.use(MEM0_COLLECTION).aggregate.over_all().total_count
@@ -289,7 +323,8 @@ def drop_collections() -> None:
     host, http_port, grpc_port = weaviate_address()
     client = weaviate.connect_to_local(host=host, port=http_port, grpc_port=grpc_port)
     try:
-        for name in (HM_COLLECTION, MEM0_COLLECTION, f"{MEM0_COLLECTION}_entities"):
+        hm = [hm_collection(pair) for pair in ("kuzu+weaviate", "neo4j+weaviate")]
+        for name in (*hm, MEM0_COLLECTION, f"{MEM0_COLLECTION}_entities"):
             assert name.startswith(PREFIX), name
             if client.collections.exists(name):
                 client.collections.delete(name)
@@ -326,7 +361,7 @@ def run(
 ) -> dict[str, dict[str, list[float]]]:
     """Seconds of each operation of each side, measured in alternating rounds."""
     times: dict[str, dict[str, list[float]]] = {
-        side.name: {op: [] for op in (ADD, ADD_PLAIN, DELETE, DELETE_PLAIN)} for side in sides
+        side.name: {op: [] for op in OPERATIONS} for side in sides
     }
     ids: dict[str, dict[str, list[str]]] = {s.name: {ADD: [], ADD_PLAIN: []} for s in sides}
     rounds = chunks(samples, size)
@@ -351,6 +386,13 @@ def run(
                     seconds, _ = timed(partial(side.delete, memory_id))
                     times[side.name][op].append(seconds)
         print(f"deletes: round {r + 1}/{len(rounds)} done", flush=True)
+    for r, chunk in enumerate(rounds):
+        for side in rotated(sides, r):
+            for i in chunk:
+                seconds, found = timed(partial(side.search, _vector(base + 3 * samples + i)))
+                assert found == SEARCH_LIMIT, f"{side.name}: {found} found"
+                times[side.name][SEARCH].append(seconds)
+        print(f"searches: round {r + 1}/{len(rounds)} done", flush=True)
     return times
 
 
@@ -374,14 +416,22 @@ def _ratio(numerator: float | None, denominator: float | None) -> str:
     return f"{numerator / denominator:.2f}x"
 
 
-def report(times: dict[str, dict[str, list[float]]], preload: int, samples: int, size: int) -> None:
+def report(
+    times: dict[str, dict[str, list[float]]],
+    preload: int,
+    search_scope: int,
+    samples: int,
+    size: int,
+) -> None:
     head = (
-        f"{'store':<26}{'add p50':>9}{'add p90':>9}{'add p50 no graph':>18}"
+        f"{'store':<28}{'add p50':>9}{'add p90':>9}{'add p50 no graph':>18}"
         f"{'delete p50':>12}{'delete p90':>12}{'delete p50 no graph':>21}"
+        f"{'search p50':>12}{'search p90':>12}"
     )
     print(
-        f"\none add() / one delete(id), ms: {preload:,} memories preloaded,"
-        f" {samples} samples each in rounds of {size} (same run, same Weaviate server)"
+        f"\none add() / one delete(id) / one search, ms: {preload:,} memories preloaded"
+        f" and a searched scope of {search_scope:,}, {samples} samples each in rounds of"
+        f" {size} (same run, same Weaviate server)"
     )
     print(head)
     print("-" * len(head))
@@ -392,28 +442,28 @@ def report(times: dict[str, dict[str, list[float]]], preload: int, samples: int,
         else:
             deletes, plain = ops[DELETE], ops[DELETE_PLAIN]
         print(
-            f"{name:<26}{_ms(p50(ops[ADD])):>9}{_ms(p90(ops[ADD])):>9}"
+            f"{name:<28}{_ms(p50(ops[ADD])):>9}{_ms(p90(ops[ADD])):>9}"
             f"{_ms(p50(ops[ADD_PLAIN])):>18}{_ms(p50(deletes)):>12}{_ms(p90(deletes)):>12}"
-            f"{_ms(p50(plain)):>21}"
+            f"{_ms(p50(plain)):>21}{_ms(p50(ops[SEARCH])):>12}{_ms(p90(ops[SEARCH])):>12}"
         )
     print(
         "add / delete: with 2 entities and 1 relation (hybridmem only; mem0's add(infer=False)"
         " writes no graph); no graph: a memory without entities or relations"
     )
-    hm, mem0 = times["hybridmem kuzu+weaviate"], times[MEM0]
-    print(
-        "delete(id) hybridmem kuzu+weaviate / mem0:"
-        f" {_ratio(p50(hm[DELETE]), p50(mem0[DELETE_PLAIN]))} (aim <= 1.0)"
-    )
-    print(
-        "delete(id) without graph, hybridmem kuzu+weaviate / mem0:"
-        f" {_ratio(p50(hm[DELETE_PLAIN]), p50(mem0[DELETE_PLAIN]))}"
-    )
-    print(
-        "add without graph, hybridmem kuzu+weaviate / mem0:"
-        f" {_ratio(p50(hm[ADD_PLAIN]), p50(mem0[ADD_PLAIN]))}"
-        " (mem0 inserts each memory through a weaviate-client batch and waits for its flush)"
-    )
+    mem0 = times[MEM0]
+    for name, hm in times.items():
+        if name == MEM0:
+            continue
+        print(f"\n{name} / mem0 (p50 ratios; aim <= 1.0):")
+        print(f"  delete(id):               {_ratio(p50(hm[DELETE]), p50(mem0[DELETE_PLAIN]))}")
+        print(
+            f"  delete(id) without graph: {_ratio(p50(hm[DELETE_PLAIN]), p50(mem0[DELETE_PLAIN]))}"
+        )
+        print(f"  search:                   {_ratio(p50(hm[SEARCH]), p50(mem0[SEARCH]))}")
+        print(
+            f"  add without graph:        {_ratio(p50(hm[ADD_PLAIN]), p50(mem0[ADD_PLAIN]))}"
+            " (mem0 inserts each memory through a weaviate-client batch and waits for its flush)"
+        )
 
 
 def main() -> None:
@@ -424,22 +474,27 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=200, help="timed calls per operation")
     parser.add_argument("--round", type=int, default=50, help="operations per store per round")
     parser.add_argument("--warm-up", type=int, default=10, help="untimed adds/deletes per store")
+    parser.add_argument(
+        "--search-scope", type=int, default=1000, help="memories in the searched scope"
+    )
+    parser.add_argument("--pairs", default=",".join(PAIRS), help="hybridmem pairs, comma-separated")
     args = parser.parse_args()
     # Vectors of the timed memories follow the preload's, those of the warm-up follow theirs.
-    base = args.preload
+    base = args.preload + args.search_scope
     warm_base = base + 2 * args.samples
     drop_collections()  # what an interrupted run left
     sides: list[Side] = []
     try:
         with tempfile.TemporaryDirectory(prefix="hybridmem-single-") as tmp:
-            for pair in PAIRS:
-                sides.append(HybridSide(pair, Path(tmp) / pair, args.preload))
-            sides.append(Mem0Side(Path(tmp), args.preload))
+            for pair in args.pairs.split(","):
+                sides.append(HybridSide(pair, Path(tmp) / pair, args.preload, args.search_scope))
+            sides.append(Mem0Side(Path(tmp), args.preload, args.search_scope))
             warm_up(sides, args.warm_up, warm_base)
             times = run(sides, args.samples, args.round, base)
             for side in sides:
                 left = side.count()
-                assert left == args.preload, f"{side.name}: {left} memories left"
+                expected = args.preload + args.search_scope
+                assert left == expected, f"{side.name}: {left} memories left"
             for side in sides:
                 side.close()
             sides.clear()
@@ -448,7 +503,7 @@ def main() -> None:
             with contextlib.suppress(Exception):
                 side.close()
         drop_collections()
-    report(times, args.preload, args.samples, args.round)
+    report(times, args.preload, args.search_scope, args.samples, args.round)
 
 
 if __name__ == "__main__":

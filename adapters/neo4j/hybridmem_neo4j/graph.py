@@ -218,25 +218,28 @@ class Neo4jGraphStore(Neo4jGraphReads):
         rows = graph_rows(memories)
         n = self._n
 
+        # One statement (its parts in order, each seeing the ones before): one round
+        # trip instead of four inside the transaction, a third of a single add's
+        # graph time on the server pair.
+        query = (
+            f"CALL () {{ UNWIND $nodes AS x MERGE (m:{n.memory} {{id: x.id}}) ON CREATE SET"
+            " m.user_id = x.user_id, m.agent_id = x.agent_id, m.run_id = x.run_id,"
+            " m.created_at = x.created_at, m.updated_at = x.updated_at }"
+            f" CALL () {{ UNWIND $entities AS x MERGE (e:{n.entity} {{id: x.id}})"
+            " ON CREATE SET e.name = x.name, e.type = x.type, e.user_id = x.ns }"
+            f" CALL () {{ UNWIND $mentions AS x MATCH (m:{n.memory} {{id: x.m}}),"
+            f" (e:{n.entity} {{id: x.e}}) MERGE (m)-[:{n.mentions}]->(e) }}"
+            f" CALL () {{ {relation_write(n)} }}"
+        )
+
         def work(tx: ManagedTransaction) -> None:
             tx.run(
-                f"UNWIND $nodes AS x MERGE (m:{n.memory} {{id: x.id}}) ON CREATE SET"
-                " m.user_id = x.user_id, m.agent_id = x.agent_id, m.run_id = x.run_id,"
-                " m.created_at = x.created_at, m.updated_at = x.updated_at",
+                query,
                 nodes=rows.nodes,
-            ).consume()
-            tx.run(
-                f"UNWIND $entities AS x MERGE (e:{n.entity} {{id: x.id}})"
-                " ON CREATE SET e.name = x.name, e.type = x.type, e.user_id = x.ns",
                 entities=rows.entities,
-            ).consume()
-            tx.run(
-                f"UNWIND $mentions AS x MATCH (m:{n.memory} {{id: x.m}}),"
-                f" (e:{n.entity} {{id: x.e}})"
-                f" MERGE (m)-[:{n.mentions}]->(e)",
                 mentions=rows.mentions,
+                relations=_distinct_relations(rows.relations),
             ).consume()
-            tx.run(relation_write(n), relations=_distinct_relations(rows.relations)).consume()
 
         self._transaction(work)
 
@@ -260,47 +263,32 @@ class Neo4jGraphStore(Neo4jGraphReads):
         params = {"ids": list(dict.fromkeys(ids))}
         n = self._n
 
+        # One statement, one round trip (it was five), and each memory node is
+        # looked up once. The entities the memories mention are write-locked in id
+        # order (two deletes cannot deadlock) before their use is judged: without
+        # the lock, two deletes of memories sharing an entity each see the other's
+        # mention, both keep it, and it is left an orphan. Only those entities are
+        # orphan candidates: never a scan. Each part sees the writes of the ones
+        # before it.
+        query = (
+            f"MATCH (m:{n.memory}) WHERE m.id IN $ids WITH collect(m) AS ms"
+            f" CALL (ms) {{ UNWIND ms AS m MATCH (m)-[:{n.mentions}]->(e:{n.entity})"
+            " WITH DISTINCT e ORDER BY e.id"
+            f" SET e.{LOCK_PROPERTY} = true REMOVE e.{LOCK_PROPERTY}"
+            " RETURN collect(e) AS touched }"
+            f" CALL () {{ MATCH ()-[r:{n.relates}]->() WHERE r.memory_id IN $ids DELETE r"
+            " RETURN count(r) AS relations }"
+            " CALL (ms) { UNWIND ms AS m DETACH DELETE m RETURN count(m) AS nodes }"
+            f" CALL (touched) {{ UNWIND touched AS e WITH e WHERE {n.unused()}"
+            " DETACH DELETE e RETURN count(e) AS orphans }"
+            " RETURN relations, nodes, orphans"
+        )
+
         def work(tx: ManagedTransaction) -> GraphDeleteCounts:
-            touched = tx.run(
-                f"MATCH (m:{n.memory})-[:{n.mentions}]->(e:{n.entity}) WHERE m.id IN $ids"
-                " RETURN collect(DISTINCT e.id) AS touched",
-                params,
-            ).single()
-            candidates = touched["touched"] if touched else []
-            self._lock_entities(tx, candidates)
-            relations = (
-                tx.run(f"MATCH ()-[r:{n.relates}]->() WHERE r.memory_id IN $ids DELETE r", params)
-                .consume()
-                .counters.relationships_deleted
-            )
-            nodes = (
-                tx.run(f"MATCH (m:{n.memory}) WHERE m.id IN $ids DETACH DELETE m", params)
-                .consume()
-                .counters.nodes_deleted
-            )
-            # Only the entities these memories touched are candidates: never a scan.
-            orphans = (
-                tx.run(
-                    f"MATCH (e:{n.entity}) WHERE e.id IN $touched AND {n.unused()} DETACH DELETE e",
-                    touched=candidates,
-                )
-                .consume()
-                .counters.nodes_deleted
-            )
-            return GraphDeleteCounts(nodes, relations, orphans)
+            row = tx.run(query, params).single(strict=True)
+            return GraphDeleteCounts(row["nodes"], row["relations"], row["orphans"])
 
         return self._transaction(work)
-
-    def _lock_entities(self, tx: ManagedTransaction, entity_ids: Sequence[str]) -> None:
-        """Write-lock the entities (in id order, so two deletes cannot deadlock) before
-        judging whether they are still used. Without the lock, two deletes of memories
-        sharing an entity each see the other's mention, both keep the entity, and it
-        is left an orphan once both commit."""
-        tx.run(
-            f"MATCH (e:{self._n.entity}) WHERE e.id IN $ids WITH e ORDER BY e.id"
-            f" SET e.{LOCK_PROPERTY} = true REMOVE e.{LOCK_PROPERTY}",
-            ids=list(entity_ids),
-        ).consume()
 
     # -- reads ----------------------------------------------------------------------
 
