@@ -74,7 +74,7 @@ class _Marked:
 
 @runtime_checkable
 class _MetadataLister(Protocol):
-    """A vector store that lists a scope without its vectors (the Kuzu one)."""
+    """A vector store that lists a scope without its vectors (the Kuzu and SQLite ones)."""
 
     def list_scope_metadata(
         self, scope: Scope, limit: int | None, *, offset: int = 0
