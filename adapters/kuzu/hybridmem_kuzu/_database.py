@@ -27,6 +27,7 @@ from hybridmem_kuzu._engine import (
     load_engine,
     migration_advice,
 )
+from hybridmem_kuzu._heap import scrub_freed_memory
 
 __all__ = ["ENGINES", "KuzuDatabase", "KuzuFileStore", "load_engine"]
 
@@ -124,6 +125,8 @@ class KuzuDatabase:
 
     def _open(self) -> None:
         """Open the file (again, after ``close``: a compaction swapped it)."""
+        # Before the engine allocates: it writes stale heap into its files (_heap).
+        scrub_freed_memory()
         try:
             # The engine's own default pool is ~80% of RAM: far too greedy for a
             # library that lives inside an agent backend.
