@@ -10,11 +10,11 @@ a process that dies instead leaves it to ``recover()`` on the next open.
 from __future__ import annotations
 
 import logging
-import threading
 
 from hybridmem.compaction import RewritableStore
 from hybridmem.journal import Journal
 from hybridmem.journal_scrub import erased_since_compaction
+from hybridmem.periodic import PeriodicTask
 from hybridmem.store import HybridStore
 
 log = logging.getLogger("hybridmem.compact")
@@ -34,32 +34,16 @@ def due(store: HybridStore) -> bool:
     return True
 
 
-class CompactLoop:
+class CompactLoop(PeriodicTask):
     """Runs ``store.compact()`` every ``interval`` seconds once started, when due."""
 
+    name = "compaction"
+
     def __init__(self, store: HybridStore, interval: float) -> None:
-        if interval <= 0:
-            raise ValueError("the compaction interval must be more than 0 seconds")
+        super().__init__(interval, log)
         self.store = store
-        self.interval = interval
-        #: Compactions run, and those that failed (each retried at the next interval).
+        #: Compactions run so far.
         self.runs = 0
-        self.failures = 0
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="hybridmem-compact", daemon=True)
-
-    def start(self) -> CompactLoop:
-        self._thread.start()
-        return self
-
-    @property
-    def alive(self) -> bool:
-        return self._thread.is_alive()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._thread.is_alive():
-            self._thread.join()
 
     def run_once(self) -> bool:
         """Compact if due; True when a compaction ran."""
@@ -77,13 +61,3 @@ class CompactLoop:
             report.elapsed_seconds,
         )
         return True
-
-    def _run(self) -> None:
-        while not self._stopping.wait(self.interval):
-            try:
-                self.run_once()
-            except Exception:
-                # A failed compaction leaves the old files whole (or recover() finishes
-                # the swap): logged, and retried at the next interval.
-                self.failures += 1
-                log.exception("compaction failed; retrying at the next interval")
