@@ -85,12 +85,18 @@ def open_registered_pair(
 
     # Server stores outlive a test: start each test from empty ones.
     if graph_backend.persistent or vector_backend.persistent:
+        if after_reset is not None:
+            # Before too: state a test left in the server (the store's embedder
+            # record) must not refuse the store that resets it.
+            after_reset(pair, config(scratch("reset")))
         with HybridStore(config(scratch("reset"))) as store:
             store.reset()
         if after_reset is not None:
             after_reset(pair, config(scratch("reset")))
     yield config
     cleanups = [b.after_test for b in (graph_backend, vector_backend) if b.after_test]
+    if cleanups and after_reset is not None:
+        after_reset(pair, config(scratch("cleanup")))
     for cleanup in cleanups:
         with HybridStore(config(scratch("cleanup"))) as store:
             cleanup(store)

@@ -15,7 +15,10 @@ import pytest
 from hybridmem import HybridStore
 from tests.conftest import PairConfig, open_pair, pair_params, selected_pairs
 from tests.server.live import LiveServer, start_server
+from tests.shared.state import wipe_shared_state
 
+#: Vector providers whose store is a file of the data directory.
+FILE_VECTORS = ("kuzu", "sqlite")
 #: The pairs whose stores include an embedded graph or Kuzu vector file (one
 #: process per file).
 EMBEDDED_PAIRS = ("kuzu+sqlite", "kuzu+kuzu", "neo4j+kuzu", "kuzu+weaviate")
@@ -61,9 +64,14 @@ def reset_server_stores(pair: PairConfig, scratch: Path) -> None:
     """Empty the pair's server stores (Neo4j, Weaviate) between the two runs; the
     Kuzu files are the data directory's own."""
     config = pair(scratch)
-    if config["graph"]["provider"] != "kuzu" or config["vector"]["provider"] != "kuzu":
-        with HybridStore(config) as store:
-            store.reset()
+    if config["graph"]["provider"] == "kuzu" and config["vector"]["provider"] in FILE_VECTORS:
+        return
+    # The embedder the written configs name: a Neo4j graph keeps the store's
+    # embedder record in the server, beside the data.
+    with HybridStore({**config, "embedder": {"provider": "hashing"}}) as store:
+        store.reset()
+    if config["graph"]["provider"] == "neo4j":
+        wipe_shared_state(config["graph"], config["graph"]["label_prefix"])
 
 
 @contextmanager
