@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from hybridmem import HybridStore
+from hybridmem.models import Scope
 from hybridmem.testing.builders import embedding
 from tests.shared.conftest import SharedConfig
 from tests.shared.processes import kill, next_line, start_worker, wait_for
@@ -75,4 +76,43 @@ def test_a_worker_taken_over_after_its_lease_ran_out_fails_cleanly(
         assert info is not None and info.state == "done"
         assert info.counts is not None and info.counts.get("memories") == 6
         assert [m.text for m in c.get_all(user_id="bob")] == ["bob keeps this"]
+        assert c.stats()["pending_operations"] == 0
+
+
+def test_an_add_many_taken_over_and_rolled_back_leaves_nothing_when_it_wakes(
+    servers_config: SharedConfig, tmp_path: Path
+) -> None:
+    """A batch journaled, then stalled past the lease: another worker rolls it back
+    (it was never acknowledged). When the stalled worker wakes it writes the batch's
+    records, its finish fails with LeaseLostError, and it must remove them again:
+    nothing of the unacknowledged batch may stay in either store."""
+    config = servers_config(tmp_path / "a", lease_seconds=LEASE_SECONDS)
+    worker = start_worker(
+        config,
+        {"kind": "add_many", "user_id": "carol", "count": 3, "batch_size": 3},
+        HYBRIDMEM_TEST_HOLD_AT="add_many.journaled",
+    )
+    try:
+        wait_for(worker, "held")
+        os.kill(worker.pid, signal.SIGSTOP)
+        stopped = time.monotonic()
+        b_config = servers_config(tmp_path / "b", lease_seconds=LEASE_SECONDS)
+        with HybridStore({**b_config, "recover_on_open": False}) as b:
+            time.sleep(max(0.0, stopped + LEASE_SECONDS + 1.0 - time.monotonic()))
+            [recovered] = b.recover()
+            assert (recovered.kind, recovered.outcome) == ("add_many", "rolled_back")
+        os.kill(worker.pid, signal.SIGCONT)
+        assert worker.stdin is not None
+        worker.stdin.write("go\n")
+        worker.stdin.flush()
+        assert next_line(worker) == "failed LeaseLostError"
+        assert worker.wait(60) == 1
+    finally:
+        kill(worker)
+
+    with HybridStore(servers_config(tmp_path / "c")) as c:
+        scope = Scope(user_id="carol")
+        assert c.get_all(user_id="carol") == []
+        assert c.vector.count_scope(scope) == 0
+        assert c.graph.count_scope(scope).memory_nodes == 0
         assert c.stats()["pending_operations"] == 0
