@@ -44,9 +44,10 @@ def test_a_claim_conflicting_with_another_process_waits_then_times_out(
         kill(worker)
         killed = time.monotonic()
         with HybridStore(servers_config(tmp_path / "c", claim_timeout_seconds=30)) as c:
-            # Granted once A's lease has run out: not before, not never.
+            # Granted once A is gone, not never: at once here, where A's pid is
+            # seen dead on the same machine; after A's lease from another host.
             c.add("alice's later", embedding=embedding("later"), user_id="alice")
             waited = time.monotonic() - killed
-            assert LEASE_SECONDS / 3 <= waited < LEASE_SECONDS + 10
+            assert waited < LEASE_SECONDS + 10
     finally:
         kill(worker)

@@ -20,7 +20,10 @@ from hybridmem.errors import StoreError, StoreUnavailableError
 T = TypeVar("T")
 
 #: The graph store's name: one server, and an outage should read the same.
-NAME = "Neo4j graph store (shared journal)"
+#: The store a client's error names is the graph store (the journal is in it);
+#: the detail says the shared journal's statement was the one that failed.
+NAME = "Neo4j graph store"
+PART = "shared journal"
 
 
 class Bolt:
@@ -53,12 +56,12 @@ class Bolt:
             return action()
         except (neo4j_errors.ServiceUnavailable, neo4j_errors.SessionExpired, OSError) as exc:
             raise StoreUnavailableError(
-                NAME, self.address, str(exc) or type(exc).__name__
+                NAME, self.address, f"{PART}: {str(exc) or type(exc).__name__}"
             ) from None
         except neo4j_errors.Neo4jError as exc:
-            raise StoreError(NAME, self.address, exc.message or str(exc)) from None
+            raise StoreError(NAME, self.address, f"{PART}: {exc.message or str(exc)}") from None
         except neo4j_errors.DriverError as exc:
-            raise StoreUnavailableError(NAME, self.address, str(exc)) from None
+            raise StoreUnavailableError(NAME, self.address, f"{PART}: {exc}") from None
 
     def write(self, work: Callable[[ManagedTransaction], T], timeout: float | None = None) -> T:
         """``work`` in one write transaction, retried by the driver on transient errors;
