@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -20,6 +21,17 @@ from tests.shared.processes import kill, next_line, start_worker, wait_for
 
 #: Long enough for the second worker to open and look well inside it.
 LEASE_SECONDS = 8.0
+
+
+def wake_to_lease_lost(worker: subprocess.Popen[str]) -> None:
+    """Resume a SIGSTOPped, held worker: its next journal write of the operation
+    another worker took over must fail with LeaseLostError (exit status 1)."""
+    os.kill(worker.pid, signal.SIGCONT)
+    assert worker.stdin is not None
+    worker.stdin.write("go\n")
+    worker.stdin.flush()
+    assert next_line(worker) == "failed LeaseLostError"
+    assert worker.wait(60) == 1
 
 
 def test_a_worker_taken_over_after_its_lease_ran_out_fails_cleanly(
@@ -56,12 +68,7 @@ def test_a_worker_taken_over_after_its_lease_ran_out_fails_cleanly(
             assert (recovered.kind, recovered.outcome) == ("delete_all", "completed")
             assert b.get_all(user_id="alice") == []
         # A wakes up and goes on where it stopped.
-        os.kill(worker.pid, signal.SIGCONT)
-        assert worker.stdin is not None
-        worker.stdin.write("go\n")
-        worker.stdin.flush()
-        assert next_line(worker) == "failed LeaseLostError"
-        assert worker.wait(60) == 1
+        wake_to_lease_lost(worker)
     finally:
         kill(worker)
 
@@ -101,12 +108,7 @@ def test_an_add_many_taken_over_and_rolled_back_leaves_nothing_when_it_wakes(
             time.sleep(max(0.0, stopped + LEASE_SECONDS + 1.0 - time.monotonic()))
             [recovered] = b.recover()
             assert (recovered.kind, recovered.outcome) == ("add_many", "rolled_back")
-        os.kill(worker.pid, signal.SIGCONT)
-        assert worker.stdin is not None
-        worker.stdin.write("go\n")
-        worker.stdin.flush()
-        assert next_line(worker) == "failed LeaseLostError"
-        assert worker.wait(60) == 1
+        wake_to_lease_lost(worker)
     finally:
         kill(worker)
 
