@@ -10,11 +10,12 @@ lint:
 types:
 	.venv/bin/mypy
 
-# No servers: the unit tests and the embedded Kuzu pair's contract tests.
+# No servers: the unit tests and the embedded stores' contract tests, on the
+# embedded default pair.
 unit:
-	HYBRIDMEM_TEST_PAIRS=kuzu+kuzu $(PY) -m pytest -q -p no:cacheprovider \
+	HYBRIDMEM_TEST_PAIRS=kuzu+sqlite $(PY) -m pytest -q -p no:cacheprovider \
 		tests/unit tests/contract/test_kuzu_stores.py tests/contract/test_kuzu_writes.py \
-		tests/contract/test_kuzu_search_cache.py
+		tests/contract/test_kuzu_search_cache.py tests/contract/test_sqlite_vector_store.py
 
 # Every pair against real Neo4j and Weaviate servers (scripts/test.sh starts them).
 pairs:

@@ -3,8 +3,9 @@ half-written batch back, and running the migration again reaches the same end
 state as an uninterrupted one: every memory copied exactly, verified, no
 half-memory or orphan, nothing pending.
 
-The source is an embedded kuzu+kuzu store; the destination is each production
-pair (kuzu+kuzu, neo4j+weaviate), so the kill lands in every adapter's batch writes.
+The source is an embedded kuzu+kuzu store (the earlier default, which users move
+off); the destination is each production pair (kuzu+sqlite, neo4j+weaviate), so
+the kill lands in every production adapter's batch writes.
 """
 
 from __future__ import annotations
