@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -48,6 +47,7 @@ from hybridmem.journal_schema import (
     row_fields,
 )
 from hybridmem.models import HistoryEvent, OperationInfo, OperationKind, Scope
+from hybridmem.operation_ids import operation_id
 
 # The records and the schema version live in their own modules; every name stays
 # importable from here, where the journal's users have always found it.
@@ -116,7 +116,7 @@ class Journal:
     ) -> str:
         """Journal an operation as pending; ``expiring`` (memory id, scope, expiry)
         are written to the time index in the same transaction."""
-        op_id = str(uuid.uuid4())
+        op_id = operation_id(kind)  # one the caller reserved, if any
         stamp = now().isoformat()
         parts = (scope or Scope()).parts()
         with self._tx() as db:

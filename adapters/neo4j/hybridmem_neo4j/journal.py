@@ -22,7 +22,6 @@ process, so a process that stalled past its lease and was taken over gets
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -41,6 +40,7 @@ from hybridmem.journal import (
 )
 from hybridmem.journal_port import SharedJournalPath
 from hybridmem.models import HistoryEvent, OperationInfo, OperationKind, Scope
+from hybridmem.operation_ids import operation_id
 from hybridmem.store_meta import StoreMetaPort
 from hybridmem_neo4j.journal_intake import Neo4jJournalIntake
 from hybridmem_neo4j.leases import SharedState
@@ -115,7 +115,7 @@ class Neo4jJournal:
         payload: dict[str, Any] | None = None,
         expiring: Sequence[tuple[str, Scope, datetime]] = (),
     ) -> str:
-        op_id = str(uuid.uuid4())
+        op_id = operation_id(kind)  # one the caller reserved, if any
         stamp = now().isoformat()
         parts = (scope or Scope()).parts()
         n = self._n
