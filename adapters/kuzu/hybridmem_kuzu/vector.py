@@ -31,6 +31,7 @@ from hybridmem_kuzu._scope import scope_keys, scope_match
 from hybridmem_kuzu._scope_reads import MetadataRow, list_metadata, with_filters
 from hybridmem_kuzu._search_cache import ScopeRows, SearchCache
 from hybridmem_kuzu._time import from_text, to_text
+from hybridmem_kuzu.mem0_lookup import KuzuMem0Lookup, lookup_keys
 
 _META = "CREATE NODE TABLE IF NOT EXISTS VMeta(key STRING PRIMARY KEY, value STRING)"
 # Stops at the first live member; skips stale edges Kuzu keeps after a crash.
@@ -107,7 +108,7 @@ def _cached_row_matches(filters: Filters, fields: tuple[Any, ...]) -> bool:
     return not filters.conditions or stored_row_matches(filters, fields[8], fields[6], fields[7])
 
 
-class KuzuVectorStore(KuzuFileRewrite, KuzuFileStore):
+class KuzuVectorStore(KuzuMem0Lookup, KuzuFileRewrite, KuzuFileStore):
     name = "Kuzu vector store"
 
     def blank_twin(self, path: Path) -> KuzuVectorStore:
@@ -215,7 +216,11 @@ class KuzuVectorStore(KuzuFileRewrite, KuzuFileStore):
             }
             for r, literal in zip(records, literals, strict=True)
         ]
-        links = [{"id": r.id, "key": key} for r in records for key in scope_keys(r.scope)]
+        links = [
+            {"id": r.id, "key": key}
+            for r in records
+            for key in (*scope_keys(r.scope), *lookup_keys(r.metadata))
+        ]
         db = self._db
         with self._writing():
             if len(rows) == 1 and self._create_one(rows[0], [link["key"] for link in links], fresh):

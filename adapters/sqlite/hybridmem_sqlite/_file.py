@@ -26,6 +26,7 @@ from typing import Literal, Self
 from hybridmem.errors import StoreError, StoreUnavailableError
 from hybridmem.filters import Filters
 from hybridmem_sqlite._rows import SCHEMA
+from hybridmem_sqlite.mem0_lookup import MEM0_INDEX
 
 log = logging.getLogger("hybridmem_sqlite")
 Synchronous = Literal["full", "normal"]
@@ -98,7 +99,7 @@ class SQLiteFile:
             conn.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
             conn.create_function("hm_filter", 4, _filter_row, deterministic=True)
             with self._transaction():
-                for statement in SCHEMA:
+                for statement in (*SCHEMA, MEM0_INDEX):
                     conn.execute(statement)
                 conn.execute(
                     "INSERT OR IGNORE INTO meta(key, value) VALUES ('salt', ?)",

@@ -50,6 +50,7 @@ from hybridmem_sqlite._rows import (
     vectors,
 )
 from hybridmem_sqlite._scope_cache import ScopeCache, ScopeVectors, as_int64
+from hybridmem_sqlite.mem0_lookup import SQLiteMem0Lookup
 
 
 def _cosine(a: np.ndarray[Any, Any], b: np.ndarray[Any, Any]) -> float:
@@ -68,7 +69,7 @@ def _marks(count: int) -> str:
     return ",".join("?" * count)
 
 
-class SQLiteVectorStore(SQLiteFile):
+class SQLiteVectorStore(SQLiteMem0Lookup, SQLiteFile):
     name = "SQLite vector store"
 
     def __init__(

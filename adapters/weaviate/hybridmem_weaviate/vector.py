@@ -23,6 +23,7 @@ from hybridmem_weaviate._filters import (
 )
 from hybridmem_weaviate.calls import DEFAULT_PAGE, batched, chunks
 from hybridmem_weaviate.collection import WeaviateCollection
+from hybridmem_weaviate.mem0_lookup import WeaviateMem0Lookup
 from hybridmem_weaviate.schema import (
     alive_filter,
     object_id,
@@ -35,7 +36,7 @@ from hybridmem_weaviate.schema import (
 __all__ = ["WeaviateVectorStore", "scope_key"]
 
 
-class WeaviateVectorStore(WeaviateCollection):
+class WeaviateVectorStore(WeaviateMem0Lookup, WeaviateCollection):
     """Vectors in one Weaviate collection (class), created on first use.
 
     Writes and deletes run at ``consistency_level`` (ALL by default: an erasure

@@ -22,10 +22,15 @@ What the provider calls, and what answers it:
   nothing and delete nothing).
 
 A mem0 id names a memory within its scope (``scoped_id(scope, mem0_id)``). mem0
-asks for a memory by id alone, so the scope of each id this object has stored,
-listed, found or read is remembered in this process; an id it has never seen
-(a memory written by another process) is found after a ``search`` or
-``get_all`` of its user has shown it.
+asks for a memory by id alone (``Memory.get/update/delete(memory_id)``), so the
+scope is found from the record itself, in any process: each memory carries a
+digest of its mem0 id (``_mem0_key``), which the vector store indexes
+(:mod:`hybridmem.mem0_lookup`; SQLite, Kuzu and Weaviate all do), and a lookup
+reads the matching records through that index, then the memory through the
+store's ``get`` in the scope found. Nothing else maps a mem0 id to its user: an
+erased memory's index entry goes with it. A store without that capability (a
+``HybridMemClient`` of a server) falls back to the scopes this object has
+stored, listed or found, in this process only.
 """
 
 from __future__ import annotations
@@ -40,20 +45,28 @@ from langchain_core.vectorstores import VectorStore
 
 from hybridmem.api import MemoryStore
 from hybridmem.ids import scoped_id
+from hybridmem.mem0_lookup import MEM0_ID_KEY, MEM0_KEY, MEM0_MARKER_KEY, Mem0Lookup, mem0_key
 from hybridmem.models import Memory, Scope
 from hybridmem.validation import scope_from
 
-#: The mem0 id of the memory (mem0 makes its own ids).
-MEM0_ID_KEY = "_mem0_id"
-#: Present (True) on every memory mem0 wrote through this store: searches and
-#: listings keep to them, and other integrations exclude them.
-MEM0_MARKER_KEY = "_mem0"
+__all__ = [
+    "MEM0_ID_KEY",
+    "MEM0_KEY",
+    "MEM0_MARKER_KEY",
+    "TOMBSTONE_PREFIX",
+    "TOMBSTONE_TEXT",
+    "HybridMemMem0VectorStore",
+]
+# MEM0_ID_KEY: the mem0 id of the memory (mem0 makes its own ids).
+# MEM0_MARKER_KEY: True on every memory mem0 wrote through this store: searches
+# and listings keep to them, and other integrations exclude them.
+# MEM0_KEY: the indexed digest of the mem0 id, found across scopes by id.
 #: A deleted mem0 memory leaves a tombstone (``_mem0`` False, no text of its
 #: own) in its scope, erased with it, naming the id mem0's history keeps.
 TOMBSTONE_TEXT = "(deleted mem0 memory)"
 TOMBSTONE_PREFIX = "mem0-deleted:"
 _SCOPE_FIELDS = ("user_id", "agent_id", "run_id")
-_INTERNAL = (MEM0_ID_KEY, MEM0_MARKER_KEY)
+_INTERNAL = (MEM0_ID_KEY, MEM0_MARKER_KEY, MEM0_KEY)
 
 
 class HybridMemMem0VectorStore(VectorStore):
@@ -62,6 +75,10 @@ class HybridMemMem0VectorStore(VectorStore):
     def __init__(self, store: MemoryStore, embedding: Embeddings) -> None:
         self.store = store
         self._embedding = embedding
+        vector = getattr(store, "vector", None)
+        #: The index that finds a mem0 id's record in any scope (None over HTTP).
+        self._lookup: Mem0Lookup | None = vector if isinstance(vector, Mem0Lookup) else None
+        # Only without a lookup: the scopes seen in this process (see the module doc).
         self._scopes: dict[str, Scope] = {}
         self._lock = threading.Lock()
 
@@ -108,7 +125,9 @@ class HybridMemMem0VectorStore(VectorStore):
             scope = _scope_of(payload)
             text = texts[position] if texts is not None else payload.get("data", "")
             metadata = {k: v for k, v in payload.items() if k not in _SCOPE_FIELDS}
-            metadata.update({MEM0_ID_KEY: mem0_id, MEM0_MARKER_KEY: True})
+            metadata.update(
+                {MEM0_ID_KEY: mem0_id, MEM0_MARKER_KEY: True, MEM0_KEY: mem0_key(mem0_id)}
+            )
             by_scope.setdefault(scope, []).append(
                 {
                     "text": text,
@@ -158,28 +177,50 @@ class HybridMemMem0VectorStore(VectorStore):
         return [_document(memory) for memory in self._resolve(ids)]
 
     def _resolve(self, ids: Sequence[str]) -> list[Memory]:
+        """The live mem0 memories of ``ids``, each read through the store's ``get``
+        in the scope its record is in (expired and erased ones are not found)."""
+        wanted = [str(i) for i in dict.fromkeys(ids)]
         found = []
-        for mem0_id in dict.fromkeys(ids):
-            with self._lock:
-                scope = self._scopes.get(mem0_id)
-            if scope is None:
-                continue
+        for mem0_id, scope in self._scopes_of(wanted).items():
             memory = self.store.get(
                 scoped_id(scope, mem0_id),
                 user_id=scope.user_id,
                 agent_id=scope.agent_id,
                 run_id=scope.run_id,
             )
-            if memory is not None and memory.metadata.get(MEM0_ID_KEY) == mem0_id:
+            if (
+                memory is not None
+                and memory.metadata.get(MEM0_ID_KEY) == mem0_id
+                and memory.metadata.get(MEM0_MARKER_KEY) is True
+            ):
                 found.append(memory)
         return found
 
+    def _scopes_of(self, mem0_ids: list[str]) -> dict[str, Scope]:
+        """The scope each id's record is in, from the store's index (or, without
+        one, from what this process has seen)."""
+        if self._lookup is None:
+            with self._lock:
+                return {i: self._scopes[i] for i in mem0_ids if i in self._scopes}
+        scopes: dict[str, set[Scope]] = {}
+        for record in self._lookup.mem0_records(mem0_ids):
+            scopes.setdefault(str(record.metadata[MEM0_ID_KEY]), set()).add(record.scope)
+        ambiguous = sorted(i for i, found in scopes.items() if len(found) > 1)
+        if ambiguous:
+            # mem0's ids are random: another copy was written around the integration.
+            raise ValueError(f"mem0 ids found in more than one scope: {ambiguous}")
+        return {i: next(iter(found)) for i, found in scopes.items()}
+
     def _remember(self, mem0_ids: Iterable[str], scope: Scope) -> None:
+        if self._lookup is not None:
+            return
         with self._lock:
             for mem0_id in mem0_ids:
                 self._scopes[mem0_id] = scope
 
     def _seen(self, memories: Iterable[Memory]) -> None:
+        if self._lookup is not None:
+            return
         with self._lock:
             for memory in memories:
                 self._scopes[str(memory.metadata[MEM0_ID_KEY])] = memory.scope
