@@ -20,13 +20,13 @@ from typing import Any
 
 os.environ["MEM0_TELEMETRY"] = "False"
 
-from langchain_core.embeddings import DeterministicFakeEmbedding  # noqa: E402
-from langchain_core.language_models.fake_chat_models import FakeListChatModel  # noqa: E402
-from mem0 import Memory  # noqa: E402
+from langchain_core.embeddings import DeterministicFakeEmbedding
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+from mem0 import Memory
 
-from hybridmem import HybridStore  # noqa: E402
-from hybridmem.api import MemoryStore  # noqa: E402
-from langchain_hybridmem import HybridMemMem0VectorStore  # noqa: E402
+from hybridmem import HybridStore
+from hybridmem.api import MemoryStore
+from langchain_hybridmem import HybridMemMem0VectorStore
 
 EMBEDDINGS = DeterministicFakeEmbedding(size=16)
 
