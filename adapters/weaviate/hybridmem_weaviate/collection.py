@@ -38,6 +38,13 @@ from hybridmem_weaviate.calls import (
     looks_unreachable,
     short,
 )
+from hybridmem_weaviate.inserts import (
+    DEFAULT_EF_CONSTRUCTION,
+    DEFAULT_INSERT_BATCH,
+    DEFAULT_INSERT_CONCURRENCY,
+    DEFAULT_MAX_CONNECTIONS,
+    Inserts,
+)
 from hybridmem_weaviate.schema import EXPIRES, EXPIRES_PROPERTY, KEY, SCHEMA
 
 T = TypeVar("T")
@@ -63,6 +70,11 @@ class WeaviateCollection:
         replication_factor: int = 1,
         timeout_seconds: float = 10.0,
         page_size: int = DEFAULT_PAGE,
+        ef_construction: int = DEFAULT_EF_CONSTRUCTION,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        ef: int = -1,
+        insert_batch: int = DEFAULT_INSERT_BATCH,
+        insert_concurrency: int = DEFAULT_INSERT_CONCURRENCY,
     ) -> None:
         self.address = f"http://{host}:{http_port} (grpc {grpc_port})"
         self._collection_name = collection
@@ -71,6 +83,10 @@ class WeaviateCollection:
         self._shards = 1
         self._consistency = ConsistencyLevel(consistency_level)
         self._page = page_size
+        self._ef_construction = ef_construction
+        self._max_connections = max_connections
+        self._ef = ef
+        self._inserts = Inserts(insert_batch, insert_concurrency)
         self._page_lock = threading.Lock()
         self._client: weaviate.WeaviateClient | None = None
         # After an outage the gRPC channel keeps failing for its reconnect backoff
@@ -246,7 +262,10 @@ class WeaviateCollection:
             self._collection_name,
             vector_config=Configure.Vectors.self_provided(
                 vector_index_config=Configure.VectorIndex.hnsw(
-                    distance_metric=VectorDistances.COSINE
+                    distance_metric=VectorDistances.COSINE,
+                    ef_construction=self._ef_construction,
+                    max_connections=self._max_connections,
+                    ef=self._ef,
                 )
             ),
             properties=SCHEMA,
@@ -332,6 +351,7 @@ class WeaviateCollection:
         self._call(lambda: client.collections.delete(self._collection_name))
 
     def close(self) -> None:
+        self._inserts.close()
         if self._client is not None:
             self._client.close()
             self._client = None

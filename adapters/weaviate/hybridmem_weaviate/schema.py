@@ -64,6 +64,22 @@ EXPIRES_PROPERTY = Property(name=EXPIRES, data_type=DataType.DATE, index_filtera
 SCHEMA.append(EXPIRES_PROPERTY)
 
 
+#: What record_from reads: a read asks for these only. The filter copies (scope
+#: keys, updated_index, a property per metadata key) would double what every hit
+#: sends and decodes.
+RECORD_PROPERTIES = [
+    "text",
+    "hash",
+    "metadata",
+    "user_id",
+    "agent_id",
+    "run_id",
+    "created_at",
+    "updated_at",
+    EXPIRES,
+]
+
+
 def alive_filter(at: datetime) -> Any:
     """Objects not expired at ``at``. "Not (expires_at <= at)" rather than
     "expires_at > at": an object without the property (it never expires, or was

@@ -25,6 +25,7 @@ from hybridmem_weaviate.calls import DEFAULT_PAGE, batched, chunks
 from hybridmem_weaviate.collection import WeaviateCollection
 from hybridmem_weaviate.mem0_lookup import WeaviateMem0Lookup
 from hybridmem_weaviate.schema import (
+    RECORD_PROPERTIES,
     alive_filter,
     object_id,
     object_properties,
@@ -83,19 +84,25 @@ class WeaviateVectorStore(WeaviateMem0Lookup, WeaviateCollection):
         ]
 
     def _insert(self, objects: Sequence[DataObject[Any, Any]], tenant: str | None) -> None:
-        result = self._call(lambda: self._handle(tenant).data.insert_many(list(objects)))
-        if result.errors:
-            # A partial batch is a failure: never report it as success. The caller
-            # (the coordinator) removes what did get written.
-            first = next(iter(result.errors.values()))
-            text = getattr(first, "message", str(first))
-            if "vector dimensions do not match" in text:
-                raise DimensionMismatchError(f"{self.name}: {text}")
-            raise StoreError(
-                self.name,
-                self.address,
-                f"{len(result.errors)} of {len(objects)} objects failed: {text}",
-            )
+        """Every object written, or an error: requests of ``insert_batch`` objects,
+        ``insert_concurrency`` at once (inserts.py)."""
+
+        def send(part: list[DataObject[Any, Any]]) -> None:
+            result = self._call(lambda: self._handle(tenant).data.insert_many(part))
+            if result.errors:
+                # A partial batch is a failure: never report it as success. The
+                # caller (the coordinator) removes what did get written.
+                first = next(iter(result.errors.values()))
+                text = getattr(first, "message", str(first))
+                if "vector dimensions do not match" in text:
+                    raise DimensionMismatchError(f"{self.name}: {text}")
+                raise StoreError(
+                    self.name,
+                    self.address,
+                    f"{len(result.errors)} of {len(part)} objects failed: {text}",
+                )
+
+        self._inserts.run(objects, send)
 
     def _delete_where(
         self, where: Any, tenant: str | None = None, name: str | None = None
@@ -170,7 +177,7 @@ class WeaviateVectorStore(WeaviateMem0Lookup, WeaviateCollection):
                     filters=Filter.by_id().contains_any(chunk),
                     limit=len(chunk),
                     include_vector=with_data,
-                    return_properties=None if with_data else (properties or []),
+                    return_properties=RECORD_PROPERTIES if with_data else (properties or []),
                 )
                 return len(chunk), list(response.objects)
 
@@ -237,6 +244,7 @@ class WeaviateVectorStore(WeaviateMem0Lookup, WeaviateCollection):
                     limit=want,
                     sort=Sort.by_property("created_at", ascending=False),
                     include_vector=True,
+                    return_properties=RECORD_PROPERTIES,
                 )
                 return want, list(response.objects)
 
@@ -286,6 +294,7 @@ class WeaviateVectorStore(WeaviateMem0Lookup, WeaviateCollection):
                 filters=where,
                 return_metadata=MetadataQuery(distance=True),
                 include_vector=True,
+                return_properties=RECORD_PROPERTIES,
             )
         )
         # Cosine distance is 1 - similarity.
