@@ -455,6 +455,10 @@ def report(
         if name == MEM0:
             continue
         print(f"\n{name} / mem0 (p50 ratios; aim <= 1.0):")
+        print(
+            f"  add (2 entities, 1 rel.): {_ratio(p50(hm[ADD]), p50(mem0[ADD_PLAIN]))}"
+            f" ({_ms(p50(hm[ADD]))} ms; aim <= 10 ms)"
+        )
         print(f"  delete(id):               {_ratio(p50(hm[DELETE]), p50(mem0[DELETE_PLAIN]))}")
         print(
             f"  delete(id) without graph: {_ratio(p50(hm[DELETE_PLAIN]), p50(mem0[DELETE_PLAIN]))}"

@@ -11,13 +11,16 @@ take over (its own, and those whose owner's lease ran out).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path, PosixPath
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from hybridmem.journal import ExpiryRow, HistoryEntry, PendingOperation
 from hybridmem.models import HistoryEvent, OperationInfo, OperationKind, Scope
+
+T = TypeVar("T")
 
 
 class SharedJournalPath(PosixPath):
@@ -116,3 +119,57 @@ class JournalPort(Protocol):
     def history(self, memory_id: str) -> list[HistoryEvent]: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class BeginsClaimed(Protocol):
+    """Optional: a journal that holds the claims too (the shared journal in Neo4j)
+    claims one memory and begins its operation in one transaction, and releases
+    the claim in the transaction that finishes the operation. Without it the
+    coordinator claims (``Claims.records``), then calls ``begin``: two round trips
+    where each is a commit on a server."""
+
+    def begin_claimed(
+        self,
+        kind: OperationKind,
+        *,
+        scope: Scope,
+        memory_id: str,
+        payload: dict[str, Any] | None = None,
+        expiring: Sequence[tuple[str, Scope, datetime]] = (),
+        if_node: bool = False,
+    ) -> AbstractContextManager[str | None]:
+        """Hold ``records(scope, memory_id)`` and begin the operation under it; yields
+        its id. With ``if_node``, only if the graph in the journal's database holds
+        the memory's node: else nothing is claimed nor begun, and None is yielded."""
+        ...
+
+
+@runtime_checkable
+class FinishesGraphWrites(Protocol):
+    """Optional: a journal in the graph store's own database writes an operation's
+    graph part in the transaction that finishes the operation, so that the graph
+    write and the operation's end commit together (one round trip fewer; a crash
+    before that commit leaves the operation pending with the graph untouched, the
+    state its fault point after the graph write names)."""
+
+    def joins(self, graph: object) -> bool:
+        """Whether ``graph`` writes in this journal's database (its transactions)."""
+        ...
+
+    def finish_writing(
+        self,
+        op_id: str,
+        write: Callable[[], T],
+        *,
+        reached: Callable[[], None],
+        counts: Callable[[T], dict[str, int]] | None = None,
+        events: Sequence[HistoryEntry] = (),
+        erase_ids: Sequence[str] = (),
+    ) -> T:
+        """In one transaction: ``write()`` (calls of the joined graph store), then
+        ``reached()`` (the fault point after the graph write, before the commit),
+        then ``finish(op_id, counts(result), events=..., erase_ids=...)``. May run
+        ``write`` more than once (a transient error retries the transaction): it
+        and ``counts`` must not change anything outside the transaction."""
+        ...

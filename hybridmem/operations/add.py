@@ -33,6 +33,15 @@ def run(
     same, else replaced by a journaled update (created_at kept). The lookup
     runs under the claim, so a racing erasure is either before it (nothing
     exists: a fresh add) or after it (the erasure sees the result)."""
+    if not caller_id:
+        # A new id: nothing to look up under the claim, so the claim and the journal's
+        # begin can be one round trip.
+        with ctx.claimed_begin(
+            "add", record.scope, record.id, expiring=expiring([record])
+        ) as op_id:
+            if op_id is not None:
+                written(ctx, op_id, record, graph, fresh=True)
+                return record
     # Claimed with its id: a delete(id) of a half-written add waits for it to finish.
     with ctx.locks.records(record.scope, record.id):
         if caller_id:
@@ -76,20 +85,23 @@ def write(ctx: OperationContext, record: VectorRecord, graph: MemoryGraph, *, fr
     op_id = ctx.journal.begin(
         "add", scope=record.scope, memory_id=record.id, expiring=expiring([record])
     )
+    written(ctx, op_id, record, graph, fresh=fresh)
+
+
+def written(
+    ctx: OperationContext, op_id: str, record: VectorRecord, graph: MemoryGraph, *, fresh: bool
+) -> None:
+    """Write the add journaled as ``op_id``: the vector, then the graph and the
+    journal's finish (one transaction where the journal is in the graph's database)."""
     with ctx.running(op_id):
         ctx.fault("add.journaled")
         try:
             ctx.vector.upsert([record], fresh=fresh)
             ctx.fault("add.vector_written")
-            ctx.graph.add_memories([graph], fresh=fresh)
-            ctx.fault("add.graph_written")
-        except HybridMemError:
-            # Undo now if the stores let us; otherwise recover() will.
-            try_roll_back(ctx, op_id, record.id)
-            raise
-        try:
-            ctx.journal.finish(
+            ctx.write_then_finish(
                 op_id,
+                lambda: ctx.graph.add_memories([graph], fresh=fresh),
+                "add.graph_written",
                 events=[
                     HistoryEntry(
                         "ADD", record.id, record.scope, new_text=record.text, hash=record.hash
@@ -102,6 +114,10 @@ def write(ctx: OperationContext, record: VectorRecord, graph: MemoryGraph, *, fr
             if fresh:
                 ctx.vector.delete([record.id])
                 ctx.graph.delete_memories([record.id])
+            raise
+        except HybridMemError:
+            # Undo now if the stores let us; otherwise recover() will.
+            try_roll_back(ctx, op_id, record.id)
             raise
 
 

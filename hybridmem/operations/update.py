@@ -140,10 +140,10 @@ def write(ctx: OperationContext, old: VectorRecord, new: VectorRecord) -> None:
 def apply(ctx: OperationContext, op_id: str, old_text: str, new: VectorRecord) -> None:
     ctx.vector.upsert([new])
     ctx.fault("update.vector_written")
-    ctx.graph.touch_memory(new.id, new.updated_at)
-    ctx.fault("update.graph_written")
-    ctx.journal.finish(
+    ctx.write_then_finish(
         op_id,
+        lambda: ctx.graph.touch_memory(new.id, new.updated_at),
+        "update.graph_written",
         events=[
             HistoryEntry(
                 "UPDATE", new.id, new.scope, old_text=old_text, new_text=new.text, hash=new.hash

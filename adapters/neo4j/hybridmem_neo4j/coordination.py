@@ -10,8 +10,13 @@ imports the driver.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from neo4j import ManagedTransaction
 
 from hybridmem.journal_port import JournalPort
 from hybridmem.scope_locks import Claims
@@ -23,6 +28,7 @@ from hybridmem_neo4j.names import Names
 from hybridmem_neo4j.shared_names import SharedNames
 
 MIN_TRANSACTION_SECONDS = 10.0
+T = TypeVar("T")
 
 
 class SharedNeo4jGraphStore(Neo4jGraphStore):
@@ -47,6 +53,27 @@ class SharedNeo4jGraphStore(Neo4jGraphStore):
         }
         self._lease_seconds = lease_seconds
         self._claim_timeout = claim_timeout
+        self._joined = threading.local()
+
+    @contextmanager
+    def joined(self, tx: ManagedTransaction) -> Iterator[None]:
+        """This thread's graph writes run in ``tx`` (the journal's transaction that
+        finishes their operation) instead of a transaction of their own."""
+        self._joined.tx = tx
+        try:
+            yield
+        finally:
+            self._joined.tx = None
+
+    def _transaction(self, work: Callable[[ManagedTransaction], T]) -> T:
+        tx: ManagedTransaction | None = getattr(self._joined, "tx", None)
+        return work(tx) if tx is not None else super()._transaction(work)
+
+    def _read_write(self, query: str, params: dict[str, Any]) -> list[list[Any]]:
+        tx: ManagedTransaction | None = getattr(self._joined, "tx", None)
+        if tx is None:
+            return super()._read_write(query, params)
+        return [list(r.values()) for r in tx.run(query, params)]
 
     def coordination(self, owner_id: str, local: Path) -> tuple[JournalPort, Claims] | None:
         # A connection of its own: the journal outlives the graph's driver on close.
@@ -68,4 +95,5 @@ class SharedNeo4jGraphStore(Neo4jGraphStore):
         except BaseException:
             bolt.close()
             raise
-        return Neo4jJournal(state, local), LeaseClaims(state)
+        claims = LeaseClaims(state)
+        return Neo4jJournal(state, local, claims=claims, graph=self), claims

@@ -22,7 +22,7 @@ process, so a process that stalled past its lease and was taken over gets
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -32,18 +32,23 @@ from neo4j import ManagedTransaction
 from hybridmem.errors import LeaseLostError
 from hybridmem.journal import (
     MAX_RECOVERY_ATTEMPTS,
-    ExpiryRow,
     HistoryEntry,
     PendingOperation,
-    expiry_text,
     now,
 )
 from hybridmem.journal_port import SharedJournalPath
 from hybridmem.models import HistoryEvent, OperationInfo, OperationKind, Scope
 from hybridmem.operation_ids import operation_id
 from hybridmem.store_meta import StoreMetaPort
+from hybridmem_neo4j.journal_claimed import (
+    ClaimedOperations,
+    JoinableGraph,
+    begin_cypher,
+    operation_params,
+)
+from hybridmem_neo4j.journal_expiry import ExpiryIndex
 from hybridmem_neo4j.journal_intake import Neo4jJournalIntake
-from hybridmem_neo4j.leases import SharedState
+from hybridmem_neo4j.leases import LeaseClaims, SharedState
 from hybridmem_neo4j.shared_meta import SharedStoreMeta
 
 _OPERATION_FIELDS = (
@@ -67,19 +72,6 @@ _HISTORY_FIELDS = (
 )
 
 
-def _expiry_rows(expiring: Sequence[tuple[str, Scope, datetime]]) -> list[dict[str, Any]]:
-    return [
-        {
-            "memory_id": m,
-            "expires_at": expiry_text(at),
-            "user_id": s.user_id,
-            "agent_id": s.agent_id,
-            "run_id": s.run_id,
-        }
-        for m, s, at in expiring
-    ]
-
-
 #: The time an erasure of a scope or of everything may hold its transaction open.
 LONG_TRANSACTION_SECONDS = 600.0
 #: The owner of ``o`` is this process, or its lease has run out (``w``: its owner node).
@@ -91,10 +83,19 @@ def _decoded(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-class Neo4jJournal:
-    """``hybridmem.journal_port.JournalPort`` on the shared state of one store."""
+class Neo4jJournal(ExpiryIndex, ClaimedOperations):
+    """``hybridmem.journal_port.JournalPort`` on the shared state of one store, with
+    its optional ``BeginsClaimed`` and ``FinishesGraphWrites`` (``journal_claimed``):
+    ``claims`` are the store's, ``graph`` the graph store in the same database."""
 
-    def __init__(self, state: SharedState, local: Path) -> None:
+    def __init__(
+        self,
+        state: SharedState,
+        local: Path,
+        *,
+        claims: LeaseClaims | None = None,
+        graph: JoinableGraph | None = None,
+    ) -> None:
         self.path: Path = SharedJournalPath.of(local, self)
         self._state = state
         self._bolt = state.bolt
@@ -103,6 +104,7 @@ class Neo4jJournal:
         self.store_meta: StoreMetaPort = SharedStoreMeta(state.bolt, state.names)
         #: Takes a data directory's SQLite journal in (``TakesMovedJournal``).
         self.intake = Neo4jJournalIntake(state)
+        self._init_claimed(claims, graph)
 
     # -- operations ---------------------------------------------------------------
 
@@ -116,29 +118,8 @@ class Neo4jJournal:
         expiring: Sequence[tuple[str, Scope, datetime]] = (),
     ) -> str:
         op_id = operation_id(kind)  # one the caller reserved, if any
-        stamp = now().isoformat()
-        parts = (scope or Scope()).parts()
-        n = self._n
-        params = {
-            "id": op_id,
-            "kind": kind,
-            "user_id": parts.get("user_id"),
-            "agent_id": parts.get("agent_id"),
-            "run_id": parts.get("run_id"),
-            "memory_id": memory_id,
-            "payload": json.dumps(payload) if payload is not None else None,
-            "owner": self._state.owner_id,
-            "stamp": stamp,
-        }
-
-        query = (
-            f"MATCH (c:{n.counter} {{name: 'seq'}}) SET c.operations ="
-            " coalesce(c.operations, 0) + 1"
-            f" CREATE (o:{n.operation} {{id: $id, seq: c.operations, kind: $kind,"
-            " state: 'pending', user_id: $user_id, agent_id: $agent_id, run_id: $run_id,"
-            " memory_id: $memory_id, payload: $payload, counts: '{}', attempts: 0,"
-            " owner: $owner, created_at: $stamp, updated_at: $stamp})"
-        )
+        params = operation_params(self._me, op_id, kind, scope, memory_id, payload)
+        query = begin_cypher(self._n)
 
         def work(tx: ManagedTransaction) -> None:
             self._counted(tx, query, params)
@@ -246,65 +227,6 @@ class Neo4jJournal:
             payload["scopes"] = [[s.user_id, s.agent_id, s.run_id] for s in scopes]
         self._set(op_id, "o.payload = $payload", {"payload": json.dumps(payload)})
 
-    # -- the time index of expiring memories ---------------------------------------
-
-    def expired(self, at: datetime, limit: int) -> list[ExpiryRow]:
-        query = (
-            f"MATCH (x:{self._n.expiry}) WHERE x.expires_at <= $at"
-            " RETURN x.memory_id, x.expires_at, x.user_id, x.agent_id, x.run_id"
-            " ORDER BY x.expires_at LIMIT $limit"
-        )
-        rows = self._bolt.read(lambda tx: tx.run(query, at=expiry_text(at), limit=limit).values())
-        return [
-            ExpiryRow(r[0], r[1], Scope(user_id=r[2], agent_id=r[3], run_id=r[4])) for r in rows
-        ]
-
-    def forget_expiry(
-        self,
-        rows: Sequence[ExpiryRow],
-        *,
-        reindex: Sequence[tuple[str, Scope, datetime]] = (),
-    ) -> None:
-        if not rows and not reindex:
-            return
-        query = (
-            f"UNWIND $rows AS r MATCH (x:{self._n.expiry} {{memory_id: r.memory_id}})"
-            " WHERE x.expires_at = r.expires_at DELETE x"
-        )
-        stale = [{"memory_id": r.memory_id, "expires_at": r.expires_at} for r in rows]
-
-        def work(tx: ManagedTransaction) -> None:
-            tx.run(query, rows=stale).consume()
-            self._index(tx, reindex)
-
-        self._bolt.write(work)
-
-    def _index(
-        self, tx: ManagedTransaction, expiring: Sequence[tuple[str, Scope, datetime]]
-    ) -> None:
-        if not expiring:
-            return
-        tx.run(
-            f"UNWIND $rows AS r MERGE (x:{self._n.expiry} {{memory_id: r.memory_id}})"
-            " SET x.expires_at = r.expires_at, x.user_id = r.user_id,"
-            " x.agent_id = r.agent_id, x.run_id = r.run_id",
-            rows=_expiry_rows(expiring),
-        ).consume()
-
-    def expiry_of(self, memory_id: str) -> str | None:
-        return self.expiries([memory_id]).get(memory_id)
-
-    def expiries(self, memory_ids: Sequence[str]) -> dict[str, str]:
-        if not memory_ids:
-            return {}
-        query = (
-            f"UNWIND $ids AS id MATCH (x:{self._n.expiry} {{memory_id: id}})"
-            " RETURN x.memory_id, x.expires_at"
-        )
-        ids = list(dict.fromkeys(memory_ids))
-        rows = self._bolt.read(lambda tx: tx.run(query, ids=ids).values())
-        return {str(m): str(e) for m, e in rows}
-
     def finish(
         self,
         op_id: str,
@@ -315,45 +237,69 @@ class Neo4jJournal:
         erase_scope: Scope | None = None,
         erase_everything: bool = False,
     ) -> None:
-        """Mark done, drop the payload (it may hold text), and write history — atomically."""
+        """Mark done, drop the payload (it may hold text), and write history — atomically.
+        An operation begun under its claim (``begin_claimed``) releases it here too."""
         n = self._n
+        claim_id = self._claim_to_release(op_id)
 
-        def work(tx: ManagedTransaction) -> None:
-            self._write_history(tx, op_id, events)
-            self._erase(tx, op_id, erase_ids)
+        def erasing(tx: ManagedTransaction) -> None:
             if erase_scope is not None and not erase_scope.is_empty():
                 self._erase_scope(tx, op_id, erase_scope)
-            if erase_everything:
-                # reset(): every row of this store's history, operations and time index.
-                tx.run(
-                    f"MATCH (h:{n.history}) WHERE h.memory_id IS NOT NULL"
-                    " SET h.old_text = null, h.new_text = null,"
-                    " h.erased_by = coalesce(h.erased_by, $op)",
-                    op=op_id,
-                ).consume()
-                tx.run(
-                    f"MATCH (o:{n.operation}) WHERE o.id <> $op AND o.payload IS NOT NULL"
-                    " SET o.payload = null",
-                    op=op_id,
-                ).consume()
-                tx.run(f"MATCH (x:{n.expiry}) DELETE x").consume()
-            self._fenced(
-                tx,
-                op_id,
-                f"MATCH (o:{n.operation} {{id: $id}}) WHERE o.owner = $me"
-                " SET o.state = 'done', o.payload = null, o.error = null,"
-                " o.counts = coalesce($counts, o.counts), o.updated_at = $stamp"
-                " RETURN count(o)",
-                counts=json.dumps(counts) if counts is not None else None,
-                stamp=now().isoformat(),
-            )
+            if not erase_everything:
+                return
+            # reset(): every row of this store's history, operations and time index.
+            tx.run(
+                f"MATCH (h:{n.history}) WHERE h.memory_id IS NOT NULL"
+                " SET h.old_text = null, h.new_text = null,"
+                " h.erased_by = coalesce(h.erased_by, $op)",
+                op=op_id,
+            ).consume()
+            tx.run(
+                f"MATCH (o:{n.operation}) WHERE o.id <> $op AND o.payload IS NOT NULL"
+                " SET o.payload = null",
+                op=op_id,
+            ).consume()
+            tx.run(f"MATCH (x:{n.expiry}) DELETE x").consume()
 
         # An erasure of a scope or of everything may null many history rows: it gets
         # longer than the lease a transaction is otherwise allowed.
         long = erase_everything or erase_scope is not None
         self._bolt.write(
-            work,
+            lambda tx: self._finish_work(
+                tx, op_id, counts, events, erase_ids, claim_id, erasing if long else None
+            ),
             timeout=max(LONG_TRANSACTION_SECONDS, self._bolt.transaction_timeout) if long else None,
+        )
+        self._claim_released(op_id, claim_id)
+
+    def _finish_work(
+        self,
+        tx: ManagedTransaction,
+        op_id: str,
+        counts: dict[str, int] | None,
+        events: Sequence[HistoryEntry],
+        erase_ids: Sequence[str],
+        claim_id: str | None,
+        erasing: Callable[[ManagedTransaction], None] | None = None,
+    ) -> None:
+        """History, erasures by id (and ``erasing``'s), the fenced mark of done, and
+        the release of the operation's claim."""
+        n = self._n
+        self._write_history(tx, op_id, events)
+        self._erase(tx, op_id, erase_ids)
+        if erasing is not None:
+            erasing(tx)
+        self._fenced(
+            tx,
+            op_id,
+            f"MATCH (o:{n.operation} {{id: $id}}) WHERE o.owner = $me"
+            " SET o.state = 'done', o.payload = null, o.error = null,"
+            " o.counts = coalesce($counts, o.counts), o.updated_at = $stamp"
+            f" WITH o CALL () {{ OPTIONAL MATCH (c:{n.claim} {{id: $claim}}) DELETE c }}"
+            " RETURN count(o)",
+            counts=json.dumps(counts) if counts is not None else None,
+            stamp=now().isoformat(),
+            claim=claim_id,
         )
 
     def _erase_scope(self, tx: ManagedTransaction, op_id: str, scope: Scope) -> None:

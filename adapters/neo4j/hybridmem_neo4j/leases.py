@@ -28,10 +28,12 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from typing import Any
 
-from neo4j import ManagedTransaction
+from neo4j import ManagedTransaction, Record
 
 from hybridmem.errors import ClaimTimeoutError, HybridMemError
 from hybridmem.models import Scope
@@ -79,6 +81,20 @@ class _Conflict(Exception):
     def __init__(self, held: Claim) -> None:
         super().__init__(describe(held))
         self.held = held
+
+
+@dataclass(frozen=True)
+class GrantTail:
+    """More work for a grant's transaction, run only if the claim is granted (else
+    rolled back with it): Cypher appended to the grant's statement (``cypher``,
+    after ``WITH live``), the columns it adds to the statement's ``RETURN``, their
+    parameters, and ``then``, called with the statement's row once no live claim
+    conflicts (it may run more statements, or raise to roll everything back)."""
+
+    cypher: str
+    columns: str
+    params: dict[str, Any] = field(default_factory=dict)
+    then: Callable[[ManagedTransaction, Record], None] = lambda tx, row: None
 
 
 class SharedState:
@@ -187,8 +203,10 @@ class SharedState:
 
     # -- claims --------------------------------------------------------------------
 
-    def try_grant(self, wanted: Claim) -> str | Claim:
-        """One attempt: the new claim node's id, or a live claim that conflicts."""
+    def try_grant(self, wanted: Claim, tail: GrantTail | None = None) -> str | Claim:
+        """One attempt: the new claim node's id, or a live claim that conflicts.
+        With ``tail``, its work is done in the same transaction (one round trip
+        for a claim and, say, the journal row of the operation it is for)."""
         n = self.names
         claim_id = str(uuid.uuid4())
         # One statement, one round trip: take the registry's write lock (held to
@@ -204,7 +222,11 @@ class SharedState:
             " WITH collect(c {.kind, .scopes, .memory_ids}) AS live"
             f" CREATE (:{n.claim} {{id: $id, owner: $owner, kind: $kind, scopes: $scopes,"
             " memory_ids: $ids, deadline: timestamp() + $lease})"
+        )
+        query += (
             " RETURN live"
+            if tail is None
+            else f" WITH live {tail.cypher} RETURN live, {tail.columns}"
         )
         params = {
             "id": claim_id,
@@ -214,10 +236,14 @@ class SharedState:
             "ids": sorted(wanted.memory_ids),
             "lease": self.lease_ms,
         }
+        if tail is not None:
+            clash = params.keys() & tail.params.keys()
+            assert not clash, f"a grant's tail may not rename its parameters: {clash}"
+            params.update(tail.params)
 
         def work(tx: ManagedTransaction) -> None:
-            live = tx.run(query, params).single(strict=True)[0]
-            for row in live:
+            record = tx.run(query, params).single(strict=True)
+            for row in record["live"]:
                 held = Claim(
                     row["kind"],
                     frozenset(_scope_of(s) for s in row["scopes"]),
@@ -226,6 +252,8 @@ class SharedState:
                 )
                 if conflicts(wanted, held):
                     raise _Conflict(held)
+            if tail is not None:
+                tail.then(tx, record)
 
         try:
             self.bolt.write(work)
@@ -235,11 +263,11 @@ class SharedState:
             self._held.add(claim_id)
         return claim_id
 
-    def acquire(self, wanted: Claim) -> str:
+    def acquire(self, wanted: Claim, tail: GrantTail | None = None) -> str:
         deadline = time.monotonic() + self.claim_timeout
         pause = _FIRST_POLL_SECONDS
         while True:
-            granted = self.try_grant(wanted)
+            granted = self.try_grant(wanted, tail)
             if isinstance(granted, str):
                 return granted
             left = deadline - time.monotonic()
@@ -255,10 +283,19 @@ class SharedState:
     def release(self, claim_id: str) -> None:
         """Stop renewing the claim; the releaser thread deletes its node soon after
         (off the operation's path: the next claim of this process does not wait for
-        it, and another process's waits at most one more poll)."""
+        it, and another process's waits at most one more poll). A claim already
+        deleted by a transaction of its operation (``released``) is left alone."""
         with self._held_lock:
+            if claim_id not in self._held:
+                return
             self._held.discard(claim_id)
         self._released.put(claim_id)
+
+    def released(self, claim_id: str) -> None:
+        """The claim's node was deleted by a committed transaction (the journal's
+        finish of its operation): stop renewing it; nothing is left to delete."""
+        with self._held_lock:
+            self._held.discard(claim_id)
 
     def _release_loop(self) -> None:
         query = f"UNWIND $ids AS i MATCH (c:{self.names.claim} {{id: i}}) DELETE c"
@@ -335,6 +372,19 @@ class LeaseClaims:
         return self._shared(
             self.local.records(scope, memory_id), "records", *records_claim(scope, memory_id)
         )
+
+    @contextmanager
+    def records_with(self, scope: Scope, memory_id: str, tail: GrantTail) -> Iterator[str]:
+        """``records(scope, memory_id)`` whose grant also does ``tail``'s work, in
+        one transaction; yields the claim's id. An exception ``tail`` raises
+        leaves no claim, and comes out of the ``with``."""
+        with self.local.records(scope, memory_id):
+            scopes, ids = records_claim(scope, memory_id)
+            claim_id = self._state.acquire(Claim("records", scopes, 0, ids), tail)
+            try:
+                yield claim_id
+            finally:
+                self._state.release(claim_id)
 
     def batch(self, items: Iterable[tuple[Scope, str]]) -> AbstractContextManager[None]:
         pairs = list(items)
