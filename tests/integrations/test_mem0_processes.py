@@ -140,3 +140,28 @@ def test_erased_user_is_gone_by_id_and_from_the_files(
     if config["vector"]["provider"] in ("sqlite", "kuzu"):
         # The grep sees what lives: bob's memory is in the embedded vector file.
         assert holding[bobs], holding
+
+
+def test_only_mem0_records_of_one_scope_answer_an_id(
+    config: dict[str, Any], tmp_path: Path
+) -> None:
+    """A copy of the id's metadata written around mem0 never answers for it: without
+    the marker it is not matched; with it, in a second scope, the id is refused
+    rather than resolved to either user."""
+    from hybridmem.mem0_lookup import MEM0_ID_KEY, MEM0_KEY, MEM0_MARKER_KEY, mem0_key
+
+    history = tmp_path / "mem0-history.db"
+    [alices] = _other_process(config, history, {"add": [["Alice likes tea", ALICE]]})
+    key = {MEM0_ID_KEY: alices, MEM0_KEY: mem0_key(alices)}
+    with HybridStore(config) as store:
+        memory, _ = mem0_on(store, history)
+        store.add("not mem0's", user_id=BOB, metadata=key, embedding=[0.5] * 16)
+        assert memory.get(alices)["memory"] == "Alice likes tea"
+        store.add(
+            "a planted copy",
+            user_id=BOB,
+            metadata={**key, MEM0_MARKER_KEY: True},
+            embedding=[0.5] * 16,
+        )
+        with pytest.raises(ValueError, match="more than one scope"):
+            memory.get(alices)

@@ -180,8 +180,12 @@ class HybridMemMem0VectorStore(VectorStore):
         """The live mem0 memories of ``ids``, each read through the store's ``get``
         in the scope its record is in (expired and erased ones are not found)."""
         wanted = [str(i) for i in dict.fromkeys(ids)]
+        scopes = self._scopes_of(wanted)
         found = []
-        for mem0_id, scope in self._scopes_of(wanted).items():
+        for mem0_id in wanted:
+            scope = scopes.get(mem0_id)
+            if scope is None:
+                continue
             memory = self.store.get(
                 scoped_id(scope, mem0_id),
                 user_id=scope.user_id,
