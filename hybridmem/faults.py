@@ -17,6 +17,9 @@ from hybridmem.models import OperationKind
 FaultHook = Callable[[str], None]
 
 #: Every point the coordinator reaches, per operation kind, in the order it reaches them.
+#: An erasure's batch deletes its vectors and its graph at once: ``vectors_deleted``
+#: is reached on the vector delete's thread and ``graph_deleted`` on the graph's,
+#: each while the other delete may still run; ``batch_deleted`` once both are done.
 FAULT_POINTS: dict[OperationKind, tuple[str, ...]] = {
     "add": ("add.journaled", "add.vector_written", "add.graph_written"),
     "add_many": ("add_many.journaled", "add_many.vector_written", "add_many.graph_written"),
@@ -29,6 +32,7 @@ FAULT_POINTS: dict[OperationKind, tuple[str, ...]] = {
         "delete_all.batch_fetched",
         "delete_all.vectors_deleted",
         "delete_all.graph_deleted",
+        "delete_all.batch_deleted",
         "delete_all.batch_journaled",
         "delete_all.vectors_swept",
     ),
@@ -37,6 +41,7 @@ FAULT_POINTS: dict[OperationKind, tuple[str, ...]] = {
         "purge_expired.batch_fetched",
         "purge_expired.vectors_deleted",
         "purge_expired.graph_deleted",
+        "purge_expired.batch_deleted",
         "purge_expired.batch_journaled",
     ),
     "reset": ("reset.journaled", "reset.vector_reset", "reset.graph_reset"),

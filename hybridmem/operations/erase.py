@@ -1,9 +1,10 @@
 """erase (``delete_all``): every memory of a scope, from both stores, in batches.
 
-Batches of at most ``batch_size`` memory ids come from the graph; each deletes
-their vectors first (so a half-finished erasure is already invisible to search),
-then the memory nodes with their relations and the entities left orphaned, then
-checkpoints the journal with the batch's history (``batches.erase_batch``).
+Batches of at most ``batch_size`` memory ids come from the graph, each read once
+while the batch before it finishes; each is noted in the journal, then its
+vectors and its memory nodes (with their relations and the entities left
+orphaned) are deleted at once, then the journal is checkpointed with the
+batch's history (``batches.erase_batch``).
 After the last batch a sweep removes vectors of the scope that had no memory
 node (orphans of an earlier crash or of outside interference), and the journal
 marks the operation done. Resuming from any point repeats at most one batch:
@@ -15,11 +16,12 @@ import time
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Self
 
 from hybridmem.journal import HistoryEntry, PendingOperation
 from hybridmem.models import DeleteResult, ProgressCallback, Scope
-from hybridmem.operations.batches import erase_batch
+from hybridmem.operations.batches import erase_batch, erasure_workers
 from hybridmem.operations.context import OperationContext, Resumed
 from hybridmem.operations.payload import strings
 from hybridmem.plan import DeletionPlan, DeletionTally, preview
@@ -83,16 +85,27 @@ def erase_scope(
         )
         plan.tally.add_dropped_scope(len(dropped), with_nodes)
     ctx.fault("delete_all.scope_dropped")
-    while True:
-        # A batch noted before a crash comes first: its nodes may be gone already.
-        resumed, noted = bool(noted_batch), list(noted_batch)
-        noted_batch = []
-        ids = noted or ctx.graph.scope_memory_ids(scope, ctx.batch_size)
-        if not ids:
-            break
-        plan.next_batch_guard(ids)
-        erase_batch(ctx, "delete_all", plan, ids, {}, resumed=resumed, vectors_gone=vectors_gone)
-        report(plan.progress("deleting"))
+    # A batch noted before a crash comes first: its nodes may be gone already.
+    resumed = bool(noted_batch)
+    ids = list(noted_batch) or ctx.graph.scope_memory_ids(scope, ctx.batch_size)
+    with erasure_workers() as workers:
+        while ids:
+            plan.next_batch_guard(ids)
+            # Each batch's ids are read once, while the batch before finishes.
+            upcoming = erase_batch(
+                ctx,
+                "delete_all",
+                plan,
+                ids,
+                {},
+                workers=workers,
+                resumed=resumed,
+                vectors_gone=vectors_gone,
+                read_next=partial(ctx.graph.scope_memory_ids, scope, ctx.batch_size),
+            )
+            report(plan.progress("deleting"))
+            resumed = False
+            ids = upcoming.result() if upcoming is not None else []
     plan.tally.add_swept_vectors(ctx.vector.delete_scope(scope, ctx.batch_size))
     ctx.fault("delete_all.vectors_swept")
     report(plan.progress("cleanup"))

@@ -13,11 +13,12 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, Self
 
 from hybridmem.journal import ExpiryRow, PendingOperation, now
 from hybridmem.models import DeleteResult, ProgressCallback, Scope
-from hybridmem.operations.batches import erase_batch
+from hybridmem.operations.batches import erase_batch, erasure_workers
 from hybridmem.operations.context import OperationContext, Resumed, expiring
 from hybridmem.operations.payload import PayloadError, scope_from_json, scope_to_json, strings
 from hybridmem.plan import PURGE_MESSAGE, DeletionPlan, DeletionTally
@@ -63,25 +64,57 @@ def purge(
     started = time.monotonic()
     report = progress or (lambda _: None)
     plan = DeletionPlan(op_id, Scope(), ctx.batch_size, tally=tally)
-    if noted.batch:
-        # Noted before a crash: erase it again (idempotent), under its claim.
-        scopes = dict(zip(noted.batch, noted.scopes, strict=True))
-        with ctx.locks.batch((scopes[m], m) for m in noted.batch):
-            erase_batch(ctx, "purge_expired", plan, list(noted.batch), scopes, resumed=True)
-    # Memories that expire while this runs are left to the next purge: it ends.
-    at = now()
-    while rows := ctx.journal.expired(at, ctx.batch_size):
-        plan.next_batch_guard([r.memory_id for r in rows])
-        with ctx.locks.batch((r.scope, r.memory_id) for r in rows):
-            found_due, stale, live = due(ctx, rows, at)
-            ctx.journal.forget_expiry(stale, reindex=expiring(live))
-            if found_due:
-                scopes = {r.memory_id: r.scope for r in found_due}
-                erase_batch(ctx, "purge_expired", plan, list(scopes), scopes, resumed=False)
-        report(plan.progress("deleting"))
+    with erasure_workers() as workers:
+        if noted.batch:
+            # Noted before a crash: erase it again (idempotent), under its claim.
+            scopes = dict(zip(noted.batch, noted.scopes, strict=True))
+            with ctx.locks.batch((scopes[m], m) for m in noted.batch):
+                erase_batch(
+                    ctx,
+                    "purge_expired",
+                    plan,
+                    list(noted.batch),
+                    scopes,
+                    workers=workers,
+                    resumed=True,
+                )
+        # Memories that expire while this runs are left to the next purge: it ends.
+        at = now()
+        rows = ctx.journal.expired(at, ctx.batch_size)
+        while rows:
+            plan.next_batch_guard([r.memory_id for r in rows])
+            upcoming = None
+            with ctx.locks.batch((r.scope, r.memory_id) for r in rows):
+                found_due, stale, live = due(ctx, rows, at)
+                ctx.journal.forget_expiry(stale, reindex=expiring(live))
+                if found_due:
+                    scopes = {r.memory_id: r.scope for r in found_due}
+                    upcoming = erase_batch(
+                        ctx,
+                        "purge_expired",
+                        plan,
+                        list(scopes),
+                        scopes,
+                        workers=workers,
+                        resumed=False,
+                        read_next=partial(_due_after, ctx, rows, at),
+                    )
+            report(plan.progress("deleting"))
+            rows = (upcoming.result() if upcoming is not None else None) or ctx.journal.expired(
+                at, ctx.batch_size
+            )
     ctx.journal.finish(op_id, plan.tally.counts())
     report(plan.progress("done"))
     return plan.result(time.monotonic() - started, message=PURGE_MESSAGE)
+
+
+def _due_after(ctx: OperationContext, rows: Sequence[ExpiryRow], at: datetime) -> list[ExpiryRow]:
+    """The next batch's index rows, read while ``rows`` are still being erased
+    (their rows go with their checkpoint): twice as many, less those. Empty when
+    it cannot tell, and the caller reads again after the checkpoint."""
+    current = {r.memory_id for r in rows}
+    ahead = ctx.journal.expired(at, 2 * ctx.batch_size)
+    return [r for r in ahead if r.memory_id not in current][: ctx.batch_size]
 
 
 def due(

@@ -51,6 +51,14 @@ pair_config = narrowed_to_production_pairs()
 VICTIMS, KEEPERS, BATCH = 10, 3, 3
 #: Memories of the victim's scope that expired before purge_expired runs.
 EXPIRED = 7
+#: The fault points of one batch of an erasure, in the order a batch reaches them.
+BATCH_STEPS = (
+    "batch_fetched",
+    "vectors_deleted",
+    "graph_deleted",
+    "batch_deleted",
+    "batch_journaled",
+)
 
 
 @dataclass(frozen=True)
@@ -89,10 +97,13 @@ def _single_cases() -> list[Case]:
         Case("delete_all", Kill("delete_all.scope_dropped")),
     ]
     batches = -(-VICTIMS // BATCH)
+    # A batch's two deletes run at once: a kill at vectors_deleted (graph_deleted)
+    # lands while the graph (vector) delete may still be running; batch_deleted
+    # once both are done, before the checkpoint.
     cases += [
         Case("delete_all", Kill(f"delete_all.{step}", nth))
         for nth in range(1, batches + 1)
-        for step in ("batch_fetched", "vectors_deleted", "graph_deleted", "batch_journaled")
+        for step in BATCH_STEPS
     ]
     cases.append(Case("delete_all", Kill("delete_all.vectors_swept")))
     # purge_expired of EXPIRED memories in batches of BATCH: the first and the last batch.
@@ -100,7 +111,7 @@ def _single_cases() -> list[Case]:
     cases += [
         Case("purge_expired", Kill(f"purge_expired.{step}", nth))
         for nth in (1, -(-EXPIRED // BATCH))
-        for step in ("batch_fetched", "vectors_deleted", "graph_deleted", "batch_journaled")
+        for step in BATCH_STEPS
     ]
     return cases
 
@@ -119,6 +130,8 @@ def _double_cases() -> list[Case]:
             )
         ),
         Case("delete_all", Kill("delete_all.graph_deleted", 2), Kill("delete_all.vectors_deleted")),
+        Case("delete_all", Kill("delete_all.vectors_deleted", 2), Kill("delete_all.graph_deleted")),
+        Case("delete_all", Kill("delete_all.batch_deleted", 2), Kill("delete_all.batch_deleted")),
         # On the tenant layout the whole user was dropped already: the recovery drops again.
         Case("delete_all", Kill("delete_all.scope_dropped"), Kill("delete_all.scope_dropped")),
         Case("delete_all", Kill("delete_all.graph_deleted", 2), Kill("delete_all.batch_journaled")),

@@ -120,8 +120,9 @@ def test_graph_then_vector_server_down_during_a_long_delete_all(
         victims = [_add(store, "victim", f"m{i}") for i in range(40)]
         keepers = [_add(store, "keeper", f"m{i}") for i in range(5)]
 
-        # The graph server stops in the third batch of the erasure...
-        trigger.arm("delete_all.vectors_deleted", 3, servers.neo4j.stop)
+        # The graph server stops in the third batch of the erasure (noted; its
+        # graph delete meets the stopped server, its vector delete runs beside)...
+        trigger.arm("delete_all.batch_fetched", 3, servers.neo4j.stop)
         with pytest.raises(StoreUnavailableError) as graph_down:
             store.delete_all(user_id="victim")
         _assert_names(graph_down, "Neo4j graph store", servers.neo4j.uri)
