@@ -19,10 +19,12 @@ from hybridmem.mem0_lookup import MEM0_KEY, matching, mem0_key
 from hybridmem.records import VectorRecord, decode_rows
 from hybridmem_sqlite._rows import FIELDS, decode, row_id
 
-_EXPRESSION = f"json_extract(metadata, '$.{MEM0_KEY}')"
+# json_valid first: json_extract raises on a damaged row's text, and an index
+# expression that raises would make that row impossible to update or delete.
+_EXPRESSION = f"(CASE WHEN json_valid(metadata) THEN json_extract(metadata, '$.{MEM0_KEY}') END)"
 #: Run with the schema on every open (a compaction's blank twin too).
 MEM0_INDEX = (
-    f"CREATE INDEX IF NOT EXISTS vec_mem0 ON vec({_EXPRESSION}) WHERE {_EXPRESSION} IS NOT NULL"
+    f"CREATE INDEX IF NOT EXISTS vec_mem0_key ON vec({_EXPRESSION}) WHERE {_EXPRESSION} IS NOT NULL"
 )
 _CHUNK = 500
 
