@@ -25,7 +25,7 @@ reliability:
 	bash scripts/test.sh tests/reliability
 
 # Rows needing a server use HYBRIDMEM_TEST_NEO4J_URI / HYBRIDMEM_TEST_WEAVIATE_HOST;
-# `make mutants ARGS=--embedded-only` runs the kuzu+kuzu rows only.
+# `make mutants ARGS=--embedded-only` runs the embedded-pair rows only.
 mutants:
 	$(PY) -m tests.mutants.run $(ARGS)
 

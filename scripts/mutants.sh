@@ -4,7 +4,7 @@
 #   bash scripts/mutants.sh                  # every row (server rows use the servers
 #                                            # named by HYBRIDMEM_TEST_NEO4J_URI /
 #                                            # HYBRIDMEM_TEST_WEAVIATE_HOST, or start their own)
-#   bash scripts/mutants.sh --embedded-only  # kuzu+kuzu rows only
+#   bash scripts/mutants.sh --embedded-only  # embedded-pair rows only
 #   bash scripts/mutants.sh --list | ROW...
 set -euo pipefail
 cd "$(dirname "$0")/.."

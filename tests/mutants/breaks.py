@@ -65,6 +65,22 @@ def kuzu_vector_scope_narrowest_part_only() -> None:
     _replace(vector, "scope_match", make)
 
 
+def sqlite_vector_scope_narrowest_part_only() -> None:
+    """SQLite vector lookups keep only the narrowest scope part (its digest)."""
+    import hybridmem_sqlite.vector as vector
+    from hybridmem_sqlite._rows import KEY_COLUMN, scope_key
+
+    def make(original: Any) -> Any:
+        def where(self: Any, scope: Any) -> tuple[str, list[Any]]:
+            original(self, scope)  # keeps the refusal of an empty scope
+            part, value = scope.narrowest()
+            return f"{KEY_COLUMN[part]} = ?", [scope_key(self._digests, part, value)]
+
+        return where
+
+    _replace(vector.SQLiteVectorStore, "_where", make)
+
+
 def neo4j_scope_first_part_only() -> None:
     """Neo4j WHERE clauses test the first scope part only."""
     import hybridmem_neo4j.graph as graph

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 from tests.mutants import breaks, breaks_scoped_ids
 
-EMBEDDED = "kuzu+kuzu"
+EMBEDDED = "kuzu+sqlite"
+#: Rows that break the Kuzu vector store run where it holds the vectors.
+KUZU_VECTORS = "kuzu+kuzu"
 NEO4J = "neo4j+kuzu"
 WEAVIATE = "kuzu+weaviate"
 TENANCY = "kuzu+weaviate_mt"
@@ -38,7 +40,7 @@ class Row:
 
     @property
     def needs_server(self) -> bool:
-        return self.pair != EMBEDDED
+        return self.pair not in (EMBEDDED, KUZU_VECTORS)
 
 
 def _row(
@@ -60,6 +62,13 @@ _ROWS = [
         breaks.kuzu_vector_scope_narrowest_part_only,
         f"{CONTRACT_KUZU}::TestKuzuVectorStore::test_delete_scope_in_small_batches_removes_all",
         "tests/integration/test_scope_isolation.py",
+        pair=KUZU_VECTORS,
+    ),
+    _row(
+        "scope isolation: SQLite vectors",
+        breaks.sqlite_vector_scope_narrowest_part_only,
+        "tests/integration/test_scope_isolation.py",
+        f"{DELETE_ALL}::test_delete_all_erases_scope_and_keeps_everything_else",
     ),
     _row(
         "scope isolation: Neo4j graph",
@@ -223,6 +232,7 @@ _ROWS = [
         breaks.kuzu_vector_delete_not_idempotent,
         f"{CONTRACT_KUZU}::TestKuzuVectorStore::test_delete_by_ids_counts_and_is_idempotent",
         f"{DELETE_ALL}::test_empty_scope_and_repeat_are_safe",
+        pair=KUZU_VECTORS,
     ),
     _row(
         "idempotence: writing a memory graph twice leaves one of each",
@@ -287,6 +297,7 @@ _ROWS += [
         "filters are evaluated in the store",
         breaks.kuzu_filters_ignored,
         "tests/integration/test_filters_graph_reads.py::test_filters_and_paging_through_the_store",
+        pair=KUZU_VECTORS,
     ),
     _row(
         "graph reads never leave the caller's namespace",
@@ -312,12 +323,14 @@ _ROWS += [
         _SEES_WRITES,
         _CACHE,
         f"{DELETE_ALL}::test_delete_all_erases_scope_and_keeps_everything_else",
+        pair=KUZU_VECTORS,
     ),
     _row(
         "a cached search sees every write at once",
         breaks.kuzu_search_cache_misses_writes,
         _SEES_WRITES,
         _CACHE,
+        pair=KUZU_VECTORS,
     ),
 ]
 
@@ -333,6 +346,7 @@ _ROWS += [
         f"{_EXPIRY}::test_expired_memories_vanish_from_every_read_before_any_purge",
         f"{_EXPIRY}::test_a_memory_disappears_the_moment_its_ttl_runs_out",
         name="reads-show-expired",
+        pair=KUZU_VECTORS,
     ),
     _row(
         "purge_expired erases only what is still expired under its claim",
@@ -431,6 +445,7 @@ _ROWS += [
         breaks_scoped_ids.one_bad_row_fails_every_read,
         "tests/integration/test_bad_records.py::test_one_unreadable_memory_leaves_every_read_of_the_others_working",
         name="one-bad-row-fails-every-read",
+        pair=KUZU_VECTORS,
     ),
     _row(
         "a refused import leaves the store as it was",

@@ -1,7 +1,7 @@
 """Run the mutation matrix: one line per row, killed or survived, with its time.
 
     python -m tests.mutants.run                 # every row
-    python -m tests.mutants.run --embedded-only # rows on kuzu+kuzu only
+    python -m tests.mutants.run --embedded-only # rows on the embedded pairs only
     python -m tests.mutants.run ROW [ROW ...]   # some rows
     python -m tests.mutants.run --list
 
