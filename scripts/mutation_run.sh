@@ -54,7 +54,7 @@ pytest_add_cli_args=
     -x
 CFG
 cd "$work"
-export HYBRIDMEM_TEST_PAIRS=kuzu+kuzu HYBRIDMEM_CACHE=${HYBRIDMEM_CACHE:-$HOME/.cache/hybridmem}
+export HYBRIDMEM_TEST_PAIRS=kuzu+sqlite HYBRIDMEM_CACHE=${HYBRIDMEM_CACHE:-$HOME/.cache/hybridmem}
 started=$(date +%s)
 budget=$(( ${MUTATION_MINUTES:-25} * 60 ))
 # File by file, so a time-boxed run still scores every file it reaches: the two
