@@ -96,9 +96,10 @@ class ServerConfig(BaseModel):
     #: erased since the last compaction; 0: never. Erased bytes stay in the embedded
     #: files up to this long (docs/erasure-design.md, "Erasure to the byte").
     compact_interval_seconds: float = Field(default=86_400.0, ge=0, le=86_400 * 365)
-    #: ``DELETE /memories`` answers within this long (seconds): an erasure still
-    #: running then goes on, and the answer is 202 with the operation's URL, which
-    #: the clients follow. Below the clients' request timeout (60 s).
+    #: ``DELETE /memories`` and ``POST /compact`` answer within this long (seconds):
+    #: an operation still running (or waiting for another's claim) then goes on, and
+    #: the answer is 202 with the operation's URL, which the clients follow. Below
+    #: the clients' request timeout (60 s).
     erasure_wait_seconds: float = Field(default=20.0, gt=0, le=3_600)
 
     @field_validator("api_keys")

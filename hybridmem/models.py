@@ -190,12 +190,14 @@ class DeleteProgress(BaseModel):
 
 
 class ErasureAccepted(BaseModel):
-    """``DELETE /memories`` answered 202: the erasure goes on in the server. Its state
-    and counts are at ``url`` (``GET /operations/{operation_id}``); the clients
-    follow it and return the same DeleteResult as in process."""
+    """``DELETE /memories`` or ``POST /compact`` answered 202: the operation goes on
+    in the server. Its state and counts are at ``url`` (``GET
+    /operations/{operation_id}``); the clients follow it and return the same result
+    as in process. ``queued``: it waits for another operation's claim and is not
+    journaled yet (its URL answers 404 until it begins)."""
 
     operation_id: str
-    status: Literal["running"] = "running"
+    status: Literal["running", "queued"] = "running"
     url: str
     scope: Scope
     #: Progress when the server answered: memories erased of ``total``.

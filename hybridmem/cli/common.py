@@ -179,19 +179,6 @@ def refuse_through_owner(client: HybridMemClient, command: str) -> NoReturn:
     raise typer.Exit(EXIT_UNAVAILABLE)
 
 
-def refuse_if_served(settings: HybridMemConfig, command: str) -> None:
-    """Exit 3 naming the server when one holds the data directory: for commands
-    that need the store itself and have no REST endpoint."""
-    owner = held_by(settings)
-    if owner is not None:
-        report(
-            "store unavailable",
-            f"{command} cannot run while hybridmem serve (pid {owner.pid}) at {owner.url}"
-            f" holds {settings.data_dir}: stop that server first",
-        )
-        raise typer.Exit(EXIT_UNAVAILABLE)
-
-
 def parse_json(option: str, text: str | None) -> Any:
     """A JSON option's value; bad JSON is bad input (exit 2), naming the option."""
     if text is None:

@@ -12,8 +12,8 @@ from typing import Any, TypeVar
 import httpx
 
 from hybridmem.client import _calls as calls
-from hybridmem.client import _compaction
 from hybridmem.client._calls import DEFAULT_URL, Call
+from hybridmem.client._following import CompactionWatch, ErasureWatch, Watch, finished
 from hybridmem.models import (
     AddManyResult,
     AddProgressCallback,
@@ -54,15 +54,19 @@ class AsyncHybridMemClient:
             transport=transport,
         )
 
-    async def _send(self, call: Call[T], *, timeout: httpx.Timeout | None = None) -> T:
+    async def _send(self, call: Call[T]) -> T:
         kwargs = calls.request_kwargs(call)
-        if timeout is not None:
-            kwargs["timeout"] = timeout
         try:
             response = await self._http.request(call.method, call.path, **kwargs)
         except httpx.TransportError as exc:
             raise calls.unreachable(self.base_url, exc) from None
         return calls.decode(call, response)
+
+    async def _follow(self, watch: Watch[T]) -> T:
+        """An operation the server answered 202 for, polled to its end."""
+        while (result := watch.step(await self._send(watch.poll()), time.monotonic())) is None:
+            await asyncio.sleep(watch.pause)
+        return result
 
     async def close(self) -> None:
         await self._http.aclose()
@@ -171,8 +175,9 @@ class AsyncHybridMemClient:
         progress: ProgressCallback | None = None,
     ) -> DeleteResult:
         """As HybridStore.delete_all. An erasure the server answers 202 for (it outlasted
-        ``[server] erasure_wait_seconds``) is followed to its end, with ``progress``
-        after every poll; otherwise ``progress`` is called once, when the server answers."""
+        ``[server] erasure_wait_seconds``, running or waiting for another's claim) is
+        followed to its end, with ``progress`` after every poll; otherwise
+        ``progress`` is called once, when the server answers."""
         started = time.monotonic()
         try:
             return await self._send(
@@ -184,11 +189,9 @@ class AsyncHybridMemClient:
                     progress=progress,
                 )
             )
-        except calls.ErasureGoesOn as going_on:
-            watch = calls.ErasureWatch(going_on.accepted, progress, started)
-        while (result := watch.step(await self._send(watch.poll()), time.monotonic())) is None:
-            await asyncio.sleep(watch.interval)
-        return result
+        except calls.Accepted as going_on:
+            watch = ErasureWatch(going_on.accepted, started, progress=progress)
+        return await self._follow(watch)
 
     async def purge_expired(self, *, progress: ProgressCallback | None = None) -> DeleteResult:
         """As HybridStore.purge_expired; ``progress`` is called once, when the server answers."""
@@ -206,13 +209,19 @@ class AsyncHybridMemClient:
     async def compact(
         self, *, progress: CompactionProgressCallback | None = None
     ) -> CompactionReport:
-        """As HybridStore.compact, through ``POST /compact``: waits for its end (at
-        least ``COMPACT_TIMEOUT_SECONDS``, an hour); ``progress`` is called once, then."""
-        report = await self._send(
-            _compaction.compact(), timeout=_compaction.timeout(self._http.timeout)
-        )
-        _compaction.finished(progress)
-        return report
+        """As HybridStore.compact, through ``POST /compact``. A compaction the server
+        answers 202 for (it outlasted ``[server] erasure_wait_seconds``, or waits for
+        the operations in flight) is followed to its end; ``progress`` is called
+        once, at the end."""
+        started = time.monotonic()
+        try:
+            report = await self._send(calls.compact())
+        except calls.Accepted as going_on:
+            watch = CompactionWatch(going_on.accepted, started, progress=progress)
+        else:
+            finished(progress)
+            return report
+        return await self._follow(watch)
 
     async def get(
         self,

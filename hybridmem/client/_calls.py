@@ -13,18 +13,19 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
 import httpx
 from pydantic import TypeAdapter
 
 from hybridmem.bulk import AddManyTally, batches
-from hybridmem.errors import StoreError, StoreUnavailableError
+from hybridmem.errors import StoreUnavailableError
 from hybridmem.filters import parse_filters
 from hybridmem.models import (
     AddManyResult,
     AddProgressCallback,
+    CompactionReport,
     DeleteProgress,
     DeleteResult,
     Entity,
@@ -39,7 +40,6 @@ from hybridmem.models import (
     Relation,
     SearchHit,
 )
-from hybridmem.plan import DELETE_ALL_MESSAGE
 from hybridmem.validation import (
     NO_FILTER_MESSAGE,
     check_batch_size,
@@ -75,6 +75,8 @@ class Call(Generic[T]):
     progress: ProgressCallback | None = None
     #: The status is the answer (ready()): the body is not read.
     body_ignored: bool = False
+    #: A 202 means "goes on, follow it" (delete_all, compact): decode raises Accepted.
+    followed: bool = False
 
 
 def _adapter(kind: Any) -> TypeAdapter[Any]:
@@ -97,6 +99,7 @@ _OPERATION: TypeAdapter[OperationInfo | None] = _adapter(OperationInfo | None)
 _NEIGHBORHOOD: TypeAdapter[Neighborhood] = _adapter(Neighborhood)
 _NOTHING: TypeAdapter[None] = _adapter(None)
 _ADD_MANY: TypeAdapter[AddManyResult] = _adapter(AddManyResult)
+_REPORT: TypeAdapter[CompactionReport] = _adapter(CompactionReport)
 
 
 def _memory_path(memory_id: str, suffix: str = "") -> str:
@@ -237,9 +240,10 @@ def delete_all(
 ) -> Call[DeleteResult]:
     scope = scope_from(user_id, agent_id, run_id, required_message=NO_FILTER_MESSAGE)
     params: dict[str, Any] = {**scope.parts(), "dry_run": "true" if dry_run else "false"}
-    return Call(
-        "DELETE", "/memories", _DELETE, params=params, progress=None if dry_run else progress
-    )
+    # A preview answers at once; an erasure may be answered 202 and followed.
+    if dry_run:
+        return Call("DELETE", "/memories", _DELETE, params=params)
+    return Call("DELETE", "/memories", _DELETE, params=params, progress=progress, followed=True)
 
 
 def purge_expired(*, progress: ProgressCallback | None = None) -> Call[DeleteResult]:
@@ -257,6 +261,10 @@ def reconcile(*, fix: bool = False) -> Call[ReconcileReport]:
 
 def recover() -> Call[list[RecoveredOperation]]:
     return Call("POST", "/recover", _RECOVERED)
+
+
+def compact() -> Call[CompactionReport]:
+    return Call("POST", "/compact", _REPORT, followed=True)
 
 
 def get(
@@ -397,73 +405,19 @@ def request_kwargs(call: Call[Any]) -> dict[str, Any]:
     return kwargs
 
 
-class ErasureGoesOn(Exception):
-    """delete_all was answered 202: the erasure goes on in the server (``accepted``)."""
+class Accepted(Exception):
+    """The server answered 202: the operation goes on there (``accepted``); the
+    client follows it (``hybridmem.client._following``)."""
 
     def __init__(self, accepted: ErasureAccepted) -> None:
         super().__init__(accepted.url)
         self.accepted = accepted
 
 
-@dataclass
-class ErasureWatch:
-    """Follows an erasure the server answered 202 for: polls its operation, reports
-    progress, and builds the DeleteResult the in-process call returns. The two
-    clients only do the I/O (and the sleeping) around :meth:`poll` and :meth:`step`."""
-
-    accepted: ErasureAccepted
-    progress: ProgressCallback | None
-    started: float
-    #: Seconds between polls.
-    interval: float = 0.5
-
-    def __post_init__(self) -> None:
-        self._report(self.accepted.done, "deleting")
-
-    def poll(self) -> Call[OperationInfo | None]:
-        return operation(self.accepted.operation_id)
-
-    def step(self, info: OperationInfo | None, now: float) -> DeleteResult | None:
-        """The result once the operation is done; None while it runs."""
-        if info is None:
-            raise StoreError(
-                "hybridmem server", self.accepted.url, "the erasure's operation is not journaled"
-            )
-        if info.state == "set_aside":
-            raise StoreError("hybridmem server", self.accepted.url, info.error or "set aside")
-        counts = info.counts or {}
-        if info.state != "done":
-            self._report(counts.get("memories", 0), "deleting")
-            return None
-        result = DeleteResult.model_validate(
-            {
-                "message": DELETE_ALL_MESSAGE,
-                "operation_id": info.id,
-                "scope": self.accepted.scope,
-                "elapsed_seconds": now - self.started,
-                **{k: v for k, v in counts.items() if k in _RESULT_COUNTS},
-            }
-        )
-        self._report(result.memories, "done")
-        return result
-
-    def _report(self, done: int, phase: Literal["deleting", "done"]) -> None:
-        if self.progress is not None:
-            total = max(self.accepted.total, done)
-            self.progress(
-                DeleteProgress(
-                    operation_id=self.accepted.operation_id, phase=phase, done=done, total=total
-                )
-            )
-
-
-_RESULT_COUNTS = ("memories", "vectors", "memory_nodes", "relations", "orphan_entities")
-
-
 def decode(call: Call[T], response: httpx.Response) -> T:
     """The method's return value, or the exception the server reported."""
-    if response.status_code == 202 and call.result is _DELETE:
-        raise ErasureGoesOn(ErasureAccepted.model_validate_json(response.content))
+    if response.status_code == 202 and call.followed:
+        raise Accepted(ErasureAccepted.model_validate_json(response.content))
     if response.status_code == 404 and call.none_if_missing:
         return call.result.validate_python(None)
     if response.is_error:

@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 import httpx
 
 from hybridmem.client import _calls as calls
-from hybridmem.client import _compaction
 from hybridmem.client._calls import DEFAULT_URL, Call
+from hybridmem.client._following import CompactionWatch, ErasureWatch, Watch, finished
 from hybridmem.models import (
     AddManyResult,
     AddProgressCallback,
@@ -60,15 +60,19 @@ class HybridMemClient:
             transport=transport,
         )
 
-    def _send(self, call: Call[T], *, timeout: httpx.Timeout | None = None) -> T:
+    def _send(self, call: Call[T]) -> T:
         kwargs = calls.request_kwargs(call)
-        if timeout is not None:
-            kwargs["timeout"] = timeout
         try:
             response = self._http.request(call.method, call.path, **kwargs)
         except httpx.TransportError as exc:
             raise calls.unreachable(self.base_url, exc) from None
         return calls.decode(call, response)
+
+    def _follow(self, watch: Watch[T]) -> T:
+        """An operation the server answered 202 for, polled to its end."""
+        while (result := watch.step(self._send(watch.poll()), time.monotonic())) is None:
+            time.sleep(watch.pause)
+        return result
 
     def close(self) -> None:
         self._http.close()
@@ -177,8 +181,9 @@ class HybridMemClient:
         progress: ProgressCallback | None = None,
     ) -> DeleteResult:
         """As HybridStore.delete_all. An erasure the server answers 202 for (it outlasted
-        ``[server] erasure_wait_seconds``) is followed to its end, with ``progress``
-        after every poll; otherwise ``progress`` is called once, when the server answers."""
+        ``[server] erasure_wait_seconds``, running or waiting for another's claim) is
+        followed to its end, with ``progress`` after every poll; otherwise
+        ``progress`` is called once, when the server answers."""
         started = time.monotonic()
         try:
             return self._send(
@@ -190,11 +195,9 @@ class HybridMemClient:
                     progress=progress,
                 )
             )
-        except calls.ErasureGoesOn as going_on:
-            watch = calls.ErasureWatch(going_on.accepted, progress, started)
-        while (result := watch.step(self._send(watch.poll()), time.monotonic())) is None:
-            time.sleep(watch.interval)
-        return result
+        except calls.Accepted as going_on:
+            watch = ErasureWatch(going_on.accepted, started, progress=progress)
+        return self._follow(watch)
 
     def purge_expired(self, *, progress: ProgressCallback | None = None) -> DeleteResult:
         """As HybridStore.purge_expired; ``progress`` is called once, when the server answers."""
@@ -210,11 +213,19 @@ class HybridMemClient:
         return self._send(calls.recover())
 
     def compact(self, *, progress: CompactionProgressCallback | None = None) -> CompactionReport:
-        """As HybridStore.compact, through ``POST /compact``: waits for its end (at
-        least ``COMPACT_TIMEOUT_SECONDS``, an hour); ``progress`` is called once, then."""
-        report = self._send(_compaction.compact(), timeout=_compaction.timeout(self._http.timeout))
-        _compaction.finished(progress)
-        return report
+        """As HybridStore.compact, through ``POST /compact``. A compaction the server
+        answers 202 for (it outlasted ``[server] erasure_wait_seconds``, or waits for
+        the operations in flight) is followed to its end; ``progress`` is called
+        once, at the end."""
+        started = time.monotonic()
+        try:
+            report = self._send(calls.compact())
+        except calls.Accepted as going_on:
+            watch = CompactionWatch(going_on.accepted, started, progress=progress)
+        else:
+            finished(progress)
+            return report
+        return self._follow(watch)
 
     def get(
         self,

@@ -20,6 +20,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from hybridmem import __version__
 from hybridmem.config import ApiKeyConfig, ServerConfig
 from hybridmem.server.auth import KeyRing
+from hybridmem.server.erasures import Started
 from hybridmem.server.errors import ERROR_RESPONSES, install_error_handlers
 from hybridmem.server.guards import known_parameters, single_valued
 from hybridmem.server.middleware import BodyCap
@@ -72,6 +73,7 @@ def create_app(
         app.state.keyring = KeyRing(api_keys if api_keys is not None else settings.api_keys)
         app.state.max_body_bytes = settings.max_body_bytes
         app.state.erasure_wait_seconds = settings.erasure_wait_seconds
+        app.state.started = Started()
 
     app = FastAPI(
         title="hybridmem",

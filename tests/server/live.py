@@ -6,12 +6,16 @@ import json
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+import uvicorn
 
 #: The console script of the venv running the tests: what a user runs.
 HYBRIDMEM = str(Path(sys.executable).parent / "hybridmem")
@@ -101,3 +105,24 @@ def start_server(config: Path, *, timeout: float = 60.0) -> LiveServer:
         time.sleep(0.1)
     server.stop()
     raise TimeoutError(f"hybridmem serve not up after {timeout}s:\n{server.log_tail()}")
+
+
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """``app`` served by uvicorn in a thread of this process, on 127.0.0.1: real
+    HTTP for the clients, while the test holds the store's claims itself."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, name="test-uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{server.config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(30)

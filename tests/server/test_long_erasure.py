@@ -90,3 +90,33 @@ def test_a_preview_answers_at_once(slow_server: LiveServer) -> None:
         preview = client.delete_all(user_id="preview", dry_run=True)
         assert preview.dry_run and preview.memories == MEMORIES
         assert len(client.get_all(user_id="preview", limit=MEMORIES)) == MEMORIES
+
+
+def test_a_long_compaction_answers_202_and_the_clients_get_its_report(
+    slow_server: LiveServer,
+) -> None:
+    with HybridMemClient(slow_server.url) as client:
+        _seed(client, "compacted")
+        client.delete_all(user_id="compacted", run_id="r")
+        response = httpx.post(f"{slow_server.url}/compact", timeout=60)
+        assert response.status_code == 202, response.text
+        body = response.json()
+        assert response.headers["location"] == body["url"] == f"/operations/{body['operation_id']}"
+        for _ in range(600):
+            info = client.operation(body["operation_id"])
+            if info is not None and info.state == "done":
+                break
+            time.sleep(0.1)
+        assert info is not None and info.kind == "compact" and info.state == "done"
+
+        # The clients follow it and return the report of the worker that ran it, whole.
+        report = client.compact()
+        assert report.files and report.bytes_before > 0 and report.journal_scrubbed
+        assert client.operation(report.operation_id).state == "done"  # type: ignore[union-attr]
+
+    async def awaited() -> None:
+        async with AsyncHybridMemClient(slow_server.url) as client:
+            report = await client.compact()
+            assert report.files and report.operation_id != body["operation_id"]
+
+    asyncio.run(awaited())

@@ -21,6 +21,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -53,9 +54,10 @@ def _vector(i: int) -> list[float]:
 
 def _toml(config: dict[str, Any]) -> str:
     lines = [f"data_dir = {json.dumps(str(config['data_dir']))}"]
-    for section in ("graph", "vector", "embedder"):
-        lines.append(f"[{section}]")
-        lines += [f"{k} = {json.dumps(v)}" for k, v in config[section].items()]
+    for section in ("graph", "vector", "embedder", "server"):
+        if section in config:
+            lines.append(f"[{section}]")
+            lines += [f"{k} = {json.dumps(v)}" for k, v in config[section].items()]
     return "\n".join(lines) + "\n"
 
 
@@ -176,12 +178,12 @@ def _wait_for_owners(graph: dict[str, Any], count: int, timeout: float = 60.0) -
         time.sleep(0.2)
 
 
-@pytest.fixture
-def served(server_pair: dict[str, Any], tmp_path: Path) -> Iterator[Served]:
-    server = _start(_write(tmp_path, server_pair), WORKERS)
+@contextmanager
+def _serving(config: dict[str, Any], tmp_path: Path) -> Iterator[Served]:
+    server = _start(_write(tmp_path, config), WORKERS)
     try:
         # The parent's store and one per worker, each with a lease of its own.
-        pids = _wait_for_owners(server_pair["graph"], WORKERS + 1)
+        pids = _wait_for_owners(config["graph"], WORKERS + 1)
         children = {p.pid for p in psutil.Process(server.process.pid).children()}
         assert server.process.pid in pids, pids
         server.worker_pids = [p for p in pids if p != server.process.pid]
@@ -199,6 +201,12 @@ def served(server_pair: dict[str, Any], tmp_path: Path) -> Iterator[Served]:
             except subprocess.TimeoutExpired:
                 server.process.kill()
                 server.process.wait()
+
+
+@pytest.fixture
+def served(server_pair: dict[str, Any], tmp_path: Path) -> Iterator[Served]:
+    with _serving(server_pair, tmp_path) as server:
+        yield server
 
 
 USERS = ("w-alice", "w-bob", "w-carol", "w-dave")
@@ -339,3 +347,60 @@ def test_workers_get_the_parents_configuration_keys_and_passwords_included(
         assert handed.server.api_keys[0].key.get_secret_value() == "k" * 20
         assert handed.graph.options()["password"] == "graph-secret"
     assert not path.exists() and CONFIG_ENV not in os.environ
+
+
+def test_an_operation_answered_by_one_worker_resolves_through_the_other(
+    server_pair: dict[str, Any], tmp_path: Path
+) -> None:
+    """A delete_all and a compaction queued behind a claim this test holds (a lease
+    every worker sees) are answered 202 by one worker; their URLs are the shared
+    journal's records, which the other worker answers: 404 while queued, then done
+    with the counts, and the compaction's report."""
+    config = {**server_pair, "server": {"erasure_wait_seconds": 0.2}}
+    answered: dict[str, httpx.Response] = {}
+
+    def answer_or_read(method: str, path: str, kind: str) -> Callable[[HybridMemClient], Any]:
+        def call(client: HybridMemClient) -> Any:
+            if kind not in answered:
+                answered[kind] = client._http.request(method, path, params=params[kind])
+                return "answered"
+            return client.operation(answered[kind].json()["operation_id"])
+
+        return call
+
+    params = {"delete_all": {"user_id": "w-queued"}, "compact": None}
+    with _serving(config, tmp_path) as served, HybridStore(_config_of(server_pair)) as holder:
+        with HybridMemClient(served.url) as client:
+            items = [
+                {"text": f"q {i}", "embedding": _vector(i), "user_id": "w-queued"}
+                for i in range(12)
+            ]
+            assert client.add_many(items).added == 12
+        with holder._coordinator.context.locks.everything():
+            for kind, method, path in (
+                ("delete_all", "DELETE", "/memories"),
+                ("compact", "POST", "/compact"),
+            ):
+                seen = served.on_each_worker(answer_or_read(method, path, kind))
+                assert sorted(seen.values(), key=str) == [None, "answered"], seen
+                assert answered[kind].status_code == 202, answered[kind].text
+                assert answered[kind].json()["status"] == "queued"
+        ids = {kind: answer.json()["operation_id"] for kind, answer in answered.items()}
+        deadline = time.monotonic() + 120
+        while True:
+            records = served.on_each_worker(lambda c: [c.operation(i) for i in ids.values()])
+            if all(r is not None and r.state == "done" for rs in records.values() for r in rs):
+                break
+            assert time.monotonic() < deadline, records
+            time.sleep(0.5)
+        for pid, (erased, compacted) in records.items():
+            assert erased is not None and erased.counts["memories"] == 12, pid
+            assert compacted is not None and compacted.kind == "compact", pid
+        reports = served.on_each_worker(
+            lambda c: c._http.get(f"/compactions/{ids['compact']}").json()
+        )
+        for pid, report in reports.items():
+            # No file rewritten on a server pair: the journal's record is the whole report.
+            assert report["operation_id"] == ids["compact"] and report["files"] == [], pid
+        with HybridMemClient(served.url) as client:
+            assert client.get_all(user_id="w-queued") == []

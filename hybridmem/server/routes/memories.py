@@ -7,7 +7,6 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
 
 from hybridmem.bulk import shift_item_index
 from hybridmem.errors import NotFoundError, ValidationError
@@ -15,13 +14,13 @@ from hybridmem.models import (
     NO_OPERATION,
     AddManyResult,
     DeleteResult,
-    ErasureAccepted,
     HistoryEvent,
     Memory,
+    ProgressCallback,
     SearchHit,
 )
 from hybridmem.server.dependencies import PrincipalDep, ScopeDep, StoreDep
-from hybridmem.server.erasures import Erasure
+from hybridmem.server.erasures import Background, accepted_response
 from hybridmem.server.guards import caller_scope
 from hybridmem.server.schemas import (
     AddManyRequest,
@@ -105,13 +104,7 @@ def _json_filters(text: str | None) -> Any:
     operation_id="delete_all",
     tags=["memories"],
     response_model=DeleteResult,
-    responses={
-        202: {
-            "model": ErasureAccepted,
-            "description": "still erasing after [server] erasure_wait_seconds: it goes on;"
-            " its state and counts are at `url` (also the Location header)",
-        }
-    },
+    responses=accepted_response("erasing"),
 )
 def delete_all(
     request: Request,
@@ -121,7 +114,8 @@ def delete_all(
     dry_run: bool = False,
 ) -> Any:
     """Erase everything the scope owns from both stores. No filter: 400, touches nothing.
-    An erasure that outlasts ``[server] erasure_wait_seconds`` answers 202 and goes on."""
+    An erasure that outlasts ``[server] erasure_wait_seconds``, running or still
+    waiting for another's claim, answers 202 and goes on."""
     scope = principal.narrow(query, fill_empty=False)
     if dry_run or scope.is_empty():
         # A preview answers at once; no filter is refused by the store (400).
@@ -129,23 +123,14 @@ def delete_all(
             user_id=scope.user_id, agent_id=scope.agent_id, run_id=scope.run_id, dry_run=dry_run
         )
     scope_from(scope.user_id, scope.agent_id, scope.run_id)  # a bad id: 422 before a thread
-    erasure = Erasure(store, scope).start()
-    if erasure.wait(request.app.state.erasure_wait_seconds):
-        if erasure.error is not None:
-            raise erasure.error
-        return erasure.result
-    assert erasure.progress is not None
-    url = f"/operations/{erasure.progress.operation_id}"
-    accepted = ErasureAccepted(
-        operation_id=erasure.progress.operation_id,
-        url=url,
-        scope=scope,
-        done=erasure.progress.done,
-        total=erasure.progress.total,
-    )
-    return JSONResponse(
-        accepted.model_dump(mode="json"), status_code=202, headers={"Location": url}
-    )
+
+    def erase(progress: ProgressCallback) -> DeleteResult:
+        return store.delete_all(
+            user_id=scope.user_id, agent_id=scope.agent_id, run_id=scope.run_id, progress=progress
+        )
+
+    erasure = request.app.state.started.run(Background("delete_all", erase, scope))
+    return erasure.answer(store, request.app.state.erasure_wait_seconds)
 
 
 @router.get("/memories/{memory_id}", operation_id="get", tags=["memories"])

@@ -4,7 +4,9 @@ may run."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
+
+from fastapi import APIRouter, Request
 
 from hybridmem.errors import NotFoundError, ValidationError
 from hybridmem.models import (
@@ -15,6 +17,7 @@ from hybridmem.models import (
     RecoveredOperation,
 )
 from hybridmem.server.dependencies import PrincipalDep, StoreDep
+from hybridmem.server.erasures import Background, accepted_response
 from hybridmem.server.guards import scope_of
 from hybridmem.server.schemas import PurgeExpiredRequest, ReconcileRequest, ResetRequest
 
@@ -22,10 +25,20 @@ router = APIRouter()
 
 
 @router.get("/operations/{operation_id}", operation_id="operation", tags=["operations"])
-def operation(operation_id: str, store: StoreDep, principal: PrincipalDep) -> OperationInfo:
+def operation(
+    request: Request, operation_id: str, store: StoreDep, principal: PrincipalDep
+) -> OperationInfo:
+    """The journal's record of an operation. One this server answered 202 for while
+    it was queued is 404 until it begins (in every worker: the record is the
+    journal's); the worker that ran it answers its error instead when it failed
+    before it was journaled."""
     info = store.operation(operation_id)
     principal.check_visible(scope_of(info) if info else None, f"operation {operation_id}")
     if info is None:
+        ran = request.app.state.started.get(operation_id)
+        if ran is not None and ran.error is not None:
+            principal.check_visible(ran.scope, f"operation {operation_id}")
+            raise ran.error
         raise NotFoundError(f"operation {operation_id} not found")
     return info
 
@@ -67,16 +80,46 @@ def recover(store: StoreDep, principal: PrincipalDep) -> list[RecoveredOperation
     return store.recover()
 
 
-@router.post("/compact", operation_id="compact", tags=["operations"])
-def compact(store: StoreDep, principal: PrincipalDep) -> CompactionReport:
+@router.post(
+    "/compact",
+    operation_id="compact",
+    tags=["operations"],
+    response_model=CompactionReport,
+    responses=accepted_response("compacting"),
+)
+def compact(request: Request, store: StoreDep, principal: PrincipalDep) -> Any:
     """Rewrite the store's embedded files with only live data and scrub erased scope
-    ids from a local journal (``HybridStore.compact``). Answers when it is done: it
-    waits for the operations in flight first, and is not cut short by a client that
-    goes away (a sync route's thread runs to the end; a dead process leaves it to
-    ``recover()``). With no embedded file and a journal in Neo4j, nothing is
-    rewritten: ``files`` is empty and every count 0."""
+    ids from a local journal (``HybridStore.compact``). It first waits for the
+    operations in flight; one that outlasts ``[server] erasure_wait_seconds`` answers
+    202 and goes on, as delete_all does. A client that goes away never cuts it short;
+    a dead process leaves it to ``recover()``. With no embedded file and a journal in
+    Neo4j, nothing is rewritten: ``files`` is empty and every count 0."""
     principal.require_unrestricted("compact")
-    return store.compact()
+    compaction = request.app.state.started.run(
+        Background("compact", lambda progress: store.compact(progress=progress))
+    )
+    return compaction.answer(store, request.app.state.erasure_wait_seconds)
+
+
+@router.get("/compactions/{operation_id}", operation_id="compaction", tags=["operations"])
+def compaction(
+    request: Request, operation_id: str, store: StoreDep, principal: PrincipalDep
+) -> CompactionReport:
+    """The report of a finished compaction: whole from the worker that ran it; from
+    the journal's record elsewhere (its counts; no file paths nor sizes, which only
+    that worker saw — with ``serve --workers N`` no file is rewritten)."""
+    principal.require_unrestricted("compaction")
+    ran = request.app.state.started.get(operation_id)
+    if ran is not None and isinstance(ran.result, CompactionReport):
+        return ran.result
+    info = store.operation(operation_id)
+    if info is None or info.kind != "compact" or info.state != "done":
+        raise NotFoundError(f"finished compaction {operation_id} not found")
+    counts = {k: v for k, v in info.counts.items() if k in _REPORT_COUNTS}
+    return CompactionReport.model_validate({"operation_id": operation_id, **counts})
+
+
+_REPORT_COUNTS = ("memory_nodes", "vectors", "entities", "relations")
 
 
 @router.get("/stats", operation_id="stats", tags=["operations"])
