@@ -8,7 +8,10 @@ for every operation in flight, and every later one waits for it), journals
 itself, and then:
 
 1. copies the live records of each file-backed role into a blank twin file
-   beside it (``<file>.compacting``) through the ports, and checks the counts;
+   beside it (``<file>.compacting``), and checks the counts: in bulk where the
+   role can (``BulkRewritableStore``: SQLite's ``VACUUM INTO``, LadybugDB/Kuzu's
+   ``COPY … TO`` Parquet files in ``<twin>.export`` and ``COPY … FROM`` them),
+   else record by record through the ports;
 2. writes ``compaction.json`` in the data directory, naming each twin and the
    file it replaces: the commit point;
 3. swaps each twin in (the adapter closes its file, removes its WAL, renames
@@ -26,13 +29,16 @@ which the rewrite does not touch but for the scrub.
 from __future__ import annotations
 
 import json
+import logging
 import os
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, Self, runtime_checkable
 
+from hybridmem.errors import StoreUnavailableError
 from hybridmem.faults import resolve
 from hybridmem.journal import Journal, PendingOperation
 from hybridmem.journal_port import JournalPort
@@ -50,9 +56,13 @@ if TYPE_CHECKING:
     from hybridmem.operations.context import OperationContext
     from hybridmem.store import HybridStore
 
+log = logging.getLogger("hybridmem.compaction")
+
 #: In the data directory while twins wait to be swapped in.
 MARKER = "compaction.json"
 TWIN_SUFFIX = ".compacting"
+#: Beside a twin while a bulk copy exports into it (``hybridmem_kuzu._rewrite``).
+EXPORT_SUFFIX = ".export"
 #: Fault points, in order (tests kill the process at each).
 FAULT_POINTS = ("compact.journaled", "compact.copied", "compact.committed", "compact.swapped")
 
@@ -71,6 +81,23 @@ class RewritableStore(Protocol):
     def swap_in(self, replacement: Path) -> None: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class BulkRewritableStore(RewritableStore, Protocol):
+    """A rewritable role that copies its live records into the twin itself, in bulk
+    (the engine's own export and load, not the port's statements)."""
+
+    def bulk_copyable(self, twin: Path) -> bool: ...
+
+    def copy_live(self, twin: Path) -> dict[str, int]:
+        """Write the live records into a new file at ``twin``, complete and closed;
+        the rows per table (each checked against the twin)."""
+        ...
+
+    def live_scopes(self) -> list[tuple[str | None, str | None, str | None]]:
+        """The distinct (user_id, agent_id, run_id) of the live records."""
+        ...
 
 
 class LiveScopes:
@@ -97,6 +124,8 @@ def _sidecars(path: Path) -> list[Path]:
 def _remove_file(path: Path) -> None:
     for part in (path, *_sidecars(path)):
         part.unlink(missing_ok=True)
+    # A bulk copy's export files (live records only), named for the twin.
+    shutil.rmtree(Path(f"{path}{EXPORT_SUFFIX}"), ignore_errors=True)
 
 
 def _roles_of(graph: object, vector: object) -> list[tuple[str, RewritableStore]]:
@@ -192,6 +221,29 @@ def _check(what: str, expected: int, found: int) -> None:
         )
 
 
+def _bulk_copy(role: BulkRewritableStore, path: Path, live: LiveScopes) -> bool:
+    """Copy ``role``'s live records into ``path`` in bulk; False (nothing left at
+    ``path``) when it cannot, and the records go through the ports instead: an
+    engine's export is one more code path that may refuse a data shape (Kuzu
+    0.11.3 wrote a Parquet file it could not read back)."""
+    try:
+        role.copy_live(path)
+    except Exception as exc:
+        _remove_file(path)
+        if isinstance(exc, StoreUnavailableError | OSError):
+            # The port would meet the same closed file or full disk.
+            raise
+        log.warning(
+            "compaction: the bulk copy of %s failed (%s); copying record by record",
+            role.file_path,
+            exc,
+        )
+        return False
+    for parts in role.live_scopes():
+        live.add(*parts)
+    return True
+
+
 def _stage(
     store: HybridStore,
     report: CompactionReport,
@@ -206,24 +258,36 @@ def _stage(
         _remove_file(path)
         role.checkpoint_file()
         # Typed as the role's port (a GraphStore or VectorStore) by the branch below.
-        twin: Any = role.blank_twin(path)
         source: Any = role
+        bulk = isinstance(role, BulkRewritableStore) and role.bulk_copyable(path)
+        if bulk:
+            _report(progress, name, 0, 1)
+            bulk = _bulk_copy(source, path, live)
+        twin: Any = role.blank_twin(path)
         try:
             if name == "graph":
-                nodes, entities, relations = _copy_graph(source, twin, batch, live, progress)
-                stats: dict[str, int] = twin.stats()
-                _check("memory nodes", nodes, stats["memory_nodes"])
-                _check("relations", relations, stats["relations"])
-                _check("entities", entities, stats["entities"])
-                _check("memory nodes", int(source.stats()["memory_nodes"]), nodes)
-                report.memory_nodes, report.entities, report.relations = nodes, entities, relations
+                stats: dict[str, int] = {}
+                if not bulk:
+                    nodes, entities, relations = _copy_graph(source, twin, batch, live, progress)
+                    stats = twin.stats()
+                    _check("memory nodes", nodes, stats["memory_nodes"])
+                    _check("relations", relations, stats["relations"])
+                    _check("entities", entities, stats["entities"])
+                # A bulk copy counted each table against its export itself.
+                stats = stats or twin.stats()
+                _check("memory nodes", int(source.stats()["memory_nodes"]), stats["memory_nodes"])
+                report.memory_nodes = stats["memory_nodes"]
+                report.entities, report.relations = stats["entities"], stats["relations"]
             else:
-                vectors = _copy_vectors(source, twin, batch, live, progress)
-                _check("vectors", vectors, int(twin.count()))
-                _check("vectors", int(source.count()), vectors)
-                report.vectors = vectors
+                copied = 0 if bulk else _copy_vectors(source, twin, batch, live, progress)
+                report.vectors = int(twin.count())
+                if not bulk:
+                    _check("vectors", copied, report.vectors)
+                _check("vectors", int(source.count()), report.vectors)
         finally:
             twin.close()
+        if bulk:
+            _report(progress, name, 1, 1)
         if any(part.exists() for part in _sidecars(path)):
             raise RuntimeError(f"compaction stopped before the swap: {path} kept a WAL after close")
         staged.append((role, path))

@@ -19,7 +19,7 @@ from hybridmem.records import (
 )
 from hybridmem_kuzu._database import FEW_ROWS, KuzuFileStore, used
 from hybridmem_kuzu._graph_reads import KuzuGraphReads, _relation
-from hybridmem_kuzu._rewrite import KuzuFileRewrite
+from hybridmem_kuzu._live import LiveGraph
 from hybridmem_kuzu._scope import outside_scope, scope_keys, scope_match, scope_params
 from hybridmem_kuzu._time import from_text, to_text
 
@@ -177,7 +177,7 @@ def _protected(ids: Sequence[str]) -> dict[str, list[str]]:
     return {"protected": list(ids) or [""]}
 
 
-class KuzuGraphStore(KuzuGraphReads, KuzuFileRewrite, KuzuFileStore):
+class KuzuGraphStore(KuzuGraphReads, LiveGraph, KuzuFileStore):
     name = "Kuzu graph store"
 
     def blank_twin(self, path: Path) -> KuzuGraphStore:

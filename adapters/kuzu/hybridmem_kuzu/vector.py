@@ -26,7 +26,7 @@ from hybridmem.records import VectorRecord, decode_rows
 from hybridmem_kuzu._database import KuzuFileStore, used
 from hybridmem_kuzu._engine import DEFAULT_ENGINE
 from hybridmem_kuzu._filters import FILTER_FUNCTION, matches_row, stored_row_matches
-from hybridmem_kuzu._rewrite import KuzuFileRewrite
+from hybridmem_kuzu._live import LiveVectors
 from hybridmem_kuzu._scope import scope_keys, scope_match
 from hybridmem_kuzu._scope_reads import MetadataRow, list_metadata, with_filters
 from hybridmem_kuzu._search_cache import ScopeRows, SearchCache
@@ -108,7 +108,7 @@ def _cached_row_matches(filters: Filters, fields: tuple[Any, ...]) -> bool:
     return not filters.conditions or stored_row_matches(filters, fields[8], fields[6], fields[7])
 
 
-class KuzuVectorStore(KuzuMem0Lookup, KuzuFileRewrite, KuzuFileStore):
+class KuzuVectorStore(KuzuMem0Lookup, LiveVectors, KuzuFileStore):
     name = "Kuzu vector store"
 
     def blank_twin(self, path: Path) -> KuzuVectorStore:

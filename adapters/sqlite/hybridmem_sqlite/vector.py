@@ -98,6 +98,12 @@ class SQLiteVectorStore(SQLiteMem0Lookup, SQLiteFile):
     def __repr__(self) -> str:
         return f"SQLiteVectorStore({self.address!r})"
 
+    def live_scopes(self) -> list[tuple[str | None, str | None, str | None]]:
+        """The distinct scope parts of the rows (what a compaction's journal scrub keeps)."""
+        with self._lock, self._guard():
+            query = "SELECT DISTINCT user_id, agent_id, run_id FROM vec"
+            return [(u, a, r) for u, a, r in self._db.execute(query)]
+
     # -- scope clauses ------------------------------------------------------------
 
     def _where(self, scope: Scope) -> tuple[str, list[Any]]:
