@@ -1,6 +1,7 @@
 """hybridmem at scale: ingest, erasure, search, memory and disk, in one run per size.
 
-    python benchmarks/scale.py                                   # 100k, embedded pair
+    python benchmarks/scale.py                                   # 100k, embedded default
+    python benchmarks/scale.py --memories 200000 1000000 --compact  # and time compact()
     python benchmarks/scale.py --memories 100000 1000000 --pairs kuzu+kuzu,neo4j+weaviate
     python benchmarks/scale.py --memories 20000 --sample 5000    # a quick look
 
@@ -17,7 +18,7 @@ For each pair and each size, in a fresh store:
 * **delete_all** of a 1k and a 10k scope, with the growth of RSS while it ran;
   the floor is the raw one-store delete of an identical scope (Cypher
   ``DETACH DELETE`` of its memory nodes on Neo4j, Weaviate ``delete_many`` by
-  filter, Kuzu ``DETACH DELETE`` in each file). The raw deletes leave
+  filter, Kuzu ``DETACH DELETE`` in each file, SQLite's own scope delete). The raw deletes leave
   relations, orphan entities and the other store behind: a floor, not an
   alternative.
 * **purge_expired** of ``min(10k, N/10)`` memories loaded already expired
@@ -28,6 +29,10 @@ For each pair and each size, in a fresh store:
 * **disk**: bytes per memory of the embedded files (and of the server data
   directories given by ``--neo4j-data`` / ``--weaviate-data``), after the load
   and after the erasures.
+* **reopen**: seconds to open the store again after the erasures (the embedded
+  files' open and WAL replay, the journal's recovery scan).
+* **compact** (``--compact``, embedded pairs): ``store.compact()`` after the
+  reopen, live memories/s, and bytes per memory after it.
 
 The cross-size table compares delete_all of the same scope inside each size:
 cost should follow the scope, not the store. Ratios, not absolute seconds,
@@ -46,7 +51,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -56,7 +61,7 @@ from delete_scope import PeakRss, pair_config, raw_graph_delete, raw_vector_dele
 from hybridmem import HybridStore
 from hybridmem.bulk import prepare_batch
 from hybridmem.errors import StoreError
-from hybridmem.models import AddProgress
+from hybridmem.models import AddProgress, Scope
 
 DIMENSION = 64
 BATCH = 2000
@@ -137,10 +142,12 @@ def raw_delete_ids(store: HybridStore, config: dict[str, Any], ids: list[str]) -
             label = f"`{graph['label_prefix']}_Memory`"
             db.execute_query(f"MATCH (m:{label}) WHERE m.id IN $ids DETACH DELETE m", ids=ids)
     else:
-        getattr(store.graph, "_db", None).rows(
+        cast(Any, store.graph)._db.rows(
             "UNWIND $ids AS i MATCH (m:Memory {id: i}) DETACH DELETE m", {"ids": ids}
         )
-    if vector["provider"] == "weaviate":
+    if vector["provider"] == "sqlite":
+        store.vector.delete(ids)
+    elif vector["provider"] == "weaviate":
         import weaviate
         from weaviate.classes.query import Filter
 
@@ -154,22 +161,35 @@ def raw_delete_ids(store: HybridStore, config: dict[str, Any], ids: list[str]) -
         finally:
             client.close()
     else:
-        getattr(store.vector, "_db", None).rows(
+        cast(Any, store.vector)._db.rows(
             "UNWIND $ids AS i MATCH (v:Vec {id: i}) DETACH DELETE v", {"ids": ids}
         )
     return time.perf_counter() - started
 
 
 def raw_kuzu_delete(store: HybridStore, user_id: str) -> float | None:
-    """The embedded pair's floor: DETACH DELETE of the scope in each Kuzu file."""
+    """The embedded pair's floor: DETACH DELETE of the scope in each Kuzu file, and
+    on SQLite the vector store's own scope delete (one indexed DELETE)."""
     graph_db = getattr(store.graph, "_db", None)
-    vector_db = getattr(store.vector, "_db", None)
-    if store.config.graph.provider != "kuzu" or graph_db is None or vector_db is None:
+    if store.config.graph.provider != "kuzu" or graph_db is None:
         return None
     started = time.perf_counter()
     graph_db.rows("MATCH (m:Memory) WHERE m.user_id = $u DETACH DELETE m", {"u": user_id})
-    vector_db.rows("MATCH (v:Vec) WHERE v.user_id = $u DETACH DELETE v", {"u": user_id})
+    if store.config.vector.provider == "sqlite":
+        store.vector.delete_scope(Scope(user_id=user_id), 10_000)
+    else:
+        cast(Any, store.vector)._db.rows(
+            "MATCH (v:Vec) WHERE v.user_id = $u DETACH DELETE v", {"u": user_id}
+        )
     return time.perf_counter() - started
+
+
+def embedded_config(pair: str, data_dir: Path) -> dict[str, Any]:
+    """``pair_config``, with the vector role on SQLite for ``…+sqlite`` pairs."""
+    config = pair_config(pair, data_dir)
+    if pair.endswith("+sqlite"):
+        config["vector"] = {"provider": "sqlite"}
+    return config
 
 
 class LoadLog:
@@ -225,12 +245,13 @@ def measure(
     root: Path,
     extra_dirs: list[Path],
     buffer_mb: int | None = None,
+    compact: bool = False,
 ) -> dict[str, Any]:
     row: dict[str, Any] = {"pair": pair, "memories": total}
     users = owners(total)
     data_dir = root / f"{pair}-{total}"
     floor_dir = root / f"{pair}-{total}-raw"
-    floor_config = _with_buffer(pair_config(pair, floor_dir), buffer_mb)
+    floor_config = _with_buffer(embedded_config(pair, floor_dir), buffer_mb)
     floor_config["vector"] = {**floor_config["vector"]}
     if "collection" in floor_config["vector"]:
         floor_config["vector"]["collection"] = "BenchScaleRaw"
@@ -240,7 +261,7 @@ def measure(
         floor.reset()
         _keep(row, "raw_per_s", sample / raw_write(floor, users[:sample]))
         _clean_up(floor, pair)
-    config = _with_buffer(pair_config(pair, data_dir), buffer_mb)
+    config = _with_buffer(embedded_config(pair, data_dir), buffer_mb)
     if "collection" in config["vector"]:
         config["vector"]["collection"] = "BenchScale"
     if config["graph"]["provider"] == "neo4j":
@@ -307,7 +328,16 @@ def measure(
         _keep(row, "purge_s", time.perf_counter() - t)
         assert purged.memories == expired, purged
         _keep(row, "raw_purge_s", raw_delete_ids(store, config, twins))
-        _keep(row, "disk_erased", disk_bytes(files) / max(1, store.stats()["vectors"]))
+        live = store.stats()["vectors"]
+        _keep(row, "disk_erased", disk_bytes(files) / max(1, live))
+    started = time.perf_counter()
+    with HybridStore(config) as store:
+        _keep(row, "reopen_s", time.perf_counter() - started)
+        if compact and store.config.graph.provider == "kuzu":
+            report_ = store.compact()
+            _keep(row, "compact_s", report_.elapsed_seconds)
+            _keep(row, "compact_per_s", live / max(report_.elapsed_seconds, 1e-9))
+            _keep(row, "disk_compacted", disk_bytes(files) / max(1, live))
         _clean_up(store, pair)
     _keep(row, "peak_rss_mb", _rss_mb())
     return row
@@ -315,7 +345,11 @@ def measure(
 
 def _clean_up(store: HybridStore, pair: str) -> None:
     """Empty the stores for the next size; a failure is reported, not fatal: the
-    measured rows are kept (Neo4j with a 512 MB heap cannot reset 100k memories)."""
+    measured rows are kept (Neo4j with a 512 MB heap cannot reset 100k memories).
+    An embedded pair's files are in a directory of their own, removed at the end:
+    nothing to empty (resetting 200k memories took minutes)."""
+    if store.config.graph.provider == "kuzu" and store.config.vector.provider != "weaviate":
+        return
     try:
         store.reset()
     except StoreError as exc:
@@ -332,7 +366,7 @@ def report(rows: list[dict[str, Any]]) -> None:
         f"{'add p50 ms':>11}{'add/s':>7}{'search 1k':>10}{'100k ms':>9}"
         f"{'del 1k s':>9}{'vs raw':>8}{'del 10k s':>10}{'vs raw':>8}{'Δrss MB':>8}"
         f"{'expired':>8}{'purge s':>8}{'vs raw':>8}"
-        f"{'B/mem':>8}{'B/mem left':>11}{'peak MB':>8}"
+        f"{'B/mem':>8}{'B/mem left':>11}{'peak MB':>8}{'reopen s':>9}"
     )
     print(f"\n{head}\n{'-' * len(head)}")
     for r in rows:
@@ -346,7 +380,13 @@ def report(rows: list[dict[str, Any]]) -> None:
             f"{max(r['delete_1k_rss_mb'], r['delete_10k_rss_mb']):>8.0f}"
             f"{r['expired']:>8,}{r['purge_s']:>8.2f}{r['purge_s'] / r['raw_purge_s']:>7.1f}x"
             f"{r['disk_loaded']:>8,.0f}{r['disk_erased']:>11,.0f}{r['peak_rss_mb']:>8,.0f}"
+            f"{r['reopen_s']:>9.2f}"
         )
+        if "compact_s" in r:
+            print(
+                f"{'':<26}compact(): {r['compact_s']:,.1f}s, {r['compact_per_s']:,.0f} live"
+                f" memories/s, {r['disk_compacted']:,.0f} B/mem after"
+            )
     print(
         "vs raw (ingest): add_many's rate over its first --sample memories / the raw bulk"
         " write's (aim >= 0.5); vs raw (delete): delete_all / the raw one-store deletes"
@@ -379,7 +419,10 @@ def main() -> None:
     )
     parser.add_argument("--memories", type=int, nargs="+", default=[100_000])
     parser.add_argument("--sample", type=int, default=50_000, help="memories in the raw floor")
-    parser.add_argument("--pairs", default="kuzu+kuzu")
+    parser.add_argument("--pairs", default="kuzu+sqlite", help="default: the embedded default")
+    parser.add_argument(
+        "--compact", action="store_true", help="time store.compact() after the erasures"
+    )
     parser.add_argument(
         "--neo4j-data",
         type=Path,
@@ -414,7 +457,13 @@ def main() -> None:
             for total in sorted(args.memories):
                 rows.append(
                     measure(
-                        pair, total, min(args.sample, total), Path(tmp), extra, args.kuzu_buffer_mb
+                        pair,
+                        total,
+                        min(args.sample, total),
+                        Path(tmp),
+                        extra,
+                        args.kuzu_buffer_mb,
+                        args.compact,
                     )
                 )
                 report(rows[-1:])
