@@ -23,6 +23,9 @@ from hybridmem.server.schemas import PurgeExpiredRequest, ReconcileRequest, Rese
 
 router = APIRouter()
 
+#: How long GET /compactions/{id} waits for the end of a compaction this process runs.
+REPORT_WAIT_SECONDS = 60.0
+
 
 @router.get("/operations/{operation_id}", operation_id="operation", tags=["operations"])
 def operation(
@@ -110,8 +113,13 @@ def compaction(
     that worker saw — with ``serve --workers N`` no file is rewritten)."""
     principal.require_unrestricted("compaction")
     ran = request.app.state.started.get(operation_id)
-    if ran is not None and isinstance(ran.result, CompactionReport):
-        return ran.result
+    if ran is not None and ran.kind == "compact":
+        # The journal says done before the compaction scrubs it and measures the files.
+        ran.wait(REPORT_WAIT_SECONDS)
+        if ran.error is not None:
+            raise ran.error
+        if isinstance(ran.result, CompactionReport):
+            return ran.result
     info = store.operation(operation_id)
     if info is None or info.kind != "compact" or info.state != "done":
         raise NotFoundError(f"finished compaction {operation_id} not found")
