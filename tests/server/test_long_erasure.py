@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from hybridmem.client import AsyncHybridMemClient, HybridMemClient
-from hybridmem.models import DeleteProgress
+from hybridmem.models import DeleteProgress, OperationInfo
 from tests.server.live import LiveServer, start_server
 
 MEMORIES = 300
@@ -43,6 +43,16 @@ def _seed(client: HybridMemClient, user: str) -> None:
     assert client.add_many(items).added == MEMORIES
 
 
+def _until_done(client: HybridMemClient, operation_id: str) -> OperationInfo:
+    """The operation's record once done: it goes on without the request."""
+    for _ in range(600):
+        info = client.operation(operation_id)
+        if info is not None and info.state == "done":
+            return info
+        time.sleep(0.1)
+    raise AssertionError(f"operation {operation_id} not done: {info}")
+
+
 def test_a_long_erasure_answers_202_with_its_operation(slow_server: LiveServer) -> None:
     with HybridMemClient(slow_server.url) as client:
         _seed(client, "raw")
@@ -51,13 +61,8 @@ def test_a_long_erasure_answers_202_with_its_operation(slow_server: LiveServer) 
         body = response.json()
         assert body["status"] == "running" and body["total"] == MEMORIES
         assert response.headers["location"] == body["url"] == f"/operations/{body['operation_id']}"
-        # It goes on without the request: the operation ends done, with its counts.
-        for _ in range(600):
-            info = client.operation(body["operation_id"])
-            if info is not None and info.state == "done":
-                break
-            time.sleep(0.1)
-        assert info is not None and info.state == "done" and info.counts["memories"] == MEMORIES
+        info = _until_done(client, body["operation_id"])
+        assert info.counts["memories"] == MEMORIES
         assert client.get_all(user_id="raw") == []
 
 
@@ -102,12 +107,7 @@ def test_a_long_compaction_answers_202_and_the_clients_get_its_report(
         assert response.status_code == 202, response.text
         body = response.json()
         assert response.headers["location"] == body["url"] == f"/operations/{body['operation_id']}"
-        for _ in range(600):
-            info = client.operation(body["operation_id"])
-            if info is not None and info.state == "done":
-                break
-            time.sleep(0.1)
-        assert info is not None and info.kind == "compact" and info.state == "done"
+        assert _until_done(client, body["operation_id"]).kind == "compact"
 
         # The clients follow it and return the report of the worker that ran it, whole.
         report = client.compact()
