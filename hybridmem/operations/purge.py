@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from typing import Any, Self
 
 from hybridmem.journal import ExpiryRow, PendingOperation, now
@@ -83,13 +82,12 @@ def purge(
         rows = ctx.journal.expired(at, ctx.batch_size)
         while rows:
             plan.next_batch_guard([r.memory_id for r in rows])
-            upcoming = None
             with ctx.locks.batch((r.scope, r.memory_id) for r in rows):
                 found_due, stale, live = due(ctx, rows, at)
                 ctx.journal.forget_expiry(stale, reindex=expiring(live))
                 if found_due:
                     scopes = {r.memory_id: r.scope for r in found_due}
-                    upcoming = erase_batch(
+                    erase_batch(
                         ctx,
                         "purge_expired",
                         plan,
@@ -97,24 +95,15 @@ def purge(
                         scopes,
                         workers=workers,
                         resumed=False,
-                        read_next=partial(_due_after, ctx, rows, at),
                     )
             report(plan.progress("deleting"))
-            rows = (upcoming.result() if upcoming is not None else None) or ctx.journal.expired(
-                at, ctx.batch_size
-            )
+            # Read after the checkpoint, not beside it: a read of the time index
+            # while the checkpoint deletes this batch's rows may see a row half
+            # gone (Neo4j reads committed, so its properties read as null).
+            rows = ctx.journal.expired(at, ctx.batch_size)
     ctx.journal.finish(op_id, plan.tally.counts())
     report(plan.progress("done"))
     return plan.result(time.monotonic() - started, message=PURGE_MESSAGE)
-
-
-def _due_after(ctx: OperationContext, rows: Sequence[ExpiryRow], at: datetime) -> list[ExpiryRow]:
-    """The next batch's index rows, read while ``rows`` are still being erased
-    (their rows go with their checkpoint): twice as many, less those. Empty when
-    it cannot tell, and the caller reads again after the checkpoint."""
-    current = {r.memory_id for r in rows}
-    ahead = ctx.journal.expired(at, 2 * ctx.batch_size)
-    return [r for r in ahead if r.memory_id not in current][: ctx.batch_size]
 
 
 def due(
