@@ -27,6 +27,7 @@ import argparse
 import os
 import resource
 import shutil
+import statistics
 import sys
 import tempfile
 import threading
@@ -307,6 +308,7 @@ def bench_pair(
     cache: Path | None,
     purge: int = 0,
     loop: bool = True,
+    rounds: int = 1,
 ) -> list[dict[str, Any]]:
     config = pair_config(pair, root / pair)
     raw = pair != "kuzu+kuzu"
@@ -318,12 +320,15 @@ def bench_pair(
     if purge and raw:
         # The purge's floor deletes as many twins (one scope per user, 50 users) by id.
         scopes.update({f"twin-{k}": purge // 50 for k in range(50)})
-    for size in sizes:
-        scopes[f"bulk-{size}"] = size
+    # Each size gets ``rounds`` identical scopes per side; rounds alternate the
+    # sides, so a load that changes during the run weighs on both.
+    runs = [(size, f"{size}" if r == 0 else f"{size}-{r}") for r in range(rounds) for size in sizes]
+    for size, name in runs:
+        scopes[f"bulk-{name}"] = size
         if loop:
-            scopes[f"loop-{size}"] = size
+            scopes[f"loop-{name}"] = size
         if raw:
-            scopes[f"raw-{size}"] = size
+            scopes[f"raw-{name}"] = size
     rows = []
     build(pair, total, scopes, root / pair, cache)
     with HybridStore(config) as store:
@@ -332,8 +337,8 @@ def bench_pair(
         if raw:
             raw_graph_delete(config, "warm-raw")
             raw_vector_delete(config, "warm-raw")
-        for size in sizes:
-            bulk_user, loop_user = f"bulk-{size}", f"loop-{size}"
+        for size, name in runs:
+            bulk_user, loop_user = f"bulk-{name}", f"loop-{name}"
             bulk_s, result, bulk_rss = timed(partial(store.delete_all, user_id=bulk_user))
             assert result.memories == size, result
 
@@ -341,8 +346,8 @@ def bench_pair(
             if loop:
                 loop_s, deleted, _ = timed(partial(delete_one_by_one, store, loop_user))
                 assert deleted == size
-            raw_graph_s = raw_graph_delete(config, f"raw-{size}") if raw else None
-            raw_vector_s = raw_vector_delete(config, f"raw-{size}") if raw else None
+            raw_graph_s = raw_graph_delete(config, f"raw-{name}") if raw else None
+            raw_vector_s = raw_vector_delete(config, f"raw-{name}") if raw else None
             rows.append(
                 {
                     "pair": pair,
@@ -363,9 +368,9 @@ def bench_pair(
             )
         purged = bench_purge(store, config, pair, purge, rows) if purge and raw else 0
         # The raw deletes touch one store each; delete_all and the loop both.
-        erased = (2 if loop else 1) * sum(sizes) + 2 * WARM_UP + purged
-        raw_graph = sum(sizes) + WARM_UP if rows[0]["raw_graph_s"] is not None else 0
-        raw_vector = sum(sizes) + WARM_UP if rows[0]["raw_vector_s"] is not None else 0
+        erased = ((2 if loop else 1) * sum(sizes)) * rounds + 2 * WARM_UP + purged
+        raw_graph = sum(sizes) * rounds + WARM_UP if rows[0]["raw_graph_s"] is not None else 0
+        raw_vector = sum(sizes) * rounds + WARM_UP if rows[0]["raw_vector_s"] is not None else 0
         left = store.stats()
         assert left["memory_nodes"] == total - erased - raw_graph, left
         assert left["vectors"] == total - erased - raw_vector, left
@@ -415,6 +420,9 @@ def main() -> None:
     parser.add_argument("--scope", type=int, nargs="+", default=[1000])
     parser.add_argument("--pairs", default="kuzu+kuzu")
     parser.add_argument(
+        "--rounds", type=int, default=1, help="scopes per size (medians are printed)"
+    )
+    parser.add_argument(
         "--no-loop", action="store_true", help="skip the per-memory delete loop (slow at 10k)"
     )
     parser.add_argument(
@@ -440,6 +448,7 @@ def main() -> None:
                     Path(args.cache) if args.cache else None,
                     args.purge,
                     not args.no_loop,
+                    args.rounds,
                 )
             )
     header = (
@@ -460,6 +469,21 @@ def main() -> None:
             f"{_seconds(r['raw_vector_s']):>14}{_ratio(r['delete_all_s'], raw):>13}"
             f"{r['rss_delete_all_mb']:>13.1f}{r['peak_rss_mb']:>13.0f}"
         )
+    for pair in args.pairs.split(","):
+        for size in sorted(args.scope):
+            ratios = [
+                r["delete_all_s"] / raw
+                for r in rows
+                if r.get("scope") == size
+                and r["pair"] == pair.strip()
+                and (raw := _sum(r["raw_graph_s"], r["raw_vector_s"]))
+            ]
+            if len(ratios) > 1:
+                print(
+                    f"{pair.strip():<16}{size:>8}  median all/raw g+v over {len(ratios)}"
+                    f" rounds: {statistics.median(ratios):.2f}x"
+                    f" (each: {', '.join(f'{x:.2f}' for x in ratios)})"
+                )
     for r in rows:
         if "purge" in r:
             print(
