@@ -22,7 +22,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
+
+from pydantic import BaseModel
 
 from hybridmem.records import VectorRecord
 
@@ -32,6 +35,8 @@ MEM0_ID_KEY = "_mem0_id"
 MEM0_MARKER_KEY = "_mem0"
 #: The indexed digest of the mem0 id (an integer below 2**53, exact in any JSON).
 MEM0_KEY = "_mem0_key"
+#: Ids per ``POST /mem0/lookup`` (``HybridMemClient.mem0_lookup`` sends more in turns).
+MAX_LOOKUP_IDS = 1000
 _SALT = b"hybridmem/mem0-id\x00"
 _BITS = 53
 
@@ -71,3 +76,31 @@ class Mem0Lookup(Protocol):
         """The live mem0 memories (see :func:`matching`) whose mem0 id is one of
         ``mem0_ids``, in any scope, in no particular order."""
         ...
+
+
+class Mem0Location(BaseModel):
+    """Where a live mem0 memory is: the answer of ``POST /mem0/lookup`` (the
+    capability over HTTP), enough for a ``get`` in the scope found."""
+
+    mem0_id: str
+    #: The hybridmem memory id (``scoped_id(scope, mem0_id)``).
+    memory_id: str
+    user_id: str | None = None
+    agent_id: str | None = None
+    run_id: str | None = None
+
+
+def locations(records: Iterable[VectorRecord], at: datetime) -> list[Mem0Location]:
+    """Where each of ``records`` (mem0 memories, see :func:`matching`) is, leaving
+    out those expired at ``at`` (invisible to reads)."""
+    return [
+        Mem0Location(
+            mem0_id=str(r.metadata[MEM0_ID_KEY]),
+            memory_id=r.id,
+            user_id=r.user_id,
+            agent_id=r.agent_id,
+            run_id=r.run_id,
+        )
+        for r in records
+        if not r.expired(at)
+    ]

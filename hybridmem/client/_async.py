@@ -14,6 +14,7 @@ import httpx
 from hybridmem.client import _calls as calls
 from hybridmem.client._calls import DEFAULT_URL, Call
 from hybridmem.client._following import CompactionWatch, ErasureWatch, Watch, finished
+from hybridmem.mem0_lookup import Mem0Location
 from hybridmem.models import (
     AddManyResult,
     AddProgressCallback,
@@ -326,3 +327,16 @@ class AsyncHybridMemClient:
 
     async def stats(self) -> dict[str, int]:
         return await self._send(calls.stats())
+
+    async def mem0_lookup(self, mem0_ids: Sequence[str]) -> list[Mem0Location]:
+        """Integration support, not a HybridStore method: where the live mem0
+        memories of ``mem0_ids`` are (mem0 id, hybridmem id, scope), in any scope,
+        through ``POST /mem0/lookup`` — what ``HybridMemMem0VectorStore`` uses to
+        find a memory by mem0's id alone. Unknown, erased and expired ids are left
+        out. Spans every scope: a key bound to a scope raises PermissionDeniedError;
+        a server whose vector store cannot look ids up raises ConfigurationError."""
+        found: list[Mem0Location] = []
+        for call in calls.mem0_lookup(mem0_ids):
+            answer: list[Mem0Location] = await self._send(call)
+            found.extend(answer)
+        return found

@@ -20,8 +20,9 @@ import httpx
 from pydantic import TypeAdapter
 
 from hybridmem.bulk import AddManyTally, batches
-from hybridmem.errors import StoreUnavailableError
+from hybridmem.errors import StoreUnavailableError, ValidationError
 from hybridmem.filters import parse_filters
+from hybridmem.mem0_lookup import MAX_LOOKUP_IDS, Mem0Location
 from hybridmem.models import (
     AddManyResult,
     AddProgressCallback,
@@ -41,6 +42,7 @@ from hybridmem.models import (
     SearchHit,
 )
 from hybridmem.validation import (
+    MAX_ID_LENGTH,
     NO_FILTER_MESSAGE,
     check_batch_size,
     check_depth,
@@ -393,6 +395,26 @@ def ready() -> Call[None]:
 
 def stats() -> Call[dict[str, int]]:
     return Call("GET", "/stats", _COUNTS)
+
+
+_LOCATIONS: TypeAdapter[list[Mem0Location]] = _adapter(list[Mem0Location])
+
+
+def mem0_lookup(mem0_ids: Sequence[str]) -> Iterator[Call[list[Mem0Location]]]:
+    """Integration support (``POST /mem0/lookup``): the requests finding the ids,
+    ``MAX_LOOKUP_IDS`` per request; none for no id."""
+    if isinstance(mem0_ids, str):
+        raise ValidationError("invalid ids: a sequence of mem0 ids, not one string")
+    wanted = list(dict.fromkeys(mem0_ids))
+    for position, mem0_id in enumerate(wanted):
+        if not isinstance(mem0_id, str) or not 1 <= len(mem0_id) <= MAX_ID_LENGTH:
+            raise ValidationError(
+                f"invalid ids[{position}]: a mem0 id is a string of 1 to {MAX_ID_LENGTH}"
+                f" characters, got {mem0_id!r:.80}"
+            )
+    for start in range(0, len(wanted), MAX_LOOKUP_IDS):
+        body = {"ids": wanted[start : start + MAX_LOOKUP_IDS]}
+        yield Call("POST", "/mem0/lookup", _LOCATIONS, body=body)
 
 
 # -- shared by both I/O shells -------------------------------------------------------------

@@ -13,6 +13,7 @@ import httpx
 from hybridmem.client import _calls as calls
 from hybridmem.client._calls import DEFAULT_URL, Call
 from hybridmem.client._following import CompactionWatch, ErasureWatch, Watch, finished
+from hybridmem.mem0_lookup import Mem0Location
 from hybridmem.models import (
     AddManyResult,
     AddProgressCallback,
@@ -328,3 +329,16 @@ class HybridMemClient:
 
     def stats(self) -> dict[str, int]:
         return self._send(calls.stats())
+
+    def mem0_lookup(self, mem0_ids: Sequence[str]) -> list[Mem0Location]:
+        """Integration support, not a HybridStore method: where the live mem0
+        memories of ``mem0_ids`` are (mem0 id, hybridmem id, scope), in any scope,
+        through ``POST /mem0/lookup`` — what ``HybridMemMem0VectorStore`` uses to
+        find a memory by mem0's id alone. Unknown, erased and expired ids are left
+        out. Spans every scope: a key bound to a scope raises PermissionDeniedError;
+        a server whose vector store cannot look ids up raises ConfigurationError."""
+        found: list[Mem0Location] = []
+        for call in calls.mem0_lookup(mem0_ids):
+            answer: list[Mem0Location] = self._send(call)
+            found.extend(answer)
+        return found

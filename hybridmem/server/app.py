@@ -7,7 +7,8 @@ error leaves as the one JSON shape of :mod:`hybridmem.wire`.
 This module builds the app; the parts are modules of their own: ``dependencies``
 (store, caller, query scope), ``guards`` (checks every route runs, the caller's
 scope), ``middleware`` (the body cap), ``errors`` (handlers and documented error
-responses) and ``routes/`` (memories, graph, operations, probes).
+responses) and ``routes/`` (memories, graph, operations, mem0 integration
+support, probes).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from hybridmem.server.erasures import Started
 from hybridmem.server.errors import ERROR_RESPONSES, install_error_handlers
 from hybridmem.server.guards import known_parameters, single_valued
 from hybridmem.server.middleware import BodyCap
-from hybridmem.server.routes import graph, memories, operations, probes
+from hybridmem.server.routes import graph, mem0, memories, operations, probes
 from hybridmem.store import ConfigSource, HybridStore
 
 
@@ -34,7 +35,7 @@ def api_router() -> APIRouter:
         dependencies=[Depends(single_valued), Depends(known_parameters)],
         responses=ERROR_RESPONSES,
     )
-    for group in (memories, graph, operations):
+    for group in (memories, graph, operations, mem0):
         router.include_router(group.router)
     return router
 

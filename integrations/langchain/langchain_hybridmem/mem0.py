@@ -27,25 +27,32 @@ scope is found from the record itself, in any process: each memory carries a
 digest of its mem0 id (``_mem0_key``), which the vector store indexes
 (:mod:`hybridmem.mem0_lookup`; SQLite, Kuzu and Weaviate all do), and a lookup
 reads the matching records through that index, then the memory through the
-store's ``get`` in the scope found. Nothing else maps a mem0 id to its user: an
-erased memory's index entry goes with it. A store without that capability (a
-``HybridMemClient`` of a server) falls back to the scopes this object has
-stored, listed or found, in this process only.
+store's ``get`` in the scope found. A ``HybridMemClient`` of a server asks the
+server's index (``mem0_lookup``: ``POST /mem0/lookup``, an admin key's call, as
+mem0 spans its users). Nothing else maps a mem0 id to its user, in no process:
+an erased memory's index entry goes with it. A store with neither is refused.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.vectorstores import VectorStore
 
 from hybridmem.api import MemoryStore
+from hybridmem.errors import ConfigurationError
 from hybridmem.ids import scoped_id
-from hybridmem.mem0_lookup import MEM0_ID_KEY, MEM0_KEY, MEM0_MARKER_KEY, Mem0Lookup, mem0_key
+from hybridmem.mem0_lookup import (
+    MEM0_ID_KEY,
+    MEM0_KEY,
+    MEM0_MARKER_KEY,
+    Mem0Location,
+    Mem0Lookup,
+    mem0_key,
+)
 from hybridmem.models import Memory, Scope
 from hybridmem.validation import scope_from
 
@@ -69,6 +76,13 @@ _SCOPE_FIELDS = ("user_id", "agent_id", "run_id")
 _INTERNAL = (MEM0_ID_KEY, MEM0_MARKER_KEY, MEM0_KEY)
 
 
+@runtime_checkable
+class _ServerLookup(Protocol):
+    """A client of a server: the server's index through ``POST /mem0/lookup``."""
+
+    def mem0_lookup(self, mem0_ids: Sequence[str]) -> list[Mem0Location]: ...
+
+
 class HybridMemMem0VectorStore(VectorStore):
     """mem0 memories as hybridmem memories, each in its mem0 user/agent/run scope."""
 
@@ -76,11 +90,19 @@ class HybridMemMem0VectorStore(VectorStore):
         self.store = store
         self._embedding = embedding
         vector = getattr(store, "vector", None)
-        #: The index that finds a mem0 id's record in any scope (None over HTTP).
+        # The index that finds a mem0 id's record in any scope: the vector store's
+        # in process, the server's through a client.
         self._lookup: Mem0Lookup | None = vector if isinstance(vector, Mem0Lookup) else None
-        # Only without a lookup: the scopes seen in this process (see the module doc).
-        self._scopes: dict[str, Scope] = {}
-        self._lock = threading.Lock()
+        self._server: _ServerLookup | None = (
+            store if self._lookup is None and isinstance(store, _ServerLookup) else None
+        )
+        if self._lookup is None and self._server is None:
+            raise ConfigurationError(
+                f"mem0 finds a memory by its id alone: {type(store).__name__} (vector store"
+                f" {type(vector).__name__}) cannot look a mem0 id up in any scope; use a"
+                " HybridStore whose vector provider has the Mem0Lookup capability (sqlite,"
+                " kuzu, weaviate) or a HybridMemClient of a hybridmem server"
+            )
 
     @property
     def embeddings(self) -> Embeddings:
@@ -139,9 +161,8 @@ class HybridMemMem0VectorStore(VectorStore):
                     "run_id": scope.run_id,
                 }
             )
-        for scope, items in by_scope.items():
+        for items in by_scope.values():
             self.store.add_many(items, batch_size=min(len(items), 10_000))
-            self._remember((str(item["metadata"][MEM0_ID_KEY]) for item in items), scope)
         return list(ids)
 
     def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool | None:
@@ -167,8 +188,6 @@ class HybridMemMem0VectorStore(VectorStore):
             self.store.delete(
                 memory.id, user_id=memory.user_id, agent_id=memory.agent_id, run_id=memory.run_id
             )
-            with self._lock:
-                self._scopes.pop(mem0_id, None)
         return True
 
     # -- reads ---------------------------------------------------------------------
@@ -201,33 +220,26 @@ class HybridMemMem0VectorStore(VectorStore):
         return found
 
     def _scopes_of(self, mem0_ids: list[str]) -> dict[str, Scope]:
-        """The scope each id's record is in, from the store's index (or, without
-        one, from what this process has seen)."""
-        if self._lookup is None:
-            with self._lock:
-                return {i: self._scopes[i] for i in mem0_ids if i in self._scopes}
+        """The scope each id's record is in, from the store's index (the server's,
+        through a client)."""
+        found: list[tuple[str, Scope]]
+        if self._lookup is not None:
+            records = self._lookup.mem0_records(mem0_ids)
+            found = [(str(r.metadata[MEM0_ID_KEY]), r.scope) for r in records]
+        else:
+            assert self._server is not None
+            found = [
+                (at.mem0_id, Scope(user_id=at.user_id, agent_id=at.agent_id, run_id=at.run_id))
+                for at in self._server.mem0_lookup(mem0_ids)
+            ]
         scopes: dict[str, set[Scope]] = {}
-        for record in self._lookup.mem0_records(mem0_ids):
-            scopes.setdefault(str(record.metadata[MEM0_ID_KEY]), set()).add(record.scope)
+        for mem0_id, scope in found:
+            scopes.setdefault(mem0_id, set()).add(scope)
         ambiguous = sorted(i for i, found in scopes.items() if len(found) > 1)
         if ambiguous:
             # mem0's ids are random: another copy was written around the integration.
             raise ValueError(f"mem0 ids found in more than one scope: {ambiguous}")
         return {i: next(iter(found)) for i, found in scopes.items()}
-
-    def _remember(self, mem0_ids: Iterable[str], scope: Scope) -> None:
-        if self._lookup is not None:
-            return
-        with self._lock:
-            for mem0_id in mem0_ids:
-                self._scopes[mem0_id] = scope
-
-    def _seen(self, memories: Iterable[Memory]) -> None:
-        if self._lookup is not None:
-            return
-        with self._lock:
-            for memory in memories:
-                self._scopes[str(memory.metadata[MEM0_ID_KEY])] = memory.scope
 
     def similarity_search(self, query: str, k: int = 4, **kwargs: Any) -> list[Document]:
         vector = self._embedding.embed_query(query)
@@ -260,7 +272,6 @@ class HybridMemMem0VectorStore(VectorStore):
             agent_id=scope.agent_id,
             run_id=scope.run_id,
         )
-        self._seen(hit.memory for hit in hits)
         return [(_document(hit.memory), hit.score) for hit in hits]
 
     @classmethod
@@ -289,7 +300,6 @@ class _Listing:
             agent_id=scope.agent_id,
             run_id=scope.run_id,
         )
-        self._vectorstore._seen(memories)
         documents = [_document(m) for m in memories]
         return {"ids": [d.id for d in documents], "metadatas": [d.metadata for d in documents]}
 
