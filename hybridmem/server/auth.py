@@ -14,8 +14,8 @@ Semantics (also in docs/server.md):
   with no filter stays a 400 with the well-known message even for a scoped key
   (it never silently becomes "erase my whole scope"). Records addressed by id
   outside the scope answer 404, exactly like missing ones, so a scoped key cannot
-  probe which ids exist. reset, reconcile, recover and stats span every scope:
-  403 for a scoped key.
+  probe which ids exist. reset, reconcile, recover, stats, compact and the mem0
+  lookup (``POST /mem0/lookup``) span every scope: 403 for a scoped key.
 """
 
 from __future__ import annotations
