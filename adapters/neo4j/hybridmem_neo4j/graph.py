@@ -93,7 +93,7 @@ def relation_write(n: Names) -> str:
         " WHERE none(o IN found WHERE startNode(o) = a AND endNode(o) = b)"
         f" CREATE (a)-[r:{n.relates} {{id: x.id}}]->(b) SET r.type = x.type,"
         " r.memory_id = x.memory_id, r.user_id = x.user_id, r.agent_id = x.agent_id,"
-        " r.run_id = x.run_id, r.created_at = x.created_at"
+        " r.run_id = x.run_id, r.created_at = datetime(x.created_at)"
     )
 
 
@@ -215,7 +215,9 @@ class Neo4jGraphStore(Neo4jGraphReads):
     def add_memories(self, memories: Sequence[MemoryGraph], *, fresh: bool = False) -> None:
         if not memories:
             return
-        rows = graph_rows(memories)
+        # Times travel as ISO text and become DateTimes in Cypher: the driver's
+        # packing of a Python datetime cost ~13% of a load (3 per memory).
+        rows = graph_rows(memories, datetime.isoformat)
         n = self._n
 
         # One statement (its parts in order, each seeing the ones before): one round
@@ -224,7 +226,7 @@ class Neo4jGraphStore(Neo4jGraphReads):
         query = (
             f"CALL () {{ UNWIND $nodes AS x MERGE (m:{n.memory} {{id: x.id}}) ON CREATE SET"
             " m.user_id = x.user_id, m.agent_id = x.agent_id, m.run_id = x.run_id,"
-            " m.created_at = x.created_at, m.updated_at = x.updated_at }"
+            " m.created_at = datetime(x.created_at), m.updated_at = datetime(x.updated_at) }"
             f" CALL () {{ UNWIND $entities AS x MERGE (e:{n.entity} {{id: x.id}})"
             " ON CREATE SET e.name = x.name, e.type = x.type, e.user_id = x.ns }"
             f" CALL () {{ UNWIND $mentions AS x MATCH (m:{n.memory} {{id: x.m}}),"
