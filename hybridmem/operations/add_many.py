@@ -2,11 +2,13 @@
 
 The journal keeps the batch's ids (its payload), so that a crash mid-batch is
 rolled back whole by ``recover()`` and ``reconcile`` leaves the half-written
-records to it."""
+records to it. That same model lets the batch's vector upsert and graph write run
+at once: a rollback removes both whatever either did."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Self
@@ -93,9 +95,7 @@ def write(ctx: OperationContext, fresh: Sequence[NewMemory]) -> str:
     with ctx.running(op_id):
         ctx.fault("add_many.journaled")
         try:
-            ctx.vector.upsert([m.record for m in fresh])
-            ctx.fault("add_many.vector_written")
-            ctx.graph.add_memories([m.graph for m in fresh])
+            write_both(ctx, fresh)
             ctx.fault("add_many.graph_written")
         except HybridMemError:
             try:
@@ -119,6 +119,28 @@ def write(ctx: OperationContext, fresh: Sequence[NewMemory]) -> str:
             ctx.graph.delete_memories(ids)
             raise
     return op_id
+
+
+def write_both(ctx: OperationContext, fresh: Sequence[NewMemory]) -> None:
+    """The vector upsert (on a worker thread) and the graph write, at once.
+    ``vector_written`` is reached on the upsert's thread as soon as it returns (the
+    graph write may still run: a kill there leaves the graph anywhere);
+    ``graph_written`` is reached by the caller once both are done. Neither write
+    outlives this call: when one fails, the other is waited for before the error
+    is raised, so the state a rollback (or a test's fault point) sees is settled."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hybridmem-add-many") as worker:
+        upsert = worker.submit(_upsert, ctx, fresh)
+        try:
+            ctx.graph.add_memories([m.graph for m in fresh])
+        except BaseException:
+            upsert.exception()
+            raise
+        upsert.result()
+
+
+def _upsert(ctx: OperationContext, fresh: Sequence[NewMemory]) -> None:
+    ctx.vector.upsert([m.record for m in fresh])
+    ctx.fault("add_many.vector_written")
 
 
 def roll_back(ctx: OperationContext, op_id: str, ids: Sequence[str]) -> None:
