@@ -140,16 +140,22 @@ def check_embedding(value: object) -> list[float]:
     if len(value) == 0:
         raise ValidationError("invalid embedding: must not be empty")
     # Every add and search passes here: a plain sequence of finite floats is checked
-    # at C speed; anything else goes through the loop, which names the fault.
-    if (
+    # at C speed; anything else goes through the loop, which names the fault. A float
+    # vector whose squared norm is finite and at most MAX_SQUARED_NORM has every
+    # element finite and far below FLOAT32_MAX: the norm's one pass checks it.
+    squared_norm = _float_squared_norm(value)
+    if squared_norm <= MAX_SQUARED_NORM:
+        out: list[float] = list(value)
+    elif (
         set(map(type, value)) == {float}
         and all(map(math.isfinite, value))
         and max(map(abs, value)) <= FLOAT32_MAX
     ):
-        out: list[float] = list(value)
+        out = list(value)
+        squared_norm = math.fsum(map(operator.mul, out, out))
     else:
         out = _embedding_numbers(value)
-    squared_norm = math.fsum(map(operator.mul, out, out))
+        squared_norm = math.fsum(map(operator.mul, out, out))
     if squared_norm < FLOAT32_MIN_NORMAL:
         raise ValidationError("invalid embedding: must not be all zeros (or too close to zero)")
     if squared_norm > MAX_SQUARED_NORM:
@@ -159,6 +165,16 @@ def check_embedding(value: object) -> list[float]:
             f" {MAX_SQUARED_NORM:.4g}, so the norm at most {math.sqrt(MAX_SQUARED_NORM):.4g})"
         )
     return out
+
+
+def _float_squared_norm(value: Sequence[object]) -> float:
+    """The squared norm of a sequence of floats only; NaN for anything else."""
+    if set(map(type, value)) != {float}:
+        return math.nan
+    try:
+        return math.fsum(map(operator.mul, value, value))  # type: ignore[arg-type]
+    except (OverflowError, ValueError):
+        return math.nan
 
 
 def _embedding_numbers(value: Sequence[object]) -> list[float]:
