@@ -48,11 +48,13 @@ def test_a_worker_taken_over_after_its_lease_ran_out_fails_cleanly(
         seed.add("bob keeps this", embedding=embedding("bob"), user_id="bob")
 
     # Worker A erases alice; it stalls (SIGSTOP: its lease is not renewed either)
-    # between the vector and graph deletes of its first batch.
+    # after the vector and graph deletes of its first batch (they run at once),
+    # before their checkpoint: stopped inside its graph transaction, it would
+    # hold Neo4j's locks on the batch and B's recovery would wait on them.
     worker = start_worker(
         config,
         {"kind": "delete_all", "user_id": "alice"},
-        HYBRIDMEM_TEST_HOLD_AT="delete_all.vectors_deleted",
+        HYBRIDMEM_TEST_HOLD_AT="delete_all.batch_deleted",
     )
     try:
         wait_for(worker, "held")
