@@ -114,7 +114,10 @@ class Model:
         elif kind == "update":
             self.memories[op["id"]].latest = op["text"]
         elif kind == "delete":
-            self.memories[op["id"]].deleted = span
+            # A plan may delete one id twice: the first delete erased it, the
+            # second found nothing.
+            tracked = self.memories[op["id"]]
+            tracked.deleted = tracked.deleted or span
         elif kind == "delete_all":
             self.erasures.append(Erasure(op["user"], *span))
         elif kind == "export":
