@@ -9,6 +9,7 @@ long as it stalls. The server ends such a transaction and releases its locks.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -24,6 +25,13 @@ T = TypeVar("T")
 #: the detail says the shared journal's statement was the one that failed.
 NAME = "Neo4j graph store"
 PART = "shared journal"
+
+#: A statement that scans a label (the grant reads every live claim) while another
+#: transaction deletes one of its nodes (a finish releasing its claim) can fail
+#: "Unable to load NODE ..." instead of skipping it; the driver does not retry it.
+#: Nothing was written: the whole transaction runs again.
+_DELETED_UNDER_READ = "Unable to load "
+_DELETED_UNDER_READ_ATTEMPTS = 5
 
 
 class Bolt:
@@ -69,8 +77,16 @@ class Bolt:
         bounded = unit_of_work(timeout=timeout or self.transaction_timeout)(work)
 
         def run() -> T:
-            with self._driver.session(database=self._database) as session:
-                return session.execute_write(bounded)
+            for attempt in range(1, _DELETED_UNDER_READ_ATTEMPTS + 1):
+                try:
+                    with self._driver.session(database=self._database) as session:
+                        return session.execute_write(bounded)
+                except neo4j_errors.Neo4jError as exc:
+                    raced = (exc.message or "").startswith(_DELETED_UNDER_READ)
+                    if not raced or attempt == _DELETED_UNDER_READ_ATTEMPTS:
+                        raise
+                    time.sleep(0.01 * attempt)
+            raise AssertionError("unreachable")
 
         return self._call(run)
 
