@@ -22,7 +22,6 @@ rest of the id digests the whole scope.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import secrets
@@ -35,13 +34,10 @@ _SCOPE_SALT = b"hybridmem/scope-tag\x00"
 _NAME_SALT = b"hybridmem/scoped-name\x00"
 
 
-@functools.lru_cache(maxsize=4096)
 def _scope_key(scope: Scope) -> bytes:
     return json.dumps([scope.user_id, scope.agent_id, scope.run_id]).encode("utf-8")
 
 
-# A batch's ids share few scopes: the scope's key and tag are computed once each.
-@functools.lru_cache(maxsize=4096)
 def _tag(scope: Scope) -> bytes:
     return hashlib.blake2b(_SCOPE_SALT + _scope_key(scope), digest_size=_TAG_BYTES).digest()
 
