@@ -9,6 +9,7 @@ path from the tests.
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -22,10 +23,42 @@ from typing import ClassVar, Self
 _POLL_SECONDS = 0.5
 
 
-def free_port() -> int:
+#: Ports below the kernel's ephemeral range: a port taken from bind(0) is one the
+#: kernel may hand to any outgoing connection before the server binds it (CI
+#: lost a Weaviate start to exactly that: "bind: address already in use").
+_LOWEST_PORT = 15000
+
+
+def _ephemeral_low() -> int:
+    try:
+        text = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text()
+        return int(text.split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def _bindable(port: int) -> bool:
+    # All interfaces: a server binding ":port" conflicts with any listener on it.
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+        try:
+            s.bind(("", port))
+        except OSError:
+            return False
+        return True
+
+
+def free_port(count: int = 1) -> int:
+    """A port P such that P .. P + count - 1 are free now and outside the range
+    the kernel picks outgoing connections' ports from."""
+    high = _ephemeral_low() - count
+    if high <= _LOWEST_PORT:
+        high = 65535 - count
+    rng = random.SystemRandom()
+    for _ in range(500):
+        port = rng.randint(_LOWEST_PORT, high)
+        if all(_bindable(port + i) for i in range(count)):
+            return port
+    raise RuntimeError(f"no {count} consecutive free ports in {_LOWEST_PORT}..{high}")
 
 
 def spawn(cmd: Sequence[str], log_path: Path, env: Mapping[str, str]) -> subprocess.Popen[bytes]:

@@ -77,7 +77,7 @@ _HERE = str(Path(__file__).resolve().parent)
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 import weaviate_native as native  # noqa: E402
-from native_process import stop_pid  # noqa: E402
+from native_process import free_port, stop_pid  # noqa: E402
 
 WeaviateProcess = native.WeaviateProcess
 HOST = "127.0.0.1"
@@ -85,19 +85,7 @@ HOST = "127.0.0.1"
 
 def free_port_pair() -> int:
     """A port P such that P and P + 1 are both free (raft and raft RPC)."""
-    for _ in range(200):
-        with socket.socket() as first:
-            first.bind((HOST, 0))
-            port = int(first.getsockname()[1])
-            if port >= 65535:
-                continue
-            with socket.socket() as second:
-                try:
-                    second.bind((HOST, port + 1))
-                except OSError:
-                    continue
-                return port
-    raise RuntimeError("no two consecutive free ports on 127.0.0.1")
+    return free_port(2)
 
 
 def _get_json(url: str, timeout: float = 2.0) -> Any:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import threading
@@ -17,14 +16,14 @@ from typing import Any
 import httpx
 import uvicorn
 
+from tests.servers import compose
+
 #: The console script of the venv running the tests: what a user runs.
 HYBRIDMEM = str(Path(sys.executable).parent / "hybridmem")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+#: The launchers' picker: a port outside the kernel's ephemeral range.
+free_port = compose.load("native_process").free_port
 
 
 def _toml_value(value: Any) -> str:
