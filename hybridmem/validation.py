@@ -12,21 +12,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hybridmem.errors import InvalidScopeError, MissingScopeError, ValidationError
+from hybridmem.float32 import (
+    FLOAT32_MAX,
+    FLOAT32_MIN_NORMAL,
+    MAX_SQUARED_NORM,
+    embedding_numbers,
+    float_squared_norm,
+)
 from hybridmem.models import Scope
 
 MAX_ID_LENGTH = 256
-
-#: Both vector stores keep float32: a larger component would be stored as
-#: infinity, and a vector whose squared norm underflows float32 has no direction
-#: (cosine divides by its norm).
-FLOAT32_MAX = 3.4028234663852886e38
-FLOAT32_MIN_NORMAL = 1.1754943508222875e-38
-
-#: The largest squared norm (sum of squared components) an embedding may have:
-#: both stores compute cosine in float32, and a vector whose squared norm
-#: overflows it scores wrong ([3e38] * 8 scored 1.0 against a true 0.47). So the
-#: norm is at most sqrt(FLOAT32_MAX), about 1.8e19; real embeddings are near 1.
-MAX_SQUARED_NORM = FLOAT32_MAX
 
 #: Metadata is a JSON object at most this many levels deep (the object itself is
 #: level 1, each object or list inside it one more) and at most this many bytes as
@@ -143,7 +138,7 @@ def check_embedding(value: object) -> list[float]:
     # at C speed; anything else goes through the loop, which names the fault. A float
     # vector whose squared norm is finite and at most MAX_SQUARED_NORM has every
     # element finite and far below FLOAT32_MAX: the norm's one pass checks it.
-    squared_norm = _float_squared_norm(value)
+    squared_norm = float_squared_norm(value)
     if squared_norm <= MAX_SQUARED_NORM:
         out: list[float] = list(value)
     elif (
@@ -154,7 +149,7 @@ def check_embedding(value: object) -> list[float]:
         out = list(value)
         squared_norm = math.fsum(map(operator.mul, out, out))
     else:
-        out = _embedding_numbers(value)
+        out = embedding_numbers(value)
         squared_norm = math.fsum(map(operator.mul, out, out))
     if squared_norm < FLOAT32_MIN_NORMAL:
         raise ValidationError("invalid embedding: must not be all zeros (or too close to zero)")
@@ -164,39 +159,6 @@ def check_embedding(value: object) -> list[float]:
             f" the stores compute cosine (the sum of squared components must be at most"
             f" {MAX_SQUARED_NORM:.4g}, so the norm at most {math.sqrt(MAX_SQUARED_NORM):.4g})"
         )
-    return out
-
-
-def _float_squared_norm(value: Sequence[object]) -> float:
-    """The squared norm of a sequence of floats only; NaN for anything else."""
-    if set(map(type, value)) != {float}:
-        return math.nan
-    try:
-        return math.fsum(map(operator.mul, value, value))  # type: ignore[arg-type]
-    except (OverflowError, ValueError):
-        return math.nan
-
-
-def _embedding_numbers(value: Sequence[object]) -> list[float]:
-    out: list[float] = []
-    for item in value:
-        if isinstance(item, bool) or not isinstance(item, (int, float)):
-            raise ValidationError("invalid embedding: every element must be a number")
-        try:
-            number = float(item)
-        except OverflowError:  # an int too large for any float, so far beyond float32
-            raise ValidationError(
-                f"invalid embedding: an integer element of {int(item).bit_length()} bits is"
-                f" beyond float32 (|x| <= {FLOAT32_MAX:.4g})"
-            ) from None
-        if not math.isfinite(number):
-            raise ValidationError("invalid embedding: every element must be finite")
-        if abs(number) > FLOAT32_MAX:
-            raise ValidationError(
-                f"invalid embedding: element {number!r} is beyond float32"
-                f" (|x| <= {FLOAT32_MAX:.4g})"
-            )
-        out.append(number)
     return out
 
 

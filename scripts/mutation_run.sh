@@ -36,6 +36,7 @@ only_mutate=
     hybridmem/journal_records.py
     hybridmem/journal_schema.py
     hybridmem/validation.py
+    hybridmem/float32.py
     hybridmem/server/auth.py
 pytest_add_cli_args_test_selection=
     tests/unit

@@ -11,8 +11,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hybridmem.float32 import FLOAT32_MAX
 from hybridmem.validation import (
-    FLOAT32_MAX,
     MAX_BATCH_SIZE,
     MAX_EMBED_TEXTS,
     MAX_ID_LENGTH,

@@ -8,13 +8,11 @@ from typing import Any
 import pytest
 
 from hybridmem import HybridStore, ValidationError
+from hybridmem.float32 import FLOAT32_MAX, FLOAT32_MIN_NORMAL, MAX_SQUARED_NORM
 from hybridmem.validation import (
-    FLOAT32_MAX,
-    FLOAT32_MIN_NORMAL,
     MAX_LIMIT,
     MAX_METADATA_BYTES,
     MAX_METADATA_DEPTH,
-    MAX_SQUARED_NORM,
     check_embedding,
     check_limit,
     check_metadata,
