@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tests.mutants import breaks, breaks_scoped_ids
+from tests.mutants import breaks, breaks_finality, breaks_recovery, breaks_scoped_ids
 
 EMBEDDED = "kuzu+sqlite"
 #: Rows that break the Kuzu vector store run where it holds the vectors.
@@ -150,98 +150,98 @@ _ROWS = [
     # -- orphans ---------------------------------------------------------------------
     _row(
         "orphan removal in delete: entities left unused go",
-        breaks.kuzu_delete_keeps_orphan_entities,
+        breaks_recovery.kuzu_delete_keeps_orphan_entities,
         f"{DELETE_ALL}::test_delete_all_erases_scope_and_keeps_everything_else",
     ),
     _row(
         "orphan removal in delete_all: vectors without a node are swept",
-        breaks.delete_all_skips_vector_sweep,
+        breaks_recovery.delete_all_skips_vector_sweep,
         f"{DELETE_ALL}::test_orphans_inside_scope_are_removed",
     ),
     _row(
         "reconcile finds dangling relations and orphan entities (gap 2)",
-        breaks.kuzu_reconcile_finds_nothing,
+        breaks_recovery.kuzu_reconcile_finds_nothing,
         f"{RECONCILE}::test_reconcile_finds_and_fixes_dangling_relations_and_orphan_entities",
         f"{RECONCILE}::test_reconcile_finds_and_fixes_an_entity_left_bare",
     ),
     _row(
         "reconcile(fix=True) removes what it found",
-        breaks.kuzu_reconcile_counts_but_keeps,
+        breaks_recovery.kuzu_reconcile_counts_but_keeps,
         f"{RECONCILE}::test_reconcile_finds_and_fixes_dangling_relations_and_orphan_entities",
     ),
     _row(
         "reconcile finds and fixes orphan vectors",
-        breaks.reconcile_skips_orphan_vectors,
+        breaks_recovery.reconcile_skips_orphan_vectors,
         f"{RECONCILE}::test_reconcile_reports_then_fixes",
     ),
     # -- history text erasure ----------------------------------------------------------
     _row(
         "history erasure: one id",
-        breaks.journal_erase_ids_noop,
+        breaks_recovery.journal_erase_ids_noop,
         f"{HISTORY}::test_delete_erases_the_text_of_that_memory_only",
     ),
     _row(
         "history erasure: a scope (gap 3)",
-        breaks.journal_finish_ignores_erase_scope,
+        breaks_recovery.journal_finish_ignores_erase_scope,
         f"{HISTORY}::test_delete_all_erases_text_of_memories_the_graph_had_lost",
     ),
     _row(
         "history erasure: reset",
-        breaks.journal_finish_ignores_erase_everything,
+        breaks_recovery.journal_finish_ignores_erase_everything,
         f"{HISTORY}::test_reset_erases_every_text",
     ),
     # -- crash recovery ----------------------------------------------------------------
     _row(
         "crash recovery: counts survive a crash (gap 4)",
-        breaks.recovery_restarts_the_tally,
+        breaks_recovery.recovery_restarts_the_tally,
         f"{RECOVERY}::test_delete_all_counts_and_events_survive_a_crash",
     ),
     _row(
         "crash recovery: a batch erased before its checkpoint is counted, with events (gap 4)",
-        breaks.delete_all_batch_not_noted,
+        breaks_recovery.delete_all_batch_not_noted,
         f"{RECOVERY}::test_delete_all_counts_and_events_survive_a_crash",
     ),
     _row(
         "crash recovery: one DELETE event per erased memory",
-        breaks.checkpoint_without_events,
+        breaks_recovery.checkpoint_without_events,
         f"{RECOVERY}::test_delete_all_counts_and_events_survive_a_crash",
     ),
     _row(
         "crash recovery: pending operations are finished on open and by recover()",
-        breaks.recover_skips_pending,
+        breaks_recovery.recover_skips_pending,
         "tests/integration/test_crash.py::TestCrash::test_exception_at_every_step_then_recover",
     ),
     _row(
         "add rollback: an interrupted add leaves nothing",
-        breaks.recover_completes_adds,
+        breaks_recovery.recover_completes_adds,
         f"{RECOVERY}::test_an_interrupted_add_is_rolled_back_by_recover",
     ),
     _row(
         "add rollback: the graph side goes too",
-        breaks.rollback_keeps_graph,
+        breaks_recovery.rollback_keeps_graph,
         f"{RECOVERY}::test_an_interrupted_add_is_rolled_back_by_recover",
     ),
     # -- guards and idempotence --------------------------------------------------------
     _row(
         "no-filter guard: delete_all() refuses, word for word",
-        breaks.no_filter_guard_off,
+        breaks_recovery.no_filter_guard_off,
         "tests/unit/test_validation.py::test_delete_all_rejects_bad_input_and_changes_nothing",
     ),
     _row(
         "idempotence: deleting what is gone is a no-op",
-        breaks.kuzu_vector_delete_not_idempotent,
+        breaks_recovery.kuzu_vector_delete_not_idempotent,
         f"{CONTRACT_KUZU}::TestKuzuVectorStore::test_delete_by_ids_counts_and_is_idempotent",
         f"{DELETE_ALL}::test_empty_scope_and_repeat_are_safe",
         pair=KUZU_VECTORS,
     ),
     _row(
         "idempotence: writing a memory graph twice leaves one of each",
-        breaks.kuzu_graph_merge_becomes_create,
+        breaks_recovery.kuzu_graph_merge_becomes_create,
         f"{CONTRACT_KUZU}::TestKuzuGraphStore::test_writing_twice_leaves_one_record",
     ),
     _row(
         "idempotence: a batch MERGEs the edges of memories already stored",
-        breaks.kuzu_batch_takes_stored_memories_for_new,
+        breaks_recovery.kuzu_batch_takes_stored_memories_for_new,
         "tests/contract/test_kuzu_writes.py"
         "::test_batches_merge_entities_across_the_batch_and_with_the_store",
         "tests/contract/test_kuzu_writes.py"
@@ -253,39 +253,39 @@ _ROWS += [
     # -- add_many (issue 13) -------------------------------------------------------------
     _row(
         "batch rollback: an interrupted add_many batch leaves nothing",
-        breaks.batch_rollback_keeps_records,
+        breaks_finality.batch_rollback_keeps_records,
         f"{ADD_MANY}::test_recover_rolls_back_a_batch_cut_short",
     ),
     _row(
         "batch claims: an erasure waits for a batch of its scope",
-        breaks.batch_claims_ignored,
+        breaks_finality.batch_claims_ignored,
         f"{ADD_MANY}::test_delete_all_waits_for_a_batch_of_its_scope",
     ),
     _row(
         "reconcile leaves a pending batch to recover()",
-        breaks.reconcile_ignores_pending_batches,
+        breaks_finality.reconcile_ignores_pending_batches,
         f"{ADD_MANY}::test_recover_rolls_back_a_batch_cut_short",
     ),
     _row(
         "import idempotence: items stored as given are left unchanged",
-        breaks.add_many_rewrites_stored_ids,
+        breaks_finality.add_many_rewrites_stored_ids,
         f"{ADD_MANY}::test_caller_ids_and_times_are_kept_and_an_import_run_twice_changes_nothing",
     ),
     # -- finality (issue 10) --------------------------------------------------------------
     _row(
         "claims before reads: an update racing an erasure brings nothing back",
-        breaks.update_reads_before_its_claim,
+        breaks_finality.update_reads_before_its_claim,
         "tests/integration/test_finality.py::TestFinality::test_updates_racing_delete_all_bring_nothing_back",
     ),
     _row(
         "claims before reads: record claims wait for an erasure of their scope",
-        breaks.scope_claims_ignored,
+        breaks_finality.scope_claims_ignored,
         "tests/unit/test_scope_claims.py",
         "tests/integration/test_finality.py::TestFinality::test_updates_racing_delete_all_bring_nothing_back",
     ),
     _row(
         "unknown query parameters are refused, never ignored",
-        breaks.unknown_query_parameters_ignored,
+        breaks_finality.unknown_query_parameters_ignored,
         "tests/server/test_refusals.py::test_every_route_refuses_unknown_query_parameters",
         "tests/server/test_refusals.py::test_misspelt_dry_run_and_scope_are_refused_not_ignored",
     ),
@@ -295,20 +295,20 @@ _ROWS += [
     # -- filters and graph reads (issue 11), MCP arguments (issue 10), entity races ----
     _row(
         "filters are evaluated in the store",
-        breaks.kuzu_filters_ignored,
+        breaks_finality.kuzu_filters_ignored,
         "tests/integration/test_filters_graph_reads.py::test_filters_and_paging_through_the_store",
         pair=KUZU_VECTORS,
     ),
     _row(
         "graph reads never leave the caller's namespace",
-        breaks.kuzu_entity_lookup_any_namespace,
+        breaks_finality.kuzu_entity_lookup_any_namespace,
         "tests/integration/test_filters_graph_reads.py"
         "::test_get_all_by_entity_stays_in_the_namespace",
         "tests/integration/test_filters_graph_reads.py::test_neighbors_by_depth",
     ),
     _row(
         "unknown MCP tool arguments are refused, never ignored",
-        breaks.mcp_unknown_arguments_ignored,
+        breaks_finality.mcp_unknown_arguments_ignored,
         "tests/server/test_mcp_refusals.py::test_every_tool_refuses_misspelt_and_loosely_typed_arguments",
     ),
 ]
@@ -319,7 +319,7 @@ _ROWS += [
     # -- the Kuzu search cache (issue 11) ------------------------------------------------
     _row(
         "erasure is final: a cached search never returns a deleted memory",
-        breaks.kuzu_search_cache_keeps_deleted_rows,
+        breaks_finality.kuzu_search_cache_keeps_deleted_rows,
         _SEES_WRITES,
         _CACHE,
         f"{DELETE_ALL}::test_delete_all_erases_scope_and_keeps_everything_else",
@@ -327,7 +327,7 @@ _ROWS += [
     ),
     _row(
         "a cached search sees every write at once",
-        breaks.kuzu_search_cache_misses_writes,
+        breaks_finality.kuzu_search_cache_misses_writes,
         _SEES_WRITES,
         _CACHE,
         pair=KUZU_VECTORS,
@@ -342,7 +342,7 @@ _ROWS += [
     # -- expiry ---------------------------------------------------------------------------
     _row(
         "expired memories are invisible to every read at once (Kuzu vectors)",
-        breaks.kuzu_reads_show_expired,
+        breaks_finality.kuzu_reads_show_expired,
         f"{_EXPIRY}::test_expired_memories_vanish_from_every_read_before_any_purge",
         f"{_EXPIRY}::test_a_memory_disappears_the_moment_its_ttl_runs_out",
         name="reads-show-expired",
@@ -350,13 +350,13 @@ _ROWS += [
     ),
     _row(
         "purge_expired erases only what is still expired under its claim",
-        breaks.purge_trusts_the_index,
+        breaks_finality.purge_trusts_the_index,
         f"{_EXPIRY}::test_a_row_read_before_the_memory_was_renewed_does_not_erase_it",
         name="purge-trusts-the-index",
     ),
     _row(
         "purge_expired claims each batch before it reads the stores",
-        breaks.purge_skips_claims,
+        breaks_finality.purge_skips_claims,
         f"{_EXPIRY}::test_purge_waits_for_a_write_in_flight_on_a_memory_it_would_erase",
         name="purge-skips-claims",
     ),
@@ -366,21 +366,21 @@ _ROWS += [
     # -- Weaviate multi-tenancy -----------------------------------------------------------
     _row(
         "a user's erasure on the tenant layout leaves no directory entry naming the user",
-        breaks.weaviate_tenant_drop_keeps_directory,
+        breaks_finality.weaviate_tenant_drop_keeps_directory,
         f"{_TENANCY}::test_drop_scope_drops_the_users_tenant_and_directory_entries_only",
         pair=WEAVIATE,
         name="weaviate-tenant-drop-keeps-directory",
     ),
     _row(
         "a record moved to another user leaves no copy behind in the old user's tenant",
-        breaks.weaviate_tenant_move_keeps_old_copy,
+        breaks_finality.weaviate_tenant_move_keeps_old_copy,
         f"{_TENANCY}::test_a_record_written_again_under_another_user_moves",
         pair=WEAVIATE,
         name="weaviate-tenant-move-keeps-old-copy",
     ),
     _row(
         "a tenant is dropped only for an erasure of the whole user",
-        breaks.weaviate_tenant_drop_widens_scope,
+        breaks_finality.weaviate_tenant_drop_widens_scope,
         f"{DELETE_ALL}::test_delete_all_erases_scope_and_keeps_everything_else",
         pair=TENANCY,
         name="weaviate-tenant-drop-widens-scope",
