@@ -56,7 +56,8 @@ from typing import Any, cast
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from delete_scope import PeakRss, pair_config, raw_graph_delete, raw_vector_delete
+from delete_scope import PeakRss, pair_config
+from raw_deletes import raw_graph_delete, raw_vector_delete
 
 from hybridmem import HybridStore
 from hybridmem.bulk import prepare_batch
