@@ -10,36 +10,21 @@ echo "bootstrap: $(( $(date +%s) - started ))s"
 PY=.venv/bin/python
 export HYBRIDMEM_CACHE=${HYBRIDMEM_CACHE:-$HOME/.cache/hybridmem}
 servers=$(mktemp -d)
-pids=()
 cleanup() {
-  for launcher in "${pids[@]}"; do
-    $PY "$launcher" stop --state "$servers" >/dev/null 2>&1 || true
-  done
+  $PY -m hybridmem.testing.servers stop --state "$servers" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
-pairs="kuzu+sqlite,kuzu+kuzu"
-if [ -f compose/neo4j_native.py ]; then
-  if [ -z "${HYBRIDMEM_TEST_NEO4J_URI:-}" ]; then
-    $PY compose/neo4j_native.py fetch
-    eval "$($PY compose/neo4j_native.py start --state "$servers" --print-env)"
-    pids+=(compose/neo4j_native.py)
-  fi
-  pairs="$pairs,neo4j+kuzu"
-fi
-if [ -f compose/weaviate_native.py ]; then
-  if [ -z "${HYBRIDMEM_TEST_WEAVIATE_HOST:-}" ]; then
-    # First build ~4 min on 2 cores; the binary, module and build caches are
-    # kept under $HYBRIDMEM_CACHE. Both times go to the log.
-    $PY compose/weaviate_native.py build
-    $PY compose/weaviate_native.py time-cached-build
-    eval "$($PY compose/weaviate_native.py start --state "$servers" --print-env)"
-    pids+=(compose/weaviate_native.py)
-  fi
-  pairs="$pairs,kuzu+weaviate"
-  [ -f compose/neo4j_native.py ] && pairs="$pairs,neo4j+weaviate"
-fi
-export HYBRIDMEM_TEST_PAIRS=${HYBRIDMEM_TEST_PAIRS:-$pairs}
+# Every registered adapter's test server (hybridmem.testing.servers; each adapter
+# registers its launcher in its own package): fetched or built once (Neo4j's jars;
+# Weaviate's first build takes ~4 min on 2 cores, then its warm-cache rebuild is
+# timed; the caches live under $HYBRIDMEM_CACHE and the times go to the log),
+# skipped where HYBRIDMEM_TEST_NEO4J_URI / HYBRIDMEM_TEST_WEAVIATE_HOST (etc.) are
+# set. Its output exports the servers' addresses and HYBRIDMEM_TEST_PAIRS (kept
+# if set; else the default pairs, embedded first). A server this machine cannot
+# run fails the run: CI runs every pair.
+exports=$($PY -m hybridmem.testing.servers start --state "$servers" --time-builds --require-all)
+eval "$exports"
 echo "adapter pairs under test: $HYBRIDMEM_TEST_PAIRS"
 
 .venv/bin/ruff check .

@@ -53,6 +53,9 @@ class TestBackend:
     adapter's provider name in a configuration. ``section(role, request)`` returns the
     config section (with ``provider``) for a role. ``server_fixture`` names the pytest
     fixture that starts or finds its server, in the pytest plugin ``pytest_plugin``.
+    ``launcher`` (``"package.module:attribute"``, imported only when a server is
+    started) is its native test server, a ``hybridmem.testing.launchers.Launcher``,
+    which ``python -m hybridmem.testing.servers start`` starts for a run.
     ``persistent`` stores outlive a test: they are reset before each test, and
     ``after_test`` (given a store opened on the pair) cleans up after it.
     ``graph_witness`` / ``vector_witness`` read the backend directly, bypassing the
@@ -68,6 +71,7 @@ class TestBackend:
     marks: tuple[str, ...] = ()
     server_fixture: str | None = None
     pytest_plugin: str | None = None
+    launcher: str | None = None
     persistent: bool = False
     after_test: Callable[[HybridStore], None] | None = None
     graph_witness: Callable[[Any], GraphWitness] | None = None

@@ -12,7 +12,7 @@ from hybridmem.testing import GraphStoreContract
 from hybridmem.testing.builders import memory_graph
 from hybridmem_neo4j import Neo4jGraphStore
 from hybridmem_neo4j.graph import relation_write
-from tests.servers.neo4j import Neo4jServer
+from hybridmem_neo4j.pytest_server import Neo4jServer
 
 pytestmark = pytest.mark.neo4j
 

@@ -15,7 +15,7 @@ import pytest
 from hybridmem.models import Scope
 from hybridmem.testing.builders import memory_graph
 from hybridmem_neo4j import Neo4jGraphStore
-from tests.servers.neo4j import Neo4jServer
+from hybridmem_neo4j.pytest_server import Neo4jServer
 
 pytestmark = pytest.mark.neo4j
 

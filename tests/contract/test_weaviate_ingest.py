@@ -17,7 +17,7 @@ from hybridmem.errors import ConfigurationError, DimensionMismatchError
 from hybridmem.models import Scope
 from hybridmem.testing.builders import embedding, memory_id, vector_record
 from hybridmem_weaviate import WeaviateVectorStore, plugin
-from tests.servers.weaviate import WeaviateServer
+from hybridmem_weaviate.pytest_server import WeaviateServer
 
 pytestmark = pytest.mark.weaviate
 

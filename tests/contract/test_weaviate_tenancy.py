@@ -24,11 +24,11 @@ from hybridmem.models import Scope
 from hybridmem.testing import VectorStoreContract
 from hybridmem.testing.builders import embedding, vector_record
 from hybridmem_weaviate import WeaviateOptions, WeaviateTenantVectorStore, WeaviateVectorStore
+from hybridmem_weaviate.pytest_server import WeaviateServer
 from hybridmem_weaviate.tenancy import NO_USER_TENANT, tenant_name
 from tests.contract.test_weaviate_vector_store import LOOKALIKES
 from tests.integration.checks import assert_no_half_memory_or_orphan
 from tests.integration.seeding import seed_victims_and_keepers
-from tests.servers.weaviate import WeaviateServer
 
 pytestmark = pytest.mark.weaviate
 

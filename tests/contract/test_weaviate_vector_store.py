@@ -27,9 +27,9 @@ from hybridmem.models import Scope
 from hybridmem.testing import VectorStoreContract
 from hybridmem.testing.builders import embedding, memory_id, vector_record
 from hybridmem_weaviate import WeaviateVectorStore
+from hybridmem_weaviate.pytest_server import WeaviateServer, native
 from tests.integration.checks import assert_no_half_memory_or_orphan
 from tests.integration.seeding import seed_victims_and_keepers
-from tests.servers.weaviate import WeaviateServer, native
 
 pytestmark = pytest.mark.weaviate
 

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 
 from hybridmem import HybridStore, Scope, StoreUnavailableError
+from hybridmem_neo4j.pytest_server import Neo4jServer
+from hybridmem_neo4j.pytest_server import native as neo4j_native
+from hybridmem_weaviate.pytest_server import WeaviateServer
+from hybridmem_weaviate.pytest_server import native as weaviate_native
 from tests.integration.checks import assert_no_half_memory_or_orphan, assert_scope_empty
 from tests.integration.seeding import seed_victims_and_keepers
-from tests.servers.neo4j import Neo4jServer
-from tests.servers.neo4j import native as neo4j_native
-from tests.servers.weaviate import WeaviateServer
-from tests.servers.weaviate import native as weaviate_native
 
 
 @dataclass

@@ -18,9 +18,9 @@ from weaviate.classes.config import Configure, DataType, Property
 from hybridmem import HybridStore
 from hybridmem.errors import ConfigurationError
 from hybridmem.testing.builders import embedding
+from hybridmem_neo4j.pytest_server import Neo4jServer
 from hybridmem_weaviate import WeaviateVectorStore
-from tests.servers.neo4j import Neo4jServer
-from tests.servers.weaviate import WeaviateServer
+from hybridmem_weaviate.pytest_server import WeaviateServer
 
 
 class _Guard:

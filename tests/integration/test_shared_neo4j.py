@@ -14,7 +14,7 @@ from neo4j import Driver, GraphDatabase
 from hybridmem import HybridStore
 from hybridmem.errors import ForeignDataError
 from hybridmem.testing.builders import embedding
-from tests.servers.neo4j import Neo4jServer
+from hybridmem_neo4j.pytest_server import Neo4jServer
 
 pytestmark = pytest.mark.neo4j
 

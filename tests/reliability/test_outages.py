@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 
 from hybridmem import HybridStore, Scope, StoreUnavailableError
+from hybridmem_neo4j.pytest_server import native as neo4j_native
+from hybridmem_weaviate.pytest_server import native as weaviate_native
 from tests.integration.checks import (
     assert_history_consistent,
     assert_no_half_memory_or_orphan,
@@ -24,8 +26,6 @@ from tests.integration.checks import (
 )
 from tests.integration.seeding import add_with_shared_entity
 from tests.reliability import tally
-from tests.servers.neo4j import native as neo4j_native
-from tests.servers.weaviate import native as weaviate_native
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.weaviate, pytest.mark.slow]
 

@@ -26,10 +26,10 @@ from weaviate.classes.query import Filter
 
 from hybridmem import HybridStore, Scope, StoreError, StoreUnavailableError
 from hybridmem.testing.builders import embedding
+from hybridmem_weaviate import native_cluster
 from hybridmem_weaviate.vector import scope_key
 from tests.integration.checks import assert_no_half_memory_or_orphan
 from tests.integration.seeding import seed_victims_and_keepers
-from tests.servers import compose
 
 pytestmark = pytest.mark.weaviate
 
@@ -42,14 +42,14 @@ PAUSE = 1.5
 #: Stale node (index 2, "node3").
 STALE = 2
 
-#: compose/ is not a package; the cluster class comes from a module loaded by path.
+#: hybridmem_weaviate.native_cluster.WeaviateCluster.
 Cluster = Any
 #: pytest's record_testsuite_property.
 Record = Callable[[str, object], None]
 
 
 def _cluster_module() -> ModuleType:
-    return compose.load("weaviate_cluster")
+    return native_cluster
 
 
 @pytest.fixture(scope="module")

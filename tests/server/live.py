@@ -16,14 +16,11 @@ from typing import Any
 import httpx
 import uvicorn
 
-from tests.servers import compose
+# The launchers' picker: a port outside the kernel's ephemeral range.
+from hybridmem.testing.native_process import free_port
 
 #: The console script of the venv running the tests: what a user runs.
 HYBRIDMEM = str(Path(sys.executable).parent / "hybridmem")
-
-
-#: The launchers' picker: a port outside the kernel's ephemeral range.
-free_port = compose.load("native_process").free_port
 
 
 def _toml_value(value: Any) -> str:

@@ -15,8 +15,8 @@ import pytest
 
 from hybridmem import StoreUnavailableError
 from hybridmem.client import HybridMemClient
+from hybridmem_neo4j.pytest_server import native
 from tests.server.live import start_server, write_config
-from tests.servers.neo4j import native
 
 pytestmark = pytest.mark.neo4j
 

@@ -15,9 +15,9 @@ from hybridmem_neo4j.bolt import Bolt
 from hybridmem_neo4j.journal import Neo4jJournal
 from hybridmem_neo4j.leases import SharedState
 from hybridmem_neo4j.names import Names
+from hybridmem_neo4j.pytest_server import Neo4jServer
 from hybridmem_neo4j.shared_names import SharedNames
 from tests.conftest import selected_pairs
-from tests.servers.neo4j import Neo4jServer
 from tests.shared.state import wipe_shared_state
 
 PREFIX = "JournalContract"

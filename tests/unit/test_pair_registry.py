@@ -38,7 +38,10 @@ def test_the_installed_adapters_register_the_pairs_ci_and_the_docs_name() -> Non
     assert registry.ids("tenancy") == ("kuzu+weaviate_mt", "neo4j+weaviate_mt")
     assert [p.id for p in registry.pairs if p.production] == ["kuzu+sqlite", "neo4j+weaviate"]
     assert [m.name for m in pair_marks("neo4j+weaviate_mt")] == ["neo4j", "weaviate"]
-    assert registry.pytest_plugins() == ["tests.servers.neo4j", "tests.servers.weaviate"]
+    assert registry.pytest_plugins() == [
+        "hybridmem_neo4j.pytest_server",
+        "hybridmem_weaviate.pytest_server",
+    ]
 
 
 def test_a_backend_registered_twice_is_refused() -> None:

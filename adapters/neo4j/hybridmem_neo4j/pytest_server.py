@@ -1,26 +1,31 @@
-"""The ``neo4j_server`` fixture: env vars → Docker (compose/) → the native launcher."""
+"""The ``neo4j_server`` fixture (a pytest plugin): env vars, else Docker, else native.
+
+A server comes from ``HYBRIDMEM_TEST_NEO4J_URI`` (and ``_USER`` / ``_PASSWORD``)
+when set; else, when ``docker info`` answers, from this package's compose file
+through pytest-docker (``hybridmem.testing.docker_compose``); else from
+``native_server``, started for the session and stopped after it. Named by the
+``neo4j`` test backend (``hybridmem_neo4j.testing``) as its ``pytest_plugin``.
+"""
 
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 
-from tests.servers import compose
-
-ROOT = Path(__file__).resolve().parents[2]
-COMPOSE = ROOT / "compose" / "docker-compose.yml"
+# Its docker_compose_file fixture (imported by pytest, so not imported here too).
+pytest_plugins = ["hybridmem.testing.docker_compose"]
 
 
 def native() -> ModuleType:
-    return compose.load("neo4j_native")
+    """The native launcher's module (``start()`` for a throwaway server of a test's own)."""
+    from hybridmem_neo4j import native_server
+
+    return native_server
 
 
 @dataclass(frozen=True)
@@ -40,12 +45,6 @@ class Neo4jServer:
         }
 
 
-def docker_answers() -> bool:
-    if shutil.which("docker") is None:
-        return False
-    return subprocess.run(["docker", "info"], capture_output=True, timeout=20).returncode == 0
-
-
 @pytest.fixture(scope="session")
 def neo4j_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -58,6 +57,8 @@ def neo4j_server(
             os.environ.get("HYBRIDMEM_TEST_NEO4J_PASSWORD", "hybridmem-test"),
         )
         return
+    from hybridmem.testing.docker_compose import docker_answers
+
     if docker_answers():
         services = request.getfixturevalue("docker_services")
         port = services.port_for("neo4j", 7687)
@@ -82,8 +83,3 @@ def _bolt_ok(server: Neo4jServer) -> bool:
         return True
     except Exception:
         return False
-
-
-@pytest.fixture(scope="session")
-def docker_compose_file() -> str:
-    return str(COMPOSE)

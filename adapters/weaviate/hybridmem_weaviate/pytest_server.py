@@ -1,4 +1,12 @@
-"""The ``weaviate_server`` fixture: env vars → Docker (compose/) → the native launcher."""
+"""The ``weaviate_server`` fixture (a pytest plugin): env vars, else Docker, else native.
+
+A server comes from ``HYBRIDMEM_TEST_WEAVIATE_HOST`` (and ``_HTTP_PORT`` /
+``_GRPC_PORT``) when set; else, when ``docker info`` answers, from this package's
+compose file through pytest-docker (``hybridmem.testing.docker_compose``); else
+from ``native_server``, started for the session and stopped after it. Named by
+the ``weaviate`` and ``weaviate_mt`` test backends (``hybridmem_weaviate.testing``)
+as their ``pytest_plugin``.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +19,15 @@ from typing import Any
 
 import pytest
 
-from tests.servers import compose
-from tests.servers.neo4j import docker_answers
+# Its docker_compose_file fixture (imported by pytest, so not imported here too).
+pytest_plugins = ["hybridmem.testing.docker_compose"]
 
 
 def native() -> ModuleType:
-    return compose.load("weaviate_native")
+    """The native launcher's module (``start()`` for a throwaway server of a test's own)."""
+    from hybridmem_weaviate import native_server
+
+    return native_server
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,8 @@ def weaviate_server(
             int(os.environ.get("HYBRIDMEM_TEST_WEAVIATE_GRPC_PORT", "50051")),
         )
         return
+    from hybridmem.testing.docker_compose import docker_answers
+
     if docker_answers():
         services = request.getfixturevalue("docker_services")
         server = WeaviateServer(
