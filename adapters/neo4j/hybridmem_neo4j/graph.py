@@ -309,22 +309,23 @@ class Neo4jGraphStore(Neo4jGraphReads):
         return MemoryNode(r[0], r[1], r[2], r[3], _time(r[4]), _time(r[5]))
 
     def scope_memory_ids(self, scope: Scope, limit: int) -> list[str]:
-        rows = self._ours(
-            "memory node",
-            "m.id",
-            self._read(
-                f"MATCH (m:{self._n.memory}) WHERE {_where(scope, 'm')}"
-                " RETURN m.id, elementId(m) LIMIT $limit",
-                {**scope.parts(), "limit": limit},
-            ),
+        # One record holding every pair: a record per id cost a Bolt message each,
+        # a quarter of a 1k-scope delete_all's time (profiled). A pair is a list, so
+        # collect() keeps a null id for _ours to refuse.
+        collected = self._read(
+            f"MATCH (m:{self._n.memory}) WHERE {_where(scope, 'm')}"
+            " WITH m LIMIT $limit RETURN collect([m.id, elementId(m)])",
+            {**scope.parts(), "limit": limit},
         )
+        rows = self._ours("memory node", "m.id", [list(pair) for pair in collected[0][0]])
         return [r[0] for r in rows]
 
     def existing_memory_ids(self, ids: Sequence[str]) -> set[str]:
         rows = self._read(
-            f"MATCH (m:{self._n.memory}) WHERE m.id IN $ids RETURN m.id", {"ids": list(ids)}
+            f"MATCH (m:{self._n.memory}) WHERE m.id IN $ids RETURN collect(m.id)",
+            {"ids": list(ids)},
         )
-        return {r[0] for r in rows}
+        return set(rows[0][0])
 
     def count_scope(self, scope: Scope) -> GraphDeleteCounts:
         params = dict(scope.parts())

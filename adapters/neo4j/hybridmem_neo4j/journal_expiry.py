@@ -35,12 +35,16 @@ class ExpiryIndex:
     _n: SharedNames
 
     def expired(self, at: datetime, limit: int) -> list[ExpiryRow]:
+        # One record holding every row, in order: a record per row cost a Bolt
+        # message each (as scope_memory_ids did; see graph.py).
         query = (
             f"MATCH (x:{self._n.expiry}) WHERE x.expires_at <= $at"
-            " RETURN x.memory_id, x.expires_at, x.user_id, x.agent_id, x.run_id"
-            " ORDER BY x.expires_at LIMIT $limit"
+            " WITH x ORDER BY x.expires_at LIMIT $limit"
+            " RETURN collect([x.memory_id, x.expires_at, x.user_id, x.agent_id, x.run_id])"
         )
-        rows = self._bolt.read(lambda tx: tx.run(query, at=expiry_text(at), limit=limit).values())
+        rows = self._bolt.read(
+            lambda tx: tx.run(query, at=expiry_text(at), limit=limit).single(strict=True)[0]
+        )
         return [
             ExpiryRow(r[0], r[1], Scope(user_id=r[2], agent_id=r[3], run_id=r[4])) for r in rows
         ]
@@ -85,8 +89,8 @@ class ExpiryIndex:
             return {}
         query = (
             f"UNWIND $ids AS id MATCH (x:{self._n.expiry} {{memory_id: id}})"
-            " RETURN x.memory_id, x.expires_at"
+            " RETURN collect([x.memory_id, x.expires_at])"
         )
         ids = list(dict.fromkeys(memory_ids))
-        rows = self._bolt.read(lambda tx: tx.run(query, ids=ids).values())
+        rows = self._bolt.read(lambda tx: tx.run(query, ids=ids).single(strict=True)[0])
         return {str(m): str(e) for m, e in rows}
