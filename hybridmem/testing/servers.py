@@ -20,6 +20,7 @@ import json
 import os
 import shlex
 import sys
+import warnings
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -164,7 +165,13 @@ def main(argv: Sequence[str] | None = None, registry: PairRegistry | None = None
     if args.command == "stop":
         stop_servers(args.state)
         return
-    with _stdout_to_stderr():
+    # The servers outlive their Popen objects on purpose (``stop`` ends them):
+    # Popen's "still running" warning when one is dropped is noise in every log.
+    with _stdout_to_stderr(), warnings.catch_warnings():
+        # After the launchers' imports: a library among them puts a "default" filter
+        # for every warning first.
+        registered_launchers(registry)
+        warnings.simplefilter("ignore", ResourceWarning)
         exports = start_servers(
             args.state,
             os.environ,
