@@ -9,7 +9,8 @@ measures on neo4j+weaviate, in this order, the disk use of Neo4j's store files,
 Neo4j's transaction logs and Weaviate's data directory:
 
 1. **loaded**: ``add_many`` of ``--memories`` memories (2 entities, 1 relation
-   each) over 100 users;
+   each) over 100 users, then Neo4j restarted (its store files hold the writes
+   once a checkpoint has run);
 2. **erased**: ``delete_all`` of half the users;
 3. **Neo4j restarted**: a clean shutdown checkpoints, after which Neo4j prunes
    the transaction logs its retention policy no longer keeps
@@ -24,8 +25,8 @@ Neo4j's transaction logs and Weaviate's data directory:
    growth of each part against the first load shows whether freed space is
    reused.
 
-Bytes per live memory are printed beside each size. Sizes are of the files on
-disk (``du``'s apparent sizes), so preallocated log files count whole.
+Bytes per live memory are printed beside each size. Sizes are the blocks the files take
+on disk (as ``du``), so a preallocated log file counts what it allocated.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from scale import disk_bytes, items
+from scale import items
 
 from hybridmem import HybridStore
 from hybridmem_neo4j import native_server as neo4j_server
@@ -49,11 +50,17 @@ USERS = 100
 BATCH = 2000
 
 
+def allocated(path: Path) -> int:
+    """Bytes the files under ``path`` take on disk (their blocks, as ``du``): a
+    preallocated log file counts what it has allocated, a sparse one less."""
+    return sum(f.stat().st_blocks * 512 for f in path.rglob("*") if f.is_file())
+
+
 def sizes(neo4j_data: Path, weaviate_data: Path) -> dict[str, int]:
     return {
-        "neo4j store": disk_bytes([neo4j_data / "databases"]),
-        "neo4j tx logs": disk_bytes([neo4j_data / "transactions"]),
-        "weaviate": disk_bytes([weaviate_data]),
+        "neo4j store": allocated(neo4j_data / "databases"),
+        "neo4j tx logs": allocated(neo4j_data / "transactions"),
+        "weaviate": allocated(weaviate_data),
     }
 
 
@@ -103,7 +110,10 @@ def main() -> None:
             note("empty", 0)
             with HybridStore(config) as store:
                 store.add_many(items(owners), batch_size=BATCH)
-                note("loaded", args.memories)
+            # Neo4j's store files hold the writes only once a checkpoint has run.
+            neo4j.restart()
+            note("loaded, Neo4j restarted", args.memories)
+            with HybridStore(config) as store:
                 for user in sorted(erased_users):
                     store.delete_all(user_id=user)
             live = args.memories - len(erased)
