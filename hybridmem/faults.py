@@ -20,12 +20,14 @@ FaultHook = Callable[[str], None]
 #: An erasure's batch deletes its vectors and its graph at once: ``vectors_deleted``
 #: is reached on the vector delete's thread and ``graph_deleted`` on the graph's,
 #: each while the other delete may still run; ``batch_deleted`` once both are done.
+#: ``delete_all.queued`` is reached once the erasure is journaled, before its claim.
 FAULT_POINTS: dict[OperationKind, tuple[str, ...]] = {
     "add": ("add.journaled", "add.vector_written", "add.graph_written"),
     "add_many": ("add_many.journaled", "add_many.vector_written", "add_many.graph_written"),
     "update": ("update.journaled", "update.vector_written", "update.graph_written"),
     "delete": ("delete.journaled", "delete.vector_deleted", "delete.graph_deleted"),
     "delete_all": (
+        "delete_all.queued",
         "delete_all.journaled",
         "delete_all.counted",
         "delete_all.scope_dropped",

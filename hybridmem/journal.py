@@ -149,6 +149,14 @@ class Journal:
                 (error[:2000], now().isoformat(), op_id),
             )
 
+    def withdraw(self, op_id: str) -> bool:
+        """Delete a pending operation that never started; see ``JournalPort``."""
+        with self._tx() as db:
+            gone = db.execute(
+                "DELETE FROM operations WHERE id = ? AND state = 'pending'", (op_id,)
+            ).rowcount
+        return gone == 1
+
     def recovery_failed(self, op_id: str, error: str) -> bool:
         """Count a failed recovery of a pending operation; at MAX_RECOVERY_ATTEMPTS it
         is set aside. Returns True when it has been set aside."""

@@ -61,6 +61,12 @@ class JournalPort(Protocol):
 
     def fail(self, op_id: str, error: str) -> None: ...
 
+    def withdraw(self, op_id: str) -> bool:
+        """Delete a pending operation that never started (an erasure whose claim
+        never came): no process will run it. False when it was not found pending
+        (or, on a shared journal, is no longer this process's)."""
+        ...
+
     def recovery_failed(self, op_id: str, error: str) -> bool: ...
 
     def set_aside(self) -> list[OperationInfo]: ...
@@ -173,3 +179,13 @@ class FinishesGraphWrites(Protocol):
         ``write`` more than once (a transient error retries the transaction): it
         and ``counts`` must not change anything outside the transaction."""
         ...
+
+
+@runtime_checkable
+class Leased(Protocol):
+    """Optional: a shared journal whose operations belong to their process while
+    its lease lasts. ``hybridmem serve`` runs ``recover()`` once every lease to take
+    over a dead process's operations (``hybridmem.takeover_loop``)."""
+
+    @property
+    def lease_seconds(self) -> float: ...

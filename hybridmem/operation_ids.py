@@ -9,20 +9,27 @@ operation (:func:`reserved`), and the journal's ``begin`` takes it
 every process reading the journal will find once the operation begins: with a
 shared journal, any worker of ``hybridmem serve --workers N``.
 
-A context variable rather than a parameter: it reaches the journal through the
-store, the coordinator and the operation's module untouched, and it is confined
-to the thread (and context) that reserved it.
+An erasure is journaled before it waits for its scope's claim, so the record
+alone does not say whether it runs or waits: it calls :func:`claimed` once it
+holds the claim, and the server (:func:`watching`) answers ``queued`` until then.
+
+Context variables rather than parameters: they reach the journal through the
+store, the coordinator and the operation's module untouched, and they are
+confined to the thread (and context) that set them.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
 _RESERVED: ContextVar[tuple[str, str] | None] = ContextVar(
     "hybridmem_reserved_operation_id", default=None
+)
+_ON_CLAIMED: ContextVar[Callable[[], None] | None] = ContextVar(
+    "hybridmem_on_claimed", default=None
 )
 
 
@@ -48,3 +55,21 @@ def operation_id(kind: str) -> str:
         _RESERVED.set(None)
         return held[1]
     return new_operation_id()
+
+
+@contextmanager
+def watching(on_claimed: Callable[[], None]) -> Iterator[None]:
+    """``on_claimed`` is called when an operation begun inside this block holds
+    its claim (:func:`claimed`)."""
+    token = _ON_CLAIMED.set(on_claimed)
+    try:
+        yield
+    finally:
+        _ON_CLAIMED.reset(token)
+
+
+def claimed() -> None:
+    """The operation running in this context now holds its claim."""
+    notify = _ON_CLAIMED.get()
+    if notify is not None:
+        notify()

@@ -16,6 +16,7 @@ from hybridmem.ownership import Owner, local_url, publish, uses_embedded_file, w
 from hybridmem.purger import PurgeLoop
 from hybridmem.server import create_app
 from hybridmem.store import HybridStore
+from hybridmem.takeover_loop import start_takeover
 
 #: The name the local key authenticates as (in logs).
 LOCAL_KEY_NAME = "hybridmem-local-owner"
@@ -90,12 +91,12 @@ def serve_owned(
         if compact_every > 0 and has_local_files(store)
         else None
     )
+    taker = start_takeover(store)
     try:
         server.run()
     finally:
         on_stopping()
-        # Before the store closes: a purge or compaction in progress ends first.
-        if purger is not None:
-            purger.stop()
-        if compactor is not None:
-            compactor.stop()
+        # Before the store closes: a purge, compaction or takeover in progress ends first.
+        for task in (purger, compactor, taker):
+            if task is not None:
+                task.stop()

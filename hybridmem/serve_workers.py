@@ -24,6 +24,7 @@ from hybridmem.config import HybridMemConfig
 from hybridmem.purger import PurgeLoop
 from hybridmem.server.workers import APP_FACTORY, handed_to_workers
 from hybridmem.store import HybridStore
+from hybridmem.takeover_loop import start_takeover
 
 #: Seconds a worker may take to answer the supervisor's ping before it is taken
 #: for hung and killed (uvicorn's default, 5, is short for a busy machine).
@@ -54,6 +55,9 @@ def serve_workers(
         timeout_worker_healthcheck=HEALTHCHECK_SECONDS,
     )
     purger = PurgeLoop(store, purge_interval).start() if purge_interval > 0 else None
+    # The supervisor's store takes over a dead worker's operations (a worker that
+    # dies is restarted, but its operations belong to its old owner id).
+    taker = start_takeover(store)
     try:
         with handed_to_workers(settings):
             sock = config.bind_socket()
@@ -65,6 +69,7 @@ def serve_workers(
             finally:
                 sock.close()
     finally:
-        if purger is not None:
-            purger.stop()
+        for task in (purger, taker):
+            if task is not None:
+                task.stop()
     return not any(p.exitcode == STARTUP_FAILURE for p in supervisor.processes)

@@ -1,5 +1,7 @@
 """erase (``delete_all``): every memory of a scope, from both stores, in batches.
 
+The operation is journaled first, then it waits for its scope's claim (queued
+behind another erasure, it is already pending: any process can finish it).
 Batches of at most ``batch_size`` memory ids come from the graph, each read once
 while the batch before it finishes; each is noted in the journal, then its
 vectors and its memory nodes (with their relations and the entities left
@@ -14,13 +16,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Self
 
+from hybridmem.errors import ClaimTimeoutError
 from hybridmem.journal import HistoryEntry, PendingOperation
 from hybridmem.models import DeleteResult, ProgressCallback, Scope
+from hybridmem.operation_ids import claimed, operation_id, reserved
 from hybridmem.operations.batches import erase_batch, erasure_workers
 from hybridmem.operations.context import OperationContext, Resumed
 from hybridmem.operations.payload import strings
@@ -54,9 +58,25 @@ def dry_run(ctx: OperationContext, scope: Scope) -> DeleteResult:
 
 
 def run(ctx: OperationContext, scope: Scope, progress: ProgressCallback | None) -> DeleteResult:
-    with ctx.locks.erase(scope):
-        op_id = ctx.journal.begin("delete_all", scope=scope)
-        with ctx.running(op_id):
+    # The intent is journaled before the claim is waited for. An erasure queued
+    # behind another one's claim is then a pending operation that every process
+    # reading the journal sees: should this process die while it waits, the
+    # erasure is not lost with its memory, and recover() runs it. Nothing is read
+    # or changed before the claim.
+    op_id = operation_id("delete_all")
+    with ctx.running(op_id):
+        with reserved("delete_all", op_id):
+            ctx.journal.begin("delete_all", scope=scope)
+        ctx.fault("delete_all.queued")
+        with ExitStack() as claim:
+            try:
+                claim.enter_context(ctx.locks.erase(scope))
+            except ClaimTimeoutError:
+                # Never started: withdrawn, so that no process runs it later
+                # behind the back of a caller told that it did not start.
+                ctx.journal.withdraw(op_id)
+                raise
+            claimed()
             ctx.fault("delete_all.journaled")
             return erase_scope(ctx, op_id, scope, DeletionTally(), progress)
 

@@ -9,7 +9,7 @@ from contextlib import AbstractContextManager
 from typing import Protocol, cast
 
 from hybridmem import compaction
-from hybridmem.errors import StoreError
+from hybridmem.errors import ClaimTimeoutError, StoreError
 from hybridmem.faults import InjectedFault
 from hybridmem.journal import PendingOperation
 from hybridmem.models import OperationKind, RecoveredOperation
@@ -90,6 +90,12 @@ def recover(ctx: OperationContext) -> list[RecoveredOperation]:
             # and counts no attempt); an injected fault stands for the process
             # dying here.
             raise
+        except ClaimTimeoutError:
+            # A live process holds a conflicting claim (an erasure that died while
+            # queued waits behind the erasure it queued for): no fault of the
+            # operation's. It stays pending, counts no attempt; a later pass runs it.
+            _log.warning("recovery of operation %s (%s) waits: its claim is held", op.id, op.kind)
+            continue
         except Exception as exc:  # one operation must not block the others
             error = f"{type(exc).__name__}: {exc}"
             _log.exception("recovery of operation %s (%s) failed", op.id, op.kind)

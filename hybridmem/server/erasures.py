@@ -7,8 +7,10 @@ reading the journal resolves (with a shared journal, any worker of ``hybridmem
 serve --workers N``), not this process's memory. The id is chosen here before
 the operation runs (:mod:`hybridmem.operation_ids`), so an operation still
 waiting for another's claim (an overlapping delete_all, a compaction holding the
-whole store) is answered at once too, ``queued``: its URL answers 404 until it
-begins, then its record.
+whole store) is answered at once too, ``queued``. A queued delete_all is
+journaled already (it is journaled before it waits): its URL answers its pending
+record, and should this worker die, any process's ``recover()`` runs it. A queued
+compaction's URL answers 404 until it begins, then its record.
 
 The thread is not tied to the request: a client that goes away, or a proxy that
 times out, never cuts an operation short. Should the process die once it is
@@ -26,7 +28,7 @@ from typing import Any, Generic, TypeVar
 from fastapi.responses import JSONResponse
 
 from hybridmem.models import DeleteProgress, ErasureAccepted, OperationKind, Scope
-from hybridmem.operation_ids import new_operation_id, reserved
+from hybridmem.operation_ids import new_operation_id, reserved, watching
 from hybridmem.store import HybridStore
 
 R = TypeVar("R")
@@ -49,6 +51,7 @@ class Background(Generic[R]):
     error: BaseException | None = None
     progress: Any = None
     _changed: threading.Condition = field(default_factory=threading.Condition)
+    _claimed: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> Background[R]:
         name = f"hybridmem-{self.kind}"
@@ -57,7 +60,7 @@ class Background(Generic[R]):
 
     def _run(self) -> None:
         try:
-            with reserved(self.kind, self.operation_id):
+            with reserved(self.kind, self.operation_id), watching(self._claimed.set):
                 result = self.work(self._report)
         except BaseException as exc:  # handed to the request that waits, if any
             with self._changed:
@@ -87,9 +90,14 @@ class Background(Generic[R]):
             if self.error is not None:
                 raise self.error
             return self.result
-        # The journal says whether it began (a compaction on a server pair reports
-        # no progress before its end); one that began has counted its scope first.
-        began = store.operation(self.operation_id) is not None
+        # A delete_all is journaled before it waits for its claim, and says when it
+        # holds it; a compaction is journaled once it holds the whole store (on a
+        # server pair it reports no progress before its end). One that began has
+        # counted its scope first.
+        if self.kind == "delete_all":
+            began = self._claimed.is_set()
+        else:
+            began = store.operation(self.operation_id) is not None
         if began:
             with self._changed:
                 self._changed.wait_for(

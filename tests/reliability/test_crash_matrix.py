@@ -92,6 +92,7 @@ def _single_cases() -> list[Case]:
         for point in FAULT_POINTS[kind]
     ]
     cases += [
+        Case("delete_all", Kill("delete_all.queued")),
         Case("delete_all", Kill("delete_all.journaled")),
         Case("delete_all", Kill("delete_all.counted")),
         Case("delete_all", Kill("delete_all.scope_dropped")),

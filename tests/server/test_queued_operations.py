@@ -106,8 +106,11 @@ def test_a_delete_all_waiting_for_a_claim_answers_202_queued(store: HybridStore,
             assert (
                 answer.headers["location"] == body["url"] == f"/operations/{body['operation_id']}"
             )
-            # Not journaled while it waits: nothing erased yet, its URL not found.
-            assert http.get(body["url"]).status_code == 404
+            # Journaled before it waits (another process could run it should this
+            # one die): its URL is its pending record, and nothing is erased yet.
+            waiting = http.get(body["url"])
+            assert waiting.status_code == 200, waiting.text
+            assert waiting.json()["state"] == "pending" and waiting.json()["counts"] == {}
             assert len(store.get_all(user_id="queued", limit=100)) == 2 * PER_RUN
         record = _until_done(http, body["url"])
     assert record["kind"] == "delete_all" and record["counts"]["memories"] == 2 * PER_RUN

@@ -39,3 +39,20 @@ def wipe_shared_state(graph: dict[str, Any], prefix: str) -> None:
     ):
         for label in shared_labels(prefix):
             session.run(f"MATCH (n:{label}) DETACH DELETE n").consume()
+
+
+def pending_erasures(graph: dict[str, Any], prefix: str, user_id: str) -> int:
+    """The pending delete_all operations of exactly ``user_id``'s scope, whoever owns
+    them (``pending()`` answers only those this process may take over)."""
+    label = SharedNames(Names(prefix)).operation
+    auth = (graph["user"], graph["password"])
+    query = (
+        f"MATCH (o:{label}) WHERE o.state = 'pending' AND o.kind = 'delete_all'"
+        " AND o.user_id = $user AND o.agent_id IS NULL AND o.run_id IS NULL"
+        " RETURN count(o)"
+    )
+    with (
+        GraphDatabase.driver(graph["uri"], auth=auth) as driver,
+        driver.session(database=graph["database"]) as session,
+    ):
+        return int(session.run(query, user=user_id).single(strict=True)[0])

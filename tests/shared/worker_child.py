@@ -72,7 +72,7 @@ def run() -> None:
                 batch_size=operation["batch_size"],
             )
         elif operation["kind"] == "delete_all":
-            store.delete_all(user_id=user)
+            store.delete_all(user_id=user, agent_id=operation.get("agent_id"))
         else:
             raise ValueError(operation["kind"])
         print("done", flush=True)

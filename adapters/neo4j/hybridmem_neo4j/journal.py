@@ -129,6 +129,11 @@ class Neo4jJournal(ExpiryIndex, ClaimedOperations):
         return op_id
 
     @property
+    def lease_seconds(self) -> float:
+        """How long an operation stays this process's without renewal (``Leased``)."""
+        return self._state.lease_ms / 1000
+
+    @property
     def _me(self) -> str:
         return self._state.owner_id
 
@@ -160,6 +165,16 @@ class Neo4jJournal(ExpiryIndex, ClaimedOperations):
         )
         params = {"id": op_id, "me": self._me, "error": error[:2000], "stamp": now().isoformat()}
         self._bolt.write(lambda tx: tx.run(query, params).consume())
+
+    def withdraw(self, op_id: str) -> bool:
+        # Only while it is still this process's: one taken over is the taker's.
+        query = (
+            f"MATCH (o:{self._n.operation} {{id: $id}})"
+            " WHERE o.owner = $me AND o.state = 'pending'"
+            " DETACH DELETE o RETURN count(*)"
+        )
+        params = {"id": op_id, "me": self._me}
+        return bool(self._bolt.write(lambda tx: tx.run(query, params).single(strict=True)[0]))
 
     def recovery_failed(self, op_id: str, error: str) -> bool:
         n = self._n
