@@ -193,8 +193,9 @@ class ErasureAccepted(BaseModel):
     """``DELETE /memories`` or ``POST /compact`` answered 202: the operation goes on
     in the server. Its state and counts are at ``url`` (``GET
     /operations/{operation_id}``); the clients follow it and return the same result
-    as in process. ``queued``: it waits for another operation's claim and is not
-    journaled yet (its URL answers 404 until it begins)."""
+    as in process. ``queued``: it waits for another operation's claim. A queued
+    delete_all is journaled already (its URL answers its pending record); a queued
+    compaction is not (its URL answers 404 until it begins)."""
 
     operation_id: str
     status: Literal["running", "queued"] = "running"

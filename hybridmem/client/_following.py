@@ -4,10 +4,12 @@ request, hand the answer to :meth:`Watch.step`, and sleep :attr:`Watch.pause`
 until it returns the result.
 
 The operation's URL is its journal record, ``GET /operations/{id}``, which any
-worker of the server resolves. One the server answered ``queued`` (waiting for
-another operation's claim) is 404 until it begins: the watch waits for it at most
-:data:`QUEUED_SECONDS`, then raises StoreUnavailableError (the server that held it
-died before it began, or it failed there; the worker that ran it answers its error).
+worker of the server resolves. A ``delete_all`` the server answered ``queued``
+(waiting for another operation's claim) is journaled already: its record is
+pending, followed as a running one. A queued compaction is 404 until it begins:
+the watch waits for it at most :data:`QUEUED_SECONDS`, then raises
+StoreUnavailableError (the server that held it died before it began, or it failed
+there; the worker that ran it answers its error).
 """
 
 from __future__ import annotations

@@ -78,7 +78,9 @@ def recover(ctx: OperationContext) -> list[RecoveredOperation]:
     or failing) stops the pass (the operations stay pending); any other failure is that
     operation's alone: it is noted, the pass goes on, and after
     ``MAX_RECOVERY_ATTEMPTS`` failed passes the operation is set aside (reported
-    by ``stats()``, never retried on open), so the store still opens."""
+    by ``stats()``, never retried on open), so the store still opens. An operation
+    whose claim another live process holds past the claim wait is left for a
+    later pass, with no attempt counted."""
     finished: list[RecoveredOperation] = []
     for op in ctx.journal.pending():
         if ctx.in_flight(op.id):

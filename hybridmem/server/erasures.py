@@ -127,7 +127,8 @@ def accepted_response(doing: str) -> dict[int | str, dict[str, Any]]:
             "model": ErasureAccepted,
             "description": f"still {doing}, or waiting for another operation's claim"
             " (`queued`), after [server] erasure_wait_seconds: it goes on; its record is"
-            " at `url` (also the Location header), 404 while queued",
+            " at `url` (also the Location header): a queued delete_all's is pending"
+            " already, a queued compaction's is 404 until it begins",
         }
     }
 

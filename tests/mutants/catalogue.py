@@ -10,12 +10,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tests.mutants import breaks, breaks_finality, breaks_recovery, breaks_scoped_ids
+from tests.mutants import (
+    breaks,
+    breaks_finality,
+    breaks_processes,
+    breaks_recovery,
+    breaks_scoped_ids,
+)
 
 EMBEDDED = "kuzu+sqlite"
 #: Rows that break the Kuzu vector store run where it holds the vectors.
 KUZU_VECTORS = "kuzu+kuzu"
 NEO4J = "neo4j+kuzu"
+#: Rows whose tests need every store to be a server (workers as separate hosts).
+SERVERS = "neo4j+weaviate"
 WEAVIATE = "kuzu+weaviate"
 TENANCY = "kuzu+weaviate_mt"
 
@@ -478,6 +486,40 @@ _ROWS += [
         breaks_scoped_ids.langchain_store_reads_every_memory_of_its_scope,
         "tests/integrations/test_langchain_isolation.py::test_user_store_does_not_return_agent_level_documents",
         name="langchain-store-reads-every-memory-of-its-scope",
+    ),
+]
+_QUEUED = "tests/shared/test_queued_erasure.py"
+_ROWS += [
+    # -- guarantees across processes (issue 23) --------------------------------------------
+    _row(
+        "a delete_all queued behind another's claim survives the death of its process",
+        breaks_processes.erase_journals_after_its_claim,
+        f"{_QUEUED}::test_a_queued_delete_all_of_a_killed_worker_is_run_by_another",
+        pair=SERVERS,
+    ),
+    _row(
+        "a delete_all that timed out on its claim did not start, and nothing runs it later",
+        breaks_processes.claim_timeout_keeps_the_intent,
+        f"{_QUEUED}::test_a_delete_all_whose_claim_never_came_is_withdrawn",
+        pair=SERVERS,
+    ),
+    _row(
+        "recover() leaves an operation whose claim a live process holds, uncounted",
+        breaks_processes.recover_counts_held_claims_as_failures,
+        f"{_QUEUED}::test_a_queued_delete_all_of_a_killed_worker_is_run_by_another",
+        pair=SERVERS,
+    ),
+    _row(
+        "serve takes over a dead worker's operations with no restart",
+        breaks_processes.serve_never_takes_over,
+        "tests/server/test_worker_takeover.py",
+        pair=SERVERS,
+    ),
+    _row(
+        "a stalled graph write transaction frees its locks after write_timeout_seconds",
+        breaks_processes.graph_writes_unbounded,
+        "tests/contract/test_neo4j_write_timeout.py",
+        pair=NEO4J,
     ),
 ]
 ROWS = {row.name: row for row in _ROWS}

@@ -42,6 +42,10 @@ class Neo4jOptions(BaseModel):
     #: Seconds a claim waits for a conflicting claim of another process before
     #: ClaimTimeoutError.
     claim_timeout_seconds: float = Field(default=60.0, gt=0, le=86_400.0)
+    #: Seconds the server lets one of the graph's write transactions (an add's, a
+    #: batch delete's) run before it ends it and frees its locks: how long a process
+    #: that stalls inside one can block the others.
+    write_timeout_seconds: float = Field(default=60.0, ge=1.0, le=86_400.0)
 
 
 def _graph(options: Mapping[str, Any], data_dir: Path) -> Neo4jGraphStore:
@@ -51,6 +55,7 @@ def _graph(options: Mapping[str, Any], data_dir: Path) -> Neo4jGraphStore:
         "connection_timeout": opts.connection_timeout,
         "retry_seconds": opts.retry_seconds,
         "label_prefix": opts.label_prefix,
+        "write_timeout": opts.write_timeout_seconds,
     }
     if opts.shared_journal:
         return SharedNeo4jGraphStore(

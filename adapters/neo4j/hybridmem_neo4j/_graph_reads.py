@@ -16,6 +16,7 @@ from typing import Any
 
 from hybridmem.models import Scope
 from hybridmem.records import EntityRecord, RelationRecord, RelationWithNames, normalise_name
+from hybridmem_neo4j._graph_session import Neo4jSession
 from hybridmem_neo4j.names import Names
 
 _ENTITY = "e.id, e.name, e.type, e.user_id"
@@ -25,11 +26,8 @@ _RELATION = (
 )
 
 
-class Neo4jGraphReads:
+class Neo4jGraphReads(Neo4jSession):
     _n: Names
-
-    def _read(self, query: str, params: dict[str, Any]) -> list[list[Any]]:
-        raise NotImplementedError  # Neo4jGraphStore's
 
     def _ours(self, kind: str, fields: str, rows: list[list[Any]]) -> list[list[Any]]:
         raise NotImplementedError  # Neo4jGraphStore's

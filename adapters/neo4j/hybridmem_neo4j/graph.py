@@ -8,14 +8,13 @@ so a store matches only what it wrote, even in a database it shares.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from neo4j import Driver, GraphDatabase, ManagedTransaction, Query, RoutingControl
-from neo4j import exceptions as neo4j_errors
+from neo4j import GraphDatabase, ManagedTransaction
 
-from hybridmem.errors import ForeignDataError, StoreError, StoreUnavailableError
+from hybridmem.errors import ForeignDataError
 from hybridmem.models import Scope, ScopeField
 from hybridmem.records import (
     EntityRecord,
@@ -27,9 +26,8 @@ from hybridmem.records import (
     graph_rows,
 )
 from hybridmem_neo4j._graph_reads import Neo4jGraphReads
+from hybridmem_neo4j._graph_session import WRITE_TIMEOUT_SECONDS
 from hybridmem_neo4j.names import DEFAULT_LABEL_PREFIX, Names
-
-T = TypeVar("T")
 
 #: Set and removed in one transaction, only for the write lock it takes on a node.
 LOCK_PROPERTY = "_hybridmem_lock"
@@ -114,8 +112,6 @@ def _time(value: Any) -> datetime:
 
 
 class Neo4jGraphStore(Neo4jGraphReads):
-    name = "Neo4j graph store"
-
     def __init__(
         self,
         uri: str,
@@ -126,12 +122,14 @@ class Neo4jGraphStore(Neo4jGraphReads):
         connection_timeout: float = 5.0,
         retry_seconds: float = 5.0,
         label_prefix: str = DEFAULT_LABEL_PREFIX,
+        write_timeout: float = WRITE_TIMEOUT_SECONDS,
     ) -> None:
         self.address = uri
         self._database = database
+        self.write_timeout = write_timeout
         self._n = Names(label_prefix)
         try:
-            self._driver: Driver = GraphDatabase.driver(
+            self._driver = GraphDatabase.driver(
                 uri,
                 auth=(user, password),
                 connection_timeout=connection_timeout,
@@ -158,57 +156,6 @@ class Neo4jGraphStore(Neo4jGraphReads):
     @property
     def label_prefix(self) -> str:
         return self._n.prefix
-
-    # -- plumbing -------------------------------------------------------------------
-
-    def _call(self, action: Callable[[], T]) -> T:
-        try:
-            return action()
-        except (neo4j_errors.ServiceUnavailable, neo4j_errors.SessionExpired, OSError) as exc:
-            raise StoreUnavailableError(
-                self.name, self.address, str(exc) or type(exc).__name__
-            ) from None
-        except neo4j_errors.AuthError as exc:
-            raise StoreError(
-                self.name, self.address, f"authentication failed: {exc.message}"
-            ) from None
-        except neo4j_errors.Neo4jError as exc:
-            raise StoreError(self.name, self.address, exc.message or str(exc)) from None
-        except neo4j_errors.DriverError as exc:
-            raise StoreUnavailableError(self.name, self.address, str(exc)) from None
-
-    def _read(self, query: str, params: dict[str, Any]) -> list[list[Any]]:
-        records = self._call(
-            lambda: (
-                self._driver.execute_query(
-                    query, params, database_=self._database, routing_=RoutingControl.READ
-                ).records
-            )
-        )
-        return [list(r.values()) for r in records]
-
-    def _write(self, query: str, params: dict[str, Any]) -> Any:
-        """One auto-retried write transaction; returns the result summary."""
-        return self._call(
-            lambda: self._driver.execute_query(query, params, database_=self._database).summary
-        )
-
-    def _in_transactions(self, query: str, params: dict[str, Any]) -> Any:
-        """``CALL { … } IN TRANSACTIONS`` must run in an auto-commit transaction
-        (session.run), not inside a managed one."""
-
-        def run() -> Any:
-            with self._driver.session(database=self._database) as session:
-                return session.run(Query(query), params).consume()
-
-        return self._call(run)
-
-    def _transaction(self, work: Callable[[ManagedTransaction], T]) -> T:
-        def run() -> T:
-            with self._driver.session(database=self._database) as session:
-                return session.execute_write(work)
-
-        return self._call(run)
 
     # -- writes ---------------------------------------------------------------------
 
@@ -252,12 +199,6 @@ class Neo4jGraphStore(Neo4jGraphReads):
                 {"id": memory_id, "t": updated_at},
             )
         )
-
-    def _read_write(self, query: str, params: dict[str, Any]) -> list[list[Any]]:
-        records = self._call(
-            lambda: self._driver.execute_query(query, params, database_=self._database).records
-        )
-        return [list(r.values()) for r in records]
 
     def delete_memories(self, ids: Sequence[str]) -> GraphDeleteCounts:
         if not ids:

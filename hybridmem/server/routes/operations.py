@@ -31,10 +31,10 @@ REPORT_WAIT_SECONDS = 60.0
 def operation(
     request: Request, operation_id: str, store: StoreDep, principal: PrincipalDep
 ) -> OperationInfo:
-    """The journal's record of an operation. One this server answered 202 for while
-    it was queued is 404 until it begins (in every worker: the record is the
-    journal's); the worker that ran it answers its error instead when it failed
-    before it was journaled."""
+    """The journal's record of an operation, in every worker (the record is the
+    journal's). A delete_all this server answered 202 ``queued`` for is pending
+    already; a queued compaction is 404 until it begins. The worker that ran an
+    operation answers its error instead when it failed before it was journaled."""
     info = store.operation(operation_id)
     principal.check_visible(scope_of(info) if info else None, f"operation {operation_id}")
     if info is None:
