@@ -3,8 +3,9 @@
 A worker of ``serve --workers 2`` answers a ``delete_all`` 202 ``queued`` (it
 waits for a claim this test holds), then dies (SIGKILL). The erasure was
 journaled before it waited, and the supervisor runs ``recover()`` once per
-lease: once the claim is free, the erasure runs, with nobody calling
-``recover`` and no restart. Before, the queued erasure lived in the dead
+lease: once the claim is free (after the replacement worker has opened its
+store, so its recover() on open cannot be what runs it), the erasure runs, with
+nobody calling ``recover``. Before, the queued erasure lived in the dead
 worker's memory only and was lost.
 """
 
@@ -18,11 +19,45 @@ from typing import Any
 
 from hybridmem import HybridStore
 from hybridmem.client import HybridMemClient
-from tests.server.test_workers import _config_of, _serving, _vector, server_pair
+from tests.server.test_workers import (
+    WORKERS,
+    Served,
+    _config_of,
+    _owner_pids,
+    _serving,
+    _vector,
+    server_pair,
+)
 
 __all__ = ["server_pair"]
 
 LEASE_SECONDS = 3.0
+
+
+def _replacement_workers(served: Served, graph: dict[str, Any], dead: int) -> list[int]:
+    deadline = time.monotonic() + 120
+    while True:
+        # The dead worker's owner record stays until a takeover pass ends it; this
+        # process (the claim's holder) and the supervisor are owners too.
+        others = (dead, served.process.pid, os.getpid())
+        workers = [p for p in _owner_pids(graph) if p not in others]
+        if len(workers) == WORKERS:
+            return workers
+        assert time.monotonic() < deadline, (workers, served.log_tail())
+        time.sleep(0.2)
+
+
+def _until_each_worker_answers(served: Served) -> None:
+    """The replacement registers its lease on open, before its recover() and before
+    it listens."""
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            served.on_each_worker(lambda c: c.ready())
+            return
+        except AssertionError:
+            assert time.monotonic() < deadline, served.log_tail()
+            time.sleep(0.5)
 
 
 def test_the_queued_erasure_of_a_killed_worker_runs_without_a_restart(
@@ -52,7 +87,11 @@ def test_the_queued_erasure_of_a_killed_worker_runs_without_a_restart(
             assert answer.status_code == 202 and answer.json()["status"] == "queued", answer.text
             [dead] = [pid for pid, said in seen.items() if said == "answered"]
             os.kill(dead, signal.SIGKILL)
-            time.sleep(LEASE_SECONDS)
+            # The supervisor restarts the worker; the replacement's recover() on open
+            # meets the claim still held and leaves the erasure pending. Only once it
+            # answers is the claim freed: then nothing but the takeover pass runs it.
+            served.worker_pids = _replacement_workers(served, config["graph"], dead)
+            _until_each_worker_answers(served)
         operation_id = answer.json()["operation_id"]
         deadline = time.monotonic() + 90
         with HybridMemClient(served.url) as client:
