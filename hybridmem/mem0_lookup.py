@@ -35,6 +35,10 @@ MEM0_ID_KEY = "_mem0_id"
 MEM0_MARKER_KEY = "_mem0"
 #: The indexed digest of the mem0 id (an integer below 2**53, exact in any JSON).
 MEM0_KEY = "_mem0_key"
+#: The metadata keys only the mem0 integration writes. A key bound to a scope may
+#: not write them over REST: a copy of another user's mem0 id planted in the key's
+#: own scope would make that id ambiguous, and mem0's reads of it would fail.
+RESERVED_KEYS = frozenset({MEM0_ID_KEY, MEM0_MARKER_KEY, MEM0_KEY})
 #: Ids per ``POST /mem0/lookup`` (``HybridMemClient.mem0_lookup`` sends more in turns).
 MAX_LOOKUP_IDS = 1000
 _SALT = b"hybridmem/mem0-id\x00"

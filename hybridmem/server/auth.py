@@ -15,16 +15,18 @@ Semantics (also in docs/server.md):
   (it never silently becomes "erase my whole scope"). Records addressed by id
   outside the scope answer 404, exactly like missing ones, so a scoped key cannot
   probe which ids exist. reset, reconcile, recover, stats, compact and the mem0
-  lookup (``POST /mem0/lookup``) span every scope: 403 for a scoped key.
+  lookup (``POST /mem0/lookup``) span every scope: 403 for a scoped key. So do
+  the metadata keys the mem0 integration reserves (``_mem0``, ``_mem0_id``,
+  ``_mem0_key``): a scoped key that writes them is 403.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from hybridmem.config import ApiKeyConfig, check_unique_keys
 from hybridmem.errors import (
@@ -33,6 +35,7 @@ from hybridmem.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from hybridmem.mem0_lookup import RESERVED_KEYS
 from hybridmem.models import Scope
 from hybridmem.validation import scope_from
 
@@ -59,6 +62,19 @@ class Principal:
         if self.scope is not None:
             raise PermissionDeniedError(
                 f"{action} spans every scope; this API key is bound to {self.scope.parts()}"
+            )
+
+    def check_metadata(self, metadata: Mapping[str, Any] | None) -> None:
+        """403 when a scoped key writes a key the mem0 integration reserves (its
+        records are found by mem0 id across every scope; see ``RESERVED_KEYS``)."""
+        if self.scope is None or not metadata:
+            return
+        reserved = sorted(RESERVED_KEYS.intersection(metadata))
+        if reserved:
+            raise PermissionDeniedError(
+                f"metadata keys {reserved} are reserved for the mem0 integration, which"
+                " writes with an unrestricted key; this API key is bound to"
+                f" {self.scope.parts()}"
             )
 
     def narrow(self, request: ScopeFields, *, fill_empty: bool) -> Scope:

@@ -67,3 +67,11 @@ def graph_writes_unbounded() -> None:
         return transaction
 
     _replace(Neo4jSession, "_transaction", make)
+
+
+def scoped_key_writes_mem0_keys() -> None:
+    """A key bound to a scope may write the mem0 integration's reserved metadata keys
+    (and so make another user's mem0 id ambiguous)."""
+    from hybridmem.server.auth import Principal
+
+    _replace(Principal, "check_metadata", lambda original: lambda self, metadata: None)

@@ -521,6 +521,11 @@ _ROWS += [
         "tests/contract/test_neo4j_write_timeout.py",
         pair=NEO4J,
     ),
+    _row(
+        "a key bound to a scope cannot write the mem0 integration's metadata keys",
+        breaks_processes.scoped_key_writes_mem0_keys,
+        "tests/server/test_mem0_reserved_keys.py",
+    ),
 ]
 ROWS = {row.name: row for row in _ROWS}
 assert len(ROWS) == len(_ROWS), "two rows share a name"

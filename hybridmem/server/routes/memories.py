@@ -37,6 +37,7 @@ router = APIRouter()
 @router.post("/memories", status_code=201, operation_id="add", tags=["memories"])
 def add(body: AddRequest, store: StoreDep, principal: PrincipalDep) -> Memory:
     scope = principal.narrow(body, fill_empty=False)
+    principal.check_metadata(body.metadata)
     return store.add(
         body.text,
         embedding=body.embedding,
@@ -60,6 +61,7 @@ def add_many(body: AddManyRequest, store: StoreDep, principal: PrincipalDep) -> 
     items = []
     for item in body.items:
         scope = principal.narrow(item, fill_empty=False)
+        principal.check_metadata(item.metadata)
         fields = item.model_dump(exclude_none=True, exclude={"user_id", "agent_id", "run_id"})
         items.append({**fields, **scope.parts()})
     try:
@@ -149,6 +151,7 @@ def update(
     memory_id: str, body: UpdateRequest, store: StoreDep, principal: PrincipalDep, query: ScopeDep
 ) -> Memory:
     within = caller_scope(principal, query)
+    principal.check_metadata(body.metadata)
     return store.update(
         memory_id,
         text=body.text,
