@@ -297,6 +297,4 @@ class Coordinating(Protocol):
     it once, on open; closing the journal releases the owner's lease.
     """
 
-    def coordination(
-        self, owner_id: str, local: Path
-    ) -> tuple[JournalPort, Claims] | None: ...
+    def coordination(self, owner_id: str, local: Path) -> tuple[JournalPort, Claims] | None: ...

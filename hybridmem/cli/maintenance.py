@@ -163,4 +163,3 @@ def demo(
             run_demo(Path(tmp), console)
     else:
         run_demo(data_dir, console)
-
